@@ -1,0 +1,283 @@
+"""`nbcheck`: lint notebooks (`nbcheck [check] PATHS`), prove they reproduce (`nbcheck repro`),
+read the rules (`nbcheck rule CODE`, `nbcheck rules`).
+
+Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or I/O errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+COMMANDS = ("check", "repro", "rule", "rules")
+
+
+class UsageError(Exception):
+    """A problem with the command line or the configuration: one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse exits with 2 too; keep its usage line
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    from .reporters import FORMATS
+
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)"
+    )
+    parser.add_argument(
+        "--output-format", choices=FORMATS, default=os.environ.get("NBCHECK_OUTPUT_FORMAT", "text")
+    )
+    parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--select", type=_comma_list, metavar="RULES", help="rules to enable")
+    parser.add_argument("--extend-select", type=_comma_list, default=[], metavar="RULES")
+    parser.add_argument("--ignore", type=_comma_list, default=[], metavar="RULES")
+    parser.add_argument("--extend-exclude", type=_comma_list, default=[], metavar="PATTERNS")
+    parser.add_argument("--config", metavar="FILE", help="pyproject.toml or nb-discipline.toml")
+    parser.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+    parser.add_argument("--statistics", action="store_true", help="count findings per rule")
+    parser.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    parser.add_argument("-q", "--quiet", action="store_true", help="findings only, no summary")
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: all cores)",
+    )
+    parser.add_argument(
+        "--stdin-filename", metavar="PATH", help="read one notebook from stdin, report it as PATH"
+    )
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(arguments)
+    except UsageError as error:
+        print(f"nbcheck: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("nbcheck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()
+        return EXIT_ERROR
+
+
+def _dispatch(arguments: list[str]) -> int:
+    if arguments and arguments[0] in ("-V", "--version"):
+        print(f"nbcheck {__version__}")
+        return EXIT_CLEAN
+    command = arguments[0] if arguments and arguments[0] in COMMANDS else "check"
+    rest = arguments[1:] if arguments and arguments[0] in COMMANDS else arguments
+    if command == "rule":
+        return _rule(rest)
+    if command == "rules":
+        return _rules(rest)
+    if command == "repro":
+        from .repro.cli import add_arguments, run
+
+        parser = _Parser(prog="nbcheck repro", description="Re-execute notebooks and compare.")
+        add_arguments(parser)
+        return run(parser.parse_args(rest))
+    parser = _Parser(
+        prog="nbcheck",
+        description="Lint Jupyter notebooks for hidden state, unseeded randomness and unpinned "
+        "dependencies. Subcommands: check (default), repro, rule CODE, rules.",
+    )
+    _add_check_arguments(parser)
+    return _check(parser.parse_args(rest))
+
+
+def settings_for(args: argparse.Namespace, start: str = "."):
+    """Settings from the configuration file and the command-line overrides."""
+    from .config import ConfigError, Settings, load_settings
+
+    try:
+        if getattr(args, "isolated", False):
+            settings = Settings(root=os.path.abspath(start))
+        else:
+            settings = load_settings(args.config, start=start)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    changes = {}
+    if getattr(args, "select", None) is not None:
+        changes["select"] = args.select
+    if getattr(args, "extend_select", None):
+        changes["extend_select"] = [*settings.extend_select, *args.extend_select]
+    if getattr(args, "ignore", None):
+        changes["ignore"] = [*settings.ignore, *args.ignore]
+    if getattr(args, "extend_exclude", None):
+        changes["extend_exclude"] = [*settings.extend_exclude, *args.extend_exclude]
+    return settings.replace(**changes) if changes else settings
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .batch import check_files
+    from .discovery import discover
+    from .rules import UnknownSelectorError, selected_rules
+
+    settings = settings_for(args)
+    try:
+        selected_rules(settings.select, settings.extend_select, settings.ignore)
+    except UnknownSelectorError as error:
+        raise UsageError(
+            f"unknown rule selector `{error}` (use a code such as NBD101, a prefix such as NBD1, "
+            "a rule name, or ALL; `nbcheck rules` lists them)"
+        ) from None
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+
+    if args.stdin_filename is not None or args.paths == ["-"]:
+        result = _check_stdin(args.stdin_filename or "-", settings)
+    else:
+        files, missing = discover(args.paths or ["."], settings)
+        result = check_files(files, settings, args.jobs)
+        result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
+
+    for error in result.errors:
+        print(f"nbcheck: error: {error}", file=sys.stderr)
+    report = _report(args, result)
+    if args.output_file:
+        try:
+            with open(args.output_file, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as error:
+            raise UsageError(f"{args.output_file}: cannot write report: {error.strerror}") from None
+    else:
+        sys.stdout.write(report)
+    if result.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _report(args: argparse.Namespace, result) -> str:
+    from .reporters import renderer
+
+    if args.statistics:
+        return _statistics(result.diagnostics)
+    color = _use_color(args.color) and not args.output_file
+    output_format = args.output_format
+    if args.quiet and output_format == "text":
+        output_format = "concise"
+    return renderer(output_format)(
+        result.diagnostics, errors=result.errors, checked=result.checked, color=color
+    )
+
+
+def _check_stdin(filename: str, settings):
+    from .batch import BatchResult
+    from .engine import check
+    from .loader import LoadError, loads
+    from .model import FileError
+
+    result = BatchResult()
+    try:
+        notebook = loads(sys.stdin.buffer.read(), filename)
+    except LoadError as error:
+        result.errors.append(FileError(error.path, error.reason))
+        return result
+    result.checked = 1
+    result.diagnostics = check(notebook, settings)
+    return result
+
+
+def _statistics(diagnostics) -> str:
+    from collections import Counter
+
+    from .rules import lookup
+
+    counts = Counter(diagnostic.code for diagnostic in diagnostics)
+    lines = []
+    for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        rule = lookup(code)
+        lines.append(f"{count:>5}\t{code}\t{rule.name if rule else ''}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _rule(arguments: list[str]) -> int:
+    from .rules import RULES, lookup
+
+    parser = _Parser(prog="nbcheck rule", description="Show a rule's documentation.")
+    parser.add_argument("rule", nargs="?", metavar="CODE_OR_NAME")
+    parser.add_argument("--all", action="store_true", help="every rule's documentation")
+    parser.add_argument("--output-format", choices=("text", "json"), default="text")
+    args = parser.parse_args(arguments)
+    if args.all:
+        rules = list(RULES)
+    elif args.rule is None:
+        raise UsageError("give a rule code or name (for example `nbcheck rule NBD101`), or --all")
+    else:
+        rule = lookup(args.rule)
+        if rule is None:
+            raise UsageError(f"unknown rule `{args.rule}`; `nbcheck rules` lists them")
+        rules = [rule]
+    if args.output_format == "json":
+        import orjson
+
+        payload = [_rule_dict(rule) for rule in rules]
+        sys.stdout.write(
+            orjson.dumps(payload if args.all else payload[0], option=orjson.OPT_INDENT_2).decode()
+            + "\n"
+        )
+    else:
+        sys.stdout.write("\n\n".join(f"# {r.name} ({r.code})\n\n{r.doc}" for r in rules) + "\n")
+    return EXIT_CLEAN
+
+
+def _rules(arguments: list[str]) -> int:
+    from .rules import RULES
+
+    parser = _Parser(prog="nbcheck rules", description="List every rule.")
+    parser.add_argument("--json", action="store_true", help="machine-readable, with the docs")
+    args = parser.parse_args(arguments)
+    if args.json:
+        import orjson
+
+        payload = [_rule_dict(rule) for rule in RULES]
+        sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return EXIT_CLEAN
+    width = max(len(rule.name) for rule in RULES)
+    for rule in RULES:
+        sys.stdout.write(f"{rule.code}  {rule.name:<{width}}  {rule.summary}\n")
+    return EXIT_CLEAN
+
+
+def _rule_dict(rule) -> dict:
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "summary": rule.summary,
+        "severity": rule.severity,
+        "python_only": rule.python_only,
+        "explanation": rule.doc,
+    }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

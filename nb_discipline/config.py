@@ -1,0 +1,225 @@
+"""Settings: `[tool.nb-discipline]` in pyproject.toml, validated with pydantic, plus CLI overrides.
+
+The settings are plain dataclasses, so the engine and a project without configuration never import
+pydantic (it costs about a quarter of a second, on every commit). pydantic validates the very same
+dataclasses when a configuration table exists; a table that validated once is remembered in the user
+cache directory by its content hash, so the next run skips the import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from annotated_types import Ge
+
+CONFIG_FILES = ("nb-discipline.toml", ".nb-discipline.toml", "pyproject.toml")
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "__pypackages__",
+    "build",
+    "dist",
+    "site-packages",
+    ".ipynb_checkpoints",
+)
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
+
+
+@dataclass(frozen=True)
+class MetricTolerance:
+    """Tolerance for one metric (or a glob of metrics) in the reproducibility check."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    rtol: Annotated[float, Ge(0)] | None = None
+    atol: Annotated[float, Ge(0)] | None = None
+    ignore: bool = False
+
+
+@dataclass(frozen=True)
+class ReproSettings:
+    """`[tool.nb-discipline.repro]`: defaults for `nbcheck repro`."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    runs: Annotated[int, Ge(1)] = 2
+    seed: int = 42
+    timeout: Annotated[float, Ge(0)] | None = 600.0
+    kernel: str | None = None
+    rtol: Annotated[float, Ge(0)] = 1e-6
+    atol: Annotated[float, Ge(0)] = 0.0
+    metrics: dict[str, MetricTolerance] = field(default_factory=dict)
+    ignore_metrics: list[str] = field(default_factory=list)
+    ignore_params: list[str] = field(default_factory=list)
+    compare_outputs: bool = True
+    compare_images: bool = False
+    sanitizers: list[str] = field(default_factory=list)
+    baseline_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine and the front-ends read; defaults are the behaviour without config."""
+
+    __pydantic_config__ = _PYDANTIC_CONFIG
+
+    select: list[str] = field(default_factory=lambda: ["ALL"])
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    extend_exclude: list[str] = field(default_factory=list)
+    respect_gitignore: bool = True
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    seed_functions: list[str] = field(default_factory=list)
+    random_state_functions: list[str] = field(default_factory=list)
+    dependency_files: list[str] | None = None
+    pin_policy: Literal["exact", "declared"] = "exact"
+    known_first_party: list[str] = field(default_factory=list)
+    allowed_absolute_paths: list[str] = field(default_factory=list)
+    seed: int = 42
+    repro: ReproSettings = field(default_factory=ReproSettings)
+    # Where the configuration came from; relative patterns and paths are resolved against root.
+    root: str = "."
+    source: str | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased as one line naming the file."""
+
+
+def find_config(start: str | os.PathLike[str]) -> Path | None:
+    """The nearest configuration file at or above `start` that configures nb-discipline."""
+    directory = Path(start).resolve()
+    if directory.is_file():
+        directory = directory.parent
+    for candidate_dir in (directory, *directory.parents):
+        for name in CONFIG_FILES:
+            candidate = candidate_dir / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml":
+                return candidate
+            try:
+                if "nb-discipline" in _read_toml(candidate).get("tool", {}):
+                    return candidate
+            except ConfigError:
+                return candidate
+    return None
+
+
+def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".") -> Settings:
+    """Settings from `config_path`, or from the configuration found by walking up from `start`."""
+    path = Path(config_path) if config_path is not None else find_config(start)
+    if path is None:
+        return Settings(root=str(Path(start).resolve()))
+    if not path.is_file():
+        raise ConfigError(f"{path}: configuration file not found")
+    document = _read_toml(path)
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("nb-discipline", {})
+    else:
+        table = document.get("tool", {}).get("nb-discipline", document)
+    settings = validate_table(table, str(path))
+    return settings.replace(root=str(path.resolve().parent), source=str(path))
+
+
+def validate_table(table: Any, source: str) -> Settings:
+    """Validate a raw `[tool.nb-discipline]` table; errors name the key and what is allowed."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [tool.nb-discipline] must be a table")
+    from . import __version__
+
+    digest = hashlib.sha256(
+        repr((__version__, sorted(_flatten(table)))).encode("utf-8", "surrogatepass")
+    ).hexdigest()
+    cache_file = _cache_dir() / f"settings-{digest[:32]}.pickle"
+    try:
+        with open(cache_file, "rb") as handle:
+            cached = pickle.load(handle)
+        if isinstance(cached, Settings):
+            return cached
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+        pass
+    settings = _validate_with_pydantic(table, source)
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(settings, handle)
+        os.replace(temporary, cache_file)
+    except OSError:
+        pass
+    return settings
+
+
+def _validate_with_pydantic(table: dict, source: str) -> Settings:
+    import pydantic
+
+    try:
+        return pydantic.TypeAdapter(Settings).validate_python(table)
+    except pydantic.ValidationError as error:
+        problem = error.errors()[0]
+        key = ".".join(str(part) for part in problem["loc"]) or "(table)"
+        if problem["type"] == "extra_forbidden":
+            allowed = _allowed_keys(problem["loc"])
+            raise ConfigError(
+                f"{source}: unknown key `{key}` in [tool.nb-discipline]; allowed: {allowed}"
+            ) from None
+        raise ConfigError(
+            f"{source}: bad value for `{key}` in [tool.nb-discipline]: {problem['msg']}"
+            f" (got {problem.get('input')!r})"
+        ) from None
+
+
+def _allowed_keys(location: tuple) -> str:
+    cls: type = Settings
+    if len(location) > 1 and location[0] == "repro":
+        cls = MetricTolerance if location[1] == "metrics" else ReproSettings
+    names = [_kebab(f.name) for f in dataclasses.fields(cls) if f.name not in {"root", "source"}]
+    return ", ".join(names)
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        items: list[tuple[str, str]] = []
+        for key, item in value.items():
+            items.extend(_flatten(item, f"{prefix}.{key}"))
+        return items or [(prefix, "{}")]
+    return [(prefix, repr(value))]
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nb-discipline"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None

@@ -1,0 +1,118 @@
+"""Which files to check: the notebooks under the given paths, minus excludes and ignored files."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Settings
+from .model import FileError
+
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
+@dataclass(frozen=True)
+class _Ignore:
+    base: str
+    spec: object  # pathspec.PathSpec
+    outside_by_name: bool = False
+    """Match paths outside `base` by their name (excludes do; a .gitignore applies only below)."""
+
+    def matches(self, path: str, is_dir: bool) -> bool:
+        relative = os.path.relpath(path, self.base).replace(os.sep, "/")
+        if relative.startswith(".."):
+            if not self.outside_by_name:
+                return False
+            relative = os.path.basename(path)
+        return self.spec.match_file(relative + ("/" if is_dir else ""))  # type: ignore[attr-defined]
+
+
+def discover(paths: Sequence[str], settings: Settings) -> tuple[list[str], list[FileError]]:
+    """Notebook files under `paths` (files given by name are always checked), and paths that
+    do not exist."""
+    excludes = _excludes(settings)
+    files: list[str] = []
+    errors: list[FileError] = []
+    for path in paths:
+        if os.path.isdir(path) and not path.endswith(NOTEBOOK_SUFFIX):
+            files.extend(_walk(path, excludes, settings.respect_gitignore))
+        elif os.path.lexists(path):
+            files.append(path)
+        else:
+            errors.append(FileError(path, "no such file or directory"))
+    seen: set[str] = set()
+    unique = [
+        f for f in files if not (os.path.normpath(f) in seen or seen.add(os.path.normpath(f)))
+    ]
+    return unique, errors
+
+
+def _excludes(settings: Settings) -> list[_Ignore]:
+    import pathspec
+
+    patterns = [*settings.exclude, *settings.extend_exclude]
+    if not patterns:
+        return []
+    spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return [_Ignore(settings.root, spec, outside_by_name=True)]
+
+
+def _walk(top: str, excludes: list[_Ignore], respect_gitignore: bool) -> Iterator[str]:
+    ignores = list(excludes)
+    if respect_gitignore:
+        ignores.extend(_git_ignores_above(top))
+    yield from _walk_dir(top, ignores, respect_gitignore)
+
+
+def _walk_dir(directory: str, ignores: list[_Ignore], respect_gitignore: bool) -> Iterator[str]:
+    if respect_gitignore:
+        own = _gitignore(directory, ".gitignore")
+        if own is not None:
+            ignores = [*ignores, own]
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if any(ignore.matches(entry.path, is_dir) for ignore in ignores):
+            continue
+        if is_dir and not entry.name.endswith(NOTEBOOK_SUFFIX):
+            if not entry.is_symlink():
+                yield from _walk_dir(entry.path, ignores, respect_gitignore)
+        elif entry.name.endswith(NOTEBOOK_SUFFIX):
+            yield entry.path
+
+
+def _git_ignores_above(top: str) -> list[_Ignore]:
+    """.gitignore files between the repository root and `top`, and .git/info/exclude."""
+    found = []
+    directory = Path(top).resolve()
+    for parent in (*reversed(directory.parents), directory):
+        if (parent / ".git").exists():
+            found = []
+            exclude = _gitignore(str(parent), os.path.join(".git", "info", "exclude"))
+            if exclude is not None:
+                found.append(exclude)
+        if parent != directory:
+            ignore = _gitignore(str(parent), ".gitignore")
+            if ignore is not None:
+                found.append(ignore)
+    return found
+
+
+def _gitignore(base: str, name: str) -> _Ignore | None:
+    path = os.path.join(base, name)
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    import pathspec
+
+    return _Ignore(base, pathspec.GitIgnoreSpec.from_lines(lines))

@@ -1,0 +1,124 @@
+"""The frozen view of a notebook that every rule reads, and the findings rules produce.
+
+Cells are numbered from 1 and every cell counts, markdown included (ruff's convention). Rows and
+columns are 1-based and relative to the cell's own source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    index: int
+    id: str | None
+    cell_type: str
+    source: str
+    execution_count: int | None = None
+    outputs: tuple[Mapping[str, Any], ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @property
+    def is_code(self) -> bool:
+        return self.cell_type == "code"
+
+    @property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+
+@dataclass(frozen=True, slots=True)
+class Notebook:
+    path: str
+    cells: tuple[Cell, ...]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    nbformat: int = 4
+    nbformat_minor: int = 5
+
+    @property
+    def code_cells(self) -> tuple[Cell, ...]:
+        return tuple(cell for cell in self.cells if cell.is_code)
+
+    @property
+    def language(self) -> str:
+        """The kernel's language, lower-cased; notebooks that do not say are taken as Python."""
+        language_info = self.metadata.get("language_info")
+        if isinstance(language_info, Mapping) and isinstance(language_info.get("name"), str):
+            return language_info["name"].lower()
+        kernelspec = self.metadata.get("kernelspec")
+        if isinstance(kernelspec, Mapping) and isinstance(kernelspec.get("language"), str):
+            return kernelspec["language"].lower()
+        return "python"
+
+    @property
+    def is_python(self) -> bool:
+        return self.language in PYTHON_LANGUAGES
+
+    def cell(self, index: int) -> Cell:
+        return self.cells[index - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    row: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One finding, with the fields of the JSON contract in DESIGN.md."""
+
+    code: str
+    name: str
+    message: str
+    filename: str
+    cell: int
+    cell_id: str | None
+    location: Location
+    end_location: Location
+    severity: str = "warning"
+    url: str | None = None
+    fix: str | None = None
+    symbol: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (
+            self.filename,
+            self.cell,
+            self.location.row,
+            self.location.column,
+            self.code,
+            self.message,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "message": self.message,
+            "filename": self.filename,
+            "cell": self.cell,
+            "cell_id": self.cell_id,
+            "location": {"row": self.location.row, "column": self.location.column},
+            "end_location": {"row": self.end_location.row, "column": self.end_location.column},
+            "severity": self.severity,
+            "url": self.url,
+            "fix": self.fix,
+            "symbol": self.symbol,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FileError:
+    """A file that could not be checked: the CLI prints it on one line and exits with 2."""
+
+    filename: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.reason}"

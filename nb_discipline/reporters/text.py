@@ -1,0 +1,64 @@
+"""The default format: one ruff-style line per finding, a help line when there is a fix, a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..model import Diagnostic, FileError
+
+BOLD, RED, CYAN, YELLOW, DIM, RESET = (
+    "\033[1m",
+    "\033[31m",
+    "\033[36m",
+    "\033[33m",
+    "\033[2m",
+    "\033[0m",
+)
+
+
+def position(diagnostic: Diagnostic) -> str:
+    """`path:cell N:row:col`, the notebook form of ruff's `path:row:col`."""
+    return (
+        f"{diagnostic.filename}:cell {diagnostic.cell}:"
+        f"{diagnostic.location.row}:{diagnostic.location.column}"
+    )
+
+
+def line(diagnostic: Diagnostic, color: bool = False) -> str:
+    if not color:
+        return f"{position(diagnostic)}: {diagnostic.code} {diagnostic.message}"
+    code_color = RED if diagnostic.severity == "error" else YELLOW
+    return (
+        f"{BOLD}{position(diagnostic)}{RESET}{CYAN}:{RESET} "
+        f"{BOLD}{code_color}{diagnostic.code}{RESET} {diagnostic.message}"
+    )
+
+
+def summary(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError], checked: int) -> str:
+    notebooks = "notebook" if checked == 1 else "notebooks"
+    failed = f"; {len(errors)} could not be checked" if errors else ""
+    if not diagnostics:
+        return f"All checks passed! ({checked} {notebooks} checked{failed})"
+    findings = "finding" if len(diagnostics) == 1 else "findings"
+    files = len({diagnostic.filename for diagnostic in diagnostics})
+    in_files = f"{files} {'notebook' if files == 1 else 'notebooks'}"
+    return f"Found {len(diagnostics)} {findings} in {in_files} ({checked} checked{failed})."
+
+
+def render(
+    diagnostics: Sequence[Diagnostic],
+    *,
+    errors: Sequence[FileError] = (),
+    checked: int = 0,
+    color: bool = False,
+) -> str:
+    out = []
+    for diagnostic in diagnostics:
+        out.append(line(diagnostic, color))
+        if diagnostic.fix:
+            help_text = f"  = help: {diagnostic.fix}"
+            out.append(f"{DIM}{help_text}{RESET}" if color else help_text)
+    if diagnostics:
+        out.append("")
+    out.append(summary(diagnostics, errors, checked))
+    return "\n".join(out) + "\n"

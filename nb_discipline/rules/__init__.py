@@ -1,0 +1,52 @@
+"""The rule table. Codes are a stable contract; see DESIGN.md for the catalog."""
+
+from __future__ import annotations
+
+from .base import Finding, Rule
+from .execution import error_output, not_run_from_fresh_kernel, out_of_order_execution, skipped_cell
+
+RULES: tuple[Rule, ...] = (
+    Rule("NBD101", "out-of-order-execution", out_of_order_execution),
+    Rule("NBD102", "skipped-cell", skipped_cell),
+    Rule("NBD103", "not-run-from-fresh-kernel", not_run_from_fresh_kernel),
+    Rule("NBD104", "error-output", error_output, severity="error"),
+)
+
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
+
+
+class UnknownSelectorError(ValueError):
+    """A selector that names no rule, no prefix of a code, and is not ALL."""
+
+
+def lookup(code_or_name: str) -> Rule | None:
+    return RULES_BY_CODE.get(code_or_name.upper()) or RULES_BY_NAME.get(code_or_name)
+
+
+def matching(selector: str) -> list[Rule]:
+    """The rules a selector names; raises UnknownSelectorError when it names none."""
+    rules = [rule for rule in RULES if rule.matches(selector.strip())]
+    if not rules:
+        raise UnknownSelectorError(selector)
+    return rules
+
+
+def selected_rules(
+    select: list[str], extend_select: list[str], ignore: list[str]
+) -> tuple[Rule, ...]:
+    """select + extend_select - ignore, in table order."""
+    enabled = {rule.code for selector in [*select, *extend_select] for rule in matching(selector)}
+    disabled = {rule.code for selector in ignore for rule in matching(selector)}
+    return tuple(rule for rule in RULES if rule.code in enabled - disabled)
+
+
+__all__ = [
+    "RULES",
+    "Finding",
+    "Rule",
+    "UnknownSelectorError",
+    "lookup",
+    "matching",
+    "selected_rules",
+]

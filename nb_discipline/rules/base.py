@@ -1,0 +1,56 @@
+"""What a rule is, and what it returns."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..model import Cell
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's report about one place in one cell; the engine turns it into a Diagnostic."""
+
+    cell: Cell
+    message: str
+    row: int = 1
+    column: int = 1
+    end_row: int | None = None
+    end_column: int | None = None
+    symbol: str | None = None
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: a stable code, a kebab-case name, and the documented function that checks."""
+
+    code: str
+    name: str
+    check: Callable[[Analysis], Iterable[Finding]]
+    severity: str = "warning"
+    python_only: bool = False
+    """Rules that read code skip notebooks whose kernel is not Python (order rules do not)."""
+
+    @property
+    def family(self) -> str:
+        return self.code[:4]
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.split("\n\n", 1)[0].replace("\n", " ")
+
+    def matches(self, selector: str) -> bool:
+        """True when `selector` (ALL, a code prefix such as NBD2, a code or a name) names this rule."""
+        upper = selector.upper()
+        return upper == "ALL" or self.code.startswith(upper) or selector == self.name

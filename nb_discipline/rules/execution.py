@@ -1,0 +1,183 @@
+"""NBD1xx: execution order, read from the saved execution counts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..analysis import Analysis
+from .base import Finding
+
+
+def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
+    """A code cell ran before a code cell above it.
+
+    ## What it does
+    Reads the execution counts Jupyter saved and flags each code cell whose count is lower than
+    the count of a code cell above it: its last run happened before that cell's last run.
+
+    ## Why is this bad?
+    The saved outputs were produced in an order nobody will use again. Run top to bottom, the cell
+    above may change a value this cell read, and the notebook may fail or give other results.
+
+    ## Example
+    ```python
+    # cell 1, run as [2]
+    data = load()
+    # cell 2, run as [1]
+    model = fit(data)
+    ```
+
+    ## Use instead
+    Restart the kernel and run all cells, then save:
+    ```python
+    # cell 1, run as [1]
+    data = load()
+    # cell 2, run as [2]
+    model = fit(data)
+    ```
+    """
+    history = nb.history
+    if not history.informative:
+        return
+    highest_above = None
+    for cell in nb.notebook.code_cells:
+        if cell.execution_count is None:
+            continue
+        if highest_above is not None and cell.execution_count < highest_above.execution_count:
+            yield Finding(
+                cell,
+                f"Cell {cell.index} ran as [{cell.execution_count}], before cell "
+                f"{highest_above.index} above it (run as [{highest_above.execution_count}])",
+                fix="Restart the kernel and run all cells top to bottom",
+            )
+        if highest_above is None or cell.execution_count > highest_above.execution_count:
+            highest_above = cell
+
+
+def skipped_cell(nb: Analysis) -> Iterator[Finding]:
+    """A non-empty code cell was never run, but cells below it were.
+
+    ## What it does
+    Flags a code cell with source but no execution count when some code cell below it has one.
+
+    ## Why is this bad?
+    The saved results were made without this cell. Run top to bottom, it runs, and what it does
+    (a filter, an overwrite, an error) can change everything below it.
+
+    ## Example
+    ```python
+    # cell 1, run as [1]
+    df = load()
+    # cell 2, never run
+    df = df.dropna()
+    # cell 3, run as [2]
+    df.describe()
+    ```
+
+    ## Use instead
+    Run every cell, top to bottom, or delete the cell if it is not part of the analysis:
+    ```python
+    # cell 1, run as [1]
+    df = load()
+    # cell 2, run as [2]
+    df = df.dropna()
+    # cell 3, run as [3]
+    df.describe()
+    ```
+    """
+    if not nb.history.informative:
+        return
+    code_cells = nb.notebook.code_cells
+    last_run = max(
+        (position for position, cell in enumerate(code_cells) if cell.execution_count is not None),
+        default=-1,
+    )
+    for cell in code_cells[:last_run]:
+        if cell.execution_count is None and cell.source.strip():
+            yield Finding(
+                cell,
+                f"Cell {cell.index} was never run, but cells below it were",
+                fix="Run all cells top to bottom, or delete the cell",
+            )
+
+
+def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
+    """The execution counts do not run 1..n: the saved state came from re-runs or deleted cells.
+
+    ## What it does
+    Flags the first place where the saved execution counts skip a number, or start above 1. Each
+    missing number is a run whose cell was run again later or no longer exists.
+
+    ## Why is this bad?
+    The kernel's state when the notebook was saved included the effects of runs that are not in
+    the notebook any more. Results may depend on code nobody can see.
+
+    ## Example
+    ```python
+    # cell 1, run as [3]
+    import pandas as pd
+    # cell 2, run as [7]
+    df = pd.read_csv("data.csv")
+    ```
+
+    ## Use instead
+    Restart the kernel and run all cells, so the counts run 1, 2, 3, ...:
+    ```python
+    # cell 1, run as [1]
+    import pandas as pd
+    # cell 2, run as [2]
+    df = pd.read_csv("data.csv")
+    ```
+    """
+    history = nb.history
+    if not history.informative:
+        return
+    gaps = history.gaps()
+    if not gaps:
+        return
+    missing, cell = gaps[0]
+    if missing == 1:
+        detail = f"the first count is [{cell.execution_count}], not [1]"
+    else:
+        detail = f"the counts skip from [{missing - 1}] to [{cell.execution_count}]"
+    more = f" ({len(gaps) - 1} more gaps)" if len(gaps) > 1 else ""
+    yield Finding(
+        cell,
+        f"Not run from a fresh kernel: {detail}{more}; runs are missing from the saved notebook",
+        fix="Restart the kernel and run all cells top to bottom",
+    )
+
+
+def error_output(nb: Analysis) -> Iterator[Finding]:
+    """A saved output holds an error.
+
+    ## What it does
+    Flags a code cell whose saved outputs include an error (an exception raised by the cell).
+
+    ## Why is this bad?
+    A notebook saved with an error did not run to the end as saved; whatever the cells below show
+    was made by a kernel in which this cell failed.
+
+    ## Example
+    ```python
+    # cell 1, output: ZeroDivisionError: division by zero
+    ratio = total / count
+    ```
+
+    ## Use instead
+    Fix the cause, re-run the notebook and save it without errors:
+    ```python
+    # cell 1
+    ratio = total / count if count else 0.0
+    ```
+    """
+    for cell in nb.notebook.code_cells:
+        for output in cell.outputs:
+            if output.get("output_type") == "error":
+                name = output.get("ename") or "Error"
+                value = output.get("evalue") or ""
+                summary = f"{name}: {value}" if value else str(name)
+                if len(summary) > 120:
+                    summary = summary[:117] + "..."
+                yield Finding(cell, f"Saved output holds an error: {summary}", symbol=str(name))
+                break
