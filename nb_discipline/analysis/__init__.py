@@ -7,6 +7,7 @@ from functools import cached_property
 from ..config import Settings
 from ..model import Notebook
 from .history import History
+from .source import ParsedCell, parse_cell
 
 
 class Analysis:
@@ -19,3 +20,8 @@ class Analysis:
     @cached_property
     def history(self) -> History:
         return History.of(self.notebook)
+
+    @cached_property
+    def parsed(self) -> tuple[ParsedCell, ...]:
+        """Every code cell parsed once, in notebook order."""
+        return tuple(parse_cell(cell) for cell in self.notebook.code_cells)

@@ -1,0 +1,454 @@
+"""Cell source -> Python AST, with IPython's own syntax masked so that positions stay those of the cell.
+
+IPython accepts more than Python: line magics (`%matplotlib inline`), shell escapes (`!ls`,
+`files = !ls`, `x = %sx ls`), help (`obj?`, `??obj`), a cell magic on the first line (`%%bash`,
+`%%time`), and, in a one-line cell, magics typed without their `%` (automagic: `pip install x`).
+Rather than running IPython's transformer (heavy to import), each such line is replaced by a Python
+statement on the same row: `pass`, `x = None` for an assignment from a magic, or `if 1:` followed by
+the statement a `%time`-like magic runs, in the same columns. Every other line is left untouched, so
+rows and columns of the AST are those of the cell (columns as UTF-8 byte offsets, as `ast` gives
+them; `ParsedCell.span` turns them into 1-based character columns).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from ..model import Cell
+
+
+@dataclass(frozen=True, slots=True)
+class SyntaxErrorInfo:
+    """Why a cell does not parse, at a cell-relative 1-based row and column."""
+
+    message: str
+    row: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShellCommand:
+    """A shell command a cell runs (`!cmd`, `x = !cmd`, `%pip ...`, `%conda ...`, a `%%bash` line).
+
+    `text` is the command as the shell (or package manager) receives it: `pip install pandas` for
+    both `!pip install pandas` and `%pip install pandas`. `row`/`column` locate its first character
+    in the cell (the `!` or `%` escape, when there is one), 1-based.
+    """
+
+    text: str
+    row: int
+    column: int
+    end_column: int
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCell:
+    cell: Cell
+    tree: ast.Module | None
+    """None when the cell is not Python (a `%%bash`-style cell) or does not parse."""
+
+    syntax_error: SyntaxErrorInfo | None
+    shell_commands: tuple[ShellCommand, ...]
+    cell_magic: str | None = None
+    """The cell magic on the first line (`time` for `%%time`), if any."""
+
+    magic_bindings: tuple[str, ...] = ()
+    """Names bound by IPython syntax, outside the tree: `%%capture out`, `%%bash --out x`."""
+
+    binds_unknown: bool = False
+    """The cell may bind names nobody can see: `%run script.py`, `%%cython`, unknown cell magics."""
+
+    def span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """(row, column, end_row, end_column) of a node, 1-based character columns in the cell."""
+        row = node.lineno  # type: ignore[attr-defined]
+        end_row = node.end_lineno or row  # type: ignore[attr-defined]
+        end_offset = node.end_col_offset  # type: ignore[attr-defined]
+        column = self._characters(row, node.col_offset) + 1  # type: ignore[attr-defined]
+        end_column = (
+            (self._characters(end_row, end_offset) + 1) if end_offset is not None else column
+        )
+        return row, column, end_row, end_column
+
+    def _characters(self, row: int, byte_offset: int) -> int:
+        lines = _split_lines(self.cell.source)
+        line = lines[row - 1] if 0 < row <= len(lines) else ""
+        if line.isascii():
+            return byte_offset
+        return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
+
+
+def parse_cell(cell: Cell) -> ParsedCell:
+    """The AST of a code cell with IPython syntax masked, or why it has none."""
+    masked = _mask(cell.source)
+    if masked.python is None:
+        return ParsedCell(
+            cell,
+            None,
+            None,
+            masked.shell_commands,
+            masked.cell_magic,
+            masked.magic_bindings,
+            masked.binds_unknown,
+        )
+    tree, error = _parse(masked.python)
+    if (automagic := _automagic(cell.source, parses=error is None)) is not None:
+        masked = _mask(automagic)
+        tree, error = _parse(masked.python or "")
+    return ParsedCell(
+        cell,
+        tree,
+        error,
+        masked.shell_commands,
+        masked.cell_magic,
+        masked.magic_bindings,
+        masked.binds_unknown,
+    )
+
+
+def parse_source(source: str, index: int = 0) -> ParsedCell:
+    """`parse_cell` for a bare source string (a cell being run, known only by its text)."""
+    return parse_cell(Cell(index=index, id=None, cell_type="code", source=source))
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+    try:
+        return ast.parse(text), None
+    except IndentationError as error:
+        # IPython removes the first line's indentation from a cell whose first line is indented.
+        if _first_code_line(text).startswith((" ", "\t")):
+            try:
+                return _parse_indented(text), None
+            except SyntaxError as nested:
+                return None, _error_info(nested, row_shift=-1)
+        return None, _error_info(error)
+    except SyntaxError as error:
+        return None, _error_info(error)
+    except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
+        return None, SyntaxErrorInfo(str(error) or type(error).__name__, 1, 1)
+
+
+def _parse_indented(text: str) -> ast.Module:
+    wrapped = ast.parse("if 1:\n" + text)
+    # Lines indented less than the first one end up after the `if`, still in order.
+    body = [*wrapped.body[0].body, *wrapped.body[1:]]  # type: ignore[attr-defined]
+    for statement in body:
+        ast.increment_lineno(statement, -1)
+    return ast.Module(body=body, type_ignores=[])
+
+
+def _error_info(error: SyntaxError, row_shift: int = 0) -> SyntaxErrorInfo:
+    row = max((error.lineno or 1) + row_shift, 1)
+    return SyntaxErrorInfo(error.msg or "invalid syntax", row, max(error.offset or 1, 1))
+
+
+def _first_code_line(text: str) -> str:
+    for line in _split_lines(text):
+        if line.strip():
+            return line
+    return ""
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as Python's tokenizer counts them (not str.splitlines, which also splits on \\f)."""
+    return _NEWLINE.split(text)
+
+
+# --- masking ---------------------------------------------------------------------------------
+
+# Cell magics whose body is Python run in the user's namespace.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug", "production"})
+# Cell magics whose body is something else and that bind nothing (unless --out/--err/--proc).
+FOREIGN_CELL_MAGICS = frozenset(
+    {
+        "bash", "sh", "script", "html", "HTML", "javascript", "js", "latex", "markdown", "svg",
+        "writefile", "file", "perl", "ruby", "python", "python2", "python3", "pypy", "system",
+        "sx", "!",
+    }
+)  # fmt: skip
+SHELL_CELL_MAGICS = frozenset({"bash", "sh", "system", "sx", "!"})
+SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+# Line magics that hand their arguments to a shell or a package manager.
+PACKAGE_MAGICS = frozenset({"pip", "conda", "mamba", "micromamba", "uv"})
+SHELL_LINE_MAGICS = frozenset({"sx", "system"})
+# Line magics whose argument is a Python statement run in the user's namespace, and their options
+# that take a value (`%timeit -n 10 f()`).
+STATEMENT_MAGICS = {"time": "", "timeit": "nrp", "prun": "DlsT"}
+COMPOUND_KEYWORDS = frozenset(
+    {"for", "while", "if", "with", "try", "def", "class", "async", "match", "@"}
+)
+# Line magics that can bind names nobody can see.
+UNKNOWN_BINDING_MAGICS = frozenset({"run", "rerun", "recall", "load"})
+# Magic names that a one-line cell may use without `%` (IPython's automagic); only applied when
+# the line is not Python, or for names that are never taken as variables.
+AUTOMAGIC = frozenset(
+    {
+        "pip", "conda", "mamba", "micromamba", "uv", "cd", "ls", "pwd", "matplotlib", "load_ext",
+        "reload_ext", "unload_ext", "autoreload", "aimport", "env", "set_env", "time", "timeit",
+        "who", "whos", "who_ls", "run", "store", "config", "history", "reset", "xmode", "pdb",
+        "lsmagic", "pylab", "mkdir", "rmdir", "cat", "cp", "mv", "rm", "less", "man", "pinfo",
+        "pinfo2", "psource", "pdoc", "pdef", "pfile", "precision", "colors", "bookmark", "dhist",
+        "dirs", "pushd", "popd", "alias", "unalias", "sx", "system", "prun", "xdel", "tb",
+    }
+)  # fmt: skip
+ALWAYS_AUTOMAGIC = frozenset({"ls", "pwd", "who", "whos", "lsmagic", "dhist", "dirs", "popd"})
+
+# A cheap test that spares most cells the line-by-line scan: no line starts with an escape, ends
+# with `?`, or assigns from `!`/`%`.
+_MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?/,;]|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
+_ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%?/,;])")
+_MAGIC = re.compile(r"%(?P<name>[\w.]+)?(?P<space>[ \t]*)(?P<args>.*)", re.DOTALL)
+_ASSIGN_FROM_MAGIC = re.compile(r"=[ \t]*(?:!|%(?=[A-Za-z_%]))")
+_CELL_MAGIC = re.compile(r"%%(?P<name>\S*)[ \t]*(?P<args>.*)")
+_OUTPUT_OPTION = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
+
+
+@dataclass(slots=True)
+class _Masked:
+    python: str | None
+    shell_commands: tuple[ShellCommand, ...] = ()
+    cell_magic: str | None = None
+    magic_bindings: tuple[str, ...] = ()
+    binds_unknown: bool = False
+
+
+def _mask(source: str) -> _Masked:
+    lines = _split_lines(source)
+    first = next((row for row, line in enumerate(lines) if line.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        return _mask_cell_magic(lines, first)
+    if not _MAYBE_IPYTHON.search(source):
+        return _Masked(source)
+    masker = _LineMasker()
+    return masker.mask(lines)
+
+
+def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
+    match = _CELL_MAGIC.match(lines[row].strip())
+    assert match is not None
+    name, args = match["name"], match["args"]
+    bindings = tuple(_OUTPUT_OPTION.findall(args))
+    if name in PYTHON_CELL_MAGICS:
+        if name == "capture":
+            bindings = tuple(arg for arg in args.split()[:1] if not arg.startswith("-"))
+        body = _LineMasker().mask(["", *lines[row + 1 :]])
+        return _Masked(
+            "\n" * row + (body.python or ""),
+            tuple(_shifted(command, row) for command in body.shell_commands),
+            name,
+            bindings,
+            body.binds_unknown,
+        )
+    shell = name in SHELL_CELL_MAGICS or (name == "script" and (args.split() or [""])[0] in SHELLS)
+    commands = (
+        tuple(
+            ShellCommand(line.strip(), number, len(line) - len(line.lstrip()) + 1, len(line) + 1)
+            for number, line in enumerate(lines[row + 1 :], start=row + 2)
+            if line.strip() and not line.lstrip().startswith("#")
+        )
+        if shell
+        else ()
+    )
+    return _Masked(None, commands, name, bindings, binds_unknown=name not in FOREIGN_CELL_MAGICS)
+
+
+def _shifted(command: ShellCommand, rows: int) -> ShellCommand:
+    return ShellCommand(command.text, command.row + rows, command.column, command.end_column)
+
+
+def _automagic(source: str, parses: bool) -> str | None:
+    """The source with `%` added when IPython would run this one-line cell as a magic."""
+    lines = [line for line in _split_lines(source) if line.strip()]
+    if len(lines) != 1:
+        return None
+    line = lines[0]
+    word = re.match(r"([ \t]*)([A-Za-z_]\w*)(?=\s|$)(\s*)(.?)", line)
+    if word is None or word[2] not in AUTOMAGIC or word[4] in ("=", ","):
+        return None
+    if parses and word[2] not in ALWAYS_AUTOMAGIC:
+        return None
+    return source.replace(line, f"{word[1]}%{line[len(word[1]) :]}", 1)
+
+
+class _LineMasker:
+    """Masks IPython lines; tracks strings and brackets so that only logical line starts count."""
+
+    def __init__(self) -> None:
+        self.quote: str | None = None
+        self.depth = 0
+        self.continued = False
+        self.commands: list[ShellCommand] = []
+        self.bindings: list[str] = []
+        self.binds_unknown = False
+
+    def mask(self, lines: list[str]) -> _Masked:
+        out: list[str] = []
+        row = 0
+        while row < len(lines):
+            line = lines[row]
+            at_start = self.quote is None and self.depth == 0 and not self.continued
+            replacement = self._mask_line(line, row + 1, lines) if at_start else None
+            if replacement is None:
+                out.append(line)
+                self._advance(line)
+                row += 1
+                continue
+            out.append(replacement)
+            # A masked line continued with a backslash takes the following lines with it.
+            while line.rstrip().endswith("\\") and row + 1 < len(lines):
+                row += 1
+                line = lines[row]
+                out.append("")
+            row += 1
+        return _Masked(
+            "\n".join(out),
+            tuple(self.commands),
+            None,
+            tuple(self.bindings),
+            self.binds_unknown,
+        )
+
+    def _mask_line(self, line: str, row: int, lines: list[str]) -> str | None:
+        stripped = line.lstrip(" \t")
+        indent = line[: len(line) - len(stripped)]
+        if not stripped:
+            return None
+        escape = _ESCAPE.match(line)
+        if escape is not None:
+            start = len(indent)
+            if stripped.startswith("!"):
+                self._shell(
+                    line[start + (2 if stripped.startswith("!!") else 1) :], row, start, lines
+                )
+            elif stripped.startswith("%"):
+                return self._line_magic(line, indent, row, lines)
+            return indent + "pass"
+        assign = _ASSIGN_FROM_MAGIC.search(line)
+        if assign is not None and self._is_assignment_target(line[: assign.start()]):
+            value_column = assign.end() - 1
+            if line[value_column] == "!":
+                self._shell(line[value_column + 1 :], row, value_column, lines)
+            else:
+                self._line_magic(line[value_column:], "", row, lines, offset=value_column)
+            return line[: assign.start() + 1] + " None"
+        if self._ends_with_help(line):
+            return indent + "pass"
+        return None
+
+    def _line_magic(
+        self, line: str, indent: str, row: int, lines: list[str], offset: int = 0
+    ) -> str:
+        start = len(indent)
+        match = _MAGIC.match(line, start)
+        if match is None or match["name"] is None:
+            return indent + "pass"
+        name, args = match["name"], match["args"]
+        if name in PACKAGE_MAGICS:
+            self._shell(line[start + 1 :], row, offset + start, lines)
+        elif name in SHELL_LINE_MAGICS:
+            self._shell(args, row, offset + start, lines)
+        elif name in UNKNOWN_BINDING_MAGICS:
+            self.binds_unknown = True
+        elif name == "store" and args.split()[:1] == ["-r"]:
+            names = [word for word in args.split()[1:] if not word.startswith("-")]
+            self.bindings.extend(names)
+            self.binds_unknown = self.binds_unknown or not names
+        elif name == "macro" and args.split():
+            self.bindings.append(args.split()[0])
+        elif name in STATEMENT_MAGICS and not offset:
+            statement = _statement_after_options(args, STATEMENT_MAGICS[name])
+            if statement and statement.split()[0].rstrip(":") not in COMPOUND_KEYWORDS:
+                prefix = len(line) - len(statement)
+                if prefix - start >= len("if 1:"):
+                    return indent + "if 1:".ljust(prefix - start) + statement
+        return indent + "pass"
+
+    def _shell(self, text: str, row: int, column: int, lines: list[str]) -> None:
+        """Record a shell command whose escape is at 0-based `column` of `row`."""
+        pieces = [text.rstrip()]
+        following = row
+        while pieces[-1].endswith("\\") and following < len(lines):
+            pieces[-1] = pieces[-1][:-1].rstrip()
+            pieces.append(lines[following].strip())
+            following += 1
+        command = " ".join(piece for piece in pieces if piece)
+        self.commands.append(ShellCommand(command, row, column + 1, len(lines[row - 1]) + 1))
+
+    def _is_assignment_target(self, prefix: str) -> bool:
+        if not prefix.strip() or "=" in prefix or "#" in prefix:
+            return False
+        if prefix.rstrip()[-1] in "+-*/%&|^@<>!:~":
+            return False
+        scanner = _LineMasker()
+        scanner._advance(prefix)
+        return scanner.quote is None and scanner.depth == 0
+
+    def _ends_with_help(self, line: str) -> bool:
+        if "?" not in line:
+            return False
+        scanner = _LineMasker()
+        code_end = scanner._advance(line)
+        return (
+            scanner.quote is None and scanner.depth == 0 and line[:code_end].rstrip().endswith("?")
+        )
+
+    def _advance(self, line: str) -> int:
+        """Move the string/bracket state past `line`; returns where its code ends (a comment)."""
+        position = 0
+        length = len(line)
+        self.continued = False
+        while position < length:
+            if self.quote is not None:
+                match = _STRING_END[self.quote].search(line, position)
+                if match is None:
+                    if len(self.quote) == 1 and not line.endswith("\\"):
+                        self.quote = None  # unterminated: a syntax error Python will report
+                    return length
+                position = match.end()
+                if not match.group().startswith("\\"):
+                    self.quote = None
+                continue
+            match = _INTERESTING.search(line, position)
+            if match is None:
+                return length
+            character = match.group()
+            position = match.end()
+            if character == "#":
+                return match.start()
+            if character == "\\":
+                self.continued = not line[position:].strip()
+            elif character in "([{":
+                self.depth += 1
+            elif character in ")]}":
+                self.depth = max(self.depth - 1, 0)
+            elif line.startswith(character * 3, match.start()):
+                self.quote = character * 3
+                position = match.start() + 3
+            else:
+                self.quote = character
+        return length
+
+
+_INTERESTING = re.compile(r"""[\\"'#()\[\]{}]""")
+_STRING_END = {
+    quote: re.compile(r"\\.|\\$|" + re.escape(quote)) for quote in ('"""', "'''", '"', "'")
+}
+
+
+def _statement_after_options(args: str, options_with_value: str) -> str:
+    """`-n 10 -r 3 f(x)` -> `f(x)`: the statement after a magic's options."""
+    rest = args
+    while True:
+        match = re.match(r"-(\w)(\S*)\s*", rest)
+        if match is None:
+            return rest
+        rest = rest[match.end() :]
+        if match[1] in options_with_value and not match[2]:
+            rest = re.sub(r"^\S+\s*", "", rest, count=1)
