@@ -1,0 +1,776 @@
+"""Import names -> distributions, and what the project's dependency files declare and pin.
+
+The project root is the nearest directory at or above the notebook that holds `.git` or
+`pyproject.toml`; without one, the notebook's own directory. Dependency files are looked for in
+every directory from the notebook's up to the root (or taken from `dependency-files`), and modules
+found in those directories (a `name.py`, a package `name/__init__.py`, or under the root's `src/`)
+are the project's own.
+
+Everything read from disk is cached per process and keyed by modification time, so checking a
+thousand notebooks of one project parses each dependency file once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from ..config import Settings
+
+PROJECT_ROOT_MARKERS = (".git", "pyproject.toml")
+
+# The kernel a notebook runs in always provides these.
+KERNEL_PROVIDED = frozenset({"IPython", "ipykernel"})
+
+# Import names whose distribution has another name; used when the distribution is not installed
+# where nbcheck runs. Only the top-level import name matters.
+WELL_KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "sklearn": ("scikit-learn",),
+    "cv2": (
+        "opencv-python",
+        "opencv-python-headless",
+        "opencv-contrib-python",
+        "opencv-contrib-python-headless",
+    ),
+    "PIL": ("Pillow",),
+    "yaml": ("PyYAML",),
+    "bs4": ("beautifulsoup4",),
+    "skimage": ("scikit-image",),
+    "dateutil": ("python-dateutil",),
+    "dotenv": ("python-dotenv",),
+    "jwt": ("PyJWT",),
+    "Crypto": ("pycryptodome",),
+    "OpenSSL": ("pyOpenSSL",),
+    "attr": ("attrs",),
+    "zmq": ("pyzmq",),
+    "serial": ("pyserial",),
+    "docx": ("python-docx",),
+    "pptx": ("python-pptx",),
+    "fitz": ("PyMuPDF",),
+    "Bio": ("biopython",),
+    "git": ("GitPython",),
+    "MySQLdb": ("mysqlclient",),
+    "psycopg2": ("psycopg2", "psycopg2-binary"),
+    "umap": ("umap-learn",),
+    "faiss": ("faiss-cpu", "faiss-gpu"),
+    "community": ("python-louvain",),
+    "slugify": ("python-slugify",),
+    "magic": ("python-magic",),
+    "absl": ("absl-py",),
+    "osgeo": ("GDAL",),
+    "google.protobuf": ("protobuf",),
+    "mpl_toolkits": ("matplotlib",),
+    "pkg_resources": ("setuptools",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos"),
+    "keras": ("keras", "tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos"),
+    "pytorch_lightning": ("pytorch-lightning", "lightning"),
+    "mlflow": ("mlflow", "mlflow-skinny"),
+    "Levenshtein": ("Levenshtein", "python-Levenshtein"),
+    "igraph": ("igraph", "python-igraph"),
+    "wx": ("wxPython",),
+    "gi": ("PyGObject",),
+    "kafka": ("kafka-python",),
+    "jose": ("python-jose",),
+    "multipart": ("python-multipart",),
+    "lxml": ("lxml",),
+}
+
+# conda package names that differ from the PyPI distribution of the same code.
+CONDA_TO_PYPI = {
+    "pytorch": "torch",
+    "py-xgboost": "xgboost",
+    "py-opencv": "opencv-python",
+    "libopencv": "opencv-python",
+    "pytorch-cpu": "torch",
+    "pytorch-gpu": "torch",
+    "tensorflow-base": "tensorflow",
+    "matplotlib-base": "matplotlib",
+}
+
+LOCK_FILE_NAMES = frozenset({"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"})
+ENVIRONMENT_FILE_NAMES = frozenset({"environment.yml", "environment.yaml"})
+_REQUIREMENTS_NAME = re.compile(r"requirements.*\.txt\Z")
+_PYLOCK_NAME = re.compile(r"pylock\.[^.]+\.toml\Z")
+
+
+class DependencyFileError(Exception):
+    """A dependency file that cannot be read; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Declarations:
+    """What one dependency file (with its includes) says: names are PEP 503 normalized."""
+
+    declared: frozenset[str] = frozenset()
+    pinned: frozenset[str] = frozenset()
+    project_names: frozenset[str] = frozenset()
+    """The project's own distribution names (its imports are first-party)."""
+    problems: tuple[tuple[str, str], ...] = ()
+    """(file, reason) for each file that could not be read; the readable rest still counts."""
+
+    def merged(self, other: Declarations) -> Declarations:
+        return Declarations(
+            self.declared | other.declared,
+            self.pinned | other.pinned,
+            self.project_names | other.project_names,
+            self.problems + tuple(p for p in other.problems if p not in self.problems),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStatus:
+    """What the project says about one third-party import."""
+
+    module: str
+    distribution: str
+    """The distribution named in messages: the declared one, else the best guess."""
+    declared: bool
+    pinned: bool
+
+
+def is_exact(specifier: SpecifierSet) -> bool:
+    """True for `==1.2.3` or `===1.2.3`, alone or with other clauses; `==1.*` is not exact."""
+    return any(
+        (spec.operator == "==" and not spec.version.endswith(".*")) or spec.operator == "==="
+        for spec in specifier
+    )
+
+
+def requirement_is_pinned(requirement: Requirement) -> bool:
+    """Exact version, or a direct reference (`name @ url`) that names one artifact."""
+    return bool(requirement.url) or is_exact(requirement.specifier)
+
+
+# --- the project: root, directories, local modules -------------------------------------------
+
+
+def project_root(start: Path) -> Path:
+    """The nearest directory at or above `start` holding `.git` or `pyproject.toml`, else `start`."""
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in PROJECT_ROOT_MARKERS):
+            return directory
+    return start
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    files: frozenset[str]
+    packages: frozenset[str]
+    """Subdirectories that are regular packages (hold `__init__.py`)."""
+    subdirectories: frozenset[str]
+
+
+_listings: dict[Path, tuple[int, _Listing]] = {}
+
+
+def _listing(directory: Path) -> _Listing:
+    try:
+        mtime = directory.stat().st_mtime_ns
+    except OSError:
+        return _Listing(frozenset(), frozenset(), frozenset())
+    cached = _listings.get(directory)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    files, packages, subdirectories = set(), set(), set()
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    if entry.is_file():
+                        files.add(entry.name)
+                    elif entry.is_dir():
+                        subdirectories.add(entry.name)
+                        if os.path.isfile(os.path.join(entry.path, "__init__.py")):
+                            packages.add(entry.name)
+                except OSError:
+                    continue
+    except OSError:
+        pass
+    listing = _Listing(frozenset(files), frozenset(packages), frozenset(subdirectories))
+    _listings[directory] = (mtime, listing)
+    return listing
+
+
+def _is_dependency_file(name: str) -> bool:
+    return bool(
+        name in {"pyproject.toml", "Pipfile"}
+        or name in LOCK_FILE_NAMES
+        or name in ENVIRONMENT_FILE_NAMES
+        or _REQUIREMENTS_NAME.match(name)
+        or _PYLOCK_NAME.match(name)
+    )
+
+
+def _dependency_files_in(directory: Path) -> list[Path]:
+    """The dependency files in `directory`, and the `.txt` files of its `requirements/` folder."""
+    listing = _listing(directory)
+    found = [directory / name for name in sorted(listing.files) if _is_dependency_file(name)]
+    if "requirements" in listing.subdirectories:
+        nested = directory / "requirements"
+        found.extend(
+            nested / name for name in sorted(_listing(nested).files) if name.endswith(".txt")
+        )
+    return found
+
+
+class Project:
+    """The project a notebook belongs to, as the dependency rules see it."""
+
+    def __init__(self, notebook_path: str, settings: Settings) -> None:
+        self.settings = settings
+        self.notebook_dir = Path(os.path.abspath(notebook_path)).parent
+        self.root = project_root(self.notebook_dir)
+
+    @cached_property
+    def directories(self) -> tuple[Path, ...]:
+        """The notebook's directory and each one above it, up to the project root."""
+        chain = [self.notebook_dir]
+        while chain[-1] != self.root and chain[-1].parent != chain[-1]:
+            chain.append(chain[-1].parent)
+        if chain[-1] != self.root:
+            return (self.notebook_dir,)
+        return tuple(chain)
+
+    @cached_property
+    def dependency_files(self) -> tuple[Path, ...]:
+        if self.settings.dependency_files is not None:
+            base = Path(self.settings.root)
+            return tuple(base / name for name in self.settings.dependency_files)
+        return tuple(path for d in self.directories for path in _dependency_files_in(d))
+
+    @cached_property
+    def declarations(self) -> Declarations:
+        total = Declarations()
+        for path in self.dependency_files:
+            total = total.merged(read_dependency_file(path))
+        return total
+
+    def display(self, path: str | Path) -> str:
+        """A path as messages show it: relative to the project root when inside it."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    @cached_property
+    def _first_party(self) -> frozenset[str]:
+        return (
+            frozenset(canonicalize_name(name) for name in self.settings.known_first_party)
+            | self.declarations.project_names
+        )
+
+    def is_local(self, module: str) -> bool:
+        """A module of the project itself: a file or package beside the notebook, above it up
+        to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
+        if canonicalize_name(module) in self._first_party:
+            return True
+        for directory in (*self.directories, self.root / "src"):
+            listing = _listing(directory)
+            if f"{module}.py" in listing.files or module in listing.packages:
+                return True
+        return False
+
+    def is_third_party(self, module: str) -> bool:
+        return not (
+            module == "__future__"
+            or module in sys.stdlib_module_names
+            or module in KERNEL_PROVIDED
+            or self.is_local(module)
+        )
+
+    def status(self, module: str) -> ImportStatus:
+        """Whether the distribution that provides top-level `module` is declared and pinned."""
+        declarations = self.declarations
+        candidates = _candidates(module)
+        declared = [name for name in candidates if name in declarations.declared]
+        if not declared:
+            # Installed metadata is slow to gather; only consult it when the names did not match.
+            candidates = _candidates(module, installed=True)
+            declared = [name for name in candidates if name in declarations.declared]
+        pinned = any(name in declarations.pinned for name in declared)
+        if self.settings.pin_policy == "declared":
+            pinned = True
+        return ImportStatus(module, (declared or candidates)[0], bool(declared), pinned)
+
+
+def _candidates(module: str, *, installed: bool = False) -> list[str]:
+    """Normalized names of the distributions that may provide top-level `module`, best first."""
+    names: list[str] = []
+    if installed:
+        names.extend(installed_distributions().get(module, ()))
+    names.extend(WELL_KNOWN_DISTRIBUTIONS.get(module, ()))
+    names.append(module)
+    unique = dict.fromkeys(canonicalize_name(name) for name in names)
+    return list(unique)
+
+
+@cache
+def installed_distributions() -> Mapping[str, list[str]]:
+    """Top-level import name -> distributions, from the installed metadata (once per process)."""
+    from importlib.metadata import packages_distributions
+
+    return packages_distributions()
+
+
+# --- dependency files ------------------------------------------------------------------------
+
+_parsed: dict[Path, tuple[tuple[int, int], Declarations]] = {}
+
+
+def read_dependency_file(path: Path) -> Declarations:
+    """What `path` declares and pins (with its includes); a broken file becomes a problem."""
+    return _read(Path(os.path.abspath(path)), frozenset())
+
+
+def _read(path: Path, including: frozenset[Path]) -> Declarations:
+    try:
+        stat = path.stat()
+    except OSError as error:
+        return Declarations(problems=((str(path), _os_reason(error)),))
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _parsed.get(path)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        declarations = _parse(path, including | {path})
+    except DependencyFileError as error:
+        declarations = Declarations(problems=((str(path), str(error)),))
+    except OSError as error:
+        declarations = Declarations(problems=((str(path), _os_reason(error)),))
+    except UnicodeDecodeError:
+        declarations = Declarations(problems=((str(path), "not UTF-8 text"),))
+    _parsed[path] = (key, declarations)
+    return declarations
+
+
+def _os_reason(error: OSError) -> str:
+    if isinstance(error, FileNotFoundError):
+        return "file not found"
+    return f"cannot read: {error.strerror or error}"
+
+
+def _parse(path: Path, including: frozenset[Path]) -> Declarations:
+    name = path.name
+    if name == "pyproject.toml":
+        return _pyproject(_toml(path))
+    if name == "Pipfile":
+        return _pipfile(_toml(path))
+    if name == "Pipfile.lock":
+        return _pipfile_lock(path)
+    if name in {"uv.lock", "poetry.lock"}:
+        return _locked(_toml(path).get("package", []), path)
+    if name == "pylock.toml" or _PYLOCK_NAME.match(name):
+        return _locked(_toml(path).get("packages", []), path)
+    if name in ENVIRONMENT_FILE_NAMES or path.suffix in {".yml", ".yaml"}:
+        return _environment(path, including)
+    return _requirements_file(path, including)
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise DependencyFileError(f"not valid TOML: {error}") from None
+
+
+def _expect(value: Any, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        expected = {list: "a list", dict: "a table", str: "a string"}[kind]
+        raise DependencyFileError(f"`{where}` must be {expected}")
+    return value
+
+
+def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
+    declared, pinned = set(), set()
+    for line in lines:
+        text = _expect(line, str, where)
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {error}") from None
+        name = canonicalize_name(requirement.name)
+        declared.add(name)
+        if requirement_is_pinned(requirement):
+            pinned.add(name)
+    return Declarations(frozenset(declared), frozenset(pinned))
+
+
+def _pyproject(document: dict[str, Any]) -> Declarations:
+    result = Declarations()
+    project = _expect(document.get("project", {}), dict, "project")
+    if "name" in project:
+        result = Declarations(project_names=frozenset({canonicalize_name(str(project["name"]))}))
+    result = result.merged(
+        _from_requirement_strings(
+            _expect(project.get("dependencies", []), list, "project.dependencies"),
+            "project.dependencies",
+        )
+    )
+    optional = _expect(project.get("optional-dependencies", {}), dict, "optional-dependencies")
+    for extra, lines in optional.items():
+        where = f"project.optional-dependencies.{extra}"
+        result = result.merged(_from_requirement_strings(_expect(lines, list, where), where))
+    groups = _expect(document.get("dependency-groups", {}), dict, "dependency-groups")
+    for group, entries in groups.items():
+        where = f"dependency-groups.{group}"
+        # PEP 735: strings are requirements; tables are {include-group = "..."}.
+        lines = [entry for entry in _expect(entries, list, where) if not isinstance(entry, dict)]
+        result = result.merged(_from_requirement_strings(lines, where))
+    poetry = document.get("tool", {}).get("poetry")
+    if isinstance(poetry, dict):
+        result = result.merged(_poetry(poetry))
+    return result
+
+
+def _poetry(poetry: dict[str, Any]) -> Declarations:
+    tables = [("tool.poetry.dependencies", poetry.get("dependencies", {}))]
+    tables.append(("tool.poetry.dev-dependencies", poetry.get("dev-dependencies", {})))
+    groups = _expect(poetry.get("group", {}), dict, "tool.poetry.group")
+    for group, table in groups.items():
+        where = f"tool.poetry.group.{group}"
+        tables.append(
+            (f"{where}.dependencies", _expect(table, dict, where).get("dependencies", {}))
+        )
+    declared, pinned = set(), set()
+    for where, table in tables:
+        for name, constraint in _expect(table, dict, where).items():
+            if name.lower() == "python":
+                continue
+            normalized = canonicalize_name(name)
+            declared.add(normalized)
+            if _poetry_pinned(constraint):
+                pinned.add(normalized)
+    names = {canonicalize_name(str(poetry["name"]))} if "name" in poetry else set()
+    return Declarations(frozenset(declared), frozenset(pinned), frozenset(names))
+
+
+def _poetry_pinned(constraint: Any) -> bool:
+    """Poetry: a bare version (`"1.2.3"`) or `==` is exact; a table without a version is a
+    git, path or URL source, which names one artifact."""
+    if isinstance(constraint, list):
+        return all(_poetry_pinned(item) for item in constraint)
+    if isinstance(constraint, dict):
+        if "version" not in constraint:
+            return True
+        constraint = constraint["version"]
+    text = str(constraint).strip()
+    if re.fullmatch(r"\d[\w.+!-]*", text) and "*" not in text:
+        return True
+    try:
+        return is_exact(SpecifierSet(text))
+    except ValueError:
+        return False
+
+
+def _pipfile(document: dict[str, Any]) -> Declarations:
+    declared, pinned = set(), set()
+    for section in ("packages", "dev-packages"):
+        for name, constraint in _expect(document.get(section, {}), dict, section).items():
+            normalized = canonicalize_name(name)
+            declared.add(normalized)
+            if isinstance(constraint, dict):
+                if "version" not in constraint:
+                    pinned.add(normalized)  # git, path or file source
+                    continue
+                constraint = constraint["version"]
+            text = str(constraint).strip()
+            try:
+                exact = text != "*" and is_exact(SpecifierSet(text))
+            except ValueError:
+                exact = False
+            if exact:
+                pinned.add(normalized)
+    return Declarations(frozenset(declared), frozenset(pinned))
+
+
+def _pipfile_lock(path: Path) -> Declarations:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise DependencyFileError(f"not valid JSON: {error}") from None
+    _expect(document, dict, "(document)")
+    names = [name for section in ("default", "develop") for name in document.get(section, {})]
+    locked = frozenset(canonicalize_name(name) for name in names)
+    return Declarations(locked, locked)
+
+
+def _locked(packages: Any, path: Path) -> Declarations:
+    """A lock file: every package it lists is installed at the version it records."""
+    names = set()
+    for package in _expect(packages, list, "package"):
+        name = _expect(package, dict, "package").get("name")
+        if not isinstance(name, str):
+            raise DependencyFileError(f"a package entry in {path.name} has no name")
+        names.add(canonicalize_name(name))
+    locked = frozenset(names)
+    return Declarations(locked, locked)
+
+
+_CONDA_SPEC = re.compile(
+    r"(?:[\w./-]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?P<rest>.*)", re.DOTALL
+)
+
+
+def conda_spec(text: str) -> tuple[str, bool]:
+    """(PyPI-style normalized name, pinned) for a conda spec: `numpy=1.26.4`, `numpy==1.26.4`,
+    `conda-forge::numpy 1.26.4 py311_0`. conda's `=1.26.4` selects that release; a `*`, a range
+    or no version is not a pin."""
+    match = _CONDA_SPEC.fullmatch(text.strip())
+    if match is None:
+        raise DependencyFileError(f"bad conda package spec {text!r}")
+    name = canonicalize_name(match["name"])
+    name = CONDA_TO_PYPI.get(name, name)
+    rest = match["rest"].strip()
+    version = rest.lstrip("=").split("=")[0].split()[0] if rest.lstrip("=") else ""
+    pinned = (
+        bool(version)
+        and (rest.startswith("=") or rest[:1].isdigit())
+        and "*" not in version
+        and not re.search(r"[<>!~,|]", version)
+    )
+    return name, pinned
+
+
+def _environment(path: Path, including: frozenset[Path]) -> Declarations:
+    import yaml  # only projects with a conda environment file pay for the import
+
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise DependencyFileError(f"not valid YAML: {_one_line(str(error))}") from None
+    if document is None:
+        return Declarations()
+    _expect(document, dict, "(document)")
+    declared, pinned = set(), set()
+    result = Declarations()
+    for entry in _expect(document.get("dependencies") or [], list, "dependencies"):
+        if isinstance(entry, dict):
+            pip_lines = _expect(entry.get("pip") or [], list, "dependencies.pip")
+            result = result.merged(_requirement_lines(pip_lines, path, including))
+            continue
+        name, exact = conda_spec(str(_expect(entry, str, "dependencies")))
+        declared.add(name)
+        if exact:
+            pinned.add(name)
+    return result.merged(Declarations(frozenset(declared), frozenset(pinned)))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _requirements_file(path: Path, including: frozenset[Path]) -> Declarations:
+    return _requirement_lines(path.read_text(encoding="utf-8").splitlines(), path, including)
+
+
+def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(first line number, text) with comments dropped and `\\` continuations joined, as pip."""
+    pending, start = "", 0
+    for number, raw in enumerate(lines, 1):
+        line = re.sub(r"(^|\s+)#.*$", "", raw)
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        text = (pending + line).strip()
+        pending = ""
+        if text:
+            yield start, text
+    if pending.strip():
+        yield start, pending.strip()
+
+
+_INCLUDE = re.compile(r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)")
+_EDITABLE = re.compile(r"(-e|--editable)\s*=?\s*(?P<target>\S+)")
+_NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
+_EGG = re.compile(r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)")
+
+
+def _requirement_lines(
+    lines: Iterable[str], path: Path, including: frozenset[Path]
+) -> Declarations:
+    """requirements.txt syntax: requirements, `-r`/`-c` includes, options, editable installs and
+    URLs. A bad line is the file's problem; the lines around it still count."""
+    declared, pinned = set(), set()
+    problems: list[tuple[str, str]] = []
+    result = Declarations()
+    for number, text in _logical_lines(lines):
+        include = _INCLUDE.fullmatch(text)
+        if include is not None:
+            target = Path(os.path.abspath(path.parent / include["file"]))
+            if target in including:
+                continue
+            included = _read(target, including)
+            if include["option"] in {"-c", "--constraint"}:
+                # A constraint file pins versions but installs nothing.
+                included = Declarations(pinned=included.pinned, problems=included.problems)
+            result = result.merged(included)
+            continue
+        editable = _EDITABLE.fullmatch(text)
+        if editable is not None or ("://" in text and not _NAMED_REFERENCE.match(text)):
+            # A URL or local project: only an `#egg=name` fragment names what it installs.
+            egg = _EGG.search(text)
+            if egg is not None:
+                declared.add(canonicalize_name(egg["name"]))
+                pinned.add(canonicalize_name(egg["name"]))
+            continue
+        if text.startswith("-"):
+            continue  # --index-url, --find-links, ...: options that install nothing
+        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]  # per-line options: --hash=...
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            if not problems:
+                problems.append((str(path), f"line {number}: bad requirement {text!r}: {error}"))
+            continue
+        name = canonicalize_name(requirement.name)
+        declared.add(name)
+        if requirement_is_pinned(requirement):
+            pinned.add(name)
+    own = Declarations(frozenset(declared), frozenset(pinned), problems=tuple(problems))
+    return result.merged(own)
+
+
+# --- install commands in cells ---------------------------------------------------------------
+
+PIP_OPTIONS_WITH_VALUE = frozenset(
+    [
+        "-r",
+        "--requirement",
+        "-c",
+        "--constraint",
+        "-e",
+        "--editable",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "--upgrade-strategy",
+        "--trusted-host",
+        "--no-binary",
+        "--only-binary",
+        "--platform",
+        "--python-version",
+        "--implementation",
+        "--abi",
+        "--src",
+        "--cache-dir",
+        "--log",
+        "--proxy",
+        "--timeout",
+        "--retries",
+        "--exists-action",
+        "--cert",
+        "--client-cert",
+        "--progress-bar",
+        "-C",
+        "--config-settings",
+        "--global-option",
+        "--report",
+        "--python",
+        "-p",
+        "--index",
+        "--default-index",
+        "-n",
+        "--name",
+        "--channel",
+        "--file",
+        "--override",
+        "--group",
+    ]
+)
+
+
+# Upgrading the installer itself changes no result.
+INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
+
+
+@dataclass(frozen=True, slots=True)
+class InstallCommand:
+    """One `pip install` / `conda install` in a shell escape or magic, and what it installs."""
+
+    tool: str
+    """pip, conda, mamba, micromamba or uv."""
+    packages: tuple[tuple[str, bool], ...] = field(default=())
+    """(the argument as written, pinned) for each package argument."""
+
+
+_INSTALLER = re.compile(
+    r"""^(?:[%!]+\s*)?(?:\S*python[\d.]*\s+-m\s+|\{sys\.executable\}\s+-m\s+|\S*/)?"""
+    r"""(?P<tool>pip3?|conda|mamba|micromamba|uv)\b""",
+)
+
+
+def install_commands(command: str) -> list[InstallCommand]:
+    """The install commands in a shell line such as `!pip install -q pandas==2.2.2 && ls`."""
+    commands = []
+    for part in re.split(r"&&|\|\||;|\|", command):
+        match = _INSTALLER.match(part.strip())
+        if match is None:
+            continue
+        tool = match["tool"].rstrip("3")
+        try:
+            words = shlex.split(part.strip()[match.end() :], comments=True)
+        except ValueError:
+            words = part.strip()[match.end() :].split()
+        if tool == "uv" and words[:1] == ["pip"]:
+            words = words[1:]
+        if words[:1] != ["install"] and not (tool == "uv" and words[:1] == ["add"]):
+            continue
+        packages = []
+        skip_value = False
+        for word in words[1:]:
+            if skip_value:
+                skip_value = False
+                continue
+            if word.startswith("-"):
+                skip_value = "=" not in word and word in PIP_OPTIONS_WITH_VALUE
+                continue
+            if word.startswith((">", "2>", "&")) or any(c in word for c in "{}$"):
+                continue  # redirections, and names IPython or the shell fill in
+            pinned = _install_argument_pinned(tool, word)
+            if pinned is not None and _base_name(word) not in INSTALLER_TOOLING:
+                packages.append((word, pinned))
+        commands.append(InstallCommand(tool, tuple(packages)))
+    return commands
+
+
+def _install_argument_pinned(tool: str, word: str) -> bool | None:
+    """Whether one install argument pins its version; None for paths, URLs and archives."""
+    if word in {".", ".."} or word.startswith(("./", "../", "/", "~")) or "://" in word:
+        return None if "@" not in word or "://" in word.split("@", 1)[0] else True
+    if word.endswith((".whl", ".tar.gz", ".zip")):
+        return None
+    if tool in {"conda", "mamba", "micromamba"}:
+        try:
+            return conda_spec(word)[1]
+        except DependencyFileError:
+            return None
+    try:
+        return requirement_is_pinned(Requirement(word))
+    except InvalidRequirement:
+        return None
+
+
+def _base_name(word: str) -> str:
+    return canonicalize_name(re.split(r"[^A-Za-z0-9_.-]", word, maxsplit=1)[0])
