@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from .base import Finding, Rule
 from .execution import error_output, not_run_from_fresh_kernel, out_of_order_execution, skipped_cell
+from .syntax import syntax_error
 
 RULES: tuple[Rule, ...] = (
+    Rule("NBD001", "syntax-error", syntax_error, severity="error", python_only=True),
     Rule("NBD101", "out-of-order-execution", out_of_order_execution),
     Rule("NBD102", "skipped-cell", skipped_cell),
     Rule("NBD103", "not-run-from-fresh-kernel", not_run_from_fresh_kernel),

@@ -1,0 +1,40 @@
+"""NBD0xx: cells the analysis cannot read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..analysis import Analysis
+from .base import Finding
+
+
+def syntax_error(nb: Analysis) -> Iterator[Finding]:
+    """A code cell is not valid Python, even with IPython's syntax (magics, `!cmd`) allowed.
+
+    ## What it does
+    Flags each code cell of a Python notebook that does not parse, at the place the parser
+    stopped. Line and cell magics, shell escapes and `?` help are understood and do not count.
+    The other code rules skip such a cell: they cannot see what it reads or binds.
+
+    ## Why is this bad?
+    Run top to bottom, the cell fails at once and nothing below it runs. The saved outputs, if any,
+    came from an earlier version of the cell.
+
+    ## Example
+    ```python
+    # cell 1
+    scores = {"train": 0.91, "test": 0.87
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1
+    scores = {"train": 0.91, "test": 0.87}
+    ```
+    """
+    for parsed in nb.parsed:
+        error = parsed.syntax_error
+        if error is not None:
+            yield Finding(
+                parsed.cell, f"Cell does not parse: {error.message}", error.row, error.column
+            )
