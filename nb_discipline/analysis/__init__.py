@@ -6,6 +6,7 @@ from functools import cached_property
 
 from ..config import Settings
 from ..model import Notebook
+from .dataflow import Dataflow
 from .history import History
 from .source import ParsedCell, parse_cell
 
@@ -25,3 +26,8 @@ class Analysis:
     def parsed(self) -> tuple[ParsedCell, ...]:
         """Every code cell parsed once, in notebook order."""
         return tuple(parse_cell(cell) for cell in self.notebook.code_cells)
+
+    @cached_property
+    def dataflow(self) -> Dataflow:
+        """What each code cell reads from and binds in the global namespace."""
+        return Dataflow(self.parsed)

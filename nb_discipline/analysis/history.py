@@ -8,9 +8,12 @@ are all equal (tools that write 0 everywhere) say nothing about order: `informat
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..model import Cell, Notebook
+from .dataflow import CellNames, Dataflow, Provenance
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +41,65 @@ class History:
                 holes.append((expected, cell))
             expected = max(expected, count + 1)
         return holes
+
+    def complete_between(self, low: int, high: int) -> bool:
+        """True when every run numbered strictly between `low` and `high` is a saved cell's last
+        run: no re-run or deleted cell ran in between."""
+        first = bisect.bisect_right(self.run_cells, low, key=_count)
+        last = bisect.bisect_left(self.run_cells, high, key=_count)
+        return len({_count(cell) for cell in self.run_cells[first:last]}) == high - low - 1
+
+    def observed_sources(self, dataflow: Dataflow) -> Iterator[ObservedRead]:
+        """Reads whose value, by the execution counts, came from another cell than the one that
+        top-to-bottom order gives. Only where the counts leave no doubt: the binding run is saved,
+        no unsaved run happened between it and the read, and no run in between could have bound
+        the name without our knowing (a star import, `%run`) or deleted it.
+        """
+        if not self.informative:
+            return
+        events: dict[str, list[tuple[int, CellNames | None]]] = {}
+        opaque: list[int] = []
+        for names in dataflow.cells:
+            count = names.cell.execution_count
+            if count is None:
+                continue
+            for name in names.binds:
+                events.setdefault(name, []).append((count, names))
+            for name in names.deleted:
+                events.setdefault(name, []).append((count, None))
+            if names.binds_unknown:
+                opaque.append(count)
+        for runs in events.values():
+            runs.sort(key=lambda run: run[0])
+        opaque.sort()
+        for provenance in dataflow.top_to_bottom():
+            count = provenance.cell.cell.execution_count
+            runs = events.get(provenance.read.name)
+            if provenance.source is None or count is None or not runs:
+                continue
+            latest = bisect.bisect_left(runs, count, key=lambda run: run[0]) - 1
+            if latest < 0:
+                continue
+            bound_at, source = runs[latest]
+            if (
+                source is None
+                or source is provenance.source
+                or bisect.bisect_right(opaque, bound_at) != bisect.bisect_left(opaque, count)
+                or not self.complete_between(bound_at, count)
+            ):
+                continue
+            yield ObservedRead(provenance, source)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedRead:
+    provenance: Provenance
+    """The read, with the cell top-to-bottom order takes its value from."""
+
+    source: CellNames
+    """The cell whose binding the read really saw, by the execution counts."""
+
+
+def _count(cell: Cell) -> int:
+    assert cell.execution_count is not None
+    return cell.execution_count

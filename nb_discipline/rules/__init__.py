@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import Finding, Rule
 from .execution import error_output, not_run_from_fresh_kernel, out_of_order_execution, skipped_cell
+from .hidden_state import order_dependent_value, undefined_name, use_before_definition
 from .syntax import syntax_error
 
 RULES: tuple[Rule, ...] = (
@@ -12,6 +13,9 @@ RULES: tuple[Rule, ...] = (
     Rule("NBD102", "skipped-cell", skipped_cell),
     Rule("NBD103", "not-run-from-fresh-kernel", not_run_from_fresh_kernel),
     Rule("NBD104", "error-output", error_output, severity="error"),
+    Rule("NBD201", "use-before-definition", use_before_definition, python_only=True),
+    Rule("NBD202", "undefined-name", undefined_name, python_only=True),
+    Rule("NBD203", "order-dependent-value", order_dependent_value, python_only=True),
 )
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}

@@ -1,0 +1,755 @@
+"""Which names each cell binds in the notebook's global namespace, and which it reads from it.
+
+Python's scoping is followed: function bodies read globals when they are called, not where they are
+written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
+reads, transitively, as reads of the calling cell at the call); class bodies, comprehensions and
+lambdas run where they are written; comprehension and function locals, `global`, `nonlocal`,
+walrus targets, `del`, augmented assignment, imports, `match` captures, `except ... as` and
+`with ... as` bind as Python binds. Within a cell, a name read after the cell itself bound it is
+not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
+in a loop of a name the same cell binds (a later iteration sees the cell's own value).
+
+Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from ..model import Cell
+from .source import ParsedCell
+
+# Names IPython puts in the user namespace, and module attributes every namespace has.
+IPYTHON_NAMES = frozenset(
+    {
+        "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code",
+        "get_ipython", "display", "exit", "quit", "__name__", "__doc__", "__package__",
+        "__loader__", "__spec__", "__builtins__", "__builtin__", "__annotations__", "__class__",
+    }
+)  # fmt: skip
+_NUMBERED_HISTORY = re.compile(r"_i?\d+")
+BUILTINS = frozenset(dir(builtins))
+# Handlers that make a guarded read of an undefined name harmless.
+NAME_ERROR_HANDLERS = frozenset({"NameError", "UnboundLocalError"})
+# Methods that run when a class is called.
+CONSTRUCTORS = ("__new__", "__init__", "__post_init__")
+
+
+def always_defined(name: str) -> bool:
+    """Builtins, IPython's own names and module dunders: defined in every kernel."""
+    return (
+        name in BUILTINS or name in IPYTHON_NAMES or _NUMBERED_HISTORY.fullmatch(name) is not None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A read of a global name: its first place in the cell (1-based rows and columns)."""
+
+    name: str
+    row: int
+    column: int
+    end_row: int
+    end_column: int
+    order: int
+    """Position in the cell's evaluation order (reads, calls and bindings share the counter)."""
+
+    via: str | None = None
+    """The function called at this place whose body reads the name; None for a direct read."""
+
+
+@dataclass(slots=True)
+class FunctionSummary:
+    """The globals a function (or a class's constructors) reads and binds when called."""
+
+    name: str
+    cell: Cell
+    reads: dict[str, Read] = field(default_factory=dict)
+    calls: set[str] = field(default_factory=set)
+    binds: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    name: str
+    read: Read
+
+
+@dataclass(slots=True)
+class CellFlow:
+    """What one cell does to the global namespace, read from its own code alone."""
+
+    parsed: ParsedCell
+    reads: dict[str, Read] = field(default_factory=dict)
+    """First read of each name from the namespace (not bound earlier in the cell), in order."""
+
+    calls: dict[str, Call] = field(default_factory=dict)
+    """First call of each global name, for the functions the notebook defines."""
+
+    binds: dict[str, int] = field(default_factory=dict)
+    """Each name the cell binds, with the order of its first binding."""
+
+    final: dict[str, bool] = field(default_factory=dict)
+    """Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell."""
+
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    """Functions (and classes, and methods as `Class.method`) defined at the top level."""
+
+    binds_unknown: bool = False
+    """A star import, `%run`, `exec`, `globals().update(...)`: may bind any name."""
+
+    @property
+    def cell(self) -> Cell:
+        return self.parsed.cell
+
+
+def cell_flow(parsed: ParsedCell) -> CellFlow:
+    """The names a parsed cell reads and binds (nothing for cells without a tree)."""
+    # A cell that does not parse may bind anything: what it would bind is unknown.
+    flow = CellFlow(parsed, binds_unknown=parsed.binds_unknown or parsed.syntax_error is not None)
+    for name in parsed.magic_bindings:
+        flow.binds.setdefault(name, 0)
+        flow.final[name] = True
+    if parsed.tree is not None:
+        _CellVisitor(flow).run(parsed.tree)
+    return flow
+
+
+# --- one cell --------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A name read in a function or comprehension, resolved when its scope ends."""
+
+    name: str
+    node: ast.AST
+    deferred: bool
+    called: bool
+    owner: str | None
+    force_global: bool = False
+
+
+@dataclass(slots=True)
+class _Scope:
+    kind: str  # "module", "class", "function" or "comprehension"
+    parent: _Scope | None
+    owner: str | None = None
+    """The top-level function whose summary collects this scope's deferred reads."""
+
+    deferred: bool = False
+    """Code in this scope runs later than where it is written (function bodies)."""
+
+    bound: set[str] = field(default_factory=set)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    pending: list[_Pending] = field(default_factory=list)
+
+
+class _CellVisitor(ast.NodeVisitor):
+    def __init__(self, flow: CellFlow) -> None:
+        self.flow = flow
+        self.module = _Scope("module", None)
+        self.scope = self.module
+        self.order = 0
+        self.top_level = True
+        self.loop_depth = 0
+        self.guard_depth = 0
+        self.loop_reads: list[str] = []
+        self.lambda_name: str | None = None
+
+    def run(self, tree: ast.Module) -> None:
+        for statement in tree.body:
+            self.top_level = True
+            self.visit(statement)
+        for name in self.loop_reads:
+            if name in self.flow.binds:
+                del self.flow.reads[name]
+        for name, summary in list(self.flow.functions.items()):
+            if "." not in name and (constructors := self._constructors(name)):
+                for constructor in constructors:
+                    for read in constructor.reads.values():
+                        summary.reads.setdefault(read.name, read)
+                    summary.calls |= constructor.calls
+                    summary.binds |= constructor.binds
+
+    def _constructors(self, name: str) -> list[FunctionSummary]:
+        functions = self.flow.functions
+        return [
+            functions[f"{name}.{method}"]
+            for method in CONSTRUCTORS
+            if f"{name}.{method}" in functions
+        ]
+
+    def _tick(self) -> int:
+        self.order += 1
+        return self.order
+
+    # names ------------------------------------------------------------------------------------
+
+    def _read(self, name: str, node: ast.AST, called: bool = False) -> None:
+        scope = self.scope
+        if scope.kind in ("function", "comprehension"):
+            scope.pending.append(_Pending(name, node, scope.deferred, called, scope.owner))
+        elif scope.kind == "class" and name in scope.bound:
+            return
+        elif scope.kind == "class":
+            self._arrive(scope.parent, _Pending(name, node, False, called, scope.owner))
+        else:
+            self._arrive(scope, _Pending(name, node, False, called, None))
+
+    def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
+        """A read not resolved in an inner scope reaches `scope`."""
+        while scope is not None and scope.kind == "class":
+            scope = scope.parent  # class-level names are invisible to nested scopes
+        if scope is None:
+            return
+        if scope.kind != "module":
+            pending.owner = pending.owner or scope.owner
+            scope.pending.append(pending)
+            return
+        if pending.deferred:
+            self._deferred_read(pending)
+            return
+        name = pending.name
+        if name in scope.bound or self.guard_depth:
+            return
+        if pending.called and name not in self.flow.calls:
+            self.flow.calls[name] = Call(name, self._make_read(pending))
+        if name not in self.flow.reads:
+            self.flow.reads[name] = self._make_read(pending)
+            if self.loop_depth:
+                self.loop_reads.append(name)
+
+    def _deferred_read(self, pending: _Pending) -> None:
+        if pending.owner is None:
+            return
+        owner = self._summary(pending.owner)
+        if pending.called:
+            owner.calls.add(pending.name)
+        if pending.name not in owner.reads:
+            owner.reads[pending.name] = self._make_read(pending)
+
+    def _summary(self, owner: str) -> FunctionSummary:
+        summary = self.flow.functions.get(owner)
+        if summary is None:
+            summary = self.flow.functions[owner] = FunctionSummary(owner, self.flow.cell)
+        return summary
+
+    def _make_read(self, pending: _Pending) -> Read:
+        row, column, end_row, end_column = self.flow.parsed.span(pending.node)
+        return Read(pending.name, row, column, end_row, end_column, self._tick())
+
+    def _bind(self, name: str, *, walrus: bool = False) -> None:
+        scope = self.scope
+        if walrus:
+            while scope.kind == "comprehension" and scope.parent is not None:
+                scope = scope.parent
+        if scope.kind == "function" and name in scope.declared_global:
+            if scope.owner:
+                self._summary(scope.owner).binds.add(name)
+            return
+        scope.bound.add(name)
+        if scope.kind == "module":
+            self.flow.binds.setdefault(name, self._tick())
+            self.flow.final[name] = True
+
+    def _delete(self, name: str) -> None:
+        if self.scope.kind == "module":
+            if self.top_level:
+                self.flow.final[name] = False
+        else:
+            self._bind(name)
+
+    def _end_scope(self, scope: _Scope) -> None:
+        for pending in scope.pending:
+            name = pending.name
+            if pending.force_global or name in scope.declared_global:
+                pending.force_global = True
+                self._arrive_at_module(pending, scope.deferred)
+                continue
+            if name in scope.bound or name in scope.declared_nonlocal:
+                continue
+            pending.deferred = pending.deferred or scope.deferred
+            self._arrive(scope.parent, pending)
+
+    def _arrive_at_module(self, pending: _Pending, deferred: bool) -> None:
+        pending.deferred = pending.deferred or deferred
+        if pending.deferred:
+            self._deferred_read(pending)
+        else:
+            self._arrive(self.module, pending)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load):
+            self._read(node.id, node)
+        elif isinstance(node.ctx, ast.Store):
+            self._bind(node.id)
+        else:
+            self._delete(node.id)
+
+    # statements -------------------------------------------------------------------------------
+
+    def _nested(self, statements: list[ast.stmt]) -> None:
+        was = self.top_level
+        self.top_level = False
+        for statement in statements:
+            self.visit(statement)
+        self.top_level = was
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if (
+            isinstance(node.value, ast.Lambda)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and self.scope is self.module
+        ):
+            self.lambda_name = node.targets[0].id
+        self.visit(node.value)
+        self.lambda_name = None
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Name):
+            self.visit(node.value)
+            if not (
+                self.scope.kind == "function" and node.target.id not in self.scope.declared_global
+            ):
+                self._read(node.target.id, node.target)
+            self._bind(node.target.id)
+        else:
+            self.visit(node.target)
+            self.visit(node.value)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if self.scope.kind != "function":
+            self.visit(node.annotation)
+        if node.value is not None:
+            self.visit(node.value)
+            self.visit(node.target)
+        elif isinstance(node.target, ast.Name):
+            if self.scope.kind == "function":
+                self._bind(node.target.id)
+        else:
+            self.visit(node.target)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self.visit(node.value)
+        self._bind(node.target.id, walrus=True)
+
+    def visit_Delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            self.visit(target)
+
+    def visit_Global(self, node: ast.Global) -> None:
+        self.scope.declared_global.update(node.names)
+
+    def visit_Nonlocal(self, node: ast.Nonlocal) -> None:
+        self.scope.declared_nonlocal.update(node.names)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            self._bind(alias.asname or alias.name.split(".")[0])
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.flow.binds_unknown = True
+            else:
+                self._bind(alias.asname or alias.name)
+
+    def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self.loop_depth += 1
+        self.visit(node.target)
+        self._nested(node.body)
+        self.loop_depth -= 1
+        self._nested(node.orelse)
+
+    visit_AsyncFor = visit_For
+
+    def visit_While(self, node: ast.While) -> None:
+        self.loop_depth += 1
+        self.visit(node.test)
+        self._nested(node.body)
+        self.loop_depth -= 1
+        self._nested(node.orelse)
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        self._nested(node.body)
+        self._nested(node.orelse)
+
+    def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            self.visit(item)
+        self._nested(node.body)
+
+    visit_AsyncWith = visit_With
+
+    def visit_Try(self, node: ast.Try | ast.TryStar) -> None:
+        guarded = any(_catches_name_error(handler) for handler in node.handlers)
+        self.guard_depth += guarded
+        self._nested(node.body)
+        self.guard_depth -= guarded
+        for handler in node.handlers:
+            self.visit(handler)
+        self._nested(node.orelse)
+        self._nested(node.finalbody)
+
+    visit_TryStar = visit_Try
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.type is not None:
+            self.visit(node.type)
+        if node.name:
+            self._bind(node.name)
+        self._nested(node.body)
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.visit(node.subject)
+        for case in node.cases:
+            self.visit(case.pattern)
+            if case.guard is not None:
+                self.visit(case.guard)
+            self._nested(case.body)
+
+    def visit_MatchAs(self, node: ast.MatchAs) -> None:
+        if node.pattern is not None:
+            self.visit(node.pattern)
+        if node.name:
+            self._bind(node.name)
+
+    def visit_MatchStar(self, node: ast.MatchStar) -> None:
+        if node.name:
+            self._bind(node.name)
+
+    def visit_MatchMapping(self, node: ast.MatchMapping) -> None:
+        for key in node.keys:
+            self.visit(key)
+        for pattern in node.patterns:
+            self.visit(pattern)
+        if node.rest:
+            self._bind(node.rest)
+
+    # definitions ------------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._signature(node.args)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self._function(node.name, node.args, node.body)
+        self._bind(node.name)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        self._signature(node.args, annotations=False)
+        name, self.lambda_name = self.lambda_name, None
+        self._function(name, node.args, [node.body], deferred=name is not None)
+
+    def _signature(self, arguments: ast.arguments, annotations: bool = True) -> None:
+        for default in [*arguments.defaults, *arguments.kw_defaults]:
+            if default is not None:
+                self.visit(default)
+        if annotations:
+            for argument in _arguments(arguments):
+                if argument.annotation is not None:
+                    self.visit(argument.annotation)
+
+    def _function(
+        self, name: str | None, arguments: ast.arguments, body: list, deferred: bool = True
+    ) -> None:
+        parent = self.scope
+        owner = parent.owner
+        if parent is self.module and name is not None:
+            owner = name
+            self._summary(owner)
+        elif parent.kind == "class" and parent.owner:
+            owner = f"{parent.owner}.{name or '<lambda>'}"
+            self._summary(owner)
+        scope = _Scope("function", parent, owner, deferred or parent.deferred)
+        scope.bound.update(argument.arg for argument in _arguments(arguments))
+        self.scope = scope
+        self._nested_in_function(body)
+        self.scope = parent
+        self._end_scope(scope)
+
+    def _nested_in_function(self, body: list) -> None:
+        was_top, was_loop, was_guard = self.top_level, self.loop_depth, self.guard_depth
+        self.top_level, self.loop_depth, self.guard_depth = False, 0, 0
+        for item in body:
+            self.visit(item)
+        self.top_level, self.loop_depth, self.guard_depth = was_top, was_loop, was_guard
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        for base in node.bases:
+            self.visit(base)
+        for keyword in node.keywords:
+            self.visit(keyword.value)
+        parent = self.scope
+        owner = parent.owner
+        if parent is self.module:
+            owner = node.name
+        elif parent.kind == "class":
+            owner = f"{parent.owner}.{node.name}"
+        if owner is not None:
+            self._summary(owner)
+        scope = _Scope("class", parent, owner, parent.deferred)
+        self.scope = scope
+        was_top = self.top_level
+        self.top_level = False
+        for statement in node.body:
+            self.visit(statement)
+        self.top_level = was_top
+        self.scope = parent
+        self._bind(node.name)
+
+    # expressions ------------------------------------------------------------------------------
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Name):
+            self._read(node.func.id, node.func, called=True)
+            if node.func.id == "exec" and self.scope is self.module:
+                self.flow.binds_unknown = True
+        else:
+            self.visit(node.func)
+            if _updates_globals(node.func):
+                self.flow.binds_unknown = True
+        for argument in node.args:
+            self.visit(argument)
+        for keyword in node.keywords:
+            self.visit(keyword.value)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        """`globals()["name"] = ...` binds `name`; with a computed key, any name."""
+        if not isinstance(node.ctx, ast.Load) and _is_globals_call(node.value):
+            key = node.slice
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and self.scope is self.module
+            ):
+                self._bind(key.value)
+            else:
+                self.flow.binds_unknown = True
+        self.generic_visit(node)
+
+    def _comprehension(self, node: ast.AST, generators: list[ast.comprehension], *results) -> None:
+        self.visit(generators[0].iter)
+        parent = self.scope
+        scope = _Scope("comprehension", parent, parent.owner, parent.deferred)
+        self.scope = scope
+        for position, generator in enumerate(generators):
+            if position:
+                self.visit(generator.iter)
+            self.visit(generator.target)
+            for condition in generator.ifs:
+                self.visit(condition)
+        for result in results:
+            self.visit(result)
+        self.scope = parent
+        self._end_scope(scope)
+
+    def visit_ListComp(self, node: ast.ListComp) -> None:
+        self._comprehension(node, node.generators, node.elt)
+
+    visit_SetComp = visit_GeneratorExp = visit_ListComp  # type: ignore[assignment]
+
+    def visit_DictComp(self, node: ast.DictComp) -> None:
+        self._comprehension(node, node.generators, node.key, node.value)
+
+
+def _arguments(arguments: ast.arguments) -> Iterator[ast.arg]:
+    yield from arguments.posonlyargs
+    yield from arguments.args
+    if arguments.vararg is not None:
+        yield arguments.vararg
+    yield from arguments.kwonlyargs
+    if arguments.kwarg is not None:
+        yield arguments.kwarg
+
+
+def _catches_name_error(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(isinstance(kind, ast.Name) and kind.id in NAME_ERROR_HANDLERS for kind in types)
+
+
+def _is_globals_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("globals", "locals", "vars")
+    )
+
+
+def _updates_globals(func: ast.AST) -> bool:
+    """`globals().update(...)`, `globals().setdefault(...)`, `vars().__setitem__(...)`."""
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("update", "setdefault", "__setitem__")
+        and _is_globals_call(func.value)
+    )
+
+
+# --- the notebook ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CellNames:
+    """A cell's effect on the namespace, with the globals of the functions it calls counted."""
+
+    flow: CellFlow
+    reads: tuple[Read, ...]
+    """First read of each name, direct or through a call, in evaluation order."""
+
+    binds: frozenset[str]
+    deleted: frozenset[str]
+    """Names a top-level `del` leaves unbound at the end of the cell."""
+
+    @property
+    def cell(self) -> Cell:
+        return self.flow.cell
+
+    @property
+    def binds_unknown(self) -> bool:
+        return self.flow.binds_unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """Where a read gets its value when the notebook runs top to bottom."""
+
+    cell: CellNames
+    read: Read
+    source: CellNames | None
+    """The last cell above that bound the name."""
+
+    deleted_by: CellNames | None
+    """The cell whose `del` unbound the name after `source` bound it."""
+
+
+class Dataflow:
+    """Every code cell's reads and bindings, functions resolved top to bottom."""
+
+    def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
+        self.cells = tuple(self._resolve(cell_flow(cell) for cell in parsed))
+        self.binders: dict[str, list[CellNames]] = {}
+        for names in self.cells:
+            for name in names.binds:
+                self.binders.setdefault(name, []).append(names)
+        self.binds_unknown = any(names.binds_unknown for names in self.cells)
+        self._bound_by_functions = {
+            name
+            for names in self.cells
+            for summary in names.flow.functions.values()
+            for name in summary.binds
+        }
+
+    def bound_anywhere(self, name: str) -> bool:
+        """Some cell, or some function's `global` statement, binds `name`, or it always exists."""
+        return name in self.binders or name in self._bound_by_functions or always_defined(name)
+
+    @staticmethod
+    def _resolve(flows: Iterator[CellFlow]) -> Iterator[CellNames]:
+        table: dict[str, FunctionSummary] = {}
+        closures: dict[int, tuple[dict[str, Read], set[str]]] = {}
+        for flow in flows:
+            reads = dict(flow.reads)
+            binds = set(flow.binds)
+            for call in flow.calls.values():
+                summary = flow.functions.get(call.name) or table.get(call.name)
+                if summary is None:
+                    continue
+                closure_reads, closure_binds = _closure(summary, flow, table, closures)
+                binds |= closure_binds
+                for name in closure_reads:
+                    if flow.binds.get(name, call.read.order + 1) < call.read.order:
+                        continue
+                    known = reads.get(name)
+                    if known is None or known.order > call.read.order:
+                        read = call.read
+                        reads[name] = Read(
+                            name,
+                            read.row,
+                            read.column,
+                            read.end_row,
+                            read.end_column,
+                            read.order,
+                            call.name,
+                        )
+            for name in flow.binds:
+                if name not in flow.functions:
+                    table.pop(name, None)
+            table.update(
+                (name, summary) for name, summary in flow.functions.items() if "." not in name
+            )
+            yield CellNames(
+                flow,
+                tuple(sorted(reads.values(), key=lambda read: read.order)),
+                frozenset(binds),
+                frozenset(name for name, bound in flow.final.items() if not bound),
+            )
+
+    def top_to_bottom(self) -> Iterator[Provenance]:
+        """Each read that is not always defined, with the cell it gets its value from run top to
+        bottom. Reads that an unknown binding above (a star import, `%run`) may serve are left out.
+        """
+        source: dict[str, CellNames] = {}
+        deleted: dict[str, CellNames] = {}
+        unknown_above = False
+        for names in self.cells:
+            for read in names.reads:
+                if always_defined(read.name):
+                    continue
+                origin = source.get(read.name)
+                if origin is None and unknown_above:
+                    continue
+                yield Provenance(names, read, origin, deleted.get(read.name))
+            for name in names.binds:
+                source[name] = names
+                deleted.pop(name, None)
+            for name in names.deleted:
+                source.pop(name, None)
+                deleted[name] = names
+            unknown_above = unknown_above or names.binds_unknown
+
+
+def _closure(
+    summary: FunctionSummary,
+    flow: CellFlow,
+    table: dict[str, FunctionSummary],
+    memo: dict[int, tuple[dict[str, Read], set[str]]],
+) -> tuple[dict[str, Read], set[str]]:
+    """The globals a call of `summary` reads and binds, through the functions it calls."""
+    cached = memo.get(id(summary))
+    if cached is not None:
+        return cached
+    reads: dict[str, Read] = {}
+    binds: set[str] = set()
+    stack = [summary]
+    seen = {id(summary)}
+    while stack:
+        current = stack.pop()
+        for name, read in current.reads.items():
+            if name not in current.binds:
+                reads.setdefault(name, read)
+        binds |= current.binds
+        for name in current.calls:
+            callee = flow.functions.get(name) or table.get(name)
+            if callee is not None and id(callee) not in seen:
+                seen.add(id(callee))
+                stack.append(callee)
+    memo[id(summary)] = (reads, binds)
+    return reads, binds

@@ -1,0 +1,189 @@
+"""NBD2xx: hidden state, from what each cell reads and binds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..analysis import Analysis
+from ..analysis.dataflow import Provenance, Read
+from ..model import Cell
+from .base import Finding
+
+
+def use_before_definition(nb: Analysis) -> Iterator[Finding]:
+    """A cell reads a name that only cells below it bind.
+
+    ## What it does
+    Follows the notebook top to bottom and flags each read of a global name that no cell above
+    has bound yet, when a cell below (or the cell itself, later on) binds it; also a read of a
+    name a `del` above has removed. A function reads the globals of its body when it is called,
+    so a helper that uses a global bound further down is flagged where it is called.
+
+    ## Why is this bad?
+    The notebook only worked because the cells ran in another order. Run top to bottom, in a
+    fresh kernel, the cell raises NameError, or reads a value left over from something else.
+
+    ## Example
+    ```python
+    # cell 1, run as [2]
+    model = train(features)
+    # cell 2, run as [1]
+    features = build_features()
+    ```
+
+    ## Use instead
+    Move the cell that binds the name above the cells that read it:
+    ```python
+    # cell 1, run as [1]
+    features = build_features()
+    # cell 2, run as [2]
+    model = train(features)
+    ```
+    """
+    dataflow = nb.dataflow
+    for provenance in dataflow.top_to_bottom():
+        if provenance.source is not None:
+            continue
+        read, cell = provenance.read, provenance.cell.cell
+        binders = dataflow.binders.get(read.name, [])
+        if provenance.deleted_by is not None:
+            reason = f"after cell {provenance.deleted_by.cell.index} deleted it"
+        elif binders:
+            below = [names.cell.index for names in binders if names.cell.index > cell.index]
+            if below:
+                reason = f"bound only in {_cells(below)} below"
+            else:
+                reason = "before this cell binds it"
+        else:
+            continue  # bound nowhere: NBD202
+        yield _finding(cell, read, _reads(cell, read) + f" {reason}", read.name)
+
+
+def undefined_name(nb: Analysis) -> Iterator[Finding]:
+    """A cell reads a name that no cell binds.
+
+    ## What it does
+    Flags each read of a global name that no cell of the notebook binds (assignment, import,
+    `def`, `class`, `for` target, ...) and that is neither a builtin nor one of IPython's own
+    names (`In`, `Out`, `_`, `display`, ...). Function bodies are checked too. Notebooks with a
+    star import or `%run` are given the benefit of the doubt: those may bind anything.
+
+    ## Why is this bad?
+    The name came from a cell that has since been deleted, or from code typed into the kernel
+    and never saved. Run top to bottom, the cell raises NameError.
+
+    ## Example
+    ```python
+    # cell 1
+    import pandas as pd
+    # cell 2
+    summary = sales.groupby("region").sum()
+    ```
+
+    ## Use instead
+    Keep the cell that binds the name in the notebook:
+    ```python
+    # cell 1
+    import pandas as pd
+    # cell 2
+    sales = pd.read_csv("sales.csv")
+    # cell 3
+    summary = sales.groupby("region").sum()
+    ```
+    """
+    dataflow = nb.dataflow
+    if dataflow.binds_unknown:
+        return
+    for names in dataflow.cells:
+        for read in names.reads:
+            if read.via is None and not dataflow.bound_anywhere(read.name):
+                yield _finding(
+                    names.cell,
+                    read,
+                    f"Cell {names.cell.index} reads `{read.name}`, which no cell binds",
+                    read.name,
+                )
+        for summary in names.flow.functions.values():
+            for read in summary.reads.values():
+                if not dataflow.bound_anywhere(read.name):
+                    kind = "Method" if "." in summary.name else "Function"
+                    yield _finding(
+                        names.cell,
+                        read,
+                        f"{kind} `{summary.name}` reads `{read.name}`, which no cell binds",
+                        read.name,
+                    )
+
+
+def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
+    """The execution counts show a cell read a value from another cell than top-to-bottom order.
+
+    ## What it does
+    From the saved execution counts, finds which cell's binding each read really saw: the last
+    cell that ran before the reading cell and binds the name. Flags the read when that is not the
+    cell that running the notebook top to bottom would take the value from, for example a cell
+    below, or a cell above that was re-run after a later one changed the name. Silent when the
+    counts leave doubt (runs missing in between, a star import) and when the notebook has no
+    informative counts.
+
+    ## Why is this bad?
+    The saved outputs were computed from a value that a clean, top-to-bottom run will not
+    produce. The notebook shows results it cannot reproduce.
+
+    ## Example
+    ```python
+    # cell 1, run as [1]
+    df = load()
+    # cell 2, run as [3]
+    print(len(df))
+    # cell 3, run as [2]
+    df = df.dropna()
+    ```
+
+    ## Use instead
+    Restart the kernel and run all cells, so each cell sees what the cells above it made:
+    ```python
+    # cell 1, run as [1]
+    df = load()
+    # cell 2, run as [2]
+    print(len(df))
+    # cell 3, run as [3]
+    df = df.dropna()
+    ```
+    """
+    for observed in nb.history.observed_sources(nb.dataflow):
+        provenance: Provenance = observed.provenance
+        read, cell = provenance.read, provenance.cell.cell
+        source = observed.source.cell
+        through = f" (through `{read.via}`)" if read.via else ""
+        assert provenance.source is not None
+        message = (
+            f"cell {cell.index} read `{read.name}`{through} from cell {source.index} "
+            f"(run as [{source.execution_count}]); top to bottom it would come from cell "
+            f"{provenance.source.cell.index}"
+        )
+        yield _finding(cell, read, message, read.name)
+
+
+def _reads(cell: Cell, read: Read) -> str:
+    if read.via:
+        return f"Cell {cell.index} calls `{read.via}`, which reads `{read.name}`,"
+    return f"Cell {cell.index} reads `{read.name}`,"
+
+
+def _cells(indexes: list[int]) -> str:
+    if len(indexes) == 1:
+        return f"cell {indexes[0]}"
+    return "cells " + ", ".join(map(str, indexes[:-1])) + f" and {indexes[-1]}"
+
+
+def _finding(cell: Cell, read: Read, message: str, symbol: str) -> Finding:
+    return Finding(
+        cell,
+        message,
+        read.row,
+        read.column,
+        read.end_row,
+        read.end_column,
+        symbol=symbol,
+    )
