@@ -7,7 +7,9 @@ from functools import cached_property
 from ..config import Settings
 from ..model import Notebook
 from .dataflow import Dataflow
+from .calls import Calls
 from .history import History
+from .packages import Project
 from .source import ParsedCell, parse_cell
 
 
@@ -31,3 +33,13 @@ class Analysis:
     def dataflow(self) -> Dataflow:
         """What each code cell reads from and binds in the global namespace."""
         return Dataflow(self.parsed)
+
+    @cached_property
+    def calls(self) -> Calls:
+        """Calls and imports, top to bottom, with names resolved through the imports above."""
+        return Calls.of(self.parsed)
+
+    @cached_property
+    def project(self) -> Project:
+        """The project the notebook belongs to: its dependency files and its own modules."""
+        return Project(self.notebook.path, self.settings)

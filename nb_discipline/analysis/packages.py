@@ -12,6 +12,7 @@ thousand notebooks of one project parses each dependency file once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -114,7 +115,8 @@ class DependencyFileError(Exception):
 class Declarations:
     """What one dependency file (with its includes) says: names are PEP 503 normalized."""
 
-    declared: frozenset[str] = frozenset()
+    declared: Mapping[str, str] = field(default_factory=dict)
+    """Declared name -> the file that declares it ("" until `_read` knows the file)."""
     pinned: frozenset[str] = frozenset()
     project_names: frozenset[str] = frozenset()
     """The project's own distribution names (its imports are first-party)."""
@@ -123,7 +125,7 @@ class Declarations:
 
     def merged(self, other: Declarations) -> Declarations:
         return Declarations(
-            self.declared | other.declared,
+            {**other.declared, **self.declared},
             self.pinned | other.pinned,
             self.project_names | other.project_names,
             self.problems + tuple(p for p in other.problems if p not in self.problems),
@@ -346,6 +348,8 @@ def _read(path: Path, including: frozenset[Path]) -> Declarations:
         return cached[1]
     try:
         declarations = _parse(path, including | {path})
+        own = {name: source or str(path) for name, source in declarations.declared.items()}
+        declarations = dataclasses.replace(declarations, declared=own)
     except DependencyFileError as error:
         declarations = Declarations(problems=((str(path), str(error)),))
     except OSError as error:
@@ -406,7 +410,7 @@ def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
         declared.add(name)
         if requirement_is_pinned(requirement):
             pinned.add(name)
-    return Declarations(frozenset(declared), frozenset(pinned))
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
 
 
 def _pyproject(document: dict[str, Any]) -> Declarations:
@@ -455,7 +459,7 @@ def _poetry(poetry: dict[str, Any]) -> Declarations:
             if _poetry_pinned(constraint):
                 pinned.add(normalized)
     names = {canonicalize_name(str(poetry["name"]))} if "name" in poetry else set()
-    return Declarations(frozenset(declared), frozenset(pinned), frozenset(names))
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned), frozenset(names))
 
 
 def _poetry_pinned(constraint: Any) -> bool:
@@ -494,7 +498,7 @@ def _pipfile(document: dict[str, Any]) -> Declarations:
                 exact = False
             if exact:
                 pinned.add(normalized)
-    return Declarations(frozenset(declared), frozenset(pinned))
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
 
 
 def _pipfile_lock(path: Path) -> Declarations:
@@ -505,7 +509,7 @@ def _pipfile_lock(path: Path) -> Declarations:
     _expect(document, dict, "(document)")
     names = [name for section in ("default", "develop") for name in document.get(section, {})]
     locked = frozenset(canonicalize_name(name) for name in names)
-    return Declarations(locked, locked)
+    return Declarations(dict.fromkeys(locked, ""), locked)
 
 
 def _locked(packages: Any, path: Path) -> Declarations:
@@ -517,7 +521,7 @@ def _locked(packages: Any, path: Path) -> Declarations:
             raise DependencyFileError(f"a package entry in {path.name} has no name")
         names.add(canonicalize_name(name))
     locked = frozenset(names)
-    return Declarations(locked, locked)
+    return Declarations(dict.fromkeys(locked, ""), locked)
 
 
 _CONDA_SPEC = re.compile(
@@ -566,7 +570,7 @@ def _environment(path: Path, including: frozenset[Path]) -> Declarations:
         declared.add(name)
         if exact:
             pinned.add(name)
-    return result.merged(Declarations(frozenset(declared), frozenset(pinned)))
+    return result.merged(Declarations(dict.fromkeys(declared, ""), frozenset(pinned)))
 
 
 def _one_line(text: str) -> str:
@@ -642,7 +646,7 @@ def _requirement_lines(
         declared.add(name)
         if requirement_is_pinned(requirement):
             pinned.add(name)
-    own = Declarations(frozenset(declared), frozenset(pinned), problems=tuple(problems))
+    own = Declarations(dict.fromkeys(declared, ""), frozenset(pinned), problems=tuple(problems))
     return result.merged(own)
 
 

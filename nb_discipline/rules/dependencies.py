@@ -1,0 +1,227 @@
+"""NBD4xx: third-party imports and installs that the project does not declare and pin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from ..analysis import Analysis
+from ..analysis.calls import ImportSite
+from ..analysis.packages import ImportStatus, install_commands
+from .base import Finding
+
+
+def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
+    """The first import of each third-party top-level module, top to bottom; optional imports
+    (inside `try: ... except ImportError`) are left out."""
+    project = nb.project
+    seen: set[str] = set()
+    for site in nb.calls.imports:
+        module = site.top_level
+        if module in seen or site.optional:
+            continue
+        seen.add(module)
+        if project.is_third_party(module):
+            yield site
+
+
+def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
+    project = nb.project
+    for site in _third_party_imports(nb):
+        yield site, project.status(site.top_level)
+
+
+def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
+    row, column, end_row, end_column = site.parsed.span(site.node)
+    return Finding(site.parsed.cell, message, row, column, end_row, end_column, symbol, fix)
+
+
+def _imported(site: ImportSite, status: ImportStatus) -> str:
+    """`sklearn` (scikit-learn), or just `pandas` when the names agree."""
+    if canonicalize_name(site.top_level) == status.distribution:
+        return f"`{site.top_level}`"
+    return f"`{site.top_level}` ({status.distribution})"
+
+
+def unpinned_import(nb: Analysis) -> Iterator[Finding]:
+    """A third-party import whose distribution is declared but not pinned to an exact version.
+
+    ## What it does
+    Maps each third-party import to its distribution (`sklearn` is scikit-learn) and looks it up
+    in the project's dependency files: requirements*.txt (with `-r`/`-c` includes),
+    pyproject.toml (PEP 621, dependency groups, Poetry), environment.yml, Pipfile, and the lock
+    files uv.lock, poetry.lock, Pipfile.lock and pylock.toml. It flags a distribution that is
+    declared, but nowhere with an exact version (`==1.5.2`); a lock file pins what it lists.
+    With `pin-policy = "declared"` a declaration is enough.
+
+    ## Why is this bad?
+    `scikit-learn>=1.3` installs whatever is newest on the day: a new release can change
+    defaults, results, or break the notebook, and nobody can rebuild the environment that made
+    the saved results.
+
+    ## Example
+    ```python
+    # requirements.txt: pandas>=2
+    # cell 1, run as [1]
+    import pandas as pd
+    ```
+
+    ## Use instead
+    ```python
+    # requirements.txt: pandas==2.2.3
+    # cell 1, run as [1]
+    import pandas as pd
+    ```
+    """
+    project = nb.project
+    for site, status in _statuses(nb):
+        if status.declared and not status.pinned:
+            where = project.display(project.declarations.declared[status.distribution])
+            yield _finding(
+                site,
+                f"`{site.top_level}` comes from {status.distribution}, which {where} declares "
+                "without an exact version",
+                status.distribution,
+                f"Pin it in {where}: `{status.distribution}==<version>` (or use a lock file)",
+            )
+
+
+def undeclared_import(nb: Analysis) -> Iterator[Finding]:
+    """A third-party import that no dependency file of the project declares.
+
+    ## What it does
+    Flags the first import of each third-party module whose distribution appears in none of the
+    project's dependency files. Dependency files are found in the notebook's directory and each
+    one above it up to the project root (the nearest directory with `.git` or
+    `pyproject.toml`), or listed in `dependency-files`. Standard-library modules, the kernel's own
+    (`IPython`), modules of the project (a `.py` file or package beside the notebook, above it up
+    to the root, or in the root's `src/`; the project's own distribution; `known-first-party`),
+    and optional imports inside `try: ... except ImportError` are never flagged.
+
+    ## Why is this bad?
+    Whoever runs the notebook next installs the project's dependencies and gets an
+    `ImportError`, or an untested version of the package from their own environment.
+
+    ## Example
+    ```python
+    # requirements.txt: pandas==2.2.3
+    # cell 1, run as [1]
+    import pandas as pd
+    import seaborn as sns
+    ```
+
+    ## Use instead
+    ```python
+    # requirements.txt: pandas==2.2.3, seaborn==0.13.2
+    # cell 1, run as [1]
+    import pandas as pd
+    import seaborn as sns
+    ```
+    """
+    project = nb.project
+    files = [project.display(path) for path in project.dependency_files]
+    looked = ", ".join(files) if files else "none found from the notebook up to the project root"
+    target = files[0] if files else "requirements.txt"
+    for site, status in _statuses(nb):
+        if not status.declared:
+            yield _finding(
+                site,
+                f"{_imported(site, status)} is imported but declared in no "
+                f"dependency file (read: {looked})",
+                status.distribution,
+                f"Declare it with an exact version in {target}: `{status.distribution}==<version>`",
+            )
+
+
+def unpinned_install(nb: Analysis) -> Iterator[Finding]:
+    """`%pip install` / `!pip install` / `%conda install` without an exact version.
+
+    ## What it does
+    Reads the install commands a notebook runs (`%pip`, `!pip`, `!python -m pip`, `%conda`,
+    `%mamba`, `!uv pip`, and lines of `%%bash` cells) and flags each package argument without an
+    exact version (`pandas==2.2.3` for pip, `numpy=1.26.4` for conda). Installing a requirements
+    file, a local path or a URL is not flagged, nor is upgrading pip itself.
+
+    ## Why is this bad?
+    The cell installs whatever version is newest when it runs: the next run of the notebook may
+    use a different release than the one that produced its results.
+
+    ## Example
+    ```python
+    # cell 1, run as [1]
+    %pip install pandas scikit-learn>=1.4
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1, run as [1]
+    %pip install pandas==2.2.3 scikit-learn==1.5.2
+    ```
+    """
+    for parsed in nb.parsed:
+        for command in parsed.shell_commands:
+            for install in install_commands(command.text):
+                for argument, pinned in install.packages:
+                    if pinned:
+                        continue
+                    exact = (
+                        "name=X.Y.Z"
+                        if install.tool in {"conda", "mamba", "micromamba"}
+                        else "name==X.Y.Z"
+                    )
+                    yield Finding(
+                        parsed.cell,
+                        f"`{install.tool} install {argument}` installs whatever version is "
+                        "newest when the cell runs",
+                        command.row,
+                        command.column,
+                        command.row,
+                        command.end_column,
+                        symbol=argument,
+                        fix=f"Pin an exact version (`{exact}`), or install from a pinned "
+                        "requirements file",
+                    )
+
+
+def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:
+    """A dependency file of the project cannot be read.
+
+    ## What it does
+    Reports, once per file, a dependency file that is not valid TOML, YAML, JSON or requirements
+    syntax, that a `-r` include names but does not exist, or that `dependency-files` lists but is
+    missing. The finding sits on the notebook's first third-party import. The check goes on with
+    the other files and with the readable lines of a requirements file.
+
+    ## Why is this bad?
+    What the broken file declares is unknown: NBD401 and NBD402 cannot judge the imports it was
+    meant to cover, and pip or conda will fail on it too.
+
+    ## Example
+    ```python
+    # requirements.txt: pandas=>2
+    # cell 1, run as [1]
+    import pandas as pd
+    ```
+
+    ## Use instead
+    ```python
+    # requirements.txt: pandas==2.2.3
+    # cell 1, run as [1]
+    import pandas as pd
+    ```
+    """
+    problems = nb.project.declarations.problems
+    if not problems:
+        return
+    first = next(_third_party_imports(nb), None)
+    if first is None:
+        return
+    for path, reason in problems:
+        shown = nb.project.display(path)
+        yield _finding(
+            first,
+            f"Cannot read dependency file {shown}: {reason}",
+            shown,
+            f"Fix {shown}; until then the imports it declares are not checked",
+        )

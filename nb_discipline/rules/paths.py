@@ -1,0 +1,189 @@
+"""NBD501: absolute local paths, which tie a notebook to one machine."""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import re
+from collections.abc import Iterator
+
+from ..analysis import Analysis
+from ..analysis.calls import dotted_name
+from .base import Finding
+
+_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\\s]+\\)[^\n]*")
+_POSIX_PATH = re.compile(r"/[^/\s][^\n]*")
+_NOT_A_PATH = re.compile(r"://|[\^$|()<>\[\]]")
+# Paths that name the operating system, not somebody's data: the same on every Unix machine.
+SYSTEM_PREFIXES = (
+    "/dev/",
+    "/proc/",
+    "/sys/",
+    "/tmp/",
+    "/var/tmp/",
+    "/usr/",
+    "/bin/",
+    "/sbin/",
+    "/etc/",
+    "/lib/",
+    "/lib64/",
+)
+# Methods whose string argument is a pattern or a piece of text, and calls whose argument is a
+# URL route, not a file: `path.startswith("/home")`, `@app.route("/predict")`.
+NOT_FILE_CALLS = frozenset(
+    [
+        "startswith",
+        "endswith",
+        "replace",
+        "split",
+        "rsplit",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "removeprefix",
+        "removesuffix",
+        "find",
+        "rfind",
+        "index",
+        "rindex",
+        "count",
+        "partition",
+        "rpartition",
+        "format",
+        "print",
+        "route",
+        "api_route",
+        "add_url_rule",
+        "add_api_route",
+        "websocket",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+    ]
+)
+
+
+def absolute_path_text(text: str) -> bool:
+    """True for `/home/ana/data.csv`, `C:\\data\\x.csv`, `\\\\server\\share\\x`; False for URLs,
+    route-like fragments (`/api`), regexes and the operating system's own directories."""
+    if _WINDOWS_PATH.fullmatch(text):
+        return True
+    if not _POSIX_PATH.fullmatch(text) or _NOT_A_PATH.search(text):
+        return False
+    if text.startswith(SYSTEM_PREFIXES) or text.rstrip("/") in {"/tmp", "/dev/null"}:
+        return False
+    segments = [segment for segment in text.split("/") if segment]
+    # `/data/raw` or `/train.csv`; a single bare segment (`/predict`) is too often a route.
+    return len(segments) >= 2 or "." in segments[0][1:]
+
+
+def _literal_text(node: ast.AST) -> str | None:
+    """The text of a string literal; for an f-string, its literal start up to the first field
+    when that start already names a directory (`f"/home/ana/{name}.csv"` -> `/home/ana/`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr) and node.values:
+        head = node.values[0]
+        if isinstance(head, ast.Constant) and isinstance(head.value, str):
+            return head.value if head.value.endswith(("/", "\\")) else None
+    return None
+
+
+def _path_candidates(tree: ast.Module) -> Iterator[ast.expr]:
+    """String literals in the places data paths go: call arguments, assigned values (also inside
+    a list, tuple or dict), default argument values, and the left of `/` or `+`."""
+    for node in ast.walk(tree):
+        values: list[ast.expr] = []
+        if isinstance(node, ast.Call):
+            callee = dotted_name(node.func) or ""
+            if callee.rpartition(".")[2] not in NOT_FILE_CALLS:
+                values = [*node.args, *(keyword.value for keyword in node.keywords)]
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
+            values = [node.value]
+        elif isinstance(node, ast.arguments):
+            values = [*node.defaults, *(d for d in node.kw_defaults if d is not None)]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div | ast.Add):
+            values = [node.left]
+        for value in values:
+            if isinstance(value, ast.List | ast.Tuple | ast.Set):
+                yield from value.elts
+            elif isinstance(value, ast.Dict):
+                yield from value.values
+            else:
+                yield value
+
+
+def _allowed(text: str, allowed: list[str]) -> bool:
+    """`allowed-absolute-paths`: a prefix (`/dbfs` allows `/dbfs/x`, not `/dbfsx`) or a glob."""
+    for entry in allowed:
+        if any(character in entry for character in "*?["):
+            if fnmatch.fnmatchcase(text, entry):
+                return True
+            continue
+        prefix = entry.rstrip("/\\")
+        if text == prefix or (
+            text.startswith(prefix) and text[len(prefix) : len(prefix) + 1] in {"/", "\\"}
+        ):
+            return True
+    return False
+
+
+def absolute_path(nb: Analysis) -> Iterator[Finding]:
+    """A string literal that is an absolute local path, used to read or write data.
+
+    ## What it does
+    Flags string literals that are absolute paths on a local disk (`/home/ana/data.csv`,
+    `/Users/ana/...`, `/mnt/...`, `C:\\data\\...`, `\\\\server\\share\\...`) where paths are
+    used: arguments of calls, assigned values, default values of parameters, the left of `/`.
+    The operating system's own directories (`/tmp`, `/dev`, `/usr`, `/etc`, ...), URLs, route-like
+    fragments (`/predict`) and string methods' arguments (`s.startswith("/home")`) are not
+    flagged. Paths under `allowed-absolute-paths` (prefixes, or glob patterns) are allowed.
+
+    ## Why is this bad?
+    The notebook only runs on the machine, and under the account, where the path exists: CI, a
+    colleague or a scheduled run fails, or quietly reads another file that happens to be there.
+
+    ## Example
+    ```python
+    # cell 1, run as [1]
+    import pandas as pd
+    df = pd.read_csv("/home/ana/projects/churn/data/train.csv")
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1, run as [1]
+    from pathlib import Path
+    import pandas as pd
+    DATA = Path("data")
+    df = pd.read_csv(DATA / "train.csv")
+    ```
+    """
+    allowed = nb.settings.allowed_absolute_paths
+    for parsed in nb.parsed:
+        if parsed.tree is None:
+            continue
+        seen: set[int] = set()
+        for node in _path_candidates(parsed.tree):
+            text = _literal_text(node)
+            if text is None or id(node) in seen or not absolute_path_text(text):
+                continue
+            seen.add(id(node))
+            if _allowed(text, allowed):
+                continue
+            row, column, end_row, end_column = parsed.span(node)
+            yield Finding(
+                parsed.cell,
+                f"Absolute path `{text}` ties the notebook to one machine's file system",
+                row,
+                column,
+                end_row,
+                end_column,
+                symbol=text,
+                fix="Use a path relative to the project (pathlib.Path), or make it a parameter "
+                "of the notebook",
+            )
