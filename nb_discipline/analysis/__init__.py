@@ -6,8 +6,8 @@ from functools import cached_property
 
 from ..config import Settings
 from ..model import Notebook
-from .dataflow import Dataflow
 from .calls import Calls
+from .dataflow import Dataflow
 from .history import History
 from .packages import Project
 from .source import ParsedCell, parse_cell

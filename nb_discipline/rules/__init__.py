@@ -10,9 +10,9 @@ from .dependencies import (
     unreadable_dependency_file,
 )
 from .execution import error_output, not_run_from_fresh_kernel, out_of_order_execution, skipped_cell
+from .hidden_state import order_dependent_value, undefined_name, use_before_definition
 from .paths import absolute_path
 from .randomness import missing_random_state, unseeded_generator, unseeded_global_rng
-from .hidden_state import order_dependent_value, undefined_name, use_before_definition
 from .syntax import syntax_error
 
 RULES: tuple[Rule, ...] = (
@@ -21,6 +21,9 @@ RULES: tuple[Rule, ...] = (
     Rule("NBD102", "skipped-cell", skipped_cell),
     Rule("NBD103", "not-run-from-fresh-kernel", not_run_from_fresh_kernel),
     Rule("NBD104", "error-output", error_output, severity="error"),
+    Rule("NBD201", "use-before-definition", use_before_definition, python_only=True),
+    Rule("NBD202", "undefined-name", undefined_name, python_only=True),
+    Rule("NBD203", "order-dependent-value", order_dependent_value, python_only=True),
     Rule("NBD301", "unseeded-global-rng", unseeded_global_rng, python_only=True),
     Rule("NBD302", "unseeded-generator", unseeded_generator, python_only=True),
     Rule("NBD303", "missing-random-state", missing_random_state, python_only=True),
@@ -29,9 +32,6 @@ RULES: tuple[Rule, ...] = (
     Rule("NBD403", "unpinned-install", unpinned_install, python_only=True),
     Rule("NBD404", "unreadable-dependency-file", unreadable_dependency_file, python_only=True),
     Rule("NBD501", "absolute-path", absolute_path, python_only=True),
-    Rule("NBD201", "use-before-definition", use_before_definition, python_only=True),
-    Rule("NBD202", "undefined-name", undefined_name, python_only=True),
-    Rule("NBD203", "order-dependent-value", order_dependent_value, python_only=True),
 )
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
