@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..model import Cell
 
@@ -96,6 +96,10 @@ def parse_cell(cell: Cell) -> ParsedCell:
     if (automagic := _automagic(cell.source, parses=error is None)) is not None:
         masked = _mask(automagic)
         tree, error = _parse(masked.python or "")
+        # The `%` added for the masking is not in the cell.
+        masked.shell_commands = tuple(
+            replace(command, end_column=command.end_column - 1) for command in masked.shell_commands
+        )
     return ParsedCell(
         cell,
         tree,

@@ -1,0 +1,183 @@
+"""analysis.source: IPython syntax masked in place, positions those of the cell."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from nb_discipline.analysis import Analysis
+from nb_discipline.analysis.source import ShellCommand, SyntaxErrorInfo, parse_source
+from nb_discipline.config import Settings
+from tests.builders import code, markdown, notebook
+
+
+def statements(source: str) -> list[str]:
+    tree = parse_source(source).tree
+    assert tree is not None, parse_source(source).syntax_error
+    return [ast.unparse(statement) for statement in tree.body]
+
+
+def name_span(source: str, name: str) -> tuple[int, int, int, int]:
+    parsed = parse_source(source)
+    assert parsed.tree is not None
+    node = next(n for n in ast.walk(parsed.tree) if isinstance(n, ast.Name) and n.id == name)
+    return parsed.span(node)
+
+
+def test_plain_python_is_parsed_as_is() -> None:
+    parsed = parse_source("x = 1\nprint(x)")
+    assert parsed.syntax_error is None and parsed.shell_commands == ()
+    assert statements("x = 1\nprint(x)") == ["x = 1", "print(x)"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["%matplotlib inline", "!ls -la", "!!ls", "df?", "df.head??", "?df", "??df", "%%%weird"],
+)
+def test_ipython_lines_become_pass_on_the_same_row(line: str) -> None:
+    assert statements(f"a = 1\n{line}\nb = a") == ["a = 1", "pass", "b = a"]
+    assert name_span(f"a = 1\n{line}\nb = a", "b") == (3, 1, 3, 2)
+
+
+def test_magic_inside_a_block_keeps_the_block() -> None:
+    source = "for f in files:\n    !cp {f} out/\n    n = 1"
+    assert statements(source) == ["for f in files:\n    pass\n    n = 1"]
+    assert parse_source(source).shell_commands == (ShellCommand("cp {f} out/", 2, 5, 17),)
+
+
+def test_assignment_from_a_shell_or_magic_binds_the_target() -> None:
+    source = "files = !ls *.csv\nenv = %env\nd['k'] = !pwd"
+    assert statements(source) == ["files = None", "env = None", "d['k'] = None"]
+    commands = parse_source(source).shell_commands
+    assert commands == (ShellCommand("ls *.csv", 1, 9, 18), ShellCommand("pwd", 3, 10, 14))
+
+
+def test_comparisons_and_augmented_assignments_are_not_magic_assignments() -> None:
+    parsed = parse_source("x += !ls")
+    assert parsed.tree is None and parsed.syntax_error is not None
+    assert statements("ok = a % b\nmsg = '%s' % x") == ["ok = a % b", "msg = '%s' % x"]
+
+
+def test_shell_commands_and_package_magics() -> None:
+    source = "%pip install pandas==2.2.3\n%conda install numpy\n!pip install \\\n  seaborn\nx = 1"
+    parsed = parse_source(source)
+    assert [command.text for command in parsed.shell_commands] == [
+        "pip install pandas==2.2.3",
+        "conda install numpy",
+        "pip install seaborn",
+    ]
+    assert [(command.row, command.column) for command in parsed.shell_commands] == [
+        (1, 1),
+        (2, 1),
+        (3, 1),
+    ]
+    # The continued line is masked with its command; `x` stays on row 5.
+    assert name_span(source, "x") == (5, 1, 5, 2)
+
+
+def test_time_magic_runs_its_statement_in_the_same_columns() -> None:
+    source = "%time df = load(path)\n%timeit -n 10 -r 3 score(model)"
+    assert statements(source) == ["if 1:\n    df = load(path)", "if 1:\n    score(model)"]
+    assert name_span(source, "df") == (1, 7, 1, 9)
+    assert name_span(source, "model") == (2, 26, 2, 31)
+
+
+def test_time_magic_on_a_compound_statement_is_masked() -> None:
+    assert statements("%time for i in x: pass") == ["pass"]
+
+
+@pytest.mark.parametrize("magic", ["time", "capture", "timeit", "prun", "production --seed 3"])
+def test_python_cell_magics_keep_their_body_and_rows(magic: str) -> None:
+    source = f"%%{magic}\nmodel = fit(x)\n!echo done"
+    parsed = parse_source(source)
+    assert parsed.cell_magic == magic.split()[0]
+    assert statements(source) == ["model = fit(x)", "pass"]
+    assert name_span(source, "model") == (2, 1, 2, 6)
+    assert parsed.shell_commands == (ShellCommand("echo done", 3, 1, 11),)
+
+
+def test_capture_binds_its_variable() -> None:
+    assert parse_source("%%capture out --no-stderr\nprint(1)").magic_bindings == ("out",)
+    assert parse_source("%%capture --no-stdout\nprint(1)").magic_bindings == ()
+
+
+@pytest.mark.parametrize("magic", ["bash", "html", "writefile data.csv", "javascript", "latex"])
+def test_foreign_cell_magics_have_no_tree_and_no_error(magic: str) -> None:
+    parsed = parse_source(f"%%{magic}\nthis is (not python")
+    assert parsed.tree is None and parsed.syntax_error is None
+    assert not parsed.binds_unknown
+
+
+def test_shell_cell_lines_are_shell_commands_and_outputs_bind() -> None:
+    parsed = parse_source("\n%%script bash --out listing\n# comment\n  pip install x\n\nls")
+    assert parsed.cell_magic == "script" and parsed.magic_bindings == ("listing",)
+    assert parsed.shell_commands == (
+        ShellCommand("pip install x", 4, 3, 16),
+        ShellCommand("ls", 6, 1, 3),
+    )
+    assert parse_source("%%html\n<b>pip install x</b>").shell_commands == ()
+
+
+def test_unknown_cell_magics_and_run_may_bind_anything() -> None:
+    assert parse_source("%%cython\ndef f(): pass").binds_unknown
+    assert parse_source("%%sql\nSELECT 1").binds_unknown
+    assert parse_source("%run helpers.py").binds_unknown
+    assert parse_source("%store -r").binds_unknown
+    stored = parse_source("%store -r model data")
+    assert stored.magic_bindings == ("model", "data") and not stored.binds_unknown
+
+
+def test_one_line_cells_use_automagic() -> None:
+    parsed = parse_source("pip install pandas")
+    assert statements("pip install pandas") == ["pass"]
+    assert parsed.shell_commands == (ShellCommand("pip install pandas", 1, 1, 19),)
+    assert statements("ls -la") == ["pass"]
+    assert statements("cd ..") == ["pass"]
+    # Valid Python keeps its meaning, and so do longer cells.
+    assert statements("history") == ["history"]
+    assert statements("time = 3") == ["time = 3"]
+    assert parse_source("x = 1\npip install pandas").syntax_error is not None
+
+
+def test_strings_and_brackets_are_not_logical_line_starts() -> None:
+    source = 's = """\n!not a command\n%neither\n"""\nt = (1,\n%2)\nu = 1'
+    parsed = parse_source(source)
+    assert parsed.tree is None  # `%2)` inside the brackets is Python's modulo: a syntax error
+    assert parsed.syntax_error == SyntaxErrorInfo("invalid syntax", 6, 1)
+    assert statements('s = """\n!not a command\n?\n"""\nx = 1') == [
+        "s = '\\n!not a command\\n?\\n'",
+        "x = 1",
+    ]
+    assert statements("q = 'what?'  # asked?\nr = 1 if a else \\\n  2") == [
+        "q = 'what?'",
+        "r = 1 if a else 2",
+    ]
+
+
+def test_indented_first_line_is_dedented_like_ipython() -> None:
+    assert statements("    x = 1\n    y = x\nz = 2") == ["x = 1", "y = x", "z = 2"]
+    assert name_span("    x = 1\n    y = x", "y") == (2, 5, 2, 6)
+
+
+def test_syntax_errors_are_cell_relative_and_in_characters() -> None:
+    assert parse_source("a = 1\nb = (2,").syntax_error == SyntaxErrorInfo(
+        "'(' was never closed", 2, 5
+    )
+    error = parse_source("é = 'ü' + ?? +").syntax_error
+    assert error is not None and (error.row, error.column) == (1, 11)
+    assert parse_source("x = 1\n  y = 2").syntax_error == SyntaxErrorInfo("unexpected indent", 2, 2)
+    assert parse_source("a\x00b").syntax_error is not None
+
+
+def test_spans_count_characters_not_bytes() -> None:
+    assert name_span("é = 'ü'; zz = é", "zz") == (1, 10, 1, 12)
+
+
+def test_analysis_parses_each_code_cell_once() -> None:
+    nb = notebook(code("x = 1", 1), markdown("# t"), code("%%bash\nls", 2))
+    analysis = Analysis(nb, Settings())
+    parsed = analysis.parsed
+    assert analysis.parsed is parsed
+    assert [p.cell.index for p in parsed] == [1, 3]
+    assert parsed[0].tree is not None and parsed[1].tree is None
