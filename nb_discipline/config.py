@@ -149,6 +149,12 @@ def validate_table(table: Any, source: str) -> Settings:
     """Validate a raw `[tool.nb-discipline]` table; errors name the key and what is allowed."""
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: [tool.nb-discipline] must be a table")
+    for internal in ("root", "source"):
+        if internal in table:
+            raise ConfigError(
+                f"{source}: unknown key `{internal}` in [tool.nb-discipline]; "
+                f"allowed: {_allowed_keys(())}"
+            )
     from . import __version__
 
     digest = hashlib.sha256(
@@ -181,12 +187,14 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
         return pydantic.TypeAdapter(Settings).validate_python(table)
     except pydantic.ValidationError as error:
         problem = error.errors()[0]
-        key = ".".join(str(part) for part in problem["loc"]) or "(table)"
-        if problem["type"] == "extra_forbidden":
-            allowed = _allowed_keys(problem["loc"])
+        location = tuple(str(part) for part in problem["loc"])
+        if problem["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            table = ".".join(("tool.nb-discipline", *location[:-1]))
             raise ConfigError(
-                f"{source}: unknown key `{key}` in [tool.nb-discipline]; allowed: {allowed}"
+                f"{source}: unknown key `{location[-1]}` in [{table}]; "
+                f"allowed: {_allowed_keys(location)}"
             ) from None
+        key = ".".join(location) or "(table)"
         raise ConfigError(
             f"{source}: bad value for `{key}` in [tool.nb-discipline]: {problem['msg']}"
             f" (got {problem.get('input')!r})"

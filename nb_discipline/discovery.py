@@ -55,7 +55,7 @@ def _excludes(settings: Settings) -> list[_Ignore]:
     patterns = [*settings.exclude, *settings.extend_exclude]
     if not patterns:
         return []
-    spec = pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    spec = pathspec.GitIgnoreSpec.from_lines(patterns)
     return [_Ignore(settings.root, spec, outside_by_name=True)]
 
 

@@ -124,4 +124,4 @@ def _relative(path: str, root: str) -> str:
 def _pattern(pattern: str):
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", [pattern])
+    return pathspec.GitIgnoreSpec.from_lines([pattern])

@@ -1,0 +1,92 @@
+"""NBD101-NBD104: execution order read from the saved execution counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from nb_discipline.engine import check
+from nb_discipline.rules import selected_rules
+from tests.builders import code, error_output, markdown, notebook, stream_output
+
+
+def findings(nb, family: str = "NBD1") -> list[tuple[str, int]]:
+    return [(d.code, d.cell) for d in check(nb, rules=selected_rules([family], [], []))]
+
+
+def test_fresh_top_to_bottom_run_is_clean() -> None:
+    nb = notebook(markdown("# Title"), code("a = 1", 1), code("b = a + 1", 2), code("", None))
+    assert findings(nb) == []
+
+
+def test_out_of_order_names_both_cells() -> None:
+    nb = notebook(markdown("# T"), code("a = 1", 2), code("b = 2", 1), code("c = 3", 3))
+    diagnostics = check(nb, rules=selected_rules(["NBD101"], [], []))
+    assert [(d.code, d.cell) for d in diagnostics] == [("NBD101", 3)]
+    assert diagnostics[0].message == "Cell 3 ran as [1], before cell 2 above it (run as [2])"
+    assert diagnostics[0].location.row == 1
+
+
+def test_each_cell_that_ran_early_is_flagged_once() -> None:
+    nb = notebook(code("a", 5), code("b", 3), code("c", 4), code("d", 6))
+    assert findings(nb, "NBD101") == [("NBD101", 2), ("NBD101", 3)]
+
+
+def test_skipped_cell_only_when_cells_below_ran() -> None:
+    nb = notebook(code("a = 1", 1), code("b = 2", None), code("   ", None), code("c = 3", 2))
+    assert findings(nb, "NBD102") == [("NBD102", 2)]
+    tail_never_run = notebook(code("a = 1", 1), code("b = 2", 2), code("c = 3", None))
+    assert findings(tail_never_run, "NBD102") == []
+
+
+@pytest.mark.parametrize(
+    ("counts", "message_part"),
+    [
+        ((3, 4, 5), "the first count is [3], not [1]"),
+        ((1, 2, 7), "the counts skip from [2] to [7]"),
+        ((1, 4, 9), "the counts skip from [1] to [4] (1 more gaps)"),
+    ],
+)
+def test_gaps_in_counts(counts, message_part) -> None:
+    nb = notebook(*(code(f"x{i} = {i}", count) for i, count in enumerate(counts)))
+    diagnostics = check(nb, rules=selected_rules(["NBD103"], [], []))
+    assert len(diagnostics) == 1
+    assert message_part in diagnostics[0].message
+
+
+def test_permuted_counts_are_out_of_order_but_fresh() -> None:
+    nb = notebook(code("a", 2), code("b", 1), code("c", 3))
+    assert findings(nb) == [("NBD101", 2)]
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [(None, None, None), (0, 0, 0), (1, 1, 1)],
+    ids=["stripped", "all-zero", "all-equal"],
+)
+def test_silent_without_informative_counts(counts) -> None:
+    nb = notebook(code("a", counts[0]), code("", None), code("b", counts[1]), code("c", counts[2]))
+    assert findings(nb) == []
+
+
+def test_error_output_names_the_exception() -> None:
+    nb = notebook(
+        code("x = 1", 1, outputs=[stream_output("ok")]),
+        code("1/0", 2, outputs=[error_output("ZeroDivisionError", "division by zero")]),
+    )
+    diagnostics = check(nb, rules=selected_rules(["NBD104"], [], []))
+    assert [(d.code, d.cell, d.symbol, d.severity) for d in diagnostics] == [
+        ("NBD104", 2, "ZeroDivisionError", "error")
+    ]
+    assert (
+        diagnostics[0].message == "Saved output holds an error: ZeroDivisionError: division by zero"
+    )
+
+
+def test_error_output_is_reported_without_counts_too() -> None:
+    nb = notebook(code("1/0", None, outputs=[error_output()]))
+    assert findings(nb) == [("NBD104", 1)]
+
+
+def test_order_rules_apply_to_other_languages() -> None:
+    nb = notebook(code("x <- 1", 2), code("y <- x", 1), language="R")
+    assert findings(nb) == [("NBD101", 2)]
