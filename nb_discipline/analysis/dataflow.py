@@ -218,10 +218,12 @@ class _CellVisitor(ast.NodeVisitor):
         name = pending.name
         if name in scope.bound or self.guard_depth:
             return
+        read = None
         if pending.called and name not in self.flow.calls:
-            self.flow.calls[name] = Call(name, self._make_read(pending))
+            read = self._make_read(pending)
+            self.flow.calls[name] = Call(name, read)
         if name not in self.flow.reads:
-            self.flow.reads[name] = self._make_read(pending)
+            self.flow.reads[name] = read or self._make_read(pending)
             if self.loop_depth:
                 self.loop_reads.append(name)
 
