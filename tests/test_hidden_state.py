@@ -1,0 +1,237 @@
+"""NBD201-NBD203: hidden state, judged from the dataflow and the execution counts."""
+
+from __future__ import annotations
+
+from nb_discipline.engine import check
+from nb_discipline.rules import selected_rules
+from tests.builders import code, markdown, notebook
+
+
+def findings(nb, selector: str = "NBD2") -> list[tuple[str, int, str | None]]:
+    # Dependency rules depend on the project's files, not on the notebook: left out.
+    rules = selected_rules([selector], [], ["NBD4"] if selector == "ALL" else [])
+    return [(d.code, d.cell, d.symbol) for d in check(nb, rules=rules)]
+
+
+def messages(nb, selector: str = "NBD2") -> list[str]:
+    return [d.message for d in check(nb, rules=selected_rules([selector], [], []))]
+
+
+# --- NBD201 use-before-definition ---------------------------------------------------------------
+
+
+def test_read_of_a_name_bound_only_below() -> None:
+    nb = notebook(markdown("# T"), code("model = fit(features)"), code("features = 1\nfit = len"))
+    diagnostics = check(nb, rules=selected_rules(["NBD201"], [], []))
+    assert [(d.cell, d.symbol, d.location.row, d.location.column) for d in diagnostics] == [
+        (2, "fit", 1, 9),
+        (2, "features", 1, 13),
+    ]
+    assert diagnostics[1].message == "Cell 2 reads `features`, bound only in cell 3 below"
+    assert diagnostics[1].end_location.column == 21
+
+
+def test_several_binders_below_are_named() -> None:
+    nb = notebook(code("print(x)"), code("x = 1"), code("x = 2"))
+    assert messages(nb, "NBD201") == ["Cell 1 reads `x`, bound only in cells 2 and 3 below"]
+
+
+def test_helper_is_judged_where_it_is_called() -> None:
+    helper = code("def scaled(v):\n    return v * factor")
+    early_call = notebook(helper, code("a = scaled(2)"), code("factor = 3"))
+    assert messages(early_call, "NBD201") == [
+        "Cell 2 calls `scaled`, which reads `factor`, bound only in cell 3 below"
+    ]
+    late_call = notebook(helper, code("factor = 3"), code("a = scaled(2)"))
+    assert findings(late_call) == []
+    never_called = notebook(helper, code("factor = 3"))
+    assert findings(never_called) == []
+
+
+def test_read_after_a_del() -> None:
+    nb = notebook(code("x = 1"), code("del x"), code("print(x)"))
+    assert messages(nb, "NBD201") == ["Cell 3 reads `x`, after cell 2 deleted it"]
+    rebound = notebook(code("x = 1"), code("del x"), code("x = 2"), code("print(x)"))
+    assert findings(rebound) == []
+
+
+def test_read_before_the_cell_itself_binds() -> None:
+    nb = notebook(code("print(total)\ntotal = 0"))
+    assert messages(nb, "NBD201") == ["Cell 1 reads `total`, before this cell binds it"]
+
+
+# --- NBD202 undefined-name ----------------------------------------------------------------------
+
+
+def test_name_bound_nowhere() -> None:
+    nb = notebook(code("import pandas as pd"), code("summary = sales.groupby('r').sum()"))
+    diagnostics = check(nb, rules=selected_rules(["NBD202"], [], []))
+    assert [(d.cell, d.symbol, d.location.column) for d in diagnostics] == [(2, "sales", 11)]
+    assert diagnostics[0].message == "Cell 2 reads `sales`, which no cell binds"
+
+
+def test_function_bodies_are_checked_where_they_are_written() -> None:
+    nb = notebook(
+        code(
+            "def load():\n    return read(path_to_data)\nclass Model:\n    def fit(self):\n        return lr"
+        ),
+        code("read = open"),
+    )
+    assert messages(nb, "NBD202") == [
+        "Function `load` reads `path_to_data`, which no cell binds",
+        "Method `Model.fit` reads `lr`, which no cell binds",
+    ]
+    called = notebook(code("def load():\n    return path_to_data"), code("load()"))
+    assert findings(called, "NBD202") == [("NBD202", 1, "path_to_data")]
+
+
+def test_star_imports_and_run_give_the_benefit_of_the_doubt() -> None:
+    for source in ("from pylab import *", "%run setup.py", "%%cython\ndef f(): pass"):
+        nb = notebook(code(source), code("plot(x)"))
+        assert findings(nb) == [], source
+
+
+def test_builtins_ipython_names_and_history_are_defined() -> None:
+    nb = notebook(
+        code("x = 1", 1),
+        code("x", 2),
+        code("print(_, __, ___, _2, _i2, In[1], Out[2], _ih, _oh, _dh, _ii, _iii, __name__)", 3),
+        code("display(x)\nget_ipython().run_line_magic('who', '')\nexit", 4),
+    )
+    assert findings(nb) == []
+
+
+def test_file_is_not_defined_in_a_notebook() -> None:
+    nb = notebook(code("from pathlib import Path\nhere = Path(__file__).parent"))
+    assert findings(nb) == [("NBD202", 1, "__file__")]
+
+
+# --- precision ------------------------------------------------------------------------------
+
+
+def test_realistic_clean_notebook_is_silent() -> None:
+    nb = notebook(
+        markdown("# Analysis"),
+        code("%matplotlib inline\n%load_ext autoreload\n%autoreload 2", 1),
+        code("import numpy as np\nimport pandas as pd\nfrom collections import Counter", 2),
+        code("files = !ls data/*.csv\n%time frames = [pd.read_csv(f) for f in files]", 3),
+        code(
+            "def clean(frame, *, threshold=0.5):\n"
+            "    kept = frame[frame.score > threshold]\n"
+            "    return kept.assign(ratio=lambda d: d.a / d.b)\n",
+            4,
+        ),
+        code("df = pd.concat([clean(f) for f in frames])\ndf?", 5),
+        code(
+            "class Summary:\n"
+            "    columns = ['a', 'b']\n"
+            "    def __init__(self, frame):\n"
+            "        self.frame = frame[self.columns]\n"
+            "    def counts(self):\n"
+            "        return Counter(self.frame.a)\n",
+            6,
+        ),
+        code("summary = Summary(df)\nsummary.counts()\ntotal = sum(v for v in df.a if v)", 7),
+        code("with open('out.txt', 'w') as fh:\n    fh.write(str(total))\n_", 8),
+        code("%%bash\necho done", 9),
+        code(
+            "try:\n    cache\nexcept NameError:\n    cache = {}\n"
+            "match total:\n    case int(n) if n > 0:\n        cache['n'] = n\n    case _:\n        pass",
+            10,
+        ),
+    )
+    assert findings(nb, "ALL") == []
+
+
+def test_papermill_parameters_are_bound() -> None:
+    nb = notebook(
+        code("alpha = 0.1\nepochs = 3", 1, tags=["parameters"]),
+        code("# Parameters\nalpha = 0.5\nseed = 42\n", 2, tags=["injected-parameters"]),
+        code("print(alpha, epochs, seed)", 3),
+    )
+    assert findings(nb) == []
+
+
+def test_syntax_error_cell_is_reported_once_and_hides_nothing_else() -> None:
+    nb = notebook(code("x = (1,", 1), code("print(x, y)", 2))
+    assert findings(nb, "ALL") == [("NBD001", 1, None)]
+
+
+def test_non_python_notebooks_are_skipped() -> None:
+    nb = notebook(code("print(x)", 1), language="R")
+    assert findings(nb, "ALL") == []
+
+
+def test_noqa_suppresses_a_read() -> None:
+    nb = notebook(code("print(secret)  # noqa: NBD202"))
+    assert findings(nb) == []
+
+
+# --- NBD203 order-dependent-value ---------------------------------------------------------------
+
+
+def test_issue_example_message() -> None:
+    cells = [markdown("# Data")]  # cell 1
+    counts = iter(range(2, 15))
+    for index in range(2, 13):
+        if index == 4:
+            cells.append(code("df = load()", 1))
+        elif index == 7:
+            cells.append(code("print(df.shape)", 16))
+        elif index == 12:
+            cells.append(code("df = df[df.x > 0]", 15))
+        else:
+            cells.append(code(f"v{index} = {index}", next(counts)))
+    nb = notebook(*cells, code("load = list", 14))
+    assert messages(nb, "NBD203") == [
+        "cell 7 read `df` from cell 12 (run as [15]); top to bottom it would come from cell 4"
+    ]
+    assert findings(nb, "NBD203") == [("NBD203", 7, "df")]
+
+
+def test_rerun_of_a_cell_above_after_a_later_one() -> None:
+    nb = notebook(code("x = 1", 3), code("x = 2", 2), code("print(x)", 4), code("", None))
+    assert messages(nb, "NBD203") == [
+        "cell 3 read `x` from cell 1 (run as [3]); top to bottom it would come from cell 2"
+    ]
+
+
+def test_read_through_a_function_call() -> None:
+    nb = notebook(
+        code("def report():\n    return rate", 1),
+        code("rate = 0.1", 2),
+        code("report()", 4),
+        code("rate = 0.2", 3),
+    )
+    assert messages(nb, "NBD203") == [
+        "cell 3 read `rate` (through `report`) from cell 4 (run as [3]); "
+        "top to bottom it would come from cell 2"
+    ]
+
+
+def test_silent_when_runs_are_missing_in_between() -> None:
+    # [3] and [4] are not in the notebook: a deleted or re-run cell may have bound x.
+    nb = notebook(code("x = 1", 1), code("print(x)", 5), code("x = 2", 2))
+    assert findings(nb, "NBD203") == []
+
+
+def test_silent_when_order_matches_or_counts_say_nothing() -> None:
+    in_order = notebook(code("x = 1", 1), code("x = 2", 2), code("print(x)", 3))
+    stripped = notebook(code("x = 1"), code("print(x)"), code("x = 2"))
+    all_equal = notebook(code("x = 1", 0), code("print(x)", 0), code("x = 2", 0))
+    for nb in (in_order, stripped, all_equal):
+        assert findings(nb, "NBD203") == []
+
+
+def test_silent_when_an_unknown_binding_ran_in_between() -> None:
+    nb = notebook(
+        code("x = 1", 1), code("x = 2", 2), code("from m import *", 3), code("print(x)", 4)
+    )
+    nb_reordered = notebook(code("x = 1", 2), code("x = 2", 1), code("%run s.py", 3), code("x", 4))
+    assert findings(nb, "NBD203") == []
+    assert findings(nb_reordered, "NBD203") == []
+
+
+def test_read_from_a_cell_below_that_nothing_above_binds_is_nbd201_only() -> None:
+    nb = notebook(code("print(y)", 2), code("y = 1", 1))
+    assert findings(nb) == [("NBD201", 1, "y")]
