@@ -1,0 +1,533 @@
+"""The IPython extension: `%load_ext nb_discipline`.
+
+- `%%production [--seed N] [--strict] [--mlflow EXPERIMENT] [--run-name NAME]`: check the cell with
+  the project's rules in the context of its notebook, seed every RNG, run it, optionally inside an
+  MLflow run that carries its lineage.
+- `%nbcheck [options]`: `nbcheck` on the current notebook, from inside it.
+- Live warnings (`%nb_discipline on|off|status`): after each cell, one short line when the cell read
+  a name last bound by a deleted cell or by a cell below it.
+
+The notebook a kernel runs is found from `JPY_SESSION_NAME` (set by jupyter_server for the kernels it
+starts) or VS Code's `__vsc_ipynb_file__`; without it, `%%production` checks the cell against the
+kernel's own input history.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import html
+import os
+import shlex
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from .analysis.dataflow import cell_flow
+from .analysis.source import parse_source
+from .model import Cell, Diagnostic, Notebook
+
+PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
+HISTORY_PATH = "<kernel history>"
+_STATE_ATTRIBUTE = "_nb_discipline_extension"
+
+
+def load_ipython_extension(shell: Any) -> None:
+    """Register the magics and the live hooks; loading again changes nothing."""
+    if getattr(shell, _STATE_ATTRIBUTE, None) is not None:
+        return
+    extension = Extension(shell)
+    extension.register()
+    setattr(shell, _STATE_ATTRIBUTE, extension)
+
+
+def unload_ipython_extension(shell: Any) -> None:
+    """Remove every magic and hook `load_ipython_extension` added."""
+    extension = getattr(shell, _STATE_ATTRIBUTE, None)
+    if extension is not None:
+        extension.unregister()
+        delattr(shell, _STATE_ATTRIBUTE)
+
+
+# --- which notebook this kernel runs ---------------------------------------------------------
+
+
+def notebook_path(shell: Any) -> str | None:
+    """The saved notebook file the kernel belongs to, when the front-end says; else None."""
+    candidates = []
+    session_name = os.environ.get("JPY_SESSION_NAME")
+    if session_name:
+        # jupyter_server gives an absolute path; older servers gave one relative to the root,
+        # and the kernel starts in the notebook's directory.
+        candidates += [session_name, os.path.basename(session_name)]
+    vscode_file = shell.user_ns.get("__vsc_ipynb_file__")
+    if isinstance(vscode_file, str):
+        candidates.append(vscode_file)
+    for candidate in candidates:
+        if candidate.endswith(".ipynb") and os.path.isfile(candidate):
+            return os.path.abspath(candidate)
+    return None
+
+
+class NotebookFile:
+    """The saved notebook, re-read only when the file changes (its mtime and size)."""
+
+    def __init__(self) -> None:
+        self._key: tuple[str, int, int] | None = None
+        self._notebook: Notebook | None = None
+        self._positions: dict[str, int] = {}
+
+    def notebook(self, path: str) -> Notebook | None:
+        from .loader import LoadError, load
+
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        key = (path, status.st_mtime_ns, status.st_size)
+        if key != self._key:
+            try:
+                self._notebook = load(path)
+            except LoadError:
+                self._notebook = None
+            self._positions = {
+                cell.id: cell.index for cell in (self._notebook.cells if self._notebook else ())
+            }
+            self._key = key
+        return self._notebook
+
+    def positions(self, path: str | None) -> dict[str, int]:
+        """Cell id -> 1-based index in the saved file (empty when there is no file)."""
+        if path is None or self.notebook(path) is None:
+            return {}
+        return self._positions
+
+
+# --- the extension ---------------------------------------------------------------------------
+
+
+class Extension:
+    """Everything one shell's `%load_ext nb_discipline` added, so that unloading removes it all."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.live = LiveWarnings(shell)
+        self.magics = NbDisciplineMagics(shell, extension=self)
+        self.notebook_file = self.live.notebook_file
+        self.said_no_notebook = False
+
+    def register(self) -> None:
+        self.shell.register_magics(self.magics)
+        self.live.register()
+
+    def unregister(self) -> None:
+        self.live.unregister()
+        manager = self.shell.magics_manager
+        for kind, names in self.magics.magics.items():
+            for name in names:
+                manager.magics[kind].pop(name, None)
+        manager.registry.pop(type(self.magics).__name__, None)
+
+    def notebook_path(self) -> str | None:
+        """The notebook's path; says once per session when there is none to find."""
+        path = notebook_path(self.shell)
+        if path is None and not self.said_no_notebook:
+            self.said_no_notebook = True
+            print(
+                "nb_discipline: cannot tell which notebook file this kernel runs (no "
+                "JPY_SESSION_NAME, no VS Code notebook path); checking against this kernel's "
+                "input history instead.",
+                file=sys.stderr,
+            )
+        return path
+
+
+class LiveWarnings:
+    """After each cell: warn when it read a name last bound by a deleted cell or a cell below.
+
+    State is per name (which cell bound it last) and per warning given, so the cost of a cell
+    depends on that cell only, never on how many cells ran before it.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.enabled = True
+        self.bound_by: dict[str, str] = {}
+        self.deleted: set[str] = set()
+        self.warned: set[tuple[str, str, str]] = set()
+        self.notebook_file = NotebookFile()
+        self.running: Any = None
+        """The ExecutionInfo of the cell running now (not of cells it runs itself)."""
+        self._depth = 0
+
+    def register(self) -> None:
+        self.shell.events.register("pre_run_cell", self.pre_run_cell)
+        self.shell.events.register("post_run_cell", self.post_run_cell)
+
+    def unregister(self) -> None:
+        self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
+        self.shell.events.unregister("post_run_cell", self.post_run_cell)
+
+    def pre_run_cell(self, info: Any) -> None:
+        self._depth += 1
+        if self._depth > 1:  # a cell run by a magic (%%capture) inside the cell
+            return
+        self.running = info
+        deleted = request_metadata(self.shell, info).get("deletedCells")
+        if isinstance(deleted, list):
+            self.deleted.update(cell_id for cell_id in deleted if isinstance(cell_id, str))
+
+    def post_run_cell(self, result: Any) -> None:
+        self._depth = max(self._depth - 1, 0)
+        if self._depth:
+            return
+        info, self.running = result.info, None
+        cell_id = cell_id_of(self.shell, info)
+        if not self.enabled or cell_id is None or result.error_before_exec:
+            return
+        flow = cell_flow(parse_source(info.raw_cell))
+        for message in self.messages(cell_id, flow.reads):
+            print(message, file=sys.stderr)
+        for name, bound in flow.final.items():
+            if bound:
+                self.bound_by[name] = cell_id
+            else:
+                self.bound_by.pop(name, None)
+
+    def messages(self, cell_id: str, reads: Iterable[str]) -> list[str]:
+        """The warnings for a cell that read `reads`, each given once per name, reader and binder."""
+        messages = []
+        positions: dict[str, int] | None = None
+        for name in reads:
+            binder = self.bound_by.get(name)
+            if binder is None or binder == cell_id or (name, cell_id, binder) in self.warned:
+                continue
+            if binder in self.deleted:
+                message = (
+                    f"nb_discipline: `{name}` was last set by a cell that has been deleted; "
+                    "run top to bottom, this notebook cannot recreate it."
+                )
+            else:
+                if positions is None:
+                    positions = self.notebook_file.positions(notebook_path(self.shell))
+                here, there = positions.get(cell_id), positions.get(binder)
+                if here is None or there is None or there <= here:
+                    continue
+                message = (
+                    f"nb_discipline: `{name}` was last set by cell {there}, below this one "
+                    f"(cell {here}); run top to bottom, this cell would not see that value."
+                )
+            self.warned.add((name, cell_id, binder))
+            messages.append(message)
+        return messages
+
+    def status(self) -> str:
+        state = "on" if self.enabled else "off"
+        return (
+            f"nb_discipline live warnings: {state}; tracking {len(self.bound_by)} names, "
+            f"{len(self.deleted)} deleted cells"
+        )
+
+
+def cell_id_of(shell: Any, info: Any) -> str | None:
+    cell_id = getattr(info, "cell_id", None) or request_metadata(shell, info).get("cellId")
+    return cell_id if isinstance(cell_id, str) else None
+
+
+def request_metadata(shell: Any, info: Any) -> dict[str, Any]:
+    """The execute request's metadata (JupyterLab puts `cellId` and `deletedCells` there): IPython 9
+    with ipykernel 7 hand it over as `cell_meta`; older versions only through the parent message."""
+    metadata = getattr(info, "cell_meta", None)
+    if isinstance(metadata, dict):
+        return metadata
+    kernel = getattr(shell, "kernel", None)
+    if kernel is None:
+        return {}
+    try:
+        parent = kernel.get_parent()
+    except (AttributeError, TypeError, LookupError):
+        return {}
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    return metadata if isinstance(metadata, dict) else {}
+
+
+# --- the magics ------------------------------------------------------------------------------
+
+
+@magics_class
+class NbDisciplineMagics(Magics):
+    def __init__(self, shell: Any, extension: Extension) -> None:
+        super().__init__(shell)
+        self.extension = extension
+
+    @magic_arguments()
+    @argument("--seed", type=int, default=None, help="seed for every RNG (default: config, 42)")
+    @argument("--strict", action="store_true", help="refuse to run the cell when checks find")
+    @argument("--mlflow", metavar="EXPERIMENT", help="run inside an MLflow run in EXPERIMENT")
+    @argument("--run-name", metavar="NAME", help="the MLflow run's name")
+    @cell_magic
+    def production(self, line: str, cell: str) -> Any:
+        """Check this cell, seed every RNG, run it; with --mlflow, inside an MLflow run that
+        records the notebook's lineage.
+
+        Findings (hidden state, unseeded randomness, missing random_state, unpinned imports) are
+        printed; with --strict the cell does not run.
+        """
+        from . import tracking
+        from .config import ConfigError, load_settings
+        from .seeding import seed_everything
+
+        args = parse_argstring(self.production, line)
+        path = self.extension.notebook_path()
+        try:
+            settings = load_settings(None, start=os.path.dirname(path) if path else ".")
+        except ConfigError as error:
+            raise UsageError(str(error)) from None
+        source = f"%%production {line}\n{cell}" if line else f"%%production\n{cell}"
+        context = self._context(path, source)
+        diagnostics = self._findings(context, settings)
+        if diagnostics:
+            listing = "\n".join(_compact(diagnostic) for diagnostic in diagnostics)
+            if args.strict:
+                raise UsageError(f"%%production --strict: not running this cell:\n{listing}")
+            print(listing, file=sys.stderr)
+        seed = settings.seed if args.seed is None else args.seed
+        if not args.mlflow:
+            seed_everything(seed)
+            return self._run(cell)
+        try:
+            tracking.require_mlflow()
+        except tracking.MissingMlflowError as error:
+            raise UsageError(f"--mlflow: {error}") from None
+        run_lineage = tracking.lineage(
+            path,
+            cell_id=context.cell.id,
+            cell_index=context.cell.index if path else None,
+            seed=seed,
+            execution_count=self.shell.execution_count,
+            modules=_imported_modules(context.notebook),
+        )
+        run_name = args.run_name or _default_run_name(path, context.cell, self.shell)
+        with tracking.start_run(args.mlflow, run_name, run_lineage):
+            tracking.log_params(run_lineage)
+            seed_everything(seed)
+            return self._run(cell)
+
+    @line_magic
+    def nbcheck(self, line: str) -> None:
+        """`nbcheck` on this notebook (or the PATHS given): `%nbcheck --select NBD2`."""
+        from . import cli
+        from .batch import check_files
+        from .discovery import discover
+        from .reporters import renderer
+        from .rules import UnknownSelectorError, selected_rules
+
+        parser = cli._Parser(prog="%nbcheck", description="Lint this notebook.")
+        cli._add_check_arguments(parser)
+        try:
+            args = parser.parse_args(shlex.split(line))
+            paths = args.paths or [self._current_notebook()]
+            settings = cli.settings_for(args, start=os.path.dirname(os.path.abspath(paths[0])))
+            selected_rules(settings.select, settings.extend_select, settings.ignore)
+            files, missing = discover(paths, settings)
+        except cli.UsageError as error:
+            raise UsageError(str(error)) from None
+        except UnknownSelectorError as error:
+            raise UsageError(
+                f"unknown rule selector `{error}`; `nbcheck rules` lists them"
+            ) from None
+        except SystemExit:  # --help, after argparse printed it
+            return
+        result = check_files(files, settings, jobs=1)
+        errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
+        if args.output_format != "text":
+            print(renderer(args.output_format)(result.diagnostics, errors=errors), end="")
+            return
+        from IPython.display import display
+
+        display(Findings(result.diagnostics, errors, result.checked))
+
+    @line_magic
+    def nb_discipline(self, line: str) -> None:
+        """`%nb_discipline on|off|status`: live hidden-state warnings after each cell."""
+        live = self.extension.live
+        command = line.strip() or "status"
+        if command not in ("on", "off", "status"):
+            raise UsageError(f"%nb_discipline: expected on, off or status, not {command!r}")
+        if command != "status":
+            live.enabled = command == "on"
+        print(live.status())
+
+    def _current_notebook(self) -> str:
+        """This notebook's path, relative to the working directory when inside it."""
+        path = self.extension.notebook_path()
+        if path is None:
+            raise UsageError(
+                "%nbcheck: cannot tell which notebook this kernel runs; give its path: "
+                "%nbcheck analysis.ipynb"
+            )
+        relative = os.path.relpath(path)
+        return path if relative.startswith(os.pardir) else relative
+
+    def _context(self, path: str | None, source: str) -> _CellContext:
+        """The notebook this cell is judged in, with this cell's source in its place."""
+        notebook = self.extension.notebook_file.notebook(path) if path else None
+        cell_id = cell_id_of(self.shell, self.extension.live.running)
+        if notebook is None:
+            return _history_context(self.shell, source, cell_id)
+        for cell in notebook.cells:
+            if cell.id == cell_id and cell_id is not None:
+                current = dataclasses.replace(
+                    cell, source=source, execution_count=self.shell.execution_count
+                )
+                cells = tuple(current if c is cell else c for c in notebook.cells)
+                return _CellContext(dataclasses.replace(notebook, cells=cells), current)
+        # A cell not saved yet: judge it as the last one.
+        current = Cell(
+            len(notebook.cells) + 1,
+            cell_id,
+            "code",
+            source,
+            self.shell.execution_count,
+        )
+        return _CellContext(
+            dataclasses.replace(notebook, cells=(*notebook.cells, current)), current
+        )
+
+    def _findings(self, context: _CellContext, settings: Any) -> list[Diagnostic]:
+        from .engine import check
+
+        settings = settings.replace(select=list(PRODUCTION_RULES), extend_select=[])
+        diagnostics = [d for d in check(context.notebook, settings) if d.cell == context.cell.index]
+        reported = {d.symbol for d in diagnostics if d.code.startswith("NBD2")}
+        deleted = [d for d in self._deleted_cell_findings(context) if d.symbol not in reported]
+        return sorted([*diagnostics, *deleted], key=Diagnostic.sort_key)
+
+    def _deleted_cell_findings(self, context: _CellContext) -> list[Diagnostic]:
+        """Names this cell reads whose value came from a cell since deleted: only the kernel
+        knows (the saved file may still hold the cell, or may never have held it)."""
+        from .model import Location
+
+        live = self.extension.live
+        reads = cell_flow(parse_source(context.cell.source, context.cell.index)).reads
+        return [
+            Diagnostic(
+                code="NBD202",
+                name="undefined-name",
+                message=f"`{name}` was last set by a deleted cell; no cell recreates it",
+                filename=context.notebook.path,
+                cell=context.cell.index,
+                cell_id=context.cell.id,
+                location=Location(read.row, read.column),
+                end_location=Location(read.end_row, read.end_column),
+                symbol=name,
+            )
+            for name, read in reads.items()
+            if live.bound_by.get(name) in live.deleted
+        ]
+
+    def _run(self, cell: str) -> Any:
+        """Run the cell's body like IPython runs a cell: the value of a last expression is the
+        magic's result (shown as Out), tracebacks show the cell's own lines."""
+        shell = self.shell
+        # IPython drops leading blank lines; put them back, plus one for the `%%production` line,
+        # so that rows in tracebacks are the cell's own.
+        lines = cell.splitlines()
+        blank = next((row for row, line in enumerate(lines) if line.strip()), len(lines))
+        transformed = "\n" * (1 + blank) + shell.transform_cell(cell)
+        filename = shell.compile.cache(transformed, shell.execution_count)
+        tree = shell.compile.ast_parse(transformed, filename=filename)
+        tree = shell.transform_ast(tree)
+        last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+        exec(shell.compile(tree, filename, "exec"), shell.user_global_ns, shell.user_ns)
+        if last is None:
+            return None
+        expression = ast.Expression(last.value)
+        return eval(
+            shell.compile(expression, filename, "eval"), shell.user_global_ns, shell.user_ns
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _CellContext:
+    notebook: Notebook
+    cell: Cell
+
+
+def _history_context(shell: Any, source: str, cell_id: Any) -> _CellContext:
+    """No saved notebook: the kernel's inputs so far, one cell each, then this cell."""
+    inputs = shell.history_manager.input_hist_raw[1:-1]
+    cells = [Cell(index, None, "code", text, index) for index, text in enumerate(inputs, start=1)]
+    current = Cell(
+        len(cells) + 1,
+        cell_id,
+        "code",
+        source,
+        shell.execution_count,
+    )
+    return _CellContext(Notebook(HISTORY_PATH, (*cells, current)), current)
+
+
+def _imported_modules(notebook: Notebook) -> set[str]:
+    """Top-level modules the notebook's cells import and this kernel has imported."""
+    from .analysis import Analysis
+    from .config import Settings
+
+    analysis = Analysis(notebook, Settings())
+    return {site.top_level for site in analysis.calls.imports if site.top_level in sys.modules}
+
+
+def _default_run_name(path: str | None, cell: Cell, shell: Any) -> str:
+    stem = os.path.splitext(os.path.basename(path))[0] if path else "ipython"
+    return f"{stem} cell {cell.index} [{shell.execution_count}]"
+
+
+def _compact(diagnostic: Diagnostic) -> str:
+    """ruff's concise form, with the row and column inside this cell."""
+    row, column = diagnostic.location.row, diagnostic.location.column
+    return f"cell {diagnostic.cell}:{row}:{column}: {diagnostic.code} {diagnostic.message}"
+
+
+class Findings:
+    """`%nbcheck`'s result: an HTML table in Jupyter, the text report elsewhere."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], errors: Sequence[Any], checked: int):
+        self.diagnostics = diagnostics
+        self.errors = errors
+        self.checked = checked
+
+    def __repr__(self) -> str:
+        from .reporters.text import render
+
+        report = render(self.diagnostics, errors=self.errors, checked=self.checked)
+        errors = "".join(f"error: {error}\n" for error in self.errors)
+        return (errors + report).rstrip("\n")
+
+    def _repr_html_(self) -> str:
+        from .reporters.text import summary
+
+        escape = html.escape
+        rows = "".join(
+            "<tr>"
+            f"<td>{escape(os.path.basename(d.filename))}</td>"
+            f'<td title="cell id {escape(d.cell_id or "")}">cell {d.cell}</td>'
+            f"<td>{d.location.row}:{d.location.column}</td>"
+            f"<td><code>{escape(d.code)}</code></td>"
+            f"<td>{escape(d.message)}"
+            + (f"<br><small>help: {escape(d.fix)}</small>" if d.fix else "")
+            + "</td></tr>"
+            for d in self.diagnostics
+        )
+        errors = "".join(f"<p><b>error</b>: {escape(str(error))}</p>" for error in self.errors)
+        table = (
+            "<table><thead><tr><th>notebook</th><th>cell</th><th>line:col</th><th>code</th>"
+            f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+            if rows
+            else ""
+        )
+        caption = escape(summary(self.diagnostics, self.errors, self.checked))
+        return f'<div class="nb-discipline-findings">{errors}{table}<p>{caption}</p></div>'

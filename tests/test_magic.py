@@ -1,0 +1,304 @@
+"""The IPython extension on a real InteractiveShell: loading, live warnings, %%production, %nbcheck.
+
+The execute-request metadata path through a real kernel is in test_magic_kernel.py; MLflow runs are
+in test_magic_mlflow.py.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import sys
+
+import pytest
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+from tests.builders import code, markdown, write_notebook
+
+pytestmark = pytest.mark.filterwarnings("ignore:PYTHONHASHSEED was not set:RuntimeWarning")
+
+
+@pytest.fixture
+def shell(monkeypatch, tmp_path):
+    """A real shell with the extension loaded, working in an empty directory; cleaned afterwards."""
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    ip = InteractiveShell.instance()
+    ip.reset(new_session=True)
+    ip.run_line_magic("load_ext", "nb_discipline")
+    yield ip
+    ip.run_line_magic("unload_ext", "nb_discipline")
+    ip.reset(new_session=True)
+
+
+def run(ip: InteractiveShell, source: str, cell_id: str | None = None, deleted=()):
+    metadata = {"cellId": cell_id, "deletedCells": list(deleted)} if cell_id else None
+    return ip.run_cell(source, store_history=True, cell_id=cell_id, cell_meta=metadata)
+
+
+def our_callbacks(ip: InteractiveShell) -> list:
+    return [
+        callback
+        for event in ("pre_run_cell", "post_run_cell")
+        for callback in ip.events.callbacks[event]
+        if type(getattr(callback, "__self__", None)).__module__ == "nb_discipline.magic"
+    ]
+
+
+def open_notebook(monkeypatch, tmp_path, *cells):
+    path = write_notebook(tmp_path / "analysis.ipynb", *cells)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(path))
+    return path
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def test_loading_twice_registers_everything_once(shell) -> None:
+    import nb_discipline
+
+    nb_discipline.load_ipython_extension(shell)
+    assert len(our_callbacks(shell)) == 2
+    for kind, name in (("cell", "production"), ("line", "nbcheck"), ("line", "nb_discipline")):
+        assert name in shell.magics_manager.magics[kind]
+
+
+def test_unloading_removes_every_hook_and_magic(shell) -> None:
+    shell.run_line_magic("unload_ext", "nb_discipline")
+    assert our_callbacks(shell) == []
+    for kind, name in (("cell", "production"), ("line", "nbcheck"), ("line", "nb_discipline")):
+        assert name not in shell.magics_manager.magics[kind]
+    assert "NbDisciplineMagics" not in shell.magics_manager.registry
+    shell.run_line_magic("load_ext", "nb_discipline")
+    assert len(our_callbacks(shell)) == 2
+
+
+# --- live warnings ---------------------------------------------------------------------------
+
+
+def test_warns_once_when_a_cell_reads_a_name_set_by_a_cell_below(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    open_notebook(
+        monkeypatch,
+        tmp_path,
+        markdown("# Title"),
+        code("print(total)", cell_id="reader"),
+        code("total = 41", cell_id="writer"),
+    )
+    run(shell, "total = 41", "writer")
+    run(shell, "print(total)", "reader")
+    err = capsys.readouterr().err
+    assert "`total` was last set by cell 3, below this one (cell 2)" in err
+    run(shell, "print(total)", "reader")
+    assert "total" not in capsys.readouterr().err
+
+
+def test_warns_again_when_a_different_cell_set_the_name(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("print(total)", cell_id="reader"),
+        code("total = 1", cell_id="first"),
+        code("total = 2", cell_id="second"),
+    )
+    run(shell, "total = 1", "first")
+    run(shell, "print(total)", "reader")
+    run(shell, "total = 2", "second")
+    run(shell, "print(total)", "reader")
+    err = capsys.readouterr().err
+    assert "by cell 2, below" in err
+    assert "by cell 3, below" in err
+
+
+def test_no_warning_for_names_set_above_or_in_the_same_cell(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("rate = 0.1", cell_id="above"),
+        code("steps = 3\nprint(rate * steps)", cell_id="here"),
+    )
+    run(shell, "rate = 0.1", "above")
+    run(shell, "steps = 3\nprint(rate * steps)", "here")
+    run(shell, "steps = 3\nprint(rate * steps)", "here")
+    assert "nb_discipline" not in capsys.readouterr().err
+
+
+def test_warns_when_a_cell_reads_a_name_from_a_deleted_cell(shell, capsys) -> None:
+    run(shell, "threshold = 0.5", "gone")
+    run(shell, "print(threshold)", "reader", deleted=["gone"])
+    assert "`threshold` was last set by a cell that has been deleted" in capsys.readouterr().err
+
+
+def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
+    run(shell, "threshold = 0.5", "gone")
+    shell.run_line_magic("nb_discipline", "off")
+    run(shell, "print(threshold)", "reader", deleted=["gone"])
+    captured = capsys.readouterr()
+    assert "live warnings: off" in captured.out
+    assert "deleted" not in captured.err
+    shell.run_line_magic("nb_discipline", "on")
+    run(shell, "print(threshold)", "reader")
+    assert "deleted" in capsys.readouterr().err
+    with pytest.raises(UsageError):
+        shell.run_line_magic("nb_discipline", "sideways")
+
+
+# --- %%production ----------------------------------------------------------------------------
+
+
+def test_production_seeds_before_running_the_cell(shell) -> None:
+    shell.run_cell_magic("production", "--seed 3", "import random\ndraw = random.random()")
+    assert shell.user_ns["draw"] == random.Random(3).random()
+
+
+def test_production_seed_defaults_to_the_configured_one(shell, tmp_path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.nb-discipline]\nseed = 11\n")
+    shell.run_cell_magic("production", "", "import random\ndraw = random.random()")
+    assert shell.user_ns["draw"] == random.Random(11).random()
+
+
+def test_production_returns_the_value_of_the_last_expression(shell) -> None:
+    result = run(shell, "%%production\nx = 20\nx + 22")
+    assert result.result == 42
+    assert result.error_in_exec is None
+
+
+def test_production_shows_the_cells_own_lines_in_tracebacks(shell, capsys) -> None:
+    result = run(shell, "%%production\nx = 1\nraise ValueError('broken on row 3')")
+    assert isinstance(result.error_in_exec, ValueError)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    assert "----> 3 raise ValueError('broken on row 3')" in out
+
+
+def test_production_without_a_notebook_says_so_once_and_checks_the_history(shell, capsys) -> None:
+    run(shell, "import random")
+    run(shell, "%%production\nprint(undefined_in_history)")
+    err = capsys.readouterr().err
+    assert err.count("cannot tell which notebook file this kernel runs") == 1
+    assert "NBD202" in err and "undefined_in_history" in err
+    run(shell, "%%production\nx = 1")
+    assert "cannot tell" not in capsys.readouterr().err
+
+
+def test_production_judges_the_cell_in_its_saved_notebook(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    open_notebook(
+        monkeypatch,
+        tmp_path,
+        markdown("# Training"),
+        code("%%production\nmodel = train(data)", cell_id="train"),
+        code("data = [1, 2, 3]\ndef train(rows):\n    return sum(rows)", cell_id="load"),
+    )
+    run(shell, "data = [1, 2, 3]\ndef train(rows):\n    return sum(rows)", "load")
+    capsys.readouterr()
+    run(shell, "%%production\nmodel = train(data)", "train")
+    err = capsys.readouterr().err
+    assert "cell 2:" in err and "NBD201" in err and "`data`" in err
+    assert shell.user_ns["model"] == 6
+
+
+def test_production_strict_refuses_to_run_a_cell_with_findings(shell, capsys) -> None:
+    result = run(shell, "%%production --strict\nran = True\nprint(never_defined)")
+    assert isinstance(result.error_in_exec, UsageError)
+    assert "ran" not in shell.user_ns
+    out = capsys.readouterr()
+    assert "not running this cell" in out.err + out.out
+    assert "never_defined" in out.err + out.out
+
+
+def test_production_strict_runs_a_clean_cell(shell) -> None:
+    result = run(shell, "%%production --strict --seed 5\nvalue = 2 * 21")
+    assert result.error_in_exec is None
+    assert shell.user_ns["value"] == 42
+
+
+def test_production_reports_names_from_deleted_cells(shell, capsys) -> None:
+    run(shell, "weights = [0.2, 0.8]", "gone")
+    run(shell, "%%production\ntotal = sum(weights)", "here", deleted=["gone"])
+    assert "`weights` was last set by a deleted cell" in capsys.readouterr().err
+
+
+def test_production_rejects_bad_options(shell) -> None:
+    with pytest.raises(UsageError):
+        shell.run_cell_magic("production", "--seed many", "x = 1")
+
+
+def test_production_mlflow_without_mlflow_says_how_to_install_it(shell, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # what `import mlflow` sees when absent
+    with pytest.raises(UsageError, match=r"pip install 'nb-discipline\[mlflow\]'"):
+        shell.run_cell_magic("production", "--mlflow experiment", "x = 1")
+    assert "x" not in shell.user_ns
+
+
+# --- %nbcheck --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def out_of_order(monkeypatch, tmp_path):
+    return open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("a = 1", count=2, cell_id="first"),
+        code("b = 2", count=1, cell_id="second"),
+    )
+
+
+def test_nbcheck_lints_the_current_notebook(shell, out_of_order, capsys) -> None:
+    shell.run_line_magic("nbcheck", "")
+    out = capsys.readouterr().out
+    assert out.startswith("analysis.ipynb:cell 2:1:1: NBD101")
+    assert "Found 1 finding" in out
+
+
+def test_nbcheck_shows_an_html_table_in_jupyter(shell, out_of_order) -> None:
+    from nb_discipline.magic import Findings
+    from nb_discipline.model import FileError
+
+    result = shell.run_line_magic("nbcheck", "--exit-zero")
+    assert result is None
+    findings = Findings([], [FileError("x.ipynb", "not JSON")], 1)
+    bundle, _ = shell.display_formatter.format(findings)
+    assert "not JSON" in bundle["text/html"]
+    assert "x.ipynb: not JSON" in bundle["text/plain"]
+
+
+def test_nbcheck_html_has_one_row_per_finding(shell, out_of_order) -> None:
+    from nb_discipline.batch import check_files
+    from nb_discipline.config import Settings
+    from nb_discipline.magic import Findings
+
+    result = check_files([str(out_of_order)], Settings(), jobs=1)
+    bundle, _ = shell.display_formatter.format(
+        Findings(result.diagnostics, result.errors, result.checked)
+    )
+    html = bundle["text/html"]
+    assert html.count("<tr>") == 1 + len(result.diagnostics)
+    assert "<code>NBD101</code>" in html and 'title="cell id second"' in html
+
+
+def test_nbcheck_takes_the_cli_options(shell, out_of_order, capsys) -> None:
+    shell.run_line_magic("nbcheck", "--output-format json")
+    findings = json.loads(capsys.readouterr().out)
+    assert [finding["code"] for finding in findings] == ["NBD101"]
+    shell.run_line_magic("nbcheck", "--ignore NBD1")
+    assert "All checks passed!" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="unknown rule selector"):
+        shell.run_line_magic("nbcheck", "--select NOPE")
+
+
+def test_nbcheck_without_a_notebook_asks_for_a_path(shell) -> None:
+    with pytest.raises(UsageError, match="give its path"):
+        shell.run_line_magic("nbcheck", "")
+
+
+def test_nbcheck_reports_a_missing_path_on_one_line(shell, capsys) -> None:
+    shell.run_line_magic("nbcheck", "missing.ipynb")
+    assert "missing.ipynb" in capsys.readouterr().out
