@@ -1,0 +1,204 @@
+"""NBD401 unpinned-import, NBD402 undeclared-import, NBD403 unpinned-install,
+NBD404 unreadable-dependency-file, on projects written to disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nb_discipline.config import Settings, load_settings
+from nb_discipline.engine import check
+from nb_discipline.loader import load
+from nb_discipline.rules import lookup
+from tests.builders import code, write_notebook
+
+DEPENDENCY_RULES = ("NBD401", "NBD402", "NBD403", "NBD404")
+
+
+def make_project(root: Path, files: dict[str, str]) -> None:
+    (root / ".git").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+
+
+def run(
+    root: Path, *cells: str, settings: Settings | None = None, where: str = "notebooks/nb.ipynb"
+):
+    path = write_notebook(root / where, *(code(src, n) for n, src in enumerate(cells, 1)))
+    rules = [lookup(code_) for code_ in DEPENDENCY_RULES]
+    return check(load(str(path)), settings or Settings(root=str(root)), rules=rules)
+
+
+def summary(diagnostics) -> list[tuple[str, str | None]]:
+    return [(d.code, d.symbol) for d in diagnostics]
+
+
+def test_declared_pinned_unpinned_and_undeclared(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas==2.2.3\nscikit-learn>=1.4\n"})
+    found = run(
+        tmp_path,
+        "import pandas as pd\nfrom sklearn.ensemble import RandomForestClassifier",
+        "import seaborn as sns\nimport os, json\nfrom pathlib import Path",
+    )
+    assert summary(found) == [("NBD401", "scikit-learn"), ("NBD402", "seaborn")]
+    unpinned, undeclared = found
+    assert unpinned.message == (
+        "`sklearn` comes from scikit-learn, which requirements.txt declares without an exact version"
+    )
+    assert (unpinned.cell, unpinned.location.row, unpinned.location.column) == (1, 2, 1)
+    assert (
+        unpinned.fix == "Pin it in requirements.txt: `scikit-learn==<version>` (or use a lock file)"
+    )
+    assert undeclared.message == (
+        "`seaborn` is imported but declared in no dependency file (read: requirements.txt)"
+    )
+
+
+def test_each_module_is_reported_once_at_its_first_import(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas==2.2.3\n"})
+    found = run(tmp_path, "import torch", "import torch.nn as nn\nfrom torch import optim")
+    assert [(d.cell, d.symbol) for d in found] == [(1, "torch")]
+
+
+def test_no_dependency_file_at_all(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    found = run(tmp_path, "import numpy as np")
+    assert [d.message for d in found] == [
+        "`numpy` is imported but declared in no dependency file (read: none found from the "
+        "notebook up to the project root)"
+    ]
+    assert (
+        found[0].fix == "Declare it with an exact version in requirements.txt: `numpy==<version>`"
+    )
+
+
+def test_what_is_never_flagged(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "churn"\ndependencies = []\n',
+            "notebooks/helpers.py": "",
+            "src/churn/__init__.py": "",
+        },
+    )
+    found = run(
+        tmp_path,
+        "from __future__ import annotations\nimport os, sys, json\nfrom collections import Counter",
+        "import helpers\nimport churn.features\nfrom . import sibling\nfrom IPython.display import display",
+        "try:\n    import ujson as json\nexcept ImportError:\n    import json",
+        "try:\n    from google.colab import drive\nexcept ModuleNotFoundError:\n    drive = None",
+        "%pip install -r requirements.txt\n!pip install -e .",
+    )
+    assert found == []
+
+
+def test_known_first_party_setting(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": ""})
+    assert summary(run(tmp_path, "import teamlib")) == [("NBD402", "teamlib")]
+    settings = Settings(root=str(tmp_path), known_first_party=["teamlib"])
+    assert run(tmp_path, "import teamlib", settings=settings) == []
+
+
+def test_pin_policy_declared(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas>=2\n"})
+    settings = Settings(root=str(tmp_path), pin_policy="declared")
+    assert run(tmp_path, "import pandas", settings=settings) == []
+    assert summary(run(tmp_path, "import pandas\nimport polars", settings=settings)) == [
+        ("NBD402", "polars")
+    ]
+
+
+def test_settings_from_pyproject_reach_the_rules(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\ndependencies = ['pandas>=2']\n"
+            "[tool.nb-discipline]\npin-policy = 'declared'\ndependency-files = ['deps/lock.txt']\n",
+            "deps/lock.txt": "numpy==2.0.0\n",
+        },
+    )
+    settings = load_settings(None, start=str(tmp_path))
+    # dependency-files replaces discovery: pyproject's pandas no longer counts.
+    assert summary(run(tmp_path, "import numpy\nimport pandas", settings=settings)) == [
+        ("NBD402", "pandas")
+    ]
+
+
+def test_a_lock_file_beside_a_loose_declaration_pins_it(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["numpy>=1"]\n',
+            "uv.lock": '[[package]]\nname = "numpy"\nversion = "2.0.0"\n',
+        },
+    )
+    assert run(tmp_path, "import numpy as np") == []
+
+
+# --- NBD403 ---------------------------------------------------------------------------------
+
+
+def test_unpinned_installs(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    found = run(
+        tmp_path,
+        "%pip install -q pandas==2.2.3 seaborn 'numpy>=2'",
+        "!pip install --upgrade pip\n!conda install -y -c conda-forge lightgbm=4.5.0 xgboost",
+        "%%bash\nset -e\npip install polars\n",
+    )
+    assert [(d.cell, d.location.row, d.symbol) for d in found] == [
+        (1, 1, "numpy>=2"),
+        (1, 1, "seaborn"),
+        (2, 2, "xgboost"),
+        (3, 3, "polars"),
+    ]
+    assert (
+        found[1].message
+        == "`pip install seaborn` installs whatever version is newest when the cell runs"
+    )
+    assert found[2].fix.startswith("Pin an exact version (`name=X.Y.Z`)")
+    assert (found[0].location.column, found[0].end_location.column) == (1, 49)
+
+
+def test_install_in_an_indented_block_and_assigned_shell(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    found = run(
+        tmp_path, "if IN_COLAB:\n    !pip install catboost\nout = !pip install umap-learn==0.5.6"
+    )
+    assert [(d.location.row, d.location.column, d.symbol) for d in found] == [(2, 5, "catboost")]
+
+
+# --- NBD404 ---------------------------------------------------------------------------------
+
+
+def test_a_broken_file_is_reported_once_and_the_rest_still_checks(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": "[project\nname = 'x'\n",
+            "requirements.txt": "pandas==2.2.3\nseaborn>=0.13\n",
+        },
+    )
+    found = run(tmp_path, "import os\nimport pandas as pd", "import seaborn as sns\nimport torch")
+    assert summary(found) == [
+        ("NBD404", "pyproject.toml"),
+        ("NBD401", "seaborn"),
+        ("NBD402", "torch"),
+    ]
+    assert found[0].message.startswith("Cannot read dependency file pyproject.toml: not valid TOML")
+    assert (found[0].cell, found[0].location.row) == (1, 2)  # the first third-party import
+
+
+def test_a_missing_configured_file_is_a_problem(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    settings = Settings(root=str(tmp_path), dependency_files=["requirements/prod.txt"])
+    found = run(tmp_path, "import pandas", settings=settings)
+    assert [d.message for d in found] == [
+        "`pandas` is imported but declared in no dependency file (read: requirements/prod.txt)",
+        "Cannot read dependency file requirements/prod.txt: file not found",
+    ]
+
+
+def test_no_problem_reported_without_a_third_party_import(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas=>2\n"})
+    assert run(tmp_path, "import os") == []
