@@ -1,0 +1,183 @@
+"""REST handlers. Every verb is authenticated and authorized through jupyter_server, and every path
+goes through the contents manager and must resolve (symbolic links included) inside the server root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import ensure_async, url_path_join
+from tornado import web
+
+from .jobs import JobLimitError, ReproJobs
+
+NAMESPACE = "nb-discipline"
+# Notebook JSON with embedded images can be large; anything beyond this is not a notebook to lint.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+def check_document(
+    document: Any, os_path: Path, api_path: str, select: list[str] | None, ignore: list[str]
+) -> list[dict[str, Any]]:
+    """The diagnostics of notebook JSON, with the configuration found from the file's folder.
+
+    Raises ValueError with a one-line reason for a broken notebook, configuration or selector.
+    """
+    from ..cli import UsageError, settings_for
+    from ..engine import check
+    from ..loader import LoadError, from_dict
+    from ..rules import UnknownSelectorError, selected_rules
+
+    try:
+        notebook = from_dict(document, str(os_path))
+    except LoadError as error:
+        raise ValueError(f"{api_path}: {error.reason}") from None
+    try:
+        settings = settings_for(
+            argparse.Namespace(config=None, select=select, ignore=ignore), start=str(os_path.parent)
+        )
+        rules = selected_rules(settings.select, settings.extend_select, settings.ignore)
+    except UsageError as error:
+        raise ValueError(str(error)) from None
+    except UnknownSelectorError as error:
+        raise ValueError(f"unknown rule selector `{error}`") from None
+    # Report the path as the browser knows it, not where the server keeps it.
+    return [{**d.to_dict(), "filename": api_path} for d in check(notebook, settings, rules)]
+
+
+class _Handler(APIHandler):
+    auth_resource = "contents"
+
+    def json_body(self) -> dict[str, Any]:
+        if len(self.request.body) > MAX_BODY_BYTES:
+            raise web.HTTPError(413, f"request body above {MAX_BODY_BYTES // 2**20} MiB")
+        body = self.get_json_body()
+        if not isinstance(body, dict):
+            raise web.HTTPError(400, "the request body must be a JSON object")
+        return body
+
+    async def notebook_file(self, path: Any) -> tuple[str, Path]:
+        """The API path and the file on disk of a notebook inside the server root.
+
+        404 for anything the contents manager does not serve (outside the root, hidden, missing)
+        and for symbolic links that lead out of the root.
+        """
+        if not isinstance(path, str) or not path.strip("/"):
+            raise web.HTTPError(400, "`path` must name a notebook relative to the server root")
+        api_path = path.strip("/")
+        manager = self.contents_manager
+        try:
+            model = await ensure_async(manager.get(api_path, content=False))
+        except web.HTTPError as error:
+            raise web.HTTPError(404, f"{api_path}: no such notebook in the server root") from error
+        if model["type"] != "notebook":
+            raise web.HTTPError(400, f"{api_path}: not a notebook (it is a {model['type']})")
+        root = Path(manager.root_dir).resolve()
+        os_path = (root / api_path).resolve()
+        if not os_path.is_relative_to(root):
+            raise web.HTTPError(404, f"{api_path}: no such notebook in the server root")
+        return api_path, os_path
+
+
+def _selectors(body: dict[str, Any], key: str) -> list[str]:
+    value = body.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise web.HTTPError(400, f"`{key}` must be a list of rule codes, prefixes or names")
+    return [item.strip() for item in value if item.strip()]
+
+
+class CheckHandler(_Handler):
+    @web.authenticated
+    @authorized(action="read", resource="contents")
+    async def post(self) -> None:
+        body = self.json_body()
+        document = body.get("notebook")
+        if not isinstance(document, dict):
+            raise web.HTTPError(400, "`notebook` must be the notebook's JSON object")
+        select = _selectors(body, "select") or None
+        ignore = _selectors(body, "ignore")
+        api_path, os_path = await self.notebook_file(body.get("path"))
+        try:
+            diagnostics = await asyncio.to_thread(
+                check_document, document, os_path, api_path, select, ignore
+            )
+        except ValueError as error:
+            raise web.HTTPError(400, str(error)) from None
+        self.finish({"path": api_path, "diagnostics": diagnostics})
+
+
+class RulesHandler(_Handler):
+    @web.authenticated
+    @authorized(action="read", resource="contents")
+    def get(self) -> None:
+        from ..cli import _rule_dict
+        from ..rules import RULES
+
+        self.finish({"rules": [_rule_dict(rule) for rule in RULES]})
+
+
+class _ReproHandler(_Handler):
+    # Running a notebook executes its code: the same permission as starting a kernel.
+    auth_resource = "kernels"
+
+    @property
+    def jobs(self) -> ReproJobs:
+        return self.settings["nb_discipline_jobs"]
+
+    def job_or_404(self, job_id: str):
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise web.HTTPError(404, f"no reproducibility job {job_id}")
+        return job
+
+
+class ReproStartHandler(_ReproHandler):
+    @web.authenticated
+    @authorized(action="execute", resource="kernels")
+    async def post(self) -> None:
+        body = self.json_body()
+        runs = body.get("runs")
+        if runs is not None and (not isinstance(runs, int) or isinstance(runs, bool) or runs < 1):
+            raise web.HTTPError(400, "`runs` must be a positive integer")
+        api_path, os_path = await self.notebook_file(body.get("path"))
+        try:
+            job = self.jobs.start(api_path, os_path, runs=runs)
+        except JobLimitError as error:
+            raise web.HTTPError(429, str(error)) from None
+        self.set_status(202)
+        self.set_header("Location", url_path_join(self.base_url, NAMESPACE, "repro", job.id))
+        self.finish(job.to_dict())
+
+
+class ReproJobHandler(_ReproHandler):
+    @web.authenticated
+    @authorized(action="read", resource="kernels")
+    def get(self, job_id: str) -> None:
+        self.finish(self.job_or_404(job_id).to_dict())
+
+    @web.authenticated
+    @authorized(action="execute", resource="kernels")
+    def delete(self, job_id: str) -> None:
+        job = self.job_or_404(job_id)
+        job.cancel()
+        self.set_status(202)
+        self.finish(job.to_dict())
+
+
+def setup_handlers(web_app: Any) -> None:
+    web_app.settings["nb_discipline_jobs"] = ReproJobs()
+    base = url_path_join(web_app.settings["base_url"], NAMESPACE)
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "check"), CheckHandler),
+            (url_path_join(base, "rules"), RulesHandler),
+            (url_path_join(base, "repro"), ReproStartHandler),
+            (url_path_join(base, "repro", r"(?P<job_id>[0-9a-f]{32})"), ReproJobHandler),
+        ],
+    )

@@ -1,0 +1,201 @@
+"""The server extension, against a real jupyter_server with real HTTP requests (pytest-jupyter)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+# pytest-jupyter's fixtures, imported here rather than registered in conftest.py so that its
+# autouse event-loop fixtures apply to this module only.
+from pytest_jupyter.jupyter_server import *  # noqa: F403
+from tornado.httpclient import HTTPClientError
+
+from nb_discipline.rules import RULES
+from nb_discipline.server.handlers import MAX_BODY_BYTES
+from tests.builders import code, markdown, notebook_dict, write_notebook
+
+OUT_OF_ORDER = notebook_dict(
+    markdown("# Title"),
+    code("x = 1", count=2, cell_id="first"),
+    code("y = x + 1", count=1, cell_id="second"),
+)
+CLEAN = notebook_dict(code("x = 1", count=1), code("y = x + 1", count=2))
+
+
+@pytest.fixture
+def jp_server_config():
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"nb_discipline.server": True},
+            "allow_unauthenticated_access": False,
+        }
+    }
+
+
+@pytest.fixture
+def request_(jp_fetch, jp_asyncio_loop):
+    """A blocking `request(method, *parts, body=...) -> (status, json)`; errors are returned."""
+
+    def request(method, *parts, body=None, raw=None, headers=None):
+        payload = raw if raw is not None else (None if body is None else json.dumps(body))
+        try:
+            response = jp_asyncio_loop.run_until_complete(
+                jp_fetch(
+                    "nb-discipline",
+                    *parts,
+                    method=method,
+                    body=payload,
+                    headers=headers,
+                    allow_nonstandard_methods=True,
+                )
+            )
+        except HTTPClientError as error:
+            response = error.response
+        text = response.body.decode() if response.body else ""
+        return response.code, (json.loads(text) if text.startswith("{") else text)
+
+    return request
+
+
+def check(request_, path, document, **options):
+    return request_("POST", "check", body={"path": path, "notebook": document, **options})
+
+
+def test_check_reports_the_notebook_the_browser_holds(request_, jp_root_dir):
+    # The saved file is clean; the unsaved edits the browser sends are not.
+    write_notebook(jp_root_dir / "sub" / "nb.ipynb", *CLEAN["cells"])
+    status, body = check(request_, "sub/nb.ipynb", OUT_OF_ORDER)
+    assert status == 200
+    (diagnostic,) = body["diagnostics"]
+    assert diagnostic["code"] == "NBD101"
+    assert diagnostic["name"] == "out-of-order-execution"
+    assert diagnostic["filename"] == "sub/nb.ipynb"
+    assert (diagnostic["cell"], diagnostic["cell_id"]) == (3, "second")
+    assert set(diagnostic) >= {"message", "location", "end_location", "severity", "url", "fix"}
+
+
+def test_check_of_a_clean_notebook_is_empty(request_, jp_root_dir):
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    assert check(request_, "nb.ipynb", CLEAN) == (200, {"path": "nb.ipynb", "diagnostics": []})
+
+
+def test_project_configuration_applies_and_the_request_can_narrow_it(request_, jp_root_dir):
+    (jp_root_dir / "pyproject.toml").write_text('[tool.nb-discipline]\nignore = ["NBD101"]\n')
+    write_notebook(jp_root_dir / "project" / "nb.ipynb", *OUT_OF_ORDER["cells"])
+    document = notebook_dict(
+        code("import random\nrandom.random()", count=2), code("x = 1", count=1)
+    )
+    status, body = check(request_, "project/nb.ipynb", document)
+    assert status == 200
+    codes = {d["code"] for d in body["diagnostics"]}
+    assert "NBD101" not in codes
+    assert "NBD301" in codes
+    status, body = check(request_, "project/nb.ipynb", document, ignore=["NBD3"])
+    assert {d["code"] for d in body["diagnostics"]} == codes - {"NBD301"}
+    status, body = check(request_, "project/nb.ipynb", document, select=["NBD1"])
+    assert {d["code"] for d in body["diagnostics"]} <= {"NBD102", "NBD103", "NBD104"}
+
+
+def test_rules_lists_every_rule_with_its_docs(request_):
+    status, body = request_("GET", "rules")
+    assert status == 200
+    assert [rule["code"] for rule in body["rules"]] == [rule.code for rule in RULES]
+    for rule in body["rules"]:
+        assert "## What it does" in rule["explanation"], rule["code"]
+        assert rule["summary"] and rule["name"] and rule["severity"]
+
+
+@pytest.mark.parametrize(
+    ("method", "parts"),
+    [("POST", ("check",)), ("GET", ("rules",)), ("POST", ("repro",)), ("GET", ("repro", "0" * 32))],
+)
+def test_every_endpoint_refuses_requests_without_a_token(request_, method, parts):
+    body = None if method == "GET" else json.dumps({"path": "nb.ipynb", "notebook": CLEAN})
+    status, _ = request_(method, *parts, raw=body, headers={"Authorization": ""})
+    assert status == 403
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside.ipynb", "sub/../../outside.ipynb", "/outside.ipynb", "link.ipynb"]
+)
+def test_nothing_outside_the_root_is_read_or_run(request_, jp_root_dir, path):
+    outside = write_notebook(jp_root_dir.parent / "outside.ipynb", *CLEAN["cells"])
+    (jp_root_dir / "sub").mkdir()
+    os.symlink(outside, jp_root_dir / "link.ipynb")
+    status, body = check(request_, path, CLEAN)
+    assert status == 404, body
+    status, body = request_("POST", "repro", body={"path": path})
+    assert status == 404, body
+    assert os.path.abspath(str(jp_root_dir.parent)) not in json.dumps(body)
+
+
+def test_an_absolute_server_path_is_not_read(request_, jp_root_dir):
+    inside = write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    status, _ = check(request_, str(inside), CLEAN)
+    assert status == 404
+
+
+def test_a_symlink_that_stays_inside_the_root_is_fine(request_, jp_root_dir):
+    target = write_notebook(jp_root_dir / "real.ipynb", *CLEAN["cells"])
+    os.symlink(target, jp_root_dir / "alias.ipynb")
+    assert check(request_, "alias.ipynb", OUT_OF_ORDER)[0] == 200
+
+
+def test_a_body_above_the_limit_is_refused_with_413(request_, jp_root_dir):
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    padding = "x" * (MAX_BODY_BYTES + 1)
+    big = notebook_dict(code(padding, count=1))
+    status, body = check(request_, "nb.ipynb", big)
+    assert status == 413
+    assert "MiB" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (
+            {"path": "nb.ipynb", "notebook": {"nbformat": 4, "cells": "no"}},
+            "'cells' must be a list",
+        ),
+        (
+            {"path": "nb.ipynb", "notebook": {"nbformat": 4, "cells": [{"source": "x"}]}},
+            "cell 1: missing key 'cell_type'",
+        ),
+        ({"path": "nb.ipynb", "notebook": {"cells": []}}, "missing key 'nbformat'"),
+        ({"path": "nb.ipynb"}, "`notebook` must be the notebook's JSON object"),
+        ({"notebook": CLEAN}, "`path` must name a notebook"),
+        ({"path": "nb.ipynb", "notebook": CLEAN, "select": "NBD1"}, "`select` must be a list"),
+        ({"path": "nb.ipynb", "notebook": CLEAN, "ignore": ["NBD999"]}, "unknown rule selector"),
+        ({"path": "data.txt", "notebook": CLEAN}, "not a notebook (it is a file)"),
+        ({"path": "sub", "notebook": CLEAN}, "not a notebook (it is a directory)"),
+    ],
+)
+def test_bad_requests_get_400_with_the_reason(request_, jp_root_dir, payload, reason):
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    (jp_root_dir / "data.txt").write_text("text")
+    (jp_root_dir / "sub").mkdir()
+    status, body = request_("POST", "check", body=payload)
+    assert status == 400
+    assert reason in body["message"]
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", ""])
+def test_a_body_that_is_not_a_json_object_gets_400(request_, raw):
+    status, _ = request_("POST", "check", raw=raw)
+    assert status == 400
+
+
+def test_a_broken_project_configuration_gets_400_naming_the_file(request_, jp_root_dir):
+    (jp_root_dir / "pyproject.toml").write_text("[tool.nb-discipline]\nselct = []\n")
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    status, body = check(request_, "nb.ipynb", CLEAN)
+    assert status == 400
+    assert "pyproject.toml" in body["message"]
+    assert "selct" in body["message"]
+
+
+def test_an_unknown_job_is_404(request_):
+    assert request_("GET", "repro", "f" * 32)[0] == 404
+    assert request_("DELETE", "repro", "f" * 32)[0] == 404
