@@ -1,0 +1,228 @@
+"""What a reproducibility check produces: plain data, with a documented JSON form (`to_dict`).
+
+Pure: the standard library only. The runner fills `Execution`s, compare.py turns them into a
+`NotebookResult` per notebook, report.py renders a `Report`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+REPRODUCED, DIFFERS, FAILED = "reproduced", "differs", "failed"
+
+# Failure kinds, each with its own verdict line and suggested fix.
+EXCEPTION = "exception"
+TIMEOUT = "timeout"
+DEAD_KERNEL = "dead-kernel"
+UNKNOWN_KERNEL = "unknown-kernel"
+MISSING_MODULE = "missing-module"
+INTERRUPTED = "interrupted"
+INTERNAL = "internal-error"
+
+
+@dataclass(frozen=True)
+class MlflowRun:
+    """One MLflow run that an execution created (or the baseline run)."""
+
+    run_id: str
+    name: str
+    params: dict[str, str] = field(default_factory=dict)
+    # metric key -> history as (step, value) pairs in step order; the last pair is the final value
+    metrics: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "name": self.name,
+            "params": self.params,
+            "metrics": {
+                key: [list(point) for point in history] for key, history in self.metrics.items()
+            },
+            "tags": self.tags,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MlflowRun:
+        return cls(
+            run_id=data["run_id"],
+            name=data["name"],
+            params=dict(data.get("params", {})),
+            metrics={
+                key: tuple((int(step), float(value)) for step, value in history)
+                for key, history in data.get("metrics", {}).items()
+            },
+            tags=dict(data.get("tags", {})),
+        )
+
+
+@dataclass(frozen=True)
+class CellOutput:
+    """The comparable outputs of one code cell of the original notebook."""
+
+    cell: int  # 1-based, counting every cell of the original notebook
+    cell_id: str | None
+    text: str  # stream text and text/plain results, in order, unsanitized
+    images: tuple[str, ...] = ()  # sha256 of each image output
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cell": self.cell,
+            "cell_id": self.cell_id,
+            "text": self.text,
+            "images": list(self.images),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CellOutput:
+        return cls(data["cell"], data.get("cell_id"), data["text"], tuple(data.get("images", ())))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an execution did not finish: which kind, which cell, and what to do about it."""
+
+    kind: str
+    message: str
+    cell: int | None = None
+    cell_id: str | None = None
+    ename: str | None = None
+    evalue: str | None = None
+    fix: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "cell": self.cell,
+            "cell_id": self.cell_id,
+            "ename": self.ename,
+            "evalue": self.evalue,
+            "fix": self.fix,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Failure:
+        return cls(**{key: data.get(key) for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Execution:
+    """One top-to-bottom run of a notebook in a fresh kernel."""
+
+    number: int  # 1-based
+    seconds: float
+    runs: tuple[MlflowRun, ...] = ()
+    outputs: tuple[CellOutput, ...] = ()
+    failure: Failure | None = None
+    seeded: dict[str, str] = field(default_factory=dict)
+    packages: dict[str, str] = field(default_factory=dict)
+    executed_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "seconds": round(self.seconds, 3),
+            "mlflow_runs": [run.to_dict() for run in self.runs],
+            "failure": self.failure.to_dict() if self.failure else None,
+            "seeded": self.seeded,
+            "packages": self.packages,
+            "executed_path": self.executed_path,
+        }
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One row of the table of what did not reproduce.
+
+    `kind` is metric, param or output; `name` the metric (`run/metric` when the notebook logs
+    several MLflow runs, `@step N` when only the history differs), the param or `cell N`.
+    `values` holds one entry per execution (None where it is missing).
+    """
+
+    kind: str
+    name: str
+    baseline: Any
+    values: tuple[Any, ...]
+    difference: float | None
+    tolerance: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "baseline": self.baseline,
+            "values": list(self.values),
+            "difference": self.difference,
+            "tolerance": self.tolerance,
+        }
+
+
+@dataclass(frozen=True)
+class NotebookResult:
+    """The verdict on one notebook: reproduced, differs (with `differences`) or failed."""
+
+    path: str
+    verdict: str
+    executions: tuple[Execution, ...] = ()
+    differences: tuple[Difference, ...] = ()
+    failure: Failure | None = None
+    baseline: str | None = None  # where the baseline came from, None without one
+    compared: tuple[str, ...] = ()  # what was compared: metrics, params, outputs
+    notes: tuple[str, ...] = ()
+    metrics_checked: int = 0
+    seconds: float = 0.0
+
+    @property
+    def failed_execution(self) -> Execution | None:
+        return next((e for e in self.executions if e.failure is not None), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "verdict": self.verdict,
+            "failure": self.failure.to_dict() if self.failure else None,
+            "differences": [difference.to_dict() for difference in self.differences],
+            "baseline": self.baseline,
+            "compared": list(self.compared),
+            "metrics_checked": self.metrics_checked,
+            "notes": list(self.notes),
+            "seconds": round(self.seconds, 3),
+            "executions": [execution.to_dict() for execution in self.executions],
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every notebook's verdict plus the settings they were judged with."""
+
+    results: tuple[NotebookResult, ...]
+    runs: int
+    seed: int
+    rtol: float
+    atol: float
+    errors: tuple[str, ...] = ()  # files that could not be checked at all (bad input)
+
+    @property
+    def reproduced(self) -> bool:
+        return not self.errors and all(r.verdict == REPRODUCED for r in self.results)
+
+    def counts(self) -> dict[str, int]:
+        counts = {REPRODUCED: 0, DIFFERS: 0, FAILED: 0}
+        for result in self.results:
+            counts[result.verdict] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "reproduced": self.reproduced,
+            "counts": self.counts(),
+            "runs": self.runs,
+            "seed": self.seed,
+            "rtol": self.rtol,
+            "atol": self.atol,
+            "errors": list(self.errors),
+            "notebooks": [result.to_dict() for result in self.results],
+        }

@@ -1,0 +1,360 @@
+"""One run of a notebook: papermill, top to bottom, in a fresh kernel, in a process of its own.
+
+The parent (`nbcheck repro`, see session.py) starts `python -m nb_discipline.repro.runner` per run
+with the run's environment (PYTHONHASHSEED, the MLflow store) and a JSON spec on stdin; the kernel
+inherits that environment. papermill cannot take an environment and changes the process's working
+directory, so runs cannot share a process. The child answers with JSON lines on stdout: a
+`{"event": "cell", ...}` line as each cell starts, then `{"event": "result", "execution": {...}}`.
+
+Before the first cell an injected setup cell seeds every RNG with `seed_everything` (the source of
+nb_discipline/seeding.py is sent along, so the kernel's environment needs no nb-discipline); after
+the last one a teardown cell records the versions of the packages the notebook imports (`modules`
+in the spec, found by the parent's analysis of its import statements). Both are
+tagged, left out of the comparison, and cells are reported by their number in the original file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .mlflow_store import TAG_PREFIX, prepare_store, read_store
+from .results import (
+    DEAD_KERNEL,
+    EXCEPTION,
+    INTERNAL,
+    INTERRUPTED,
+    MISSING_MODULE,
+    TIMEOUT,
+    UNKNOWN_KERNEL,
+    CellOutput,
+    Execution,
+    Failure,
+)
+
+SETUP_TAG, TEARDOWN_TAG = "nbcheck-repro-setup", "nbcheck-repro-teardown"
+CELL_KEY = "nbcheck_repro_cell"  # cell metadata: the cell's number in the original notebook
+SEED_NAME = re.compile(
+    r"^\s*((?:\w*_)?(?:seed|random_state|rng_seed)\w*)\s*(?::[^=]+)?=", re.I | re.M
+)
+
+_SETUP = """\
+def __nbcheck_setup():
+    import json, os
+    directory = os.environ["NBCHECK_REPRO_DIR"]
+    namespace = {{"__name__": "nb_discipline_seeding"}}
+    exec(compile({source!r}, "nb_discipline/seeding.py", "exec"), namespace)
+    seeded = namespace["seed_everything"]({seed})
+    with open(os.path.join(directory, "seeded.json"), "w") as handle:
+        json.dump(seeded, handle)
+__nbcheck_setup()
+del __nbcheck_setup
+"""
+
+_TEARDOWN = """\
+def __nbcheck_teardown():
+    import json, os, platform, sys
+    from importlib import metadata
+    providers = metadata.packages_distributions()
+    versions = {{"python": platform.python_version()}}
+    for module in {modules!r}:
+        for distribution in providers.get(module, ()) if module in sys.modules else ():
+            try:
+                versions[distribution] = metadata.version(distribution)
+            except metadata.PackageNotFoundError:
+                pass
+    with open(os.path.join(os.environ["NBCHECK_REPRO_DIR"], "packages.json"), "w") as handle:
+        json.dump(dict(sorted(versions.items())), handle)
+__nbcheck_teardown()
+del __nbcheck_teardown
+"""
+
+
+class _Terminated(BaseException):
+    """SIGTERM from the parent (Ctrl-C or cancel): stop the kernel and leave."""
+
+
+def main() -> int:
+    spec = json.load(sys.stdin)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    execution = execute(spec, _emit)
+    _emit({"event": "result", "execution": execution_to_json(execution)})
+    return 0
+
+
+def _terminate(signum, frame):
+    raise _Terminated()
+
+
+def _emit(event: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def execute(spec: dict[str, Any], emit) -> Execution:
+    """Run the notebook of `spec` once; never raises for what the notebook does."""
+    started = time.perf_counter()
+    number = spec["number"]
+    directory = Path(spec["directory"])
+    directory.mkdir(parents=True, exist_ok=True)
+    os.environ.update(prepare_store(Path(spec["template"]), directory))
+    os.environ["NBCHECK_REPRO_DIR"] = str(directory)
+    os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(
+        {
+            f"{TAG_PREFIX}notebook": spec["notebook"],
+            f"{TAG_PREFIX}run": str(number),
+            f"{TAG_PREFIX}seed": str(spec["seed"]),
+        }
+    )
+    state = {"cell": None, "kernel": None}
+    failure = None
+    executed = None
+    try:
+        executed = _run_papermill(spec, directory, state, emit)
+    except _Terminated:
+        failure = Failure(INTERRUPTED, "interrupted before the notebook finished")
+    except BaseException as error:
+        failure = _failure(error, spec, state)
+    finally:
+        _stop_kernel(state.get("kernel"), graceful=failure is None)
+    seeded = _read_json(directory / "seeded.json")
+    packages = _read_json(directory / "packages.json")
+    runs = read_store(directory / "mlflow.db") if failure is None else ()
+    outputs = _outputs(executed) if executed is not None else ()
+    kept = None
+    if spec.get("keep") and (directory / "executed.ipynb").is_file():
+        kept = spec["keep"]
+        Path(kept).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(directory / "executed.ipynb", kept)
+    return Execution(
+        number,
+        time.perf_counter() - started,
+        runs,
+        outputs,
+        failure,
+        seeded,
+        packages,
+        kept,
+    )
+
+
+def _run_papermill(spec, directory: Path, state: dict, emit):
+    import nbformat
+    import papermill
+    from jupyter_client.manager import KernelManager
+
+    notebook = nbformat.read(spec["notebook"], as_version=4)
+    for number, cell in enumerate(notebook.cells, start=1):
+        cell.metadata[CELL_KEY] = number
+    is_python = _is_python(notebook)
+    if is_python:
+        seeding_source = Path(importlib.util.find_spec("nb_discipline.seeding").origin).read_text(
+            encoding="utf-8"
+        )
+        setup = _SETUP.format(source=seeding_source, seed=spec["seed"])
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(setup, metadata={"tags": [SETUP_TAG]}))
+        notebook.cells.append(
+            nbformat.v4.new_code_cell(
+                _TEARDOWN.format(modules=spec.get("modules", [])),
+                metadata={"tags": [TEARDOWN_TAG]},
+            )
+        )
+    kernel_name = spec.get("kernel") or notebook.metadata.get("kernelspec", {}).get("name")
+    kernel_name = kernel_name or "python3"
+    state["kernel_name"] = kernel_name
+    # IPC sockets, not TCP ports: parallel kernel starts cannot race for the same port.
+    manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=str(directory / "kernel"))
+    state["kernel"] = manager
+    cells = len(notebook.cells)
+
+    def on_cell_start(cell, cell_index):
+        state["cell"] = cell
+        original = cell.metadata.get(CELL_KEY)
+        if original is not None:
+            emit({"event": "cell", "cell": original, "cells": state["original_cells"]})
+
+    state["original_cells"] = cells - (2 if is_python else 0)
+    output = directory / "executed.ipynb"
+    papermill.execute_notebook(
+        notebook,
+        str(output),
+        parameters=_seed_parameters(notebook, spec["seed"]) or None,
+        kernel_name=kernel_name,
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+        execution_timeout=spec.get("timeout"),
+        km=manager,
+        on_cell_start=on_cell_start,
+    )
+    return nbformat.read(str(output), as_version=4)
+
+
+def _is_python(notebook) -> bool:
+    from ..loader import from_dict
+
+    return from_dict(dict(notebook), "notebook").is_python
+
+
+def _seed_parameters(notebook, seed: int) -> dict[str, int]:
+    """`seed`, plus every seed-like name the `parameters` cell assigns; none without that cell."""
+    for cell in notebook.cells:
+        if "parameters" in cell.metadata.get("tags", ()):
+            names = dict.fromkeys(["seed", *SEED_NAME.findall(cell.source)])
+            return dict.fromkeys(names, seed)
+    return {}
+
+
+def _failure(error: BaseException, spec, state) -> Failure:
+    from jupyter_client.kernelspec import NoSuchKernel
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    cell = state.get("cell")
+    number = cell.metadata.get(CELL_KEY) if cell is not None else None
+    cell_id = cell.get("id") if cell is not None and number is not None else None
+    where = f"cell {number}" if number else "nbcheck's setup step"
+    if isinstance(error, PapermillExecutionError):
+        ename, evalue = error.ename, error.evalue
+        missing = re.match(r"No module named '([^']+)'", evalue or "")
+        if ename in ("ModuleNotFoundError", "ImportError") and missing:
+            module = missing.group(1).partition(".")[0]
+            return Failure(
+                MISSING_MODULE,
+                f"{where} imports `{missing.group(1)}`, which the kernel's environment lacks",
+                number,
+                cell_id,
+                ename,
+                evalue,
+                fix=f"install it in the kernel's environment (`pip install {_distribution(module)}`) "
+                "and declare it in the project's dependencies",
+            )
+        return Failure(
+            EXCEPTION, f"{where} raised {ename}: {evalue}", number, cell_id, ename, evalue
+        )
+    if isinstance(error, CellTimeoutError):
+        return Failure(
+            TIMEOUT,
+            f"{where} did not finish within {spec.get('timeout'):g} s",
+            number,
+            cell_id,
+            fix="make the cell faster, or raise --timeout (`timeout` in [tool.nb-discipline.repro])",
+        )
+    if isinstance(error, DeadKernelError):
+        return Failure(
+            DEAD_KERNEL,
+            f"the kernel died while running {where}",
+            number,
+            cell_id,
+            fix="the process crashed or was killed (often: out of memory); run the cell by hand "
+            "and watch the kernel's log and memory",
+        )
+    if isinstance(error, NoSuchKernel):
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        available = ", ".join(sorted(KernelSpecManager().find_kernel_specs())) or "none"
+        name = state.get("kernel_name")
+        return Failure(
+            UNKNOWN_KERNEL,
+            f"no kernel named `{name}` is installed (available: {available})",
+            fix=f"install it (`python -m ipykernel install --user --name {name}`) or choose one "
+            "with --kernel",
+        )
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return Failure(INTERNAL, f"{type(error).__name__}: {message}".rstrip(": "), number, cell_id)
+
+
+def _distribution(module: str) -> str:
+    from ..analysis.packages import WELL_KNOWN_DISTRIBUTIONS
+
+    return WELL_KNOWN_DISTRIBUTIONS.get(module, (module,))[0]
+
+
+def _stop_kernel(manager, *, graceful: bool) -> None:
+    """Shut the kernel down (gracefully after a good run, so atexit hooks such as MLflow's
+    flushing run), then kill its whole process group: what it started goes too."""
+    if manager is None or not manager.has_kernel:
+        return
+    pid = manager.provisioner.pid if manager.provisioner else None
+    try:
+        if graceful:
+            manager.shutdown_kernel(now=False)
+    except Exception:
+        pass
+    if pid:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(Exception):
+        manager.cleanup_resources()
+
+
+def _outputs(notebook) -> tuple[CellOutput, ...]:
+    """Text (stdout and text/plain results) and image hashes of each original code cell; stderr
+    is left out: it carries warnings and library logging, not results."""
+    outputs = []
+    for cell in notebook.cells:
+        number = cell.metadata.get(CELL_KEY)
+        if cell.cell_type != "code" or number is None:
+            continue
+        texts, images = [], []
+        for output in cell.get("outputs", ()):
+            kind = output.get("output_type")
+            if kind == "stream" and output.get("name") == "stdout":
+                texts.append(output.get("text", ""))
+            elif kind in ("execute_result", "display_data"):
+                data = output.get("data", {})
+                if "text/plain" in data:
+                    texts.append(_text(data["text/plain"]) + "\n")
+                for mime, value in data.items():
+                    if mime.startswith("image/"):
+                        images.append(hashlib.sha256(_text(value).encode()).hexdigest())
+        if texts or images:
+            outputs.append(CellOutput(number, cell.get("id"), "".join(texts), tuple(images)))
+    return tuple(outputs)
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def execution_to_json(execution: Execution) -> dict[str, Any]:
+    data = execution.to_dict()
+    data["outputs"] = [output.to_dict() for output in execution.outputs]
+    return data
+
+
+def execution_from_json(data: dict[str, Any]) -> Execution:
+    from .results import MlflowRun
+
+    return Execution(
+        data["number"],
+        data["seconds"],
+        tuple(MlflowRun.from_dict(run) for run in data["mlflow_runs"]),
+        tuple(CellOutput.from_dict(output) for output in data["outputs"]),
+        Failure.from_dict(data["failure"]) if data["failure"] else None,
+        data["seeded"],
+        data["packages"],
+        data["executed_path"],
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,399 @@
+"""`run_repro`: the Python API behind `nbcheck repro`, the pytest plugin and the JupyterLab command.
+
+    from nb_discipline.repro import ReproOptions, run_repro
+    report = run_repro(["notebooks/"], ReproOptions(runs=2, jobs=2), progress=print, cancel=event)
+    report.to_dict()  # the JSON form, documented in results.py and the README
+
+Each notebook's runs go one after the other (a notebook may write files beside itself, and two runs
+must not race for them); `jobs` notebooks run at the same time. Every run is a child process
+(runner.py) that owns its kernel. Setting `cancel` (a threading.Event) or Ctrl-C terminates the
+children, which stop their kernels; the temporary stores are removed either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..config import Settings
+from ..model import Notebook
+from .baseline import (
+    BaselineError,
+    baseline_document,
+    baseline_path,
+    notebook_sha256,
+    read_baseline,
+    write_baseline,
+)
+from .compare import BaselineData, CompareOptions, compare
+from .mlflow_store import StoreError, read_run, template_store
+from .results import (
+    INTERNAL,
+    INTERRUPTED,
+    REPRODUCED,
+    Execution,
+    Failure,
+    NotebookResult,
+    Report,
+)
+from .runner import execution_from_json
+
+# How long a run process gets to stop its kernel after SIGTERM before it is killed.
+STOP_GRACE_SECONDS = 10.0
+
+
+class ReproError(Exception):
+    """Nothing can run (MLflow missing, a bad option): one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class ReproOptions:
+    runs: int = 2
+    seed: int = 42
+    jobs: int = 1
+    kernel: str | None = None
+    timeout: float | None = 600.0
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    baseline: str | None = None  # one baseline file, for a single notebook
+    baseline_run: str | None = None  # a run id in `tracking_uri`
+    tracking_uri: str | None = None
+    update_baseline: bool = False
+    baseline_dir: str | None = None
+    keep_executed: str | None = None  # directory for the executed notebooks
+    root: str = "."  # the project root baseline_dir is relative to
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides) -> ReproOptions:
+        repro = settings.repro
+        tolerances = {
+            pattern: (tolerance.rtol, tolerance.atol, tolerance.ignore)
+            for pattern, tolerance in repro.metrics.items()
+        }
+        options = cls(
+            runs=repro.runs,
+            seed=repro.seed,
+            kernel=repro.kernel,
+            timeout=repro.timeout or None,
+            compare=CompareOptions(
+                rtol=repro.rtol,
+                atol=repro.atol,
+                metric_tolerances=tolerances,
+                ignore_metrics=tuple(repro.ignore_metrics),
+                ignore_params=tuple(repro.ignore_params),
+                compare_outputs=repro.compare_outputs,
+                compare_images=repro.compare_images,
+                sanitizers=tuple(repro.sanitizers),
+            ),
+            baseline_dir=repro.baseline_dir,
+            root=settings.root,
+        )
+        compare_changes = {
+            key: overrides.pop(key) for key in ("rtol", "atol") if overrides.get(key) is not None
+        }
+        if compare_changes:
+            options = replace(options, compare=replace(options.compare, **compare_changes))
+        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the progress callback receives. `event` is `run` (a run started), `cell` (a cell
+    started), `run-finished`, or `finished` (the notebook's verdict is in `result`)."""
+
+    path: str
+    event: str
+    run: int
+    runs: int
+    cell: int | None = None
+    cells: int | None = None
+    seconds: float = 0.0
+    failure: Failure | None = None
+    result: NotebookResult | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def run_repro(
+    paths: Sequence[str],
+    options: ReproOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    settings: Settings | None = None,
+) -> Report:
+    """Run every notebook under `paths` `options.runs` times and judge it. Files that cannot be
+    checked (missing, not a notebook, a bad baseline) are listed in `Report.errors`; the others
+    still run. Raises ReproError when nothing can run."""
+    from ..discovery import discover
+    from ..loader import LoadError, load
+
+    settings = settings or Settings()
+    options = options or ReproOptions.from_settings(settings)
+    if options.runs < 1:
+        raise ReproError("--runs must be at least 1")
+    if options.jobs < 1:
+        raise ReproError("--jobs must be at least 1")
+    if options.baseline_run and not options.tracking_uri:
+        raise ReproError("--baseline-run needs --tracking-uri (or MLFLOW_TRACKING_URI)")
+    files, missing = discover(list(paths), settings)
+    errors = [str(error) for error in missing]
+    notebooks: list[Notebook] = []
+    for path in files:
+        try:
+            notebooks.append(load(path))
+        except LoadError as error:
+            errors.append(f"{error.path}: {error.reason}")
+    if options.baseline and len(notebooks) > 1:
+        raise ReproError("--baseline FILE compares one notebook; give one notebook path")
+    run_baseline = _baseline_run(options)
+    jobs = []
+    for notebook in notebooks:
+        try:
+            jobs.append((notebook, run_baseline or _file_baseline(notebook, options)))
+        except BaselineError as error:
+            errors.append(str(error))
+    try:
+        from ..config import _cache_dir
+
+        template = template_store(_cache_dir()) if jobs else None
+    except StoreError as error:
+        raise ReproError(str(error)) from None
+    cancel = cancel or threading.Event()
+    session = _Session(options, template, progress or (lambda event: None), cancel)
+    results = session.run(jobs, settings)
+    return Report(
+        tuple(results),
+        options.runs,
+        options.seed,
+        options.compare.rtol,
+        options.compare.atol,
+        tuple(errors),
+    )
+
+
+def _baseline_run(options: ReproOptions) -> BaselineData | None:
+    if not options.baseline_run:
+        return None
+    try:
+        run = read_run(options.tracking_uri, options.baseline_run)
+    except StoreError as error:
+        raise ReproError(str(error)) from None
+    return BaselineData(f"MLflow run {run.run_id} at {options.tracking_uri}", (run,))
+
+
+def _file_baseline(notebook: Notebook, options: ReproOptions) -> BaselineData | None:
+    if options.update_baseline:
+        return None
+    if options.baseline:
+        return read_baseline(Path(options.baseline))
+    path = baseline_path(notebook.path, options.baseline_dir, options.root)
+    return read_baseline(path) if path.is_file() else None
+
+
+class _Session:
+    def __init__(self, options, template, progress, cancel) -> None:
+        self.options = options
+        self.template = template
+        self.progress = progress
+        self.cancel = cancel
+        self.processes: set[subprocess.Popen] = set()
+        self.lock = threading.Lock()
+
+    def run(self, jobs, settings) -> list[NotebookResult]:
+        if not jobs:
+            return []
+        self.directory = Path(tempfile.mkdtemp(prefix="nbcheck-repro-"))
+        results: dict[int, NotebookResult] = {}
+        try:
+            with ThreadPoolExecutor(min(self.options.jobs, len(jobs))) as pool:
+                futures: dict[Future, int] = {
+                    pool.submit(self._check, index, notebook, baseline, settings): index
+                    for index, (notebook, baseline) in enumerate(jobs)
+                }
+                pending = set(futures)
+                try:
+                    while pending:
+                        done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            results[futures[future]] = future.result()
+                        if self.cancel.is_set():
+                            self._stop_all()
+                except BaseException:
+                    self.cancel.set()
+                    self._stop_all()
+                    raise
+        finally:
+            shutil.rmtree(self.directory, ignore_errors=True)
+        return [results[index] for index in sorted(results)]
+
+    def _check(self, index: int, notebook: Notebook, baseline, settings) -> NotebookResult:
+        options = self.options
+        spec = {
+            "notebook": os.path.abspath(notebook.path),
+            "seed": options.seed,
+            "kernel": options.kernel,
+            "timeout": options.timeout,
+            "template": str(self.template),
+            "modules": _imported_modules(notebook, settings),
+        }
+        executions: list[Execution] = []
+        for number in range(1, options.runs + 1):
+            if self.cancel.is_set():
+                executions.append(
+                    Execution(number, 0.0, failure=Failure(INTERRUPTED, "interrupted"))
+                )
+                break
+            execution = self._execute(notebook.path, index, number, spec)
+            executions.append(execution)
+            if execution.failure is not None:
+                break
+        sha = notebook_sha256(notebook)
+        result = compare(
+            notebook.path,
+            executions,
+            options.compare,
+            baseline,
+            seed=options.seed,
+            notebook_sha256=sha,
+        )
+        if options.update_baseline:
+            result = self._update_baseline(notebook, result)
+        self.progress(
+            Progress(notebook.path, "finished", len(executions), options.runs, result=result)
+        )
+        return result
+
+    def _update_baseline(self, notebook: Notebook, result: NotebookResult) -> NotebookResult:
+        if result.verdict != REPRODUCED:
+            note = "baseline not written: the runs did not agree"
+            return replace(result, notes=(*result.notes, note))
+        path = (
+            Path(self.options.baseline)
+            if self.options.baseline
+            else baseline_path(notebook.path, self.options.baseline_dir, self.options.root)
+        )
+        document = baseline_document(
+            notebook, result.executions[0], self.options.seed, self.options.compare
+        )
+        write_baseline(path, document)
+        notes = tuple(n for n in result.notes if not n.startswith("no baseline"))
+        return replace(result, baseline=str(path), notes=(*notes, f"baseline written to {path}"))
+
+    def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
+        options = self.options
+        directory = self.directory / f"{index}-{number}"
+        keep = None
+        if options.keep_executed:
+            keep = str(
+                Path(options.keep_executed).resolve() / f"{Path(path).stem}.run{number}.ipynb"
+            )
+        run_spec = {**spec, "number": number, "directory": str(directory), "keep": keep}
+        self.progress(Progress(path, "run", number, options.runs))
+        environment = {**os.environ, "PYTHONHASHSEED": str(options.seed)}
+        directory.mkdir(parents=True)
+        started = time.perf_counter()
+        with open(directory.parent / f"{index}-{number}.stderr", "w+b") as stderr:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "nb_discipline.repro.runner"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                cwd=os.path.dirname(os.path.abspath(path)),
+                env=environment,
+                start_new_session=True,  # Ctrl-C reaches us, not it: we stop it in order
+                text=True,
+            )
+            with self.lock:
+                self.processes.add(process)
+            try:
+                execution = self._read_events(process, path, number, run_spec)
+                process.wait()
+            finally:
+                with self.lock:
+                    self.processes.discard(process)
+            if execution is None:
+                stderr.seek(0)
+                execution = self._crashed(process, number, started, stderr.read())
+        self.progress(
+            Progress(
+                path,
+                "run-finished",
+                number,
+                options.runs,
+                seconds=execution.seconds,
+                failure=execution.failure,
+            )
+        )
+        return execution
+
+    def _read_events(self, process, path, number, run_spec) -> Execution | None:
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(run_spec))
+            process.stdin.close()
+        except BrokenPipeError:
+            return None
+        execution = None
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "cell":
+                self.progress(
+                    Progress(path, "cell", number, self.options.runs, event["cell"], event["cells"])
+                )
+            elif event.get("event") == "result":
+                execution = execution_from_json(event["execution"])
+        return execution
+
+    def _crashed(self, process, number: int, started: float, stderr: bytes) -> Execution:
+        if self.cancel.is_set():
+            failure = Failure(INTERRUPTED, "interrupted before the notebook finished")
+        else:
+            lines = stderr.decode("utf-8", "replace").strip().splitlines()
+            detail = lines[-1] if lines else "no message"
+            failure = Failure(
+                INTERNAL, f"the run process exited with code {process.returncode}: {detail}"
+            )
+        return Execution(number, time.perf_counter() - started, failure=failure)
+
+    def _stop_all(self) -> None:
+        """SIGTERM every run process (each stops its kernel), SIGKILL those that linger."""
+        with self.lock:
+            processes = list(self.processes)
+        for process in processes:
+            _signal(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for process in processes:
+            try:
+                process.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                _signal(process, signal.SIGKILL)
+
+
+def _signal(process: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _imported_modules(notebook: Notebook, settings: Settings) -> list[str]:
+    """Top-level modules the notebook imports, whose versions the baseline records."""
+    if not notebook.is_python:
+        return []
+    from ..analysis import Analysis
+
+    modules = {site.top_level for site in Analysis(notebook, settings).calls.imports}
+    return sorted(modules | {"numpy"})
