@@ -308,10 +308,10 @@ class NbDisciplineMagics(Magics):
             cell_id=context.cell.id,
             cell_index=context.cell.index if path else None,
             seed=seed,
-            execution_count=self.shell.execution_count,
+            execution_count=self._execution_count(),
             modules=_imported_modules(context.notebook),
         )
-        run_name = args.run_name or _default_run_name(path, context.cell, self.shell)
+        run_name = args.run_name or _default_run_name(path, context.cell)
         with tracking.start_run(args.mlflow, run_name, run_lineage):
             tracking.log_params(run_lineage)
             seed_everything(seed)
@@ -362,6 +362,12 @@ class NbDisciplineMagics(Magics):
             live.enabled = command == "on"
         print(live.status())
 
+    def _execution_count(self) -> int:
+        """The running cell's number, In[N] (the shell counts it up before the cell runs)."""
+        running = self.extension.live.running
+        count = self.shell.execution_count
+        return count - 1 if running is not None and running.store_history else count
+
     def _current_notebook(self) -> str:
         """This notebook's path, relative to the working directory when inside it."""
         path = self.extension.notebook_path()
@@ -378,11 +384,11 @@ class NbDisciplineMagics(Magics):
         notebook = self.extension.notebook_file.notebook(path) if path else None
         cell_id = cell_id_of(self.shell, self.extension.live.running)
         if notebook is None:
-            return _history_context(self.shell, source, cell_id)
+            return _history_context(self.shell, source, cell_id, self._execution_count())
         for cell in notebook.cells:
             if cell.id == cell_id and cell_id is not None:
                 current = dataclasses.replace(
-                    cell, source=source, execution_count=self.shell.execution_count
+                    cell, source=source, execution_count=self._execution_count()
                 )
                 cells = tuple(current if c is cell else c for c in notebook.cells)
                 return _CellContext(dataclasses.replace(notebook, cells=cells), current)
@@ -392,7 +398,7 @@ class NbDisciplineMagics(Magics):
             cell_id,
             "code",
             source,
-            self.shell.execution_count,
+            self._execution_count(),
         )
         return _CellContext(
             dataclasses.replace(notebook, cells=(*notebook.cells, current)), current
@@ -439,7 +445,7 @@ class NbDisciplineMagics(Magics):
         lines = cell.splitlines()
         blank = next((row for row, line in enumerate(lines) if line.strip()), len(lines))
         transformed = "\n" * (1 + blank) + shell.transform_cell(cell)
-        filename = shell.compile.cache(transformed, shell.execution_count)
+        filename = shell.compile.cache(transformed, self._execution_count())
         tree = shell.compile.ast_parse(transformed, filename=filename)
         tree = shell.transform_ast(tree)
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
@@ -458,17 +464,11 @@ class _CellContext:
     cell: Cell
 
 
-def _history_context(shell: Any, source: str, cell_id: Any) -> _CellContext:
-    """No saved notebook: the kernel's inputs so far, one cell each, then this cell."""
-    inputs = shell.history_manager.input_hist_raw[1:-1]
+def _history_context(shell: Any, source: str, cell_id: str | None, count: int) -> _CellContext:
+    """No saved notebook: the kernel's inputs before this cell (In[count]), one cell each."""
+    inputs = shell.history_manager.input_hist_raw[1:count]
     cells = [Cell(index, None, "code", text, index) for index, text in enumerate(inputs, start=1)]
-    current = Cell(
-        len(cells) + 1,
-        cell_id,
-        "code",
-        source,
-        shell.execution_count,
-    )
+    current = Cell(len(cells) + 1, cell_id, "code", source, count)
     return _CellContext(Notebook(HISTORY_PATH, (*cells, current)), current)
 
 
@@ -481,9 +481,9 @@ def _imported_modules(notebook: Notebook) -> set[str]:
     return {site.top_level for site in analysis.calls.imports if site.top_level in sys.modules}
 
 
-def _default_run_name(path: str | None, cell: Cell, shell: Any) -> str:
+def _default_run_name(path: str | None, cell: Cell) -> str:
     stem = os.path.splitext(os.path.basename(path))[0] if path else "ipython"
-    return f"{stem} cell {cell.index} [{shell.execution_count}]"
+    return f"{stem} cell {cell.index} [{cell.execution_count}]"
 
 
 def _compact(diagnostic: Diagnostic) -> str:
