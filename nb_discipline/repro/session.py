@@ -85,7 +85,7 @@ class ReproOptions:
             runs=repro.runs,
             seed=repro.seed,
             kernel=repro.kernel,
-            timeout=repro.timeout or None,
+            timeout=repro.timeout,
             compare=CompareOptions(
                 rtol=repro.rtol,
                 atol=repro.atol,
@@ -104,7 +104,8 @@ class ReproOptions:
         }
         if compare_changes:
             options = replace(options, compare=replace(options.compare, **compare_changes))
-        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        return replace(options, timeout=options.timeout or None)  # 0 means no limit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,173 @@
+"""`nbcheck repro PATHS`: the command line over run_repro. Exit 0 only when every notebook
+reproduced; 1 when one differs or failed; 2 for usage, configuration and input errors."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+
+from .report import FORMATS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)"
+    )
+    parser.add_argument("--runs", type=int, metavar="N", help="runs per notebook (default 2)")
+    parser.add_argument("--seed", type=int, metavar="SEED", help="seed for every RNG (default 42)")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=1, metavar="N", help="notebooks run in parallel"
+    )
+    parser.add_argument("--kernel", metavar="NAME", help="kernel to use instead of the notebook's")
+    parser.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="per cell, 0 for none (default 600)"
+    )
+    parser.add_argument("--rtol", type=float, metavar="R", help="relative tolerance for metrics")
+    parser.add_argument("--atol", type=float, metavar="A", help="absolute tolerance for metrics")
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument("--baseline", metavar="FILE", help="baseline file (one notebook)")
+    baseline.add_argument(
+        "--baseline-run", metavar="RUN_ID", help="compare with this run of --tracking-uri"
+    )
+    parser.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        default=os.environ.get("MLFLOW_TRACKING_URI"),
+        help="MLflow tracking store of --baseline-run (default: $MLFLOW_TRACKING_URI)",
+    )
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="record the metrics as the baseline (written when the runs agree)",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=FORMATS,
+        default=os.environ.get("NBCHECK_REPRO_OUTPUT_FORMAT", "text"),
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--keep-executed", metavar="DIR", help="save each executed notebook in DIR")
+    parser.add_argument("--config", metavar="FILE", help="pyproject.toml or nb-discipline.toml")
+    parser.add_argument("--isolated", action="store_true", help="ignore all configuration files")
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "live", "plain", "none"),
+        default="auto",
+        help="live lines on a terminal, plain lines otherwise (auto)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import UsageError, settings_for
+    from .report import renderer
+    from .session import ReproError, ReproOptions, run_repro
+
+    if args.update_baseline and args.baseline_run:
+        raise UsageError("--update-baseline writes a baseline file; it cannot rewrite a run")
+    settings = settings_for(args)
+    options = ReproOptions.from_settings(
+        settings,
+        runs=args.runs,
+        seed=args.seed,
+        jobs=args.jobs,
+        kernel=args.kernel,
+        timeout=args.timeout,
+        rtol=args.rtol,
+        atol=args.atol,
+        baseline=args.baseline,
+        baseline_run=args.baseline_run,
+        tracking_uri=args.tracking_uri,
+        update_baseline=args.update_baseline or None,
+        keep_executed=args.keep_executed,
+    )
+    display = _display(args.progress)
+    try:
+        report = run_repro(args.paths or ["."], options, display, threading.Event(), settings)
+    except ReproError as error:
+        raise UsageError(str(error)) from None
+    finally:
+        display.close()
+    for error in report.errors:
+        print(f"nbcheck: error: {error}", file=sys.stderr)
+    rendered = renderer(args.output_format)(report)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(rendered)
+        except OSError as error:
+            raise UsageError(f"{args.output}: cannot write report: {error.strerror}") from None
+    else:
+        sys.stdout.write(rendered)
+    if report.errors:
+        return 2
+    return 0 if report.reproduced else 1
+
+
+def _display(choice: str):
+    if choice == "none":
+        return _Display(None)
+    live = choice == "live" or (
+        choice == "auto" and sys.stderr.isatty() and not os.environ.get("CI")
+    )
+    return _LiveDisplay(sys.stderr) if live else _Display(sys.stderr)
+
+
+class _Display:
+    """Plain progress lines (CI logs): one when a run ends, one with each verdict."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def __call__(self, event) -> None:
+        line = self.line(event)
+        if line and self.stream is not None:
+            with self.lock:
+                self.stream.write(line + "\n")
+                self.stream.flush()
+
+    @staticmethod
+    def line(event) -> str | None:
+        if event.event == "run-finished":
+            outcome = f"failed: {event.failure.message}" if event.failure else "finished"
+            return f"{event.path}: run {event.run}/{event.runs} {outcome} ({event.seconds:.1f} s)"
+        if event.event == "finished":
+            from .report import summary
+
+            return f"{event.path}: {summary(event.result)}"
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class _LiveDisplay(_Display):
+    """One line per notebook, rewritten in place as its runs and cells advance."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.states: dict[str, str] = {}
+        self.drawn = 0
+
+    def __call__(self, event) -> None:
+        with self.lock:
+            if event.event == "run":
+                state = f"run {event.run}/{event.runs} starting kernel"
+            elif event.event == "cell":
+                state = f"run {event.run}/{event.runs} cell {event.cell}/{event.cells}"
+            else:
+                state = self.line(event) or ""
+                state = state.removeprefix(f"{event.path}: ")
+            self.states[event.path] = state
+            self._draw()
+
+    def _draw(self) -> None:
+        width = os.get_terminal_size(self.stream.fileno()).columns if self.stream.isatty() else 100
+        output = f"\x1b[{self.drawn}F" if self.drawn else ""
+        for path, state in self.states.items():
+            output += f"\x1b[2K{path}: {state}"[: width + 4] + "\n"
+        self.stream.write(output)
+        self.stream.flush()
+        self.drawn = len(self.states)
