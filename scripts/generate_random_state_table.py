@@ -4,8 +4,9 @@
 
 It introspects the libraries installed where it runs: every public scikit-learn callable (the
 estimators of `all_estimators()`, the model_selection splitters, and every public function) whose
-signature has `random_state`, and, when they are installed, xgboost, lightgbm, catboost and umap
-(their seed arguments). Each entry is keyed by the public dotted path users import it from.
+signature has `random_state` defaulting to None, and umap when it is installed (xgboost, lightgbm
+and catboost fall back to a fixed seed when given none: see OTHER_LIBRARIES). Each entry is keyed
+by the public dotted path users import it from.
 
 An entry may carry conditions: the callable is only random for some values of other arguments
 (`shuffle=True` for a splitter, `solver="saga"` for LogisticRegression). The signature gives each
@@ -59,12 +60,11 @@ SKLEARN_CONDITIONS: dict[str, dict[str, dict[str, list[Any]]]] = {
 # argument is one source of randomness among others.
 SHUFFLE_ONLY_MODULES = ("sklearn.model_selection", "sklearn.linear_model")
 
-# Gradient-boosting and embedding libraries outside scikit-learn: module -> seed arguments, the
-# first named in messages. catboost accepts random_state as an alias of random_seed.
+# Libraries outside scikit-learn: module -> seed arguments, the first named in messages. Only those
+# whose seed argument defaults to fresh randomness belong here: xgboost (seed 0), lightgbm (fixed
+# C++ default seeds) and catboost (random_seed 0) are reproducible when given no seed, so flagging
+# them would be a false alarm; umap's random_state=None is not reproducible.
 OTHER_LIBRARIES = {
-    "xgboost": ("random_state", "seed"),
-    "lightgbm": ("random_state", "seed"),
-    "catboost": ("random_seed", "random_state"),
     "umap": ("random_state",),
 }
 

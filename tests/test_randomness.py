@@ -290,6 +290,14 @@ def test_random_state_given_or_not_needed(call: str) -> None:
     assert messages("NBD303", SKLEARN_IMPORTS, call) == []
 
 
+def test_umap_is_flagged_but_not_the_boosting_libraries_with_fixed_default_seeds() -> None:
+    imports = (
+        "import umap\nimport xgboost as xgb\nfrom lightgbm import LGBMClassifier\nimport catboost"
+    )
+    calls = "umap.UMAP(n_neighbors=15)\nxgb.XGBClassifier()\nLGBMClassifier()\ncatboost.CatBoostClassifier()"
+    assert symbols("NBD303", imports, calls) == ["umap.UMAP"]
+
+
 def test_random_state_given_by_position() -> None:
     # sample_without_replacement(n_population, n_samples, method="auto", random_state=None)
     imports = "from sklearn.utils.random import sample_without_replacement as swr"

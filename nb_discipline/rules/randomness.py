@@ -495,16 +495,18 @@ def _random_under_conditions(call: ast.Call, conditions: dict[str, dict[str, Any
 
 
 def missing_random_state(nb: Analysis) -> Iterator[Finding]:
-    """A scikit-learn (xgboost, lightgbm, catboost, umap) callable that takes a seed gets none.
+    """A scikit-learn (or umap) callable that takes `random_state` is called without one.
 
     ## What it does
-    Flags a call of an estimator, splitter or function that takes `random_state` (or the
-    library's seed argument) when it is called without one, or with `None`. The table of such
-    callables is generated from the libraries (see `scripts/generate_random_state_table.py`) and
-    ships with nb-discipline, so none of them needs to be installed. Callables that are only
-    random for some arguments are only flagged then: a splitter with `shuffle=True`,
-    `LogisticRegression` with a `sag`, `saga` or `liblinear` solver, `SVC(probability=True)`.
-    Add your own callables with the `random-state-functions` setting.
+    Flags a call of an estimator, splitter or function that takes `random_state` when it is
+    called without one, or with `None`. The table of such callables is generated from the
+    libraries (see `scripts/generate_random_state_table.py`) and ships with nb-discipline, so
+    none of them needs to be installed. Callables that are only random for some arguments are
+    only flagged then: a splitter with `shuffle=True`, `LogisticRegression` with a `sag`, `saga`
+    or `liblinear` solver, `SVC(probability=True)`. xgboost, lightgbm and catboost are not
+    flagged: without a seed they use a fixed default one, and are reproducible. Add your own
+    callables with the `random-state-functions` setting (`module.function`, or
+    `module.function:seed_argument`).
 
     ## Why is this bad?
     With `random_state=None` the library seeds from global state or fresh entropy: a different
