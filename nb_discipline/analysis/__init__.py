@@ -10,7 +10,7 @@ from .calls import Calls
 from .dataflow import Dataflow
 from .history import History
 from .packages import Project
-from .source import ParsedCell, parse_cell
+from .source import ParsedCell, parse_cells
 
 
 class Analysis:
@@ -27,7 +27,7 @@ class Analysis:
     @cached_property
     def parsed(self) -> tuple[ParsedCell, ...]:
         """Every code cell parsed once, in notebook order."""
-        return tuple(parse_cell(cell) for cell in self.notebook.code_cells)
+        return parse_cells(self.notebook.code_cells)
 
     @cached_property
     def dataflow(self) -> Dataflow:

@@ -17,11 +17,12 @@ from __future__ import annotations
 import ast
 import builtins
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..model import Cell
-from .source import ParsedCell
+from .source import ParsedCell, gc_paused
 
 # Names IPython puts in the user namespace, and module attributes every namespace has.
 IPYTHON_NAMES = frozenset(
@@ -161,6 +162,26 @@ class _CellVisitor(ast.NodeVisitor):
         self.guard_depth = 0
         self.loop_reads: list[str] = []
         self.lambda_name: str | None = None
+
+    def visit(self, node: ast.AST) -> None:
+        """ast.NodeVisitor.visit, with the method looked up once per node type."""
+        kind = type(node)
+        method = _METHODS.get(kind)
+        if method is None:
+            method = _METHODS[kind] = getattr(
+                type(self), f"visit_{kind.__name__}", _CellVisitor.generic_visit
+            )
+        method(self, node)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                self.visit(value)
+            elif isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
 
     def run(self, tree: ast.Module) -> None:
         for statement in tree.body:
@@ -571,6 +592,9 @@ class _CellVisitor(ast.NodeVisitor):
         self._comprehension(node, node.generators, node.key, node.value)
 
 
+_METHODS: dict[type, Callable[[_CellVisitor, Any], None]] = {}
+
+
 def _arguments(arguments: ast.arguments) -> Iterator[ast.arg]:
     yield from arguments.posonlyargs
     yield from arguments.args
@@ -646,7 +670,8 @@ class Dataflow:
     """Every code cell's reads and bindings, functions resolved top to bottom."""
 
     def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
-        self.cells = tuple(self._resolve(cell_flow(cell) for cell in parsed))
+        with gc_paused():  # see parse_cells: no cycles here, and full passes grow with the notebook
+            self.cells = tuple(self._resolve(cell_flow(cell) for cell in parsed))
         self.binders: dict[str, list[CellNames]] = {}
         for names in self.cells:
             for name in names.binds:

@@ -23,12 +23,16 @@ class History:
 
     informative: bool
 
+    counts: tuple[int, ...] = ()
+    """The distinct saved execution counts, in order."""
+
     @classmethod
     def of(cls, notebook: Notebook) -> History:
         counted = [cell for cell in notebook.code_cells if cell.execution_count is not None]
         run_order = tuple(sorted(counted, key=lambda cell: (cell.execution_count, cell.index)))
         informative = len({cell.execution_count for cell in counted}) > 1
-        return cls(run_cells=run_order, informative=informative)
+        counts = tuple(sorted({cell.execution_count for cell in counted}))  # type: ignore[type-var]
+        return cls(run_cells=run_order, informative=informative, counts=counts)
 
     def gaps(self) -> list[tuple[int, Cell]]:
         """(missing count, the cell that ran right after it) for each hole in 1..n."""
@@ -45,9 +49,8 @@ class History:
     def complete_between(self, low: int, high: int) -> bool:
         """True when every run numbered strictly between `low` and `high` is a saved cell's last
         run: no re-run or deleted cell ran in between."""
-        first = bisect.bisect_right(self.run_cells, low, key=_count)
-        last = bisect.bisect_left(self.run_cells, high, key=_count)
-        return len({_count(cell) for cell in self.run_cells[first:last]}) == high - low - 1
+        saved = bisect.bisect_left(self.counts, high) - bisect.bisect_right(self.counts, low)
+        return saved == high - low - 1
 
     def observed_sources(self, dataflow: Dataflow) -> Iterator[ObservedRead]:
         """Reads whose value, by the execution counts, came from another cell than the one that
@@ -98,8 +101,3 @@ class ObservedRead:
 
     source: CellNames
     """The cell whose binding the read really saw, by the execution counts."""
-
-
-def _count(cell: Cell) -> int:
-    assert cell.execution_count is not None
-    return cell.execution_count
