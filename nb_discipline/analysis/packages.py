@@ -23,13 +23,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
+
+if TYPE_CHECKING:  # packaging is imported where a file or command is parsed: it costs start-up
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
 
 PROJECT_ROOT_MARKERS = (".git", "pyproject.toml")
 
@@ -141,6 +141,11 @@ class ImportStatus:
     """The distribution named in messages: the declared one, else the best guess."""
     declared: bool
     pinned: bool
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503: `Scikit_Learn` and `scikit-learn` are the same distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def is_exact(specifier: SpecifierSet) -> bool:
@@ -270,14 +275,14 @@ class Project:
     @cached_property
     def _first_party(self) -> frozenset[str]:
         return (
-            frozenset(canonicalize_name(name) for name in self.settings.known_first_party)
+            frozenset(normalize_name(name) for name in self.settings.known_first_party)
             | self.declarations.project_names
         )
 
     def is_local(self, module: str) -> bool:
         """A module of the project itself: a file or package beside the notebook, above it up
         to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
-        if canonicalize_name(module) in self._first_party:
+        if normalize_name(module) in self._first_party:
             return True
         for directory in (*self.directories, self.root / "src"):
             listing = _listing(directory)
@@ -315,7 +320,7 @@ def _candidates(module: str, *, installed: bool = False) -> list[str]:
         names.extend(installed_distributions().get(module, ()))
     names.extend(WELL_KNOWN_DISTRIBUTIONS.get(module, ()))
     names.append(module)
-    unique = dict.fromkeys(canonicalize_name(name) for name in names)
+    unique = dict.fromkeys(normalize_name(name) for name in names)
     return list(unique)
 
 
@@ -399,6 +404,8 @@ def _expect(value: Any, kind: type, where: str) -> Any:
 
 
 def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     declared, pinned = set(), set()
     for line in lines:
         text = _expect(line, str, where)
@@ -406,7 +413,7 @@ def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
             requirement = Requirement(text)
         except InvalidRequirement as error:
             raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {error}") from None
-        name = canonicalize_name(requirement.name)
+        name = normalize_name(requirement.name)
         declared.add(name)
         if requirement_is_pinned(requirement):
             pinned.add(name)
@@ -417,7 +424,7 @@ def _pyproject(document: dict[str, Any]) -> Declarations:
     result = Declarations()
     project = _expect(document.get("project", {}), dict, "project")
     if "name" in project:
-        result = Declarations(project_names=frozenset({canonicalize_name(str(project["name"]))}))
+        result = Declarations(project_names=frozenset({normalize_name(str(project["name"]))}))
     result = result.merged(
         _from_requirement_strings(
             _expect(project.get("dependencies", []), list, "project.dependencies"),
@@ -454,11 +461,11 @@ def _poetry(poetry: dict[str, Any]) -> Declarations:
         for name, constraint in _expect(table, dict, where).items():
             if name.lower() == "python":
                 continue
-            normalized = canonicalize_name(name)
+            normalized = normalize_name(name)
             declared.add(normalized)
             if _poetry_pinned(constraint):
                 pinned.add(normalized)
-    names = {canonicalize_name(str(poetry["name"]))} if "name" in poetry else set()
+    names = {normalize_name(str(poetry["name"]))} if "name" in poetry else set()
     return Declarations(dict.fromkeys(declared, ""), frozenset(pinned), frozenset(names))
 
 
@@ -471,6 +478,8 @@ def _poetry_pinned(constraint: Any) -> bool:
         if "version" not in constraint:
             return True
         constraint = constraint["version"]
+    from packaging.specifiers import SpecifierSet
+
     text = str(constraint).strip()
     if re.fullmatch(r"\d[\w.+!-]*", text) and "*" not in text:
         return True
@@ -481,10 +490,12 @@ def _poetry_pinned(constraint: Any) -> bool:
 
 
 def _pipfile(document: dict[str, Any]) -> Declarations:
+    from packaging.specifiers import SpecifierSet
+
     declared, pinned = set(), set()
     for section in ("packages", "dev-packages"):
         for name, constraint in _expect(document.get(section, {}), dict, section).items():
-            normalized = canonicalize_name(name)
+            normalized = normalize_name(name)
             declared.add(normalized)
             if isinstance(constraint, dict):
                 if "version" not in constraint:
@@ -508,7 +519,7 @@ def _pipfile_lock(path: Path) -> Declarations:
         raise DependencyFileError(f"not valid JSON: {error}") from None
     _expect(document, dict, "(document)")
     names = [name for section in ("default", "develop") for name in document.get(section, {})]
-    locked = frozenset(canonicalize_name(name) for name in names)
+    locked = frozenset(normalize_name(name) for name in names)
     return Declarations(dict.fromkeys(locked, ""), locked)
 
 
@@ -519,7 +530,7 @@ def _locked(packages: Any, path: Path) -> Declarations:
         name = _expect(package, dict, "package").get("name")
         if not isinstance(name, str):
             raise DependencyFileError(f"a package entry in {path.name} has no name")
-        names.add(canonicalize_name(name))
+        names.add(normalize_name(name))
     locked = frozenset(names)
     return Declarations(dict.fromkeys(locked, ""), locked)
 
@@ -536,7 +547,7 @@ def conda_spec(text: str) -> tuple[str, bool]:
     match = _CONDA_SPEC.fullmatch(text.strip())
     if match is None:
         raise DependencyFileError(f"bad conda package spec {text!r}")
-    name = canonicalize_name(match["name"])
+    name = normalize_name(match["name"])
     name = CONDA_TO_PYPI.get(name, name)
     rest = match["rest"].strip()
     version = rest.lstrip("=").split("=")[0].split()[0] if rest.lstrip("=") else ""
@@ -610,6 +621,8 @@ def _requirement_lines(
 ) -> Declarations:
     """requirements.txt syntax: requirements, `-r`/`-c` includes, options, editable installs and
     URLs. A bad line is the file's problem; the lines around it still count."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     declared, pinned = set(), set()
     problems: list[tuple[str, str]] = []
     result = Declarations()
@@ -630,8 +643,8 @@ def _requirement_lines(
             # A URL or local project: only an `#egg=name` fragment names what it installs.
             egg = _EGG.search(text)
             if egg is not None:
-                declared.add(canonicalize_name(egg["name"]))
-                pinned.add(canonicalize_name(egg["name"]))
+                declared.add(normalize_name(egg["name"]))
+                pinned.add(normalize_name(egg["name"]))
             continue
         if text.startswith("-"):
             continue  # --index-url, --find-links, ...: options that install nothing
@@ -642,7 +655,7 @@ def _requirement_lines(
             if not problems:
                 problems.append((str(path), f"line {number}: bad requirement {text!r}: {error}"))
             continue
-        name = canonicalize_name(requirement.name)
+        name = normalize_name(requirement.name)
         declared.add(name)
         if requirement_is_pinned(requirement):
             pinned.add(name)
@@ -761,6 +774,8 @@ def install_commands(command: str) -> list[InstallCommand]:
 
 def _install_argument_pinned(tool: str, word: str) -> bool | None:
     """Whether one install argument pins its version; None for paths, URLs and archives."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     if word in {".", ".."} or word.startswith(("./", "../", "/", "~")) or "://" in word:
         return None if "@" not in word or "://" in word.split("@", 1)[0] else True
     if word.endswith((".whl", ".tar.gz", ".zip")):
@@ -777,4 +792,4 @@ def _install_argument_pinned(tool: str, word: str) -> bool | None:
 
 
 def _base_name(word: str) -> str:
-    return canonicalize_name(re.split(r"[^A-Za-z0-9_.-]", word, maxsplit=1)[0])
+    return normalize_name(re.split(r"[^A-Za-z0-9_.-]", word, maxsplit=1)[0])

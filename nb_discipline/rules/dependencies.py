@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from packaging.utils import canonicalize_name
-
 from ..analysis import Analysis
 from ..analysis.calls import ImportSite
-from ..analysis.packages import ImportStatus, install_commands
+from ..analysis.packages import ImportStatus, install_commands, normalize_name
 from .base import Finding
 
 
@@ -39,7 +37,7 @@ def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
     """`sklearn` (scikit-learn), or just `pandas` when the names agree."""
-    if canonicalize_name(site.top_level) == status.distribution:
+    if normalize_name(site.top_level) == status.distribution:
         return f"`{site.top_level}`"
     return f"`{site.top_level}` ({status.distribution})"
 

@@ -13,6 +13,8 @@ from .base import Finding
 
 _WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\\s]+\\)[^\n]*")
 _POSIX_PATH = re.compile(r"/[^/\s][^\n]*")
+# A quote right before the start of an absolute path: cells without one are not walked at all.
+_MAYBE_PATH_LITERAL = re.compile(r"""["'](?:/[^/\s"']|[A-Za-z]:[\\/]|\\\\)""")
 _NOT_A_PATH = re.compile(r"://|[\^$|()<>\[\]]")
 # Paths that name the operating system, not somebody's data: the same on every Unix machine.
 SYSTEM_PREFIXES = (
@@ -165,7 +167,7 @@ def absolute_path(nb: Analysis) -> Iterator[Finding]:
     """
     allowed = nb.settings.allowed_absolute_paths
     for parsed in nb.parsed:
-        if parsed.tree is None:
+        if parsed.tree is None or not _MAYBE_PATH_LITERAL.search(parsed.cell.source):
             continue
         seen: set[int] = set()
         for node in _path_candidates(parsed.tree):

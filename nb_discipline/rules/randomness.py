@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from ..analysis import Analysis
@@ -457,6 +456,8 @@ def _seed_given(call: ast.Call, name: str, position: int) -> bool:
 @cache
 def random_state_table() -> dict[str, dict[str, Any]]:
     """The generated table of callables that take a seed argument (read once, when used)."""
+    from importlib import resources
+
     text = resources.files("nb_discipline").joinpath("data/random_state.json").read_text("utf-8")
     return json.loads(text)["callables"]
 
