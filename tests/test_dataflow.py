@@ -57,6 +57,19 @@ def test_decorators_and_annotations_run_at_definition() -> None:
     assert reads("def f():\n    y: Unused = 1\n    z: AlsoUnused\n    return y") == []
 
 
+def test_future_annotations_are_not_read_in_that_cell_and_below() -> None:
+    lazy = (
+        "from __future__ import annotations\ndef f(x: Later) -> Result:\n    return x\ny: Alias = 1"
+    )
+    assert reads(lazy) == []
+    flow = dataflow(
+        "from __future__ import annotations", "def f(x: Later) -> Result:\n    return x"
+    )
+    assert [read.name for read in flow.cells[1].reads] == []
+    eager = dataflow("import os", "def f(x: Later):\n    return x")
+    assert [read.name for read in eager.cells[1].reads] == ["Later"]
+
+
 def test_closures_and_nonlocal_resolve_in_the_enclosing_function() -> None:
     source = (
         "def outer():\n"

@@ -108,16 +108,31 @@ class CellFlow:
         return self.parsed.cell
 
 
-def cell_flow(parsed: ParsedCell) -> CellFlow:
-    """The names a parsed cell reads and binds (nothing for cells without a tree)."""
+def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
+    """The names a parsed cell reads and binds (nothing for cells without a tree).
+
+    `lazy_annotations`: `from __future__ import annotations` ran in an earlier cell (IPython keeps
+    future imports for the following cells): annotations are not evaluated, so not read.
+    """
     # A cell that does not parse may bind anything: what it would bind is unknown.
     flow = CellFlow(parsed, binds_unknown=parsed.binds_unknown or parsed.syntax_error is not None)
     for name in parsed.magic_bindings:
         flow.binds.setdefault(name, 0)
         flow.final[name] = True
     if parsed.tree is not None:
-        _CellVisitor(flow).run(parsed.tree)
+        _CellVisitor(flow, lazy_annotations or _imports_lazy_annotations(parsed.tree)).run(
+            parsed.tree
+        )
     return flow
+
+
+def _imports_lazy_annotations(tree: ast.Module) -> bool:
+    return any(
+        isinstance(statement, ast.ImportFrom)
+        and statement.module == "__future__"
+        and any(alias.name == "annotations" for alias in statement.names)
+        for statement in tree.body
+    )
 
 
 # --- one cell --------------------------------------------------------------------------------
@@ -152,8 +167,9 @@ class _Scope:
 
 
 class _CellVisitor(ast.NodeVisitor):
-    def __init__(self, flow: CellFlow) -> None:
+    def __init__(self, flow: CellFlow, lazy_annotations: bool) -> None:
         self.flow = flow
+        self.lazy_annotations = lazy_annotations
         self.module = _Scope("module", None)
         self.scope = self.module
         self.order = 0
@@ -350,7 +366,7 @@ class _CellVisitor(ast.NodeVisitor):
             self.visit(node.value)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if self.scope.kind != "function":
+        if self.scope.kind != "function" and not self.lazy_annotations:
             self.visit(node.annotation)
         if node.value is not None:
             self.visit(node.value)
@@ -465,8 +481,8 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         for decorator in node.decorator_list:
             self.visit(decorator)
-        self._signature(node.args)
-        if node.returns is not None:
+        self._signature(node.args, annotations=not self.lazy_annotations)
+        if node.returns is not None and not self.lazy_annotations:
             self.visit(node.returns)
         self._function(node.name, node.args, node.body)
         self._bind(node.name)
@@ -671,7 +687,7 @@ class Dataflow:
 
     def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
         with gc_paused():  # see parse_cells: no cycles here, and full passes grow with the notebook
-            self.cells = tuple(self._resolve(cell_flow(cell) for cell in parsed))
+            self.cells = tuple(self._resolve(_cell_flows(parsed)))
         self.binders: dict[str, list[CellNames]] = {}
         for names in self.cells:
             for name in names.binds:
@@ -751,6 +767,15 @@ class Dataflow:
                 source.pop(name, None)
                 deleted[name] = names
             unknown_above = unknown_above or names.binds_unknown
+
+
+def _cell_flows(parsed: tuple[ParsedCell, ...]) -> Iterator[CellFlow]:
+    lazy_annotations = False
+    for cell in parsed:
+        yield cell_flow(cell, lazy_annotations)
+        lazy_annotations = lazy_annotations or (
+            cell.tree is not None and _imports_lazy_annotations(cell.tree)
+        )
 
 
 def _closure(
