@@ -97,6 +97,13 @@ def test_python_cell_magics_keep_their_body_and_rows(magic: str) -> None:
     assert parsed.shell_commands == (ShellCommand("echo done", 3, 1, 11),)
 
 
+def test_timeit_setup_on_the_magic_line_runs_first() -> None:
+    source = "%%timeit -n 10 -r 2 data = make(size)\nprocess(data)"
+    assert statements(source) == ["if 1:\n    data = make(size)", "process(data)"]
+    assert name_span(source, "size") == (1, 33, 1, 37)
+    assert statements("%%timeit -q\nprocess()") == ["process()"]
+
+
 def test_capture_binds_its_variable() -> None:
     assert parse_source("%%capture out --no-stderr\nprint(1)").magic_bindings == ("out",)
     assert parse_source("%%capture --no-stdout\nprint(1)").magic_bindings == ()

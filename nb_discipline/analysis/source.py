@@ -274,7 +274,7 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
     if name in PYTHON_CELL_MAGICS:
         if name == "capture":
             bindings = tuple(arg for arg in args.split()[:1] if not arg.startswith("-"))
-        body = _LineMasker().mask(["", *lines[row + 1 :]])
+        body = _LineMasker().mask([_setup_statement(lines[row], name, args), *lines[row + 1 :]])
         return _Masked(
             "\n" * row + (body.python or ""),
             tuple(_shifted(command, row) for command in body.shell_commands),
@@ -293,6 +293,16 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
         else ()
     )
     return _Masked(None, commands, name, bindings, binds_unknown=name not in FOREIGN_CELL_MAGICS)
+
+
+def _setup_statement(line: str, name: str, args: str) -> str:
+    """`%%timeit -n 10 data = make()` runs `data = make()` first: keep it, in its columns."""
+    if name != "timeit":
+        return ""
+    statement = _statement_after_options(args, STATEMENT_MAGICS[name])
+    if not statement or statement.split()[0].rstrip(":") in COMPOUND_KEYWORDS:
+        return ""
+    return "if 1:".ljust(len(line) - len(statement)) + statement
 
 
 def _shifted(command: ShellCommand, rows: int) -> ShellCommand:
