@@ -50,6 +50,7 @@ def symbols(code_: str, *cells: str, **options) -> list[str | None]:
         ("from tensorflow import keras", "keras.layers.Dense(10)", "keras"),
         ("from tensorflow.keras import layers", "layers.Dropout(0.2)", "keras"),
         ("import keras", "keras.layers.LSTM(32)", "keras"),
+        ("import pandas as pd", "df[cols].sample(frac=0.1)", "numpy"),
     ],
 )
 def test_global_generators_without_a_seed(imports: str, use: str, library: str) -> None:
@@ -73,6 +74,28 @@ def test_global_generators_without_a_seed(imports: str, use: str, library: str) 
 )
 def test_known_seeders_count_for_what_they_cover(seed: str, use: str) -> None:
     assert messages("NBD301", seed, use) == []
+
+
+def test_pandas_sample_is_seeded_by_numpy() -> None:
+    cells = ("import numpy as np\nimport pandas as pd\nnp.random.seed(0)", "df.sample(frac=0.5)")
+    assert messages("NBD301", *cells) == []
+    assert messages("NBD301", "import pandas as pd", "df[cols].sample(n=5)") == [
+        "`df[cols].sample` draws from the global random generator of NumPy, which nothing "
+        "seeds before it"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("seeding", "unseeded"),
+    [
+        ("np.random.seed()\nrandom.seed(1)", "numpy"),
+        ("np.random.seed(None)\nrandom.seed(1)", "numpy"),
+        ("np.random.seed(1)\nrandom.seed()", "random"),
+    ],
+)
+def test_seeding_from_entropy_is_not_seeding(seeding: str, unseeded: str) -> None:
+    cells = ("import numpy as np\nimport random", seeding, "np.random.rand(2)\nrandom.random()")
+    assert symbols("NBD301", *cells) == [unseeded]
 
 
 def test_a_seeder_covers_only_its_own_library() -> None:
@@ -157,6 +180,8 @@ def test_seed_functions_setting() -> None:
         "nn.ReLU()",
         "random = 4\nrandom.choice([1])",  # the name no longer means the module
         "sr = SystemRandom()\nsr.random()",
+        "df.sample(frac=0.1, random_state=0)",
+        "dist.sample((5,))",
     ],
 )
 def test_not_global_generator_uses(use: str) -> None:

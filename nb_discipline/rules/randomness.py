@@ -35,6 +35,8 @@ SEEDERS: dict[str, frozenset[str]] = {
     "nb_discipline.seed_everything": ALL_LIBRARIES,
     "nb_discipline.seeding.seed_everything": ALL_LIBRARIES,
 }
+# Called with no seed (or None), these seed from fresh entropy: the opposite of seeding.
+RESEED_FROM_ENTROPY = frozenset({"random.seed", "numpy.random.seed"})
 # A helper imported from elsewhere and named like a seeder (set_seed, seed_everything,
 # set_random_seeds, fix_seed, ...) is taken to seed everything: its body is not in the notebook.
 SEEDER_NAME = re.compile(
@@ -221,11 +223,29 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
+def _is_pandas_sample(call: ast.Call) -> bool:
+    """`df.sample(frac=0.1)` / `s.sample(n=5)`: pandas draws from NumPy's global generator when
+    no `random_state` is given. The `frac`/`n` keywords tell it from other `sample` methods."""
+    func = call.func
+    keywords = {keyword.arg for keyword in call.keywords}
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "sample"
+        and bool(keywords & {"frac", "n"})
+        and "random_state" not in keywords
+        and None not in keywords
+    )
+
+
+def _callee(call: CallSite) -> str:
+    return call.dotted or ast.unparse(call.node.func)
+
+
 def global_rng_library(call: CallSite) -> str | None:
     """The library whose global generator this call draws from, if it does."""
     name = normalized(call.qualified)
     if name is None:
-        return None
+        return "numpy" if _is_pandas_sample(call.node) else None
     module, _, function = name.rpartition(".")
     node = call.node
     if module == "random" and function in RANDOM_MODULE_FUNCTIONS:
@@ -271,6 +291,8 @@ class _Seeding:
     def seeded_by(self, call: CallSite) -> frozenset[str]:
         name = normalized(call.qualified)
         if name in SEEDERS:
+            if name in RESEED_FROM_ENTROPY and not _seed_given(call.node, "a", 0):
+                return frozenset()
             return SEEDERS[name]
         if name in self.configured or call.dotted in self.configured:
             return ALL_LIBRARIES
@@ -343,7 +365,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
         row, column, end_row, end_column = first.parsed.span(first.node.func)
         yield Finding(
             first.parsed.cell,
-            f"`{first.dotted}` draws from the global random generator of "
+            f"`{_callee(first)}` draws from the global random generator of "
             f"{LIBRARY_LABELS[library]}, which nothing seeds before it{more}",
             row,
             column,
