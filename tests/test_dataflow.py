@@ -154,7 +154,7 @@ def test_imports() -> None:
 
 @pytest.mark.parametrize(
     "source",
-    ["exec(code)", "globals().update(params)", "globals()[name] = 1", "%run setup.py"],
+    ["exec(code)", "globals().update(params)", "globals()[name] = 1", "%run setup.py", "%pylab"],
 )
 def test_dynamic_bindings_may_bind_anything(source: str) -> None:
     assert cell_flow(parse_source(source)).binds_unknown
@@ -204,6 +204,14 @@ def test_reads_guarded_against_name_error_do_not_count() -> None:
     assert reads("try:\n    model\nexcept NameError:\n    model = build()") == ["build"]
     assert reads("try:\n    cache\nexcept:\n    cache = {}") == []
     assert reads("try:\n    df = load(path)\nexcept Exception:\n    df = None") == ["load", "path"]
+
+
+def test_reads_checked_by_a_globals_test_do_not_count() -> None:
+    assert reads("if 'model' in globals():\n    model.save()\nelse:\n    model = make()") == [
+        "make"
+    ]
+    assert reads("cache = cache if 'cache' in dir() else {}") == []
+    assert reads("if 'a' in globals():\n    print(b)") == ["b"]
 
 
 def test_loop_reads_of_names_the_cell_binds_later_do_not_count() -> None:

@@ -176,6 +176,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.top_level = True
         self.loop_depth = 0
         self.guard_depth = 0
+        self.checked_names: list[str] = []
+        """Names an enclosing `if "name" in globals()` tests: reading them there is safe."""
         self.loop_reads: list[str] = []
         self.lambda_name: str | None = None
 
@@ -253,7 +255,7 @@ class _CellVisitor(ast.NodeVisitor):
             self._deferred_read(pending)
             return
         name = pending.name
-        if name in scope.bound or self.guard_depth:
+        if name in scope.bound or self.guard_depth or name in self.checked_names:
             return
         read = None
         if pending.called and name not in self.flow.calls:
@@ -421,8 +423,19 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
+        checked = _names_checked(node.test)
+        self.checked_names.extend(checked)
         self._nested(node.body)
         self._nested(node.orelse)
+        del self.checked_names[len(self.checked_names) - len(checked) :]
+
+    def visit_IfExp(self, node: ast.IfExp) -> None:
+        self.visit(node.test)
+        checked = _names_checked(node.test)
+        self.checked_names.extend(checked)
+        self.visit(node.body)
+        self.visit(node.orelse)
+        del self.checked_names[len(self.checked_names) - len(checked) :]
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
@@ -626,6 +639,22 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
         return True
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return any(isinstance(kind, ast.Name) and kind.id in NAME_ERROR_HANDLERS for kind in types)
+
+
+def _names_checked(test: ast.expr) -> list[str]:
+    """`"df" in globals()`, `'df' not in dir()`, ...: the names whose existence a test checks."""
+    return [
+        node.left.value
+        for node in ast.walk(test)
+        if isinstance(node, ast.Compare)
+        and isinstance(node.left, ast.Constant)
+        and isinstance(node.left.value, str)
+        and len(node.ops) == 1
+        and isinstance(node.ops[0], ast.In | ast.NotIn)
+        and isinstance(node.comparators[0], ast.Call)
+        and isinstance(node.comparators[0].func, ast.Name)
+        and node.comparators[0].func.id in ("globals", "locals", "dir", "vars")
+    ]
 
 
 def _is_globals_call(node: ast.AST) -> bool:

@@ -221,7 +221,7 @@ COMPOUND_KEYWORDS = frozenset(
     {"for", "while", "if", "with", "try", "def", "class", "async", "match", "@"}
 )
 # Line magics that can bind names nobody can see.
-UNKNOWN_BINDING_MAGICS = frozenset({"run", "rerun", "recall", "load"})
+UNKNOWN_BINDING_MAGICS = frozenset({"run", "rerun", "recall", "load", "pylab"})
 # Magic names that a one-line cell may use without `%` (IPython's automagic); only applied when
 # the line is not Python, or for names that are never taken as variables.
 AUTOMAGIC = frozenset(
