@@ -134,6 +134,14 @@ def test_a_seeding_helper_defined_in_the_notebook_counts_where_it_is_called() ->
     assert symbols("NBD301", helper, "np.random.rand(2)", "seed_all(1)") == ["numpy"]
 
 
+def test_a_seeding_method_of_a_notebook_class_counts() -> None:
+    define = "import torch\nclass Trainer:\n    def reproducible(self, seed):\n        torch.manual_seed(seed)"
+    assert (
+        messages("NBD301", define, "trainer = Trainer()\ntrainer.reproducible(3)", "torch.rand(2)")
+        == []
+    )
+
+
 def test_a_notebook_function_named_like_a_seeder_is_judged_by_its_body() -> None:
     cells = (
         "import numpy as np\ndef set_seed(s):\n    print(s)",

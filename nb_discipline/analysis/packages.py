@@ -245,16 +245,14 @@ class Project:
     def directories(self) -> tuple[Path, ...]:
         """The notebook's directory and each one above it, up to the project root."""
         chain = [self.notebook_dir]
-        while chain[-1] != self.root and chain[-1].parent != chain[-1]:
+        while chain[-1] != self.root:
             chain.append(chain[-1].parent)
-        if chain[-1] != self.root:
-            return (self.notebook_dir,)
         return tuple(chain)
 
     @cached_property
     def dependency_files(self) -> tuple[Path, ...]:
         if self.settings.dependency_files is not None:
-            base = Path(self.settings.root)
+            base = Path(os.path.abspath(self.settings.root))
             return tuple(base / name for name in self.settings.dependency_files)
         return tuple(path for d in self.directories for path in _dependency_files_in(d))
 

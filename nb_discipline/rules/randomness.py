@@ -296,10 +296,12 @@ class _Seeding:
             return SEEDERS[name]
         if name in self.configured or call.dotted in self.configured:
             return ALL_LIBRARIES
-        if call.qualified is None and call.dotted in self.notebook_functions:
-            return self.local_seeders.get(call.dotted, frozenset())
+        last = (call.dotted or "").rpartition(".")[2]
+        if call.qualified is None and last in self.notebook_functions:
+            # A function or method the notebook defines: judged by its body.
+            return self.local_seeders.get(last, frozenset())
         library_call = name is not None and name.split(".")[0] in ALL_LIBRARIES
-        if not library_call and SEEDER_NAME.fullmatch((call.dotted or "").rpartition(".")[2]):
+        if not library_call and SEEDER_NAME.fullmatch(last):
             return ALL_LIBRARIES
         return frozenset()
 
