@@ -28,7 +28,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .analysis.dataflow import cell_flow
-from .analysis.source import parse_source
+from .analysis.source import ParsedCell, parse_source
 from .model import Cell, Diagnostic, Notebook
 
 PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
@@ -162,21 +162,39 @@ class LiveWarnings:
         self.notebook_file = NotebookFile()
         self.running: Any = None
         """The ExecutionInfo of the cell running now (not of cells it runs itself)."""
+        self.trees: list[tuple[str, ast.Module]] = []
+        """(source, tree) of what IPython parsed while the cell ran: the cell, and the bodies
+        that magics such as %%time or %%production parse."""
         self._depth = 0
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
         self.shell.events.register("post_run_cell", self.post_run_cell)
+        # Keep the trees IPython parses instead of parsing each cell again. (An AST transformer
+        # would get them too, but any registered transformer makes IPython run
+        # ast.fix_missing_locations over every cell, which costs as much as parsing it.)
+        compiler = self.shell.compile
+        parse = compiler.ast_parse
+
+        def ast_parse(source: str, filename: str = "<unknown>", symbol: str = "exec") -> Any:
+            tree = parse(source, filename, symbol)
+            if self._depth and isinstance(tree, ast.Module):
+                self.trees.append((source, tree))
+            return tree
+
+        compiler.ast_parse = ast_parse
 
     def unregister(self) -> None:
         self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
         self.shell.events.unregister("post_run_cell", self.post_run_cell)
+        vars(self.shell.compile).pop("ast_parse", None)
 
     def pre_run_cell(self, info: Any) -> None:
         self._depth += 1
         if self._depth > 1:  # a cell run by a magic (%%capture) inside the cell
             return
         self.running = info
+        self.trees.clear()
         deleted = request_metadata(self.shell, info).get("deletedCells")
         if isinstance(deleted, list):
             self.deleted.update(cell_id for cell_id in deleted if isinstance(cell_id, str))
@@ -186,17 +204,19 @@ class LiveWarnings:
         if self._depth:
             return
         info, self.running = result.info, None
+        trees, self.trees = self.trees, []
         cell_id = cell_id_of(self.shell, info)
-        if not self.enabled or cell_id is None or result.error_before_exec:
+        if not self.enabled or cell_id is None:
             return
-        flow = cell_flow(parse_source(info.raw_cell))
-        for message in self.messages(cell_id, flow.reads):
-            print(message, file=sys.stderr)
-        for name, bound in flow.final.items():
-            if bound:
-                self.bound_by[name] = cell_id
-            else:
-                self.bound_by.pop(name, None)
+        for source, tree in trees:
+            flow = cell_flow(ParsedCell(Cell(0, cell_id, "code", source), tree, None, ()))
+            for message in self.messages(cell_id, flow.reads):
+                print(message, file=sys.stderr)
+            for name, bound in flow.final.items():
+                if bound:
+                    self.bound_by[name] = cell_id
+                else:
+                    self.bound_by.pop(name, None)
 
     def messages(self, cell_id: str, reads: Iterable[str]) -> list[str]:
         """The warnings for a cell that read `reads`, each given once per name, reader and binder."""
@@ -224,6 +244,13 @@ class LiveWarnings:
             self.warned.add((name, cell_id, binder))
             messages.append(message)
         return messages
+
+    def reported(self, cell_id: str | None, diagnostics: Iterable[Diagnostic]) -> None:
+        """Names `%%production` already reported for this cell: no live warning repeats them."""
+        for diagnostic in diagnostics:
+            if cell_id is not None and diagnostic.symbol in self.bound_by:
+                binder = self.bound_by[diagnostic.symbol]
+                self.warned.add((diagnostic.symbol, cell_id, binder))
 
     def status(self) -> str:
         state = "on" if self.enabled else "off"
@@ -295,6 +322,7 @@ class NbDisciplineMagics(Magics):
             if args.strict:
                 raise UsageError(f"%%production --strict: not running this cell:\n{listing}")
             print(listing, file=sys.stderr)
+            self.extension.live.reported(context.cell.id, diagnostics)
         seed = settings.seed if args.seed is None else args.seed
         if not args.mlflow:
             seed_everything(seed)

@@ -71,6 +71,7 @@ def test_unloading_removes_every_hook_and_magic(shell) -> None:
     for kind, name in (("cell", "production"), ("line", "nbcheck"), ("line", "nb_discipline")):
         assert name not in shell.magics_manager.magics[kind]
     assert "NbDisciplineMagics" not in shell.magics_manager.registry
+    assert "ast_parse" not in vars(shell.compile)
     shell.run_line_magic("load_ext", "nb_discipline")
     assert len(our_callbacks(shell)) == 2
 
@@ -133,6 +134,12 @@ def test_no_warning_for_names_set_above_or_in_the_same_cell(
 def test_warns_when_a_cell_reads_a_name_from_a_deleted_cell(shell, capsys) -> None:
     run(shell, "threshold = 0.5", "gone")
     run(shell, "print(threshold)", "reader", deleted=["gone"])
+    assert "`threshold` was last set by a cell that has been deleted" in capsys.readouterr().err
+
+
+def test_warns_about_reads_in_the_body_of_a_cell_magic(shell, capsys) -> None:
+    run(shell, "threshold = 0.5", "gone")
+    run(shell, "%%time\nprint(threshold)", "reader", deleted=["gone"])
     assert "`threshold` was last set by a cell that has been deleted" in capsys.readouterr().err
 
 
@@ -223,7 +230,9 @@ def test_production_strict_runs_a_clean_cell(shell) -> None:
 def test_production_reports_names_from_deleted_cells(shell, capsys) -> None:
     run(shell, "weights = [0.2, 0.8]", "gone")
     run(shell, "%%production\ntotal = sum(weights)", "here", deleted=["gone"])
-    assert "`weights` was last set by a deleted cell" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "`weights` was last set by a deleted cell" in err
+    assert "has been deleted" not in err  # the live warning does not repeat it
 
 
 def test_production_rejects_bad_options(shell) -> None:
