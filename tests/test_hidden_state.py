@@ -157,6 +157,12 @@ def test_syntax_error_cell_is_reported_once_and_hides_nothing_else() -> None:
     assert findings(nb, "ALL") == [("NBD001", 1, None)]
 
 
+def test_expression_too_deep_to_walk_is_unreadable_not_a_crash() -> None:
+    deep = "x = " + " + ".join(["y"] * 2000)  # parses, but deeper than the recursion limit
+    nb = notebook(code("y = 1", 1), code(deep, 2), code("print(x, z)", 3))
+    assert findings(nb, "ALL") == []
+
+
 def test_non_python_notebooks_are_skipped() -> None:
     nb = notebook(code("print(x)", 1), language="R")
     assert findings(nb, "ALL") == []

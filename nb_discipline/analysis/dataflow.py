@@ -120,9 +120,11 @@ def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
         flow.binds.setdefault(name, 0)
         flow.final[name] = True
     if parsed.tree is not None:
-        _CellVisitor(flow, lazy_annotations or _imports_lazy_annotations(parsed.tree)).run(
-            parsed.tree
-        )
+        lazy_annotations = lazy_annotations or _imports_lazy_annotations(parsed.tree)
+        try:
+            _CellVisitor(flow, lazy_annotations).run(parsed.tree)
+        except RecursionError:  # nested deeper than Python lets us walk: unreadable, like a
+            return CellFlow(parsed, binds_unknown=True)  # cell that does not parse
     return flow
 
 
