@@ -106,7 +106,7 @@ def _cell(raw: Any, index: int, path: str) -> Cell:
     cell_type = raw.get("cell_type")
     if cell_type is None:
         raise fail("missing key 'cell_type'")
-    if cell_type not in CELL_TYPES:
+    if not isinstance(cell_type, str) or cell_type not in CELL_TYPES:
         raise fail(f"unknown cell_type {cell_type!r} (expected code, markdown or raw)")
     if "source" not in raw:
         raise fail("missing key 'source'")
@@ -165,7 +165,8 @@ def _upgrade_v3(document: dict, path: str) -> dict:
     try:
         upgraded = convert(nbformat.from_dict(document), 4)
     except Exception as error:  # nbformat raises a variety of types on malformed v3 input
-        raise LoadError(path, f"nbformat 3 notebook could not be upgraded: {error}") from None
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise LoadError(path, f"nbformat 3 notebook could not be upgraded: {first_line}") from None
     return _plain(upgraded)
 
 

@@ -118,7 +118,7 @@ def test_discovery_skips_checkpoints_gitignored_and_excluded(project, nbcheck) -
 def test_stdin(project, nbcheck, monkeypatch) -> None:
     import io
 
-    data = json.dumps(notebook_dict(code("a", 2), code("b", 1))).encode()
+    data = json.dumps(notebook_dict(code("a = 1", 2), code("b = 2", 1))).encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     result = nbcheck("--stdin-filename", "editor.ipynb", "--output-format", "concise")
     assert result.out == (
@@ -145,7 +145,7 @@ def test_suppression_at_every_level(project, nbcheck) -> None:
     assert [d["cell"] for d in json.loads(result.out)] == [6]
 
     metadata = {"nb_discipline": {"ignore": ["NBD101"]}}
-    write_notebook(project / "m.ipynb", code("a", 2), code("b", 1), metadata=metadata)
+    write_notebook(project / "m.ipynb", code("a = 1", 2), code("b = 2", 1), metadata=metadata)
     assert nbcheck("m.ipynb").exit_code == 0
 
     (project / "pyproject.toml").write_text(
@@ -252,7 +252,9 @@ def test_parallel_and_serial_agree(project, nbcheck, monkeypatch) -> None:
     import nb_discipline.batch as batch
 
     for number in range(12):
-        write_notebook(project / "many" / f"n{number}.ipynb", code("a", 3 + number), code("b", 2))
+        write_notebook(
+            project / "many" / f"n{number}.ipynb", code("a = 1", 3 + number), code("b = 2", 2)
+        )
     serial = nbcheck("many", "--jobs", "1", "--output-format", "json").out
     monkeypatch.setattr(batch, "PARALLEL_MIN_BYTES", 0)
     parallel = nbcheck("many", "--jobs", "2", "--output-format", "json").out
