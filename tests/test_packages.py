@@ -12,6 +12,7 @@ from nb_discipline.analysis.packages import (
     Project,
     conda_spec,
     install_commands,
+    installed_distributions,
     project_root,
     read_dependency_file,
 )
@@ -362,6 +363,20 @@ def test_import_names_map_to_distributions(tmp_path: Path) -> None:
         assert (status.declared, status.pinned, status.distribution) == (True, True, distribution)
     assert found.status("torch").distribution == "torch"
     assert not found.status("torch").declared
+
+
+def test_installed_metadata_is_cached_on_disk(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    installed_distributions.cache_clear()
+    try:
+        first = installed_distributions()
+        (cached,) = (tmp_path / "cache" / "nb-discipline").glob("distributions-*.json")
+        assert json.loads(cached.read_text()) == first and "pytest-xdist" in first["xdist"]
+        cached.write_text(json.dumps({"xdist": ["from-the-cache"]}))
+        installed_distributions.cache_clear()
+        assert installed_distributions() == {"xdist": ["from-the-cache"]}
+    finally:
+        installed_distributions.cache_clear()
 
 
 def test_pin_policy_declared_only_requires_a_declaration(tmp_path: Path) -> None:

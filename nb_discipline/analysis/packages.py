@@ -324,10 +324,39 @@ def _candidates(module: str, *, installed: bool = False) -> list[str]:
 
 @cache
 def installed_distributions() -> Mapping[str, list[str]]:
-    """Top-level import name -> distributions, from the installed metadata (once per process)."""
+    """Top-level import name -> distributions, from the installed metadata.
+
+    Reading every distribution's RECORD takes most of a second, so the result is kept in the user
+    cache directory, keyed by the modification times of the directories on sys.path (installing,
+    upgrading or removing a package changes them), and in memory for the rest of the process.
+    """
+    import hashlib
+
+    from ..config import _cache_dir
+
+    stamps = []
+    for entry in sys.path:
+        try:
+            stamps.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            continue
+    key = hashlib.sha256(repr(stamps).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    cache_file = _cache_dir() / f"distributions-{key}.json"
+    try:
+        return json.loads(cache_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
     from importlib.metadata import packages_distributions
 
-    return packages_distributions()
+    mapping = packages_distributions()
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(mapping), encoding="utf-8")
+        os.replace(temporary, cache_file)
+    except OSError:
+        pass
+    return mapping
 
 
 # --- dependency files ------------------------------------------------------------------------
