@@ -90,3 +90,14 @@ def test_error_output_is_reported_without_counts_too() -> None:
 def test_order_rules_apply_to_other_languages() -> None:
     nb = notebook(code("x <- 1", 2), code("y <- x", 1), language="R")
     assert findings(nb) == [("NBD101", 2)]
+
+
+def test_code_rules_stay_silent_on_other_languages() -> None:
+    """R code read as Python would be full of syntax errors and undefined names: none reported."""
+    nb = notebook(
+        code("library(dplyr)\ndf <- read.csv('/home/me/data.csv')", 1),
+        code("df %>% filter(x > 1) %>% summarise(n = n())", 2),
+        code("set.seed(1); runif(3)", 3),
+        language="R",
+    )
+    assert check(nb) == []
