@@ -5,11 +5,29 @@ from __future__ import annotations
 import ast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nb_discipline.analysis import Analysis
+from nb_discipline.analysis.dataflow import cell_flow
 from nb_discipline.analysis.source import ShellCommand, SyntaxErrorInfo, parse_source
 from nb_discipline.config import Settings
 from tests.builders import code, markdown, notebook
+
+LINES = [
+    "%%time",
+    "%%bash",
+    "%time x = f(y)",
+    "files = !ls",
+    "x = %sx ls",
+    "obj?",
+    "    y = x",
+    "def f():",
+    's = """',
+    "(",
+    "pip install x",
+    "for i in r:",
+]
 
 
 def statements(source: str) -> list[str]:
@@ -188,3 +206,26 @@ def test_analysis_parses_each_code_cell_once() -> None:
     assert analysis.parsed is parsed
     assert [p.cell.index for p in parsed] == [1, 3]
     assert parsed[0].tree is not None and parsed[1].tree is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="%!?;,/=()[]{}'\"\\#:xy1 .\t*é", max_size=12) | st.sampled_from(LINES),
+        max_size=8,
+    )
+)
+def test_any_text_parses_or_reports_without_raising(lines: list[str]) -> None:
+    source = "\n".join(lines)
+    parsed = parse_source(source)
+    flow = cell_flow(parsed)
+    rows = len(source.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    if parsed.tree is not None:
+        for node in ast.walk(parsed.tree):
+            if isinstance(node, ast.expr | ast.stmt):
+                row, column, end_row, _ = parsed.span(node)
+                assert 1 <= row <= end_row <= rows and column >= 1
+    for read in flow.reads.values():
+        assert 1 <= read.row <= rows
+    if parsed.syntax_error is not None:
+        assert parsed.tree is None and 1 <= parsed.syntax_error.row <= rows + 1
