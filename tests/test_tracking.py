@@ -1,0 +1,113 @@
+"""Lineage facts (git state, hashes, package versions) and their MLflow tags, without MLflow."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from nb_discipline.tracking import (
+    INSTALL_HINT,
+    Lineage,
+    MissingMlflowError,
+    file_sha256,
+    git_state,
+    lineage,
+    package_versions,
+    require_mlflow,
+)
+
+
+def git(directory, *arguments: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+@pytest.fixture
+def repository(tmp_path):
+    (tmp_path / "nb.ipynb").write_text("{}")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "nb.ipynb")
+    git(tmp_path, "commit", "-qm", "first")
+    return tmp_path
+
+
+def test_git_state_names_the_commit_and_branch(repository) -> None:
+    state = git_state(str(repository))
+    assert state is not None
+    assert state.commit == git(repository, "rev-parse", "HEAD")
+    assert state.branch == "main"
+    assert state.dirty is False
+
+
+def test_a_modified_tracked_file_makes_the_tree_dirty(repository) -> None:
+    (repository / "nb.ipynb").write_text('{"changed": true}')
+    assert git_state(str(repository)).dirty is True
+
+
+def test_untracked_files_do_not_make_the_tree_dirty(repository) -> None:
+    (repository / "scratch.txt").write_text("notes")
+    assert git_state(str(repository)).dirty is False
+
+
+def test_no_git_state_outside_a_repository(tmp_path) -> None:
+    assert git_state(str(tmp_path)) is None
+
+
+def test_file_sha256(tmp_path) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(b"notebook bytes")
+    assert file_sha256(str(path)) == hashlib.sha256(b"notebook bytes").hexdigest()
+    assert file_sha256(str(tmp_path / "missing.ipynb")) is None
+
+
+def test_package_versions_name_distributions_not_modules() -> None:
+    import numpy
+    import sklearn
+
+    versions = package_versions(["numpy.random", "sklearn", "json", "os.path"])
+    assert versions == {"numpy": numpy.__version__, "scikit-learn": sklearn.__version__}
+
+
+def test_lineage_tags_and_params(repository) -> None:
+    run = lineage(
+        str(repository / "nb.ipynb"),
+        cell_id="abc",
+        cell_index=3,
+        seed=42,
+        execution_count=7,
+        modules=["numpy"],
+    )
+    tags = run.tags()
+    assert tags["mlflow.source.name"] == str(repository / "nb.ipynb")
+    assert tags["mlflow.source.type"] == "NOTEBOOK"
+    assert tags["mlflow.source.git.commit"] == git(repository, "rev-parse", "HEAD")
+    assert tags["mlflow.source.git.branch"] == "main"
+    assert tags["nb_discipline.notebook.sha256"] == hashlib.sha256(b"{}").hexdigest()
+    assert tags["nb_discipline.cell.id"] == "abc"
+    assert tags["nb_discipline.cell.index"] == "3"
+    assert tags["nb_discipline.execution_count"] == "7"
+    assert tags["nb_discipline.git.dirty"] == "false"
+    assert tags["nb_discipline.python"] == platform.python_version()
+    assert "nb_discipline.package.numpy" in tags
+    assert run.params() == {"seed": "42"}
+
+
+def test_unknown_facts_are_left_out_not_invented() -> None:
+    tags = Lineage(None, None, None, None, None, None, None).tags()
+    assert set(tags) == {"nb_discipline.python", "mlflow.source.type"}
+
+
+def test_without_mlflow_the_error_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # what `import mlflow` sees when absent
+    with pytest.raises(MissingMlflowError, match="pip install") as error:
+        require_mlflow()
+    assert INSTALL_HINT in str(error.value)
