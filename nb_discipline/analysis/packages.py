@@ -327,8 +327,8 @@ def installed_distributions() -> Mapping[str, list[str]]:
     """Top-level import name -> distributions, from the installed metadata.
 
     Reading every distribution's RECORD takes most of a second, so the result is kept in the user
-    cache directory, keyed by the modification times of the directories on sys.path (installing,
-    upgrading or removing a package changes them), and in memory for the rest of the process.
+    cache directory, keyed by the modification times of the site-packages directories on sys.path
+    (installing, upgrading or removing a package changes them), and in memory for the process.
     """
     import hashlib
 
@@ -336,8 +336,10 @@ def installed_distributions() -> Mapping[str, list[str]]:
 
     stamps = []
     for entry in sys.path:
+        if os.path.basename(entry) not in {"site-packages", "dist-packages"}:
+            continue  # the script's or current directory: changes often, holds no metadata
         try:
-            stamps.append((entry, os.stat(entry or ".").st_mtime_ns))
+            stamps.append((entry, os.stat(entry).st_mtime_ns))
         except OSError:
             continue
     key = hashlib.sha256(repr(stamps).encode("utf-8", "surrogatepass")).hexdigest()[:32]
