@@ -44,6 +44,7 @@ def symbols(code_: str, *cells: str, **options) -> list[str | None]:
         ("import torch", "torch.randn(3, 3)", "torch"),
         ("import torch.nn as nn", "layer = nn.Linear(4, 2)", "torch"),
         ("from torch import nn", "nn.init.xavier_uniform_(w)", "torch"),
+        ("import torch.nn.functional as F", "F.dropout(x, p=0.5)", "torch"),
         ("from torch.utils.data import DataLoader", "DataLoader(ds, shuffle=True)", "torch"),
         ("from torch.utils.data import random_split", "random_split(ds, [0.8, 0.2])", "torch"),
         ("import tensorflow as tf", "tf.random.normal([3])", "tensorflow"),
@@ -62,6 +63,8 @@ def test_global_generators_without_a_seed(imports: str, use: str, library: str) 
     [
         ("import random\nrandom.seed(0)", "random.random()"),
         ("import numpy as np\nnp.random.seed(0)", "np.random.rand(3)"),
+        ("import numpy as np\nnp.random.seed(seed=0)", "np.random.rand(3)"),
+        ("import random\nrandom.seed(a=SEED)", "random.random()"),
         ("from numpy.random import seed, rand\nseed(1)", "rand(3)"),
         ("import torch\ntorch.manual_seed(0)", "torch.randn(3)"),
         ("import tensorflow as tf\ntf.random.set_seed(0)", "tf.keras.layers.Dense(3)"),
@@ -186,6 +189,7 @@ def test_seed_functions_setting() -> None:
         "keras.layers.Dense(3, seed=1)",
         "keras.layers.BatchNormalization()",
         "nn.ReLU()",
+        "nn.init.constant_(layer.bias, 0.0)\nnn.init.zeros_(w)",
         "random = 4\nrandom.choice([1])",  # the name no longer means the module
         "sr = SystemRandom()\nsr.random()",
         "df.sample(frac=0.1, random_state=0)",

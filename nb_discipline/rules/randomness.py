@@ -36,7 +36,7 @@ SEEDERS: dict[str, frozenset[str]] = {
     "nb_discipline.seeding.seed_everything": ALL_LIBRARIES,
 }
 # Called with no seed (or None), these seed from fresh entropy: the opposite of seeding.
-RESEED_FROM_ENTROPY = frozenset({"random.seed", "numpy.random.seed"})
+RESEED_FROM_ENTROPY = {"random.seed": "a", "numpy.random.seed": "seed"}
 # A helper imported from elsewhere and named like a seeder (set_seed, seed_everything,
 # set_random_seeds, fix_seed, ...) is taken to seed everything: its body is not in the notebook.
 SEEDER_NAME = re.compile(
@@ -106,6 +106,39 @@ TORCH_RANDOM_FUNCTIONS = frozenset(
         "dropout",
     ]
 )
+TORCH_RANDOM_INIT = frozenset(
+    [
+        "uniform_",
+        "normal_",
+        "trunc_normal_",
+        "xavier_uniform_",
+        "xavier_normal_",
+        "kaiming_uniform_",
+        "kaiming_normal_",
+        "orthogonal_",
+        "sparse_",
+        "uniform",
+        "normal",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "orthogonal",
+        "sparse",
+    ]
+)
+TORCH_RANDOM_FUNCTIONAL = frozenset(
+    [
+        "dropout",
+        "dropout1d",
+        "dropout2d",
+        "dropout3d",
+        "alpha_dropout",
+        "feature_alpha_dropout",
+        "gumbel_softmax",
+        "rrelu",
+    ]
+)
 # Layers whose construction draws initial weights (or whose use draws masks) from the global
 # generator.
 TORCH_RANDOM_LAYERS = frozenset(
@@ -138,7 +171,9 @@ TORCH_RANDOM_LAYERS = frozenset(
     ]
 )
 # torch.utils.data helpers that use the global generator unless given `generator=`.
-TORCH_DATA_SHUFFLERS = frozenset({"random_split", "RandomSampler", "SubsetRandomSampler"})
+TORCH_DATA_SHUFFLERS = frozenset(
+    {"random_split", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
+)
 TENSORFLOW_RANDOM_FUNCTIONS = frozenset(
     ["normal", "uniform", "truncated_normal", "shuffle", "categorical", "gamma", "poisson"]
 )
@@ -254,7 +289,9 @@ def global_rng_library(call: CallSite) -> str | None:
         return "numpy"
     if module == "torch" and function in TORCH_RANDOM_FUNCTIONS:
         return None if _keyword(node, "generator") is not None else "torch"
-    if module == "torch.nn.init" and function.endswith("_") and function not in {"zeros_", "ones_"}:
+    if (module == "torch.nn.init" and function in TORCH_RANDOM_INIT) or (
+        module == "torch.nn.functional" and function in TORCH_RANDOM_FUNCTIONAL
+    ):
         return None if _keyword(node, "generator") is not None else "torch"
     if module == "torch.nn" and function in TORCH_RANDOM_LAYERS:
         return "torch"
@@ -291,7 +328,8 @@ class _Seeding:
     def seeded_by(self, call: CallSite) -> frozenset[str]:
         name = normalized(call.qualified)
         if name in SEEDERS:
-            if name in RESEED_FROM_ENTROPY and not _seed_given(call.node, "a", 0):
+            argument = RESEED_FROM_ENTROPY.get(name)
+            if argument is not None and not _seed_given(call.node, argument, 0):
                 return frozenset()
             return SEEDERS[name]
         if name in self.configured or call.dotted in self.configured:
