@@ -12,8 +12,9 @@ a few hold an error output, and some are saved stripped (no counts, no outputs).
 
 The output is a pure function of the seed: notebook i is drawn from its own generator, so the same
 arguments always write the same bytes. Files are written as Jupyter writes them (JSON, indent 1,
-sorted keys, nbformat 4.5 with cell ids) into ten sub-folders of 100 notebooks, like a project
-tree; `part-00/` alone is the 100-notebook sample the memory benchmark uses.
+sorted keys, nbformat 4.5 with cell ids) into ten sub-folders of 100 notebooks under a project
+root whose pyproject.toml declares what they import; `part-00/` alone is the 100-notebook sample
+the memory benchmark uses.
 
 PNG images are valid PNG files whose pixels are noise: a linter never decodes them, only the size
 and the base64 encoding matter, and noise is as incompressible as a real plot's deflate stream.
@@ -664,8 +665,33 @@ def corpus_plan(count: int, total_bytes: int, seed: int) -> list[tuple[str, int,
     ]
 
 
+# What the corpus notebooks import, declared as a project declares it: pinned, but for one.
+PROJECT_FILE = """\
+[project]
+name = "analyses"
+version = "0.1.0"
+dependencies = [
+  "matplotlib==3.8.4",
+  "numpy==1.26.4",
+  "pandas==2.2.2",
+  "scikit-learn==1.4.2",
+  "seaborn>=0.13",
+  "torch==2.3.0",
+]
+"""
+
+
+def write_project(directory: str) -> None:
+    """Make `directory` a project root, with the dependency declarations real projects have:
+    nbcheck's dependency rules judge imports against them, as they would in a repository."""
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "pyproject.toml"), "w", encoding="utf-8") as handle:
+        handle.write(PROJECT_FILE)
+
+
 def write_corpus(directory: str, count: int = 1000, total_mb: float = 400, seed: int = 0) -> int:
-    """Write the corpus under `directory`; returns the bytes written."""
+    """Write the corpus under `directory`, a project root; returns the bytes written."""
+    write_project(directory)
     written = 0
     for path, cells, target, history in corpus_plan(count, int(total_mb * 1e6), seed):
         notebook = build_notebook(f"{seed}-{path}", cells, target, history)
