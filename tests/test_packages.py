@@ -389,10 +389,11 @@ def test_local_modules_are_never_third_party(tmp_path: Path) -> None:
     write(tmp_path / "notebooks" / "helpers.py", "")
     write(tmp_path / "features" / "__init__.py", "")
     write(tmp_path / "src" / "churn" / "__init__.py", "")
+    write(tmp_path / "pipelines" / "clean.py", "")  # a namespace package
     write(tmp_path / "pyproject.toml", '[project]\nname = "churn-model"\n')
-    (tmp_path / "notebooks" / "wandb").mkdir(parents=True)  # a run directory, not a package
+    write(tmp_path / "notebooks" / "wandb" / "debug.log", "")  # a run directory, not a package
     found = project(tmp_path, known_first_party=["internal_lib"])
-    for module in ["helpers", "features", "churn", "churn_model", "internal_lib"]:
+    for module in ["helpers", "features", "churn", "pipelines", "churn_model", "internal_lib"]:
         assert not found.is_third_party(module), module
     for module in ["os", "__future__", "IPython", "tomllib"]:
         assert not found.is_third_party(module), module

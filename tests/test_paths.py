@@ -32,6 +32,7 @@ def paths(source: str, settings: Settings | None = None) -> list[str | None]:
         "/home/ana/My Drive/x.csv",
         "C:\\Users\\ana\\data.csv",
         "D:/datasets/images",
+        "file:///home/ana/mlruns",
         "\\\\fileserver\\share\\data.csv",
     ],
 )
@@ -50,6 +51,7 @@ def test_absolute_local_paths(text: str) -> None:
         "//cdn.example.invalid/x.js",
         "https://example.invalid/data/train.csv",
         "s3://bucket/key/data.csv",
+        "file://server/share",
         "/tmp/scratch.csv",
         "/dev/null",
         "/usr/share/fonts/x.ttf",
@@ -78,6 +80,7 @@ def test_not_absolute_local_paths(text: str) -> None:
         ("def load(path='/home/ana/x.csv'):\n    return path", ["/home/ana/x.csv"]),
         ("df = pd.read_csv(f'/home/ana/{name}.csv')", ["/home/ana/"]),
         ("open(r'C:\\data\\x.csv')", ["C:\\data\\x.csv"]),
+        ("mlflow.set_tracking_uri('file:///home/ana/mlruns')", ["file:///home/ana/mlruns"]),
     ],
 )
 def test_paths_used_as_data(source: str, expected: list[str]) -> None:

@@ -175,9 +175,16 @@ def project_root(start: Path) -> Path:
 @dataclass(frozen=True, slots=True)
 class _Listing:
     files: frozenset[str]
-    packages: frozenset[str]
-    """Subdirectories that are regular packages (hold `__init__.py`)."""
     subdirectories: frozenset[str]
+
+    def has_module(self, directory: Path, module: str) -> bool:
+        """`module.py` here, or a package: a subdirectory with `__init__.py` or, for a namespace
+        package, any `.py` file (a run directory such as `wandb/` or `mlruns/` has none)."""
+        if f"{module}.py" in self.files:
+            return True
+        if module not in self.subdirectories:
+            return False
+        return any(name.endswith(".py") for name in _listing(directory / module).files)
 
 
 _listings: dict[Path, tuple[int, _Listing]] = {}
@@ -187,11 +194,11 @@ def _listing(directory: Path) -> _Listing:
     try:
         mtime = directory.stat().st_mtime_ns
     except OSError:
-        return _Listing(frozenset(), frozenset(), frozenset())
+        return _Listing(frozenset(), frozenset())
     cached = _listings.get(directory)
     if cached is not None and cached[0] == mtime:
         return cached[1]
-    files, packages, subdirectories = set(), set(), set()
+    files, subdirectories = set(), set()
     try:
         with os.scandir(directory) as entries:
             for entry in entries:
@@ -200,13 +207,11 @@ def _listing(directory: Path) -> _Listing:
                         files.add(entry.name)
                     elif entry.is_dir():
                         subdirectories.add(entry.name)
-                        if os.path.isfile(os.path.join(entry.path, "__init__.py")):
-                            packages.add(entry.name)
                 except OSError:
                     continue
     except OSError:
         pass
-    listing = _Listing(frozenset(files), frozenset(packages), frozenset(subdirectories))
+    listing = _Listing(frozenset(files), frozenset(subdirectories))
     _listings[directory] = (mtime, listing)
     return listing
 
@@ -282,11 +287,10 @@ class Project:
         to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
         if normalize_name(module) in self._first_party:
             return True
-        for directory in (*self.directories, self.root / "src"):
-            listing = _listing(directory)
-            if f"{module}.py" in listing.files or module in listing.packages:
-                return True
-        return False
+        return any(
+            _listing(directory).has_module(directory, module)
+            for directory in (*self.directories, self.root / "src")
+        )
 
     def is_third_party(self, module: str) -> bool:
         return not (

@@ -14,7 +14,7 @@ from .base import Finding
 _WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\\s]+\\)[^\n]*")
 _POSIX_PATH = re.compile(r"/[^/\s][^\n]*")
 # A quote right before the start of an absolute path: cells without one are not walked at all.
-_MAYBE_PATH_LITERAL = re.compile(r"""["'](?:/[^/\s"']|[A-Za-z]:[\\/]|\\\\)""")
+_MAYBE_PATH_LITERAL = re.compile(r"""["'](?:/[^/\s"']|[A-Za-z]:[\\/]|\\\\|file://)""")
 _NOT_A_PATH = re.compile(r"://|[\^$|()<>\[\]]")
 # Paths that name the operating system, not somebody's data: the same on every Unix machine.
 SYSTEM_PREFIXES = (
@@ -70,8 +70,11 @@ NOT_FILE_CALLS = frozenset(
 
 
 def absolute_path_text(text: str) -> bool:
-    """True for `/home/ana/data.csv`, `C:\\data\\x.csv`, `\\\\server\\share\\x`; False for URLs,
-    route-like fragments (`/api`), regexes and the operating system's own directories."""
+    """True for `/home/ana/data.csv`, `C:\\data\\x.csv`, `\\\\server\\share\\x`, `file:///home/ana`;
+    False for URLs, route-like fragments (`/api`), regexes and the operating system's own
+    directories."""
+    if text.startswith("file://"):
+        text = text[len("file://") :]  # file:///home/ana/mlruns is a local path too
     if _WINDOWS_PATH.fullmatch(text):
         return True
     if not _POSIX_PATH.fullmatch(text) or _NOT_A_PATH.search(text):
