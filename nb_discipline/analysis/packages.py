@@ -3,8 +3,8 @@
 The project root is the nearest directory at or above the notebook that holds `.git` or
 `pyproject.toml`; without one, the notebook's own directory. Dependency files are looked for in
 every directory from the notebook's up to the root (or taken from `dependency-files`), and modules
-found in those directories (a `name.py`, a package `name/__init__.py`, or under the root's `src/`)
-are the project's own.
+found in those directories or the root's `src/` (a `name.py`, or a folder of Python files) are the
+project's own.
 
 Everything read from disk is cached per process and keyed by modification time, so checking a
 thousand notebooks of one project parses each dependency file once.
