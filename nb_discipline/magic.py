@@ -165,6 +165,7 @@ class LiveWarnings:
         self.trees: list[tuple[str, ast.Module]] = []
         """(source, tree) of what IPython parsed while the cell ran: the cell, and the bodies
         that magics such as %%time or %%production parse."""
+        self.seen_cell_ids = False
         self._depth = 0
 
     def register(self) -> None:
@@ -208,6 +209,7 @@ class LiveWarnings:
         cell_id = cell_id_of(self.shell, info)
         if not self.enabled or cell_id is None:
             return
+        self.seen_cell_ids = True
         for source, tree in trees:
             flow = cell_flow(ParsedCell(Cell(0, cell_id, "code", source), tree, None, ()))
             for message in self.messages(cell_id, flow.reads):
@@ -254,6 +256,12 @@ class LiveWarnings:
 
     def status(self) -> str:
         state = "on" if self.enabled else "off"
+        if not self.seen_cell_ids:
+            return (
+                f"nb_discipline live warnings: {state}; no cell ids received yet (JupyterLab, "
+                "Notebook 7 and VS Code send them with each cell; without them there is nothing "
+                "to warn about)"
+            )
         return (
             f"nb_discipline live warnings: {state}; tracking {len(self.bound_by)} names, "
             f"{len(self.deleted)} deleted cells"

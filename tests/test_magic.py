@@ -143,6 +143,15 @@ def test_warns_about_reads_in_the_body_of_a_cell_magic(shell, capsys) -> None:
     assert "`threshold` was last set by a cell that has been deleted" in capsys.readouterr().err
 
 
+def test_status_says_when_the_front_end_sends_no_cell_ids(shell, capsys) -> None:
+    shell.run_cell("x = 1")
+    shell.run_line_magic("nb_discipline", "status")
+    assert "no cell ids received yet" in capsys.readouterr().out
+    run(shell, "y = 2", "some-cell")
+    shell.run_line_magic("nb_discipline", "")
+    assert "live warnings: on; tracking 1 names" in capsys.readouterr().out
+
+
 def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
     run(shell, "threshold = 0.5", "gone")
     shell.run_line_magic("nb_discipline", "off")
