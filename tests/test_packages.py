@@ -442,6 +442,8 @@ def test_local_modules_are_never_third_party(tmp_path: Path) -> None:
         ("echo pip install pandas", []),
     ],
 )
-def test_install_commands(command: str, expected) -> None:
-    found = [(c.tool, list(c.packages)) for c in install_commands(command)]
+def test_install_commands(command: str, expected) -> None:  # (argument, pinned) per package
+    found = [
+        (c.tool, [(p.argument, p.pinned) for p in c.packages]) for c in install_commands(command)
+    ]
     assert found == expected

@@ -753,6 +753,16 @@ PIP_OPTIONS_WITH_VALUE = frozenset(
 
 # Upgrading the installer itself changes no result.
 INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
+CONDA_TOOLS = frozenset({"conda", "mamba", "micromamba"})
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledPackage:
+    argument: str
+    """As written in the command: `numpy>=2`."""
+    name: str
+    """PEP 503 normalized: `numpy`."""
+    pinned: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -760,9 +770,8 @@ class InstallCommand:
     """One `pip install` / `conda install` in a shell escape or magic, and what it installs."""
 
     tool: str
-    """pip, conda, mamba, micromamba or uv."""
-    packages: tuple[tuple[str, bool], ...] = field(default=())
-    """(the argument as written, pinned) for each package argument."""
+    """pip, conda, mamba, micromamba or uv (`uv pip install`)."""
+    packages: tuple[InstalledPackage, ...] = ()
 
 
 _INSTALLER = re.compile(
@@ -779,13 +788,14 @@ def install_commands(command: str) -> list[InstallCommand]:
         if match is None:
             continue
         tool = match["tool"].rstrip("3")
+        rest = part.strip()[match.end() :]
         try:
-            words = shlex.split(part.strip()[match.end() :], comments=True)
+            words = shlex.split(rest, comments=True)
         except ValueError:
-            words = part.strip()[match.end() :].split()
+            words = rest.split()
         if tool == "uv" and words[:1] == ["pip"]:
             words = words[1:]
-        if words[:1] != ["install"] and not (tool == "uv" and words[:1] == ["add"]):
+        if words[:1] != ["install"]:
             continue
         packages = []
         skip_value = False
@@ -798,31 +808,31 @@ def install_commands(command: str) -> list[InstallCommand]:
                 continue
             if word.startswith((">", "2>", "&")) or any(c in word for c in "{}$"):
                 continue  # redirections, and names IPython or the shell fill in
-            pinned = _install_argument_pinned(tool, word)
-            if pinned is not None and _base_name(word) not in INSTALLER_TOOLING:
-                packages.append((word, pinned))
+            package = _installed_package(tool, word)
+            if package is not None and package.name not in INSTALLER_TOOLING:
+                packages.append(package)
         commands.append(InstallCommand(tool, tuple(packages)))
     return commands
 
 
-def _install_argument_pinned(tool: str, word: str) -> bool | None:
-    """Whether one install argument pins its version; None for paths, URLs and archives."""
+def _installed_package(tool: str, word: str) -> InstalledPackage | None:
+    """What one install argument names, and whether it pins its version; None for local paths,
+    archives and bare URLs, which name no distribution."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    if word in {".", ".."} or word.startswith(("./", "../", "/", "~")) or "://" in word:
-        return None if "@" not in word or "://" in word.split("@", 1)[0] else True
-    if word.endswith((".whl", ".tar.gz", ".zip")):
+    if word in {".", ".."} or word.startswith(("./", "../", "/", "~")):
         return None
-    if tool in {"conda", "mamba", "micromamba"}:
-        try:
-            return conda_spec(word)[1]
-        except DependencyFileError:
-            return None
+    if not _NAMED_REFERENCE.match(word) and (
+        "://" in word or word.endswith((".whl", ".tar.gz", ".zip"))
+    ):
+        return None
     try:
-        return requirement_is_pinned(Requirement(word))
-    except InvalidRequirement:
+        if tool in CONDA_TOOLS:
+            name, pinned = conda_spec(word)
+            return InstalledPackage(word, name, pinned)
+        requirement = Requirement(word)
+    except (DependencyFileError, InvalidRequirement):
         return None
-
-
-def _base_name(word: str) -> str:
-    return normalize_name(re.split(r"[^A-Za-z0-9_.-]", word, maxsplit=1)[0])
+    return InstalledPackage(
+        word, normalize_name(requirement.name), requirement_is_pinned(requirement)
+    )

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..analysis import Analysis
 from ..analysis.calls import ImportSite
-from ..analysis.packages import ImportStatus, install_commands, normalize_name
+from ..analysis.packages import CONDA_TOOLS, ImportStatus, install_commands, normalize_name
 from .base import Finding
 
 
@@ -160,23 +160,19 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
     for parsed in nb.parsed:
         for command in parsed.shell_commands:
             for install in install_commands(command.text):
-                for argument, pinned in install.packages:
-                    if pinned:
+                exact = "name=X.Y.Z" if install.tool in CONDA_TOOLS else "name==X.Y.Z"
+                for package in install.packages:
+                    if package.pinned:
                         continue
-                    exact = (
-                        "name=X.Y.Z"
-                        if install.tool in {"conda", "mamba", "micromamba"}
-                        else "name==X.Y.Z"
-                    )
                     yield Finding(
                         parsed.cell,
-                        f"`{install.tool} install {argument}` installs whatever version is "
-                        "newest when the cell runs",
+                        f"`{install.tool} install {package.argument}` installs whatever version "
+                        "is newest when the cell runs",
                         command.row,
                         command.column,
                         command.row,
                         command.end_column,
-                        symbol=argument,
+                        symbol=package.name,
                         fix=f"Pin an exact version (`{exact}`), or install from a pinned "
                         "requirements file",
                     )
