@@ -406,7 +406,7 @@ class NbDisciplineMagics(Magics):
 
     def _current_notebook(self) -> str:
         """This notebook's path, relative to the working directory when inside it."""
-        path = self.extension.notebook_path()
+        path = notebook_path(self.shell)
         if path is None:
             raise UsageError(
                 "%nbcheck: cannot tell which notebook this kernel runs; give its path: "

@@ -312,9 +312,10 @@ def test_nbcheck_takes_the_cli_options(shell, out_of_order, capsys) -> None:
         shell.run_line_magic("nbcheck", "--select NOPE")
 
 
-def test_nbcheck_without_a_notebook_asks_for_a_path(shell) -> None:
+def test_nbcheck_without_a_notebook_asks_for_a_path(shell, capsys) -> None:
     with pytest.raises(UsageError, match="give its path"):
         shell.run_line_magic("nbcheck", "")
+    assert "input history" not in capsys.readouterr().err
 
 
 def test_nbcheck_reports_a_missing_path_on_one_line(shell, capsys) -> None:

@@ -111,3 +111,11 @@ def test_without_mlflow_the_error_says_how_to_install_it(monkeypatch) -> None:
     with pytest.raises(MissingMlflowError, match="pip install") as error:
         require_mlflow()
     assert INSTALL_HINT in str(error.value)
+
+
+def test_importing_tracking_does_not_import_mlflow() -> None:
+    code = "import sys, nb_discipline.tracking; print('mlflow' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
