@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 
 from nb_discipline.analysis import Analysis
 from nb_discipline.analysis.dataflow import cell_flow
-from nb_discipline.analysis.source import ShellCommand, SyntaxErrorInfo, parse_source
+from nb_discipline.analysis.source import (
+    PYTHON_CELL_MAGICS,
+    ShellCommand,
+    SyntaxErrorInfo,
+    parse_source,
+)
 from nb_discipline.config import Settings
 from tests.builders import code, markdown, notebook
 
@@ -24,7 +29,7 @@ LINES = [
     "    y = x",
     "def f():",
     's = """',
-    "(",
+    "x = [1,\n  %2]",
     "pip install x",
     "for i in r:",
 ]
@@ -122,6 +127,16 @@ def test_timeit_setup_on_the_magic_line_runs_first() -> None:
     assert statements("%%timeit -q\nprocess()") == ["process()"]
 
 
+def test_nested_cell_magics() -> None:
+    parsed = parse_source("%%capture out\n%%time\n    model = fit(x)\n    !echo hi")
+    assert parsed.cell_magic == "capture" and parsed.magic_bindings == ("out",)
+    assert [ast.unparse(s) for s in parsed.tree.body] == ["model = fit(x)", "pass"]
+    assert parsed.shell_commands == (ShellCommand("echo hi", 4, 5, 13),)
+    foreign = parse_source("%%capture\n%%bash\npip install x")
+    assert foreign.tree is None and foreign.syntax_error is None
+    assert [command.text for command in foreign.shell_commands] == ["pip install x"]
+
+
 def test_capture_binds_its_variable() -> None:
     assert parse_source("%%capture out --no-stderr\nprint(1)").magic_bindings == ("out",)
     assert parse_source("%%capture --no-stdout\nprint(1)").magic_bindings == ()
@@ -180,8 +195,9 @@ def test_strings_and_brackets_are_not_logical_line_starts() -> None:
     ]
 
 
-def test_indented_first_line_is_dedented_like_ipython() -> None:
-    assert statements("    x = 1\n    y = x\nz = 2") == ["x = 1", "y = x", "z = 2"]
+def test_common_indentation_is_removed_like_ipython() -> None:
+    assert statements("    x = 1\n\n    if x:\n        y = x") == ["x = 1", "if x:\n    y = x"]
+    assert parse_source("    x = 1\nz = 2").syntax_error is not None  # nothing in common
     assert name_span("    x = 1\n    y = x", "y") == (2, 5, 2, 6)
 
 
@@ -229,3 +245,63 @@ def test_any_text_parses_or_reports_without_raising(lines: list[str]) -> None:
         assert 1 <= read.row <= rows
     if parsed.syntax_error is not None:
         assert parsed.tree is None and 1 <= parsed.syntax_error.row <= rows + 1
+
+
+@pytest.fixture(scope="module")
+def ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    return InteractiveShell.instance()
+
+
+def ipython_parses(shell, source: str) -> bool:
+    """Whether IPython can compile the cell, or for `%%time`-like magics the body they run."""
+    while True:
+        lines = source.split("\n")
+        first = next((row for row, line in enumerate(lines) if line.strip()), None)
+        if first is None or not lines[first].lstrip().startswith("%%"):
+            break
+        name = (lines[first].strip()[2:].split() or [""])[0]
+        if name not in PYTHON_CELL_MAGICS:
+            break
+        source = "\n".join(lines[first + 1 :])
+    try:
+        ast.parse(shell.transform_cell(source))
+    except SyntaxError:
+        return False
+    return True
+
+
+IPYTHON_CELLS = [
+    "files = !ls\nx = %env HOME\n%matplotlib inline\n!!ls\ndf?\n??df",
+    "for f in files:\n    !cp {f} out/\n    %time g(f)",
+    "%%time\nx = 1\n!echo {x}",
+    "%%bash\nif [ -f x ]; then echo (; fi",
+    "    a = 1\n    b = a",
+    "a = 1\n  b = 2",
+    "x = (1,\n%2)",
+    "s = '''\n!not a command\n'''\nt = 1",
+    "!ls \\\n  -la\nx = 1",
+    "pip install pandas",
+    "obj.attr?",
+    "x = 1 ?",
+    "%%capture out\nprint(1)",
+    "d['k'] = !pwd",
+    "x += !ls",
+    "a == !b",
+    "%%timeit -n1 a = 1\nb = a",
+    "def f():\n    %time g()\n    return 1",
+    "@decorator\n%time x\ndef f(): pass",
+]
+
+
+@pytest.mark.parametrize("source", IPYTHON_CELLS)
+def test_parses_exactly_when_ipython_does(ipython, source: str) -> None:
+    assert (parse_source(source).syntax_error is None) == ipython_parses(ipython, source)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(LINES) | st.sampled_from(["x = 1", "", "  ", "# c"]), max_size=6))
+def test_parses_exactly_when_ipython_does_on_line_mixes(ipython, lines: list[str]) -> None:
+    source = "\n".join(lines)
+    assert (parse_source(source).syntax_error is None) == ipython_parses(ipython, source)

@@ -149,8 +149,8 @@ def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
     try:
         return ast.parse(text), None
     except IndentationError as error:
-        # IPython removes the first line's indentation from a cell whose first line is indented.
-        if _first_code_line(text).startswith((" ", "\t")):
+        # IPython removes the indentation all lines have in common (textwrap.dedent).
+        if _all_indented(text):
             try:
                 return _parse_indented(text), None
             except SyntaxError as nested:
@@ -176,11 +176,9 @@ def _error_info(error: SyntaxError, row_shift: int = 0) -> SyntaxErrorInfo:
     return SyntaxErrorInfo(error.msg or "invalid syntax", row, max(error.offset or 1, 1))
 
 
-def _first_code_line(text: str) -> str:
-    for line in _split_lines(text):
-        if line.strip():
-            return line
-    return ""
+def _all_indented(text: str) -> bool:
+    lines = [line for line in _split_lines(text) if line.strip()]
+    return bool(lines) and all(line.startswith((" ", "\t")) for line in lines)
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -242,6 +240,7 @@ _MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?/,;]|\?[ \t]*$|=[ \t]*[!%]", re.MULTILI
 _ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%?/,;])")
 _MAGIC = re.compile(r"%(?P<name>[\w.]+)?(?P<space>[ \t]*)(?P<args>.*)", re.DOTALL)
 _ASSIGN_FROM_MAGIC = re.compile(r"=[ \t]*(?:!|%(?=[A-Za-z_%]))")
+_HELP_END = re.compile(r"%{0,2}(?!\d)[\w*]+(?:\.(?!\d)[\w*]+|\[-?[0-9]+\])*\?\??$")
 _CELL_MAGIC = re.compile(r"%%(?P<name>\S*)[ \t]*(?P<args>.*)")
 _OUTPUT_OPTION = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
 
@@ -274,6 +273,15 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
     if name in PYTHON_CELL_MAGICS:
         if name == "capture":
             bindings = tuple(arg for arg in args.split()[:1] if not arg.startswith("-"))
+        inner = next(
+            (number for number in range(row + 1, len(lines)) if lines[number].strip()), None
+        )
+        if inner is not None and lines[inner].lstrip().startswith("%%"):
+            # `%%capture` over `%%time`: the body is itself a cell with its own magic.
+            nested = _mask_cell_magic(lines, inner)
+            nested.cell_magic = name
+            nested.magic_bindings = bindings + nested.magic_bindings
+            return nested
         body = _LineMasker().mask([_setup_statement(lines[row], name, args), *lines[row + 1 :]])
         return _Masked(
             "\n" * row + (body.python or ""),
@@ -310,17 +318,30 @@ def _shifted(command: ShellCommand, rows: int) -> ShellCommand:
 
 
 def _automagic(source: str, parses: bool) -> str | None:
-    """The source with `%` added when IPython would run this one-line cell as a magic."""
-    lines = [line for line in _split_lines(source) if line.strip()]
-    if len(lines) != 1:
+    """The source with `%` added when IPython would run this one-line cell (or one-line body of
+    a `%%time`-like cell magic, which IPython transforms the same way) as a magic."""
+    lines = _split_lines(source)
+    start = 0
+    while True:  # leading blank lines go, and each cell magic line before the body
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        if start < len(lines) and lines[start].lstrip().startswith("%%"):
+            start += 1
+        else:
+            break
+    body = lines[start:]
+    if body and body[-1] == "":
+        body.pop()  # a final newline does not make a second line
+    if len(body) != 1:
         return None
-    line = lines[0]
+    line = body[0]
     word = re.match(r"([ \t]*)([A-Za-z_]\w*)(?=\s|$)(\s*)(.?)", line)
     if word is None or word[2] not in AUTOMAGIC or word[4] in ("=", ","):
         return None
     if parses and word[2] not in ALWAYS_AUTOMAGIC:
         return None
-    return source.replace(line, f"{word[1]}%{line[len(word[1]) :]}", 1)
+    start = source.rindex(line)  # after the cell magic's line, if any
+    return f"{source[:start]}{word[1]}%{source[start + len(word[1]) :]}"
 
 
 class _LineMasker:
@@ -437,13 +458,12 @@ class _LineMasker:
         return scanner.quote is None and scanner.depth == 0
 
     def _ends_with_help(self, line: str) -> bool:
-        if "?" not in line:
+        """`obj?`, `df.head??`, `x[0]?`: a name, then `?` or `??` ending the line (as IPython)."""
+        if _HELP_END.search(line) is None:
             return False
         scanner = _LineMasker()
         code_end = scanner._advance(line)
-        return (
-            scanner.quote is None and scanner.depth == 0 and line[:code_end].rstrip().endswith("?")
-        )
+        return scanner.quote is None and scanner.depth == 0 and code_end == len(line)
 
     def _advance(self, line: str) -> int:
         """Move the string/bracket state past `line`; returns where its code ends (a comment)."""
