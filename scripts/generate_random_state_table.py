@@ -49,15 +49,29 @@ SKLEARN_CONDITIONS: dict[str, dict[str, dict[str, list[Any]]]] = {
     "MultiTaskElasticNetCV": {"selection": {"random": ["random"]}},
     "PCA": {"svd_solver": {"deterministic": ["full", "covariance_eigh"]}},
     "DummyClassifier": {"strategy": {"random": ["stratified", "uniform"]}},
+    "GaussianProcessRegressor": {"n_restarts_optimizer": {"deterministic": [0]}},
+    "GaussianProcessClassifier": {"n_restarts_optimizer": {"deterministic": [0]}},
+    "silhouette_score": {"sample_size": {"deterministic": [None]}},
+    "Lars": {"jitter": {"deterministic": [None]}},
+    "LassoLars": {"jitter": {"deterministic": [None]}},
+    # init=None picks the deterministic "nndsvda" unless there are more components than features.
+    "NMF": {"init": {"random": ["random", "nndsvdar"]}},
+    "MiniBatchNMF": {"init": {"random": ["random", "nndsvdar"]}},
+    "non_negative_factorization": {"init": {"random": ["random", "nndsvdar"]}},
+    "HalvingGridSearchCV": {"resource": {"deterministic": ["n_samples"]}},
+    "ClassifierChain": {"order": {"random": ["random"]}},
+    "RegressorChain": {"order": {"random": ["random"]}},
+    "extract_patches_2d": {"max_patches": {"deterministic": [None]}},
+    "PatchExtractor": {"max_patches": {"deterministic": [None]}},
     "IterativeImputer": {
         "n_nearest_features": {"deterministic": [None]},
         "imputation_order": {"random": ["random"]},
         "sample_posterior": {"random": [True]},
     },
 }
-# Where `shuffle=False` removes all randomness: splitters, train_test_split, and the linear
-# models trained by SGD (their weights start at zero). Elsewhere (MLP, datasets) a shuffle
-# argument is one source of randomness among others.
+# Where `shuffle=False` removes all randomness: splitters, train_test_split, the linear models
+# trained by SGD (their weights start at zero) and the dataset fetchers. Elsewhere (MLP, the
+# make_* generators) a shuffle argument is one source of randomness among others.
 SHUFFLE_ONLY_MODULES = ("sklearn.model_selection", "sklearn.linear_model")
 
 # Libraries outside scikit-learn: module -> seed arguments, the first named in messages. Only those
@@ -107,7 +121,8 @@ def sklearn_table(table: dict[str, dict[str, Any]], versions: dict[str, str]) ->
                 continue
             default_conditions = SKLEARN_CONDITIONS.get(name, {})
             entry["when"] = conditions(target, default_conditions)
-            if "shuffle" in parameters_of(target) and module_name.startswith(SHUFFLE_ONLY_MODULES):
+            shuffle_only = module_name.startswith(SHUFFLE_ONLY_MODULES) or name.startswith("fetch_")
+            if "shuffle" in parameters_of(target) and shuffle_only:
                 entry["when"]["shuffle"] = {
                     "default": parameters_of(target)["shuffle"].default,
                     "random": [True],

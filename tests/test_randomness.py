@@ -335,6 +335,30 @@ def test_umap_is_flagged_but_not_the_boosting_libraries_with_fixed_default_seeds
     assert symbols("NBD303", imports, calls) == ["umap.UMAP"]
 
 
+@pytest.mark.parametrize(
+    ("call", "flagged"),
+    [
+        ("GaussianProcessRegressor()", False),
+        ("GaussianProcessRegressor(n_restarts_optimizer=5)", True),
+        ("silhouette_score(X, labels)", False),
+        ("silhouette_score(X, labels, sample_size=1000)", True),
+        ("fetch_covtype()", False),
+        ("fetch_covtype(shuffle=True)", True),
+        ("make_classification(n_samples=100, shuffle=False)", True),
+        ("NMF(n_components=5)", False),
+        ("NMF(n_components=5, init='random')", True),
+    ],
+)
+def test_conditions_stated_by_the_generator(call: str, flagged: bool) -> None:
+    imports = (
+        "from sklearn.gaussian_process import GaussianProcessRegressor\n"
+        "from sklearn.metrics import silhouette_score\n"
+        "from sklearn.datasets import fetch_covtype, make_classification\n"
+        "from sklearn.decomposition import NMF"
+    )
+    assert len(messages("NBD303", imports, call)) == flagged
+
+
 def test_random_state_given_by_position() -> None:
     # sample_without_replacement(n_population, n_samples, method="auto", random_state=None)
     imports = "from sklearn.utils.random import sample_without_replacement as swr"
