@@ -404,6 +404,29 @@ def test_the_table_is_generated_and_covers_the_common_callables() -> None:
     assert "scikit-learn" in document["libraries"]
 
 
+def test_the_generator_rebuilds_the_table_from_scikit_learn(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn", reason="the generator introspects scikit-learn")
+    script = Path(__file__).parent.parent / "scripts" / "generate_random_state_table.py"
+    output = tmp_path / "random_state.json"
+    result = subprocess.run(
+        [sys.executable, str(script), "--output", str(output)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    generated = json.loads(output.read_text())["callables"]
+    shipped = random_state_table()
+    for name in [
+        "sklearn.ensemble.RandomForestClassifier",
+        "sklearn.model_selection.KFold",
+        "sklearn.linear_model.LogisticRegression",
+        "sklearn.datasets.make_classification",
+    ]:
+        assert generated[name] == shipped[name], name
+    assert generated["sklearn.model_selection.KFold"]["when"]["shuffle"] == {
+        "default": False,
+        "random": [True],
+    }
+
+
 def test_the_check_needs_none_of_the_libraries() -> None:
     script = (
         "import sys\n"
