@@ -104,8 +104,11 @@ class HookTimer:
                 self.shell.events.unregister(event, callback)
 
 
-def session(lines: int, cells: int, extension: bool) -> tuple[HookTimer, list[float]]:
-    """(the hooks' times per cell, run_cell wall time per cell in ms) over `cells` cells."""
+def session(
+    lines: int, cells: int, extension: bool, rerun: bool = False
+) -> tuple[HookTimer, list[float]]:
+    """(the hooks' times per cell, run_cell wall time per cell in ms) over `cells` cells; with
+    `rerun`, each cell id always runs the same source (cells run again unchanged)."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -115,7 +118,8 @@ def session(lines: int, cells: int, extension: bool) -> tuple[HookTimer, list[fl
     timer.wall.clear()
     timer.cpu.clear()
     run_times = []
-    sources = [cell_source(lines, serial) for serial in range(cells)]
+    distinct = len(CELL_IDS) if rerun else cells
+    sources = [cell_source(lines, serial % distinct) for serial in range(cells)]
     for serial, source in enumerate(sources):
         cell_id = CELL_IDS[serial % len(CELL_IDS)]
         started = time.perf_counter()
@@ -164,6 +168,10 @@ def main() -> None:
             print(f"  hooks alone, CPU:           {summary([t - empty_cpu for t in hooks.cpu])}")
             print(f"  run_cell without extension: {summary(baseline_runs)}")
             print(f"  run_cell with extension:    {summary(runs)}  (noisy: the cell runs too)")
+
+        hooks, _ = session(20, 1000, extension=True, rerun=True)
+        print(f"\n20-line cells run again unchanged ({len(CELL_IDS)} cells, 1000 runs)")
+        print(f"  hooks alone, CPU:           {summary(hooks.cpu[len(CELL_IDS) :])}")
 
         hooks, _ = session(20, args.cells, extension=True)
         window = max(args.cells // 10, 50)

@@ -32,6 +32,8 @@ from .analysis.source import ParsedCell, parse_source
 from .model import Cell, Diagnostic, Notebook
 
 PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
+NAMES_CACHE_SIZE = 512
+_Names = tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]
 HISTORY_PATH = "<kernel history>"
 _STATE_ATTRIBUTE = "_nb_discipline_extension"
 
@@ -167,6 +169,7 @@ class LiveWarnings:
         that magics such as %%time or %%production parse."""
         self.seen_cell_ids = False
         self._depth = 0
+        self._names: dict[str, _Names] = {}
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
@@ -211,14 +214,26 @@ class LiveWarnings:
             return
         self.seen_cell_ids = True
         for source, tree in trees:
-            flow = cell_flow(ParsedCell(Cell(0, cell_id, "code", source), tree, None, ()))
-            for message in self.messages(cell_id, flow.reads):
+            reads, final = self.names(source, tree)
+            for message in self.messages(cell_id, reads):
                 print(message, file=sys.stderr)
-            for name, bound in flow.final.items():
+            for name, bound in final:
                 if bound:
                     self.bound_by[name] = cell_id
                 else:
                     self.bound_by.pop(name, None)
+
+    def names(self, source: str, tree: ast.Module) -> _Names:
+        """(names read, (name, still bound) at the end) of a cell; re-runs of a cell whose source
+        did not change, the usual case, are looked up instead of analysed again."""
+        names = self._names.get(source)
+        if names is None:
+            flow = cell_flow(ParsedCell(Cell(0, None, "code", source), tree, None, ()))
+            names = (tuple(flow.reads), tuple(flow.final.items()))
+            if len(self._names) >= NAMES_CACHE_SIZE:
+                del self._names[next(iter(self._names))]
+            self._names[source] = names
+        return names
 
     def messages(self, cell_id: str, reads: Iterable[str]) -> list[str]:
         """The warnings for a cell that read `reads`, each given once per name, reader and binder."""

@@ -152,6 +152,16 @@ def test_status_says_when_the_front_end_sends_no_cell_ids(shell, capsys) -> None
     assert "live warnings: on; tracking 1 names" in capsys.readouterr().out
 
 
+def test_a_long_session_keeps_a_bounded_cache(shell) -> None:
+    from nb_discipline.magic import NAMES_CACHE_SIZE
+
+    live = shell._nb_discipline_extension.live
+    for number in range(NAMES_CACHE_SIZE + 20):
+        run(shell, f"value_{number} = {number}", f"cell-{number % 7}")
+    assert len(live._names) == NAMES_CACHE_SIZE
+    assert live.bound_by["value_0"] == "cell-0"
+
+
 def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
     run(shell, "threshold = 0.5", "gone")
     shell.run_line_magic("nb_discipline", "off")
