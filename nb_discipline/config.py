@@ -95,6 +95,8 @@ class Settings:
     pin_policy: Literal["exact", "declared"] = "exact"
     known_first_party: list[str] = field(default_factory=list)
     allowed_absolute_paths: list[str] = field(default_factory=list)
+    builtins: list[str] = field(default_factory=list)
+    """Names the project's kernels predefine (`spark` on a Spark kernel): never undefined."""
     seed: int = 42
     repro: ReproSettings = field(default_factory=ReproSettings)
     # Where the configuration came from; relative patterns and paths are resolved against root.

@@ -241,3 +241,17 @@ def test_silent_when_an_unknown_binding_ran_in_between() -> None:
 def test_read_from_a_cell_below_that_nothing_above_binds_is_nbd201_only() -> None:
     nb = notebook(code("print(y)", 2), code("y = 1", 1))
     assert findings(nb) == [("NBD201", 1, "y")]
+
+
+def test_kernel_predefined_names() -> None:
+    from nb_discipline.config import Settings
+
+    cells = [code("df = spark.read.table('t')\ndbutils.fs.ls('/')", 1), code("print(sc)", 2)]
+    plain = notebook(*cells)
+    assert [symbol for _, _, symbol in findings(plain)] == ["spark", "dbutils", "sc"]
+    databricks = notebook(*cells, metadata={"application/vnd.databricks.v1+notebook": {}})
+    assert findings(databricks) == []
+    configured = check(
+        plain, Settings(builtins=["spark", "dbutils"]), rules=selected_rules(["NBD2"], [], [])
+    )
+    assert [d.symbol for d in configured] == ["sc"]

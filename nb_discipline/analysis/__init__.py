@@ -7,7 +7,7 @@ from functools import cached_property
 from ..config import Settings
 from ..model import Notebook
 from .calls import Calls
-from .dataflow import Dataflow
+from .dataflow import Dataflow, predefined_names
 from .history import History
 from .packages import Project
 from .source import ParsedCell, parse_cells
@@ -32,7 +32,7 @@ class Analysis:
     @cached_property
     def dataflow(self) -> Dataflow:
         """What each code cell reads from and binds in the global namespace."""
-        return Dataflow(self.parsed)
+        return Dataflow(self.parsed, predefined_names(self.notebook, self.settings.builtins))
 
     @cached_property
     def calls(self) -> Calls:

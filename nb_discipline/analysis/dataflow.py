@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import Cell
+from ..model import Cell, Notebook
 from .source import ParsedCell, gc_paused
 
 # Names IPython puts in the user namespace, and module attributes every namespace has.
@@ -45,6 +45,22 @@ def always_defined(name: str) -> bool:
     return (
         name in BUILTINS or name in IPYTHON_NAMES or _NUMBERED_HISTORY.fullmatch(name) is not None
     )
+
+
+# Names a Databricks notebook's kernel defines; exported notebooks carry this metadata key.
+DATABRICKS_METADATA = "application/vnd.databricks.v1+notebook"
+DATABRICKS_NAMES = frozenset(
+    {"spark", "sc", "sqlContext", "dbutils", "displayHTML", "table", "sql", "udf", "getArgument"}
+)
+
+
+def predefined_names(notebook: Notebook, configured: list[str]) -> frozenset[str]:
+    """Names the notebook's kernel defines besides Python's and IPython's: the `builtins`
+    setting, and Databricks' globals in a notebook exported from Databricks."""
+    names = frozenset(configured)
+    if DATABRICKS_METADATA in notebook.metadata:
+        names |= DATABRICKS_NAMES
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -716,7 +732,11 @@ class Provenance:
 class Dataflow:
     """Every code cell's reads and bindings, functions resolved top to bottom."""
 
-    def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
+    def __init__(
+        self, parsed: tuple[ParsedCell, ...], predefined: frozenset[str] = frozenset()
+    ) -> None:
+        """`predefined`: names the kernel defines beyond Python's and IPython's own."""
+        self.predefined = predefined
         with gc_paused():  # see parse_cells: no cycles here, and full passes grow with the notebook
             self.cells = tuple(self._resolve(_cell_flows(parsed)))
         self.binders: dict[str, list[CellNames]] = {}
@@ -733,7 +753,12 @@ class Dataflow:
 
     def bound_anywhere(self, name: str) -> bool:
         """Some cell, or some function's `global` statement, binds `name`, or it always exists."""
-        return name in self.binders or name in self._bound_by_functions or always_defined(name)
+        return (
+            name in self.binders
+            or name in self._bound_by_functions
+            or name in self.predefined
+            or always_defined(name)
+        )
 
     @staticmethod
     def _resolve(flows: Iterator[CellFlow]) -> Iterator[CellNames]:
@@ -785,7 +810,7 @@ class Dataflow:
         unknown_above = False
         for names in self.cells:
             for read in names.reads:
-                if always_defined(read.name):
+                if always_defined(read.name) or read.name in self.predefined:
                     continue
                 origin = source.get(read.name)
                 if origin is None and unknown_above:
