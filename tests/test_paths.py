@@ -60,6 +60,10 @@ def test_absolute_local_paths(text: str) -> None:
         "/(foo|bar)/",
         "1/2/2020",
         "a / b",
+        "/var/tmp",
+        "/bin:/usr/bin",
+        "\\\\?\\UNC\\",
+        r"\\([\\\$\"\'`])",
     ],
 )
 def test_not_absolute_local_paths(text: str) -> None:
@@ -103,6 +107,8 @@ def test_paths_used_as_data(source: str, expected: list[str]) -> None:
         "!ls /home/ana/data",
         "df = pd.read_csv(f'{ROOT}/data/train.csv')",
         "x = a / b",
+        "url += '/status/deactivated'",
+        "name = df[col].replace('/home/ana/', '')",
         "check = path == '/home/ana/data'",
     ],
 )

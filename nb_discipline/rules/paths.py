@@ -8,14 +8,14 @@ import re
 from collections.abc import Iterator
 
 from ..analysis import Analysis
-from ..analysis.calls import dotted_name
 from .base import Finding
 
-_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[^\\\s]+\\)[^\n]*")
+_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\n]*")
 _POSIX_PATH = re.compile(r"/[^/\s][^\n]*")
 # A quote right before the start of an absolute path: cells without one are not walked at all.
 _MAYBE_PATH_LITERAL = re.compile(r"""["'](?:/[^/\s"']|[A-Za-z]:[\\/]|\\\\|file://)""")
-_NOT_A_PATH = re.compile(r"://|[\^$|()<>\[\]]")
+# URLs, regular expressions, and `PATH`-like lists (`/bin:/usr/bin`).
+_NOT_A_PATH = re.compile(r"://|:/|[\^$|()<>\[\]]")
 # Paths that name the operating system, not somebody's data: the same on every Unix machine.
 SYSTEM_PREFIXES = (
     "/dev/",
@@ -79,7 +79,7 @@ def absolute_path_text(text: str) -> bool:
         return True
     if not _POSIX_PATH.fullmatch(text) or _NOT_A_PATH.search(text):
         return False
-    if text.startswith(SYSTEM_PREFIXES) or text.rstrip("/") in {"/tmp", "/dev/null"}:
+    if any(text == prefix[:-1] or text.startswith(prefix) for prefix in SYSTEM_PREFIXES):
         return False
     segments = [segment for segment in text.split("/") if segment]
     # `/data/raw` or `/train.csv`; a single bare segment (`/predict`) is too often a route.
@@ -104,10 +104,11 @@ def _path_candidates(tree: ast.Module) -> Iterator[ast.expr]:
     for node in ast.walk(tree):
         values: list[ast.expr] = []
         if isinstance(node, ast.Call):
-            callee = dotted_name(node.func) or ""
-            if callee.rpartition(".")[2] not in NOT_FILE_CALLS:
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if callee not in NOT_FILE_CALLS:
                 values = [*node.args, *(keyword.value for keyword in node.keywords)]
-        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value:
             values = [node.value]
         elif isinstance(node, ast.arguments):
             values = [*node.defaults, *(d for d in node.kw_defaults if d is not None)]
