@@ -84,7 +84,6 @@ class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
 
     name: str
-    cell: Cell
     reads: dict[str, Read] = field(default_factory=dict)
     calls: set[str] = field(default_factory=set)
     binds: set[str] = field(default_factory=set)
@@ -296,7 +295,7 @@ class _CellVisitor(ast.NodeVisitor):
     def _summary(self, owner: str) -> FunctionSummary:
         summary = self.flow.functions.get(owner)
         if summary is None:
-            summary = self.flow.functions[owner] = FunctionSummary(owner, self.flow.cell)
+            summary = self.flow.functions[owner] = FunctionSummary(owner)
         return summary
 
     def _make_read(self, pending: _Pending) -> Read:
