@@ -41,9 +41,20 @@ class ReproJob:
     def cancel(self) -> None:
         self.cancel_event.set()
 
-    def progress(self, event: dict[str, Any]) -> None:
-        """The runner's progress callback (called from the job's thread)."""
-        self.events.append(dict(event))
+    def progress(self, event: Any) -> None:
+        """The progress callback of `run_repro` (called from the job's thread)."""
+        self.events.append(
+            {
+                "event": event.event,
+                "run": event.run,
+                "runs": event.runs,
+                "cell": event.cell,
+                "cells": event.cells,
+                "seconds": round(event.seconds, 3),
+                "failure": event.failure.to_dict() if event.failure else None,
+                "verdict": event.result.verdict if event.result else None,
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -72,10 +83,15 @@ class ReproJob:
 
 
 def run_repro_for(job: ReproJob) -> dict[str, Any]:
-    """Run the reproducibility check of the job's notebook; its report as JSON."""
-    from ..repro import run_repro
+    """Run the reproducibility check of the job's notebook with its project's configuration."""
+    from ..config import load_settings
+    from ..repro import ReproOptions, run_repro
 
-    report = run_repro([str(job.os_path)], {"runs": job.runs}, job.progress, job.cancel_event)
+    settings = load_settings(None, start=str(job.os_path.parent))
+    options = ReproOptions.from_settings(settings, runs=job.runs)
+    report = run_repro(
+        [str(job.os_path)], options, job.progress, job.cancel_event, settings=settings
+    )
     return report.to_dict()
 
 

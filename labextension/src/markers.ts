@@ -1,0 +1,133 @@
+import { StateEffect, StateField, Text } from '@codemirror/state';
+import { Decoration, DecorationSet, EditorView } from '@codemirror/view';
+import { Cell } from '@jupyterlab/cells';
+import { CodeMirrorEditor } from '@jupyterlab/codemirror';
+import { PanelLayout, Widget } from '@lumino/widgets';
+
+import { IDiagnostic } from './api';
+
+const setFindings = StateEffect.define<IDiagnostic[]>();
+
+/** Line and range highlights of the findings in one cell editor. */
+const findingsField = StateField.define<DecorationSet>({
+  create: () => Decoration.none,
+  update(decorations, transaction) {
+    decorations = decorations.map(transaction.changes);
+    for (const effect of transaction.effects) {
+      if (effect.is(setFindings)) {
+        decorations = buildDecorations(effect.value, transaction.state.doc);
+      }
+    }
+    return decorations;
+  },
+  provide: field => EditorView.decorations.from(field)
+});
+
+function buildDecorations(diagnostics: IDiagnostic[], doc: Text): DecorationSet {
+  const ranges = [];
+  for (const d of diagnostics) {
+    const severity = `nbd-severity-${d.severity}`;
+    const firstRow = Math.min(Math.max(d.location.row, 1), doc.lines);
+    const lastRow = Math.min(Math.max(d.end_location.row, firstRow), doc.lines);
+    for (let row = firstRow; row <= lastRow; row++) {
+      ranges.push(
+        Decoration.line({ class: `nbd-line ${severity}` }).range(doc.line(row).from)
+      );
+    }
+    const start = position(doc, firstRow, d.location.column);
+    const end = position(doc, lastRow, d.end_location.column);
+    if (end > start) {
+      ranges.push(
+        Decoration.mark({
+          class: `nbd-range ${severity}`,
+          attributes: { title: `${d.code} ${d.message}` }
+        }).range(start, end)
+      );
+    }
+  }
+  return Decoration.set(ranges, true);
+}
+
+function position(doc: Text, row: number, column: number): number {
+  const line = doc.line(row);
+  return Math.min(line.from + Math.max(column - 1, 0), line.to);
+}
+
+const injected = new WeakSet<CodeMirrorEditor>();
+
+/** The box under a cell's input that lists its findings. */
+class CellFindings extends Widget {
+  constructor() {
+    super();
+    this.addClass('nbd-cell-findings');
+  }
+
+  render(diagnostics: IDiagnostic[]): void {
+    this.node.replaceChildren(
+      ...diagnostics.map(d => {
+        const item = document.createElement('div');
+        item.className = `nbd-cell-finding nbd-severity-${d.severity}`;
+        item.dataset.code = d.code;
+        const code = document.createElement('span');
+        code.className = 'nbd-code';
+        code.textContent = d.code;
+        const where = document.createElement('span');
+        where.className = 'nbd-where';
+        where.textContent = `${d.location.row}:${d.location.column}`;
+        const message = document.createElement('span');
+        message.className = 'nbd-message';
+        message.textContent = d.message;
+        item.append(code, ' ', message, ' ', where);
+        item.title = d.fix ? `${d.name}: ${d.fix}` : d.name;
+        return item;
+      })
+    );
+    this.setHidden(diagnostics.length === 0);
+  }
+}
+
+const boxes = new WeakMap<Cell, CellFindings>();
+const latest = new WeakMap<Cell, IDiagnostic[]>();
+
+/**
+ * Show `diagnostics` beside `cell`. Cells render lazily (windowed notebooks), so the decoration is
+ * applied once the cell is ready, with the latest findings at that time.
+ */
+export function showCellFindings(cell: Cell, diagnostics: IDiagnostic[]): void {
+  const previous = latest.get(cell);
+  if (!previous && diagnostics.length === 0) {
+    return;
+  }
+  latest.set(cell, diagnostics);
+  void cell.ready.then(() => {
+    if (cell.isDisposed || latest.get(cell) !== diagnostics) {
+      return;
+    }
+    decorateCell(cell, diagnostics);
+  });
+}
+
+function decorateCell(cell: Cell, diagnostics: IDiagnostic[]): void {
+  let box = boxes.get(cell);
+  if (!box || box.isDisposed) {
+    const layout = cell.layout as PanelLayout;
+    const input = cell.inputArea?.parent;
+    if (!layout || !input) {
+      return;
+    }
+    box = new CellFindings();
+    layout.insertWidget(layout.widgets.indexOf(input) + 1, box);
+    boxes.set(cell, box);
+  }
+  box.render(diagnostics);
+  cell.toggleClass('nbd-has-findings', diagnostics.length > 0);
+
+  const editor = cell.editor;
+  if (editor instanceof CodeMirrorEditor) {
+    if (!injected.has(editor)) {
+      editor.injectExtension(findingsField);
+      injected.add(editor);
+    }
+    editor.editor.dispatch({ effects: setFindings.of(diagnostics) });
+  }
+}

@@ -1,0 +1,186 @@
+"""A real JupyterLab on 127.0.0.1 with the extension, driven by Playwright with Debian's Chromium.
+
+The notebooks are served from a temporary copy of examples/ (autosave must not touch the
+originals). The extension is a copy of the bundle in the checkout (nb_discipline/labextension) put
+first on JUPYTER_PATH, so the test sees what `jlpm build` produced even when an older copy is
+installed (a symbolic link would not do: the static file handler refuses links out of its root).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parents[2]
+BUNDLE = REPO / "nb_discipline" / "labextension"
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(
+        reason="browser tests need Debian's Chromium at /usr/bin/chromium: "
+        "apt-get update && apt-get install -y chromium chromium-driver"
+    )
+    for item in items:
+        if Path(item.path).is_relative_to(Path(__file__).parent):
+            item.add_marker(skip)
+
+
+class Lab:
+    def __init__(self, url: str, token: str, root: Path) -> None:
+        self.url = url
+        self.token = token
+        self.root = root
+
+    def tree_url(self, path: str) -> str:
+        return f"{self.url}lab/tree/{path}?token={self.token}&reset"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(
+    url: str, token: str, process: subprocess.Popen, log: Path, timeout: float = 90
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}api/status?token={token}", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory) -> Lab:
+    if not (BUNDLE / "package.json").exists():
+        pytest.fail(
+            f"no built extension at {BUNDLE}: run `jlpm install && jlpm build` in labextension/ "
+            "(or `pip install -e .` with Node available)"
+        )
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    shutil.copytree(REPO / "examples", root)
+    shutil.copytree(BUNDLE, base / "data" / "labextensions" / "nb-discipline")
+    config = base / "config"
+    config.mkdir()
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps({"ServerApp": {"jpserver_extensions": {"nb_discipline.server": True}}})
+    )
+    settings = base / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text(
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
+    port, token = _free_port(), secrets.token_hex(16)
+    environment = {
+        **os.environ,
+        "JUPYTER_PATH": str(base / "data"),
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "XDG_CACHE_HOME": str(base / "cache"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    log = base / "jupyterlab.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT, cwd=root
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, token, process, log)
+        yield Lab(url, token, root)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 900},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context, request):
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-end.png"))
+    page.close()
+    extension_errors = [error for error in errors if "nb-discipline" in error or "nbd" in error]
+    assert not extension_errors, extension_errors
+
+
+@pytest.fixture
+def screenshot():
+    """`screenshot(page, name)` keeps what the page shows as test-artifacts/<name>.png."""
+
+    def take(page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
