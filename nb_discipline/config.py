@@ -159,8 +159,10 @@ def validate_table(table: Any, source: str) -> Settings:
             )
     from . import __version__
 
+    # The fields are part of the key: a Settings pickled before a field was added lacks it.
+    schema = [entry.name for entry in dataclasses.fields(Settings)]
     digest = hashlib.sha256(
-        repr((__version__, sorted(_flatten(table)))).encode("utf-8", "surrogatepass")
+        repr((__version__, schema, sorted(_flatten(table)))).encode("utf-8", "surrogatepass")
     ).hexdigest()
     cache_file = _cache_dir() / f"settings-{digest[:32]}.pickle"
     try:
