@@ -87,6 +87,8 @@ def test_what_is_never_flagged(tmp_path: Path) -> None:
         "import helpers\nimport churn.features\nfrom . import sibling\nfrom IPython.display import display",
         "try:\n    import ujson as json\nexcept ImportError:\n    import json",
         "try:\n    from google.colab import drive\nexcept ModuleNotFoundError:\n    drive = None",
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pandas import DataFrame",
+        "import __main__",
         "%pip install -r requirements.txt\n!pip install -e .",
     )
     assert found == []

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .source import ParsedCell
 
+TYPE_CHECKING_FLAGS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 # Exceptions whose handler makes an import optional: `try: import ujson except ImportError: ...`.
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
@@ -43,7 +44,8 @@ class ImportSite:
     module: str
     """The full module imported from: `sklearn.ensemble` for `from sklearn.ensemble import X`."""
     optional: bool
-    """Inside a `try` whose handler catches ImportError: the notebook runs without it."""
+    """Inside a `try` whose handler catches ImportError (the notebook runs without it), or under
+    `if TYPE_CHECKING:` (it never runs)."""
 
     @property
     def top_level(self) -> str:
@@ -106,6 +108,11 @@ class _Collector:
             self.visit_function(node)
         elif isinstance(node, ast.Try | ast.TryStar):
             self.visit_try(node)
+        elif isinstance(node, ast.If) and dotted_name(node.test) in TYPE_CHECKING_FLAGS:
+            self.optional_depth += 1  # imports for type checkers only never run
+            self.visit_all(node.body)
+            self.optional_depth -= 1
+            self.visit_all(node.orelse)
         elif isinstance(node, ast.Call):
             self.visit_call(node, assigned_to, chained)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:

@@ -294,7 +294,7 @@ class Project:
 
     def is_third_party(self, module: str) -> bool:
         return not (
-            module == "__future__"
+            module in {"__future__", "__main__"}
             or module in sys.stdlib_module_names
             or module in KERNEL_PROVIDED
             or self.is_local(module)
