@@ -95,7 +95,8 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     `pyproject.toml`), or listed in `dependency-files`. Standard-library modules, the kernel's own
     (`IPython`), modules of the project (a `.py` file or package beside the notebook, above it up
     to the root, or in the root's `src/`; the project's own distribution; `known-first-party`),
-    and optional imports inside `try: ... except ImportError` are never flagged.
+    optional imports inside `try: ... except ImportError` and imports under `if TYPE_CHECKING:`
+    are never flagged.
 
     ## Why is this bad?
     Whoever runs the notebook next installs the project's dependencies and gets an
