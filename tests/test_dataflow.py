@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nb_discipline.analysis.dataflow import Dataflow, always_defined, cell_flow
@@ -312,3 +314,60 @@ def test_star_import_above_hides_unbound_reads() -> None:
 def test_syntax_error_cells_may_bind_anything() -> None:
     flow = dataflow("x = (", "print(x)")
     assert flow.binds_unknown
+
+
+STDLIB_MODULES = [
+    "ast", "calendar", "dataclasses", "difflib", "enum", "functools", "glob", "inspect", "pprint",
+    "shutil", "statistics", "tokenize", "typing", "zipfile", "subprocess", "tempfile",
+]  # fmt: skip
+SCOPES_NOT_DEFINED_BY_DEF = {"lambda", "listcomp", "setcomp", "dictcomp", "genexpr"}
+
+
+def symtable_globals(table) -> set[str]:
+    """Globals a function reads, by CPython's symbol table: its own and its nested scopes'."""
+    names = {
+        symbol.get_name()
+        for symbol in table.get_symbols()
+        if symbol.is_referenced() and symbol.is_global()
+    }
+    for child in table.get_children():
+        names |= symtable_globals(child)
+    return names
+
+
+def has_nested_class(table) -> bool:
+    return any(
+        child.get_type() == "class" or has_nested_class(child) for child in table.get_children()
+    )
+
+
+@pytest.mark.parametrize("module", STDLIB_MODULES)
+def test_function_globals_agree_with_cpython_symtable(module: str) -> None:
+    """Real code, every top-level function: the globals we say it reads when called are those
+    CPython's compiler resolves as global. Left out: functions defined more than once (the
+    summary merges the definitions) and functions holding a class, whose methods we do not count
+    as run by the call."""
+    import importlib.util
+    import symtable
+    from collections import Counter
+
+    path = importlib.util.find_spec(module).origin
+    source = Path(path).read_text(encoding="utf-8")
+    functions = [
+        t
+        for t in symtable.symtable(source, path, "exec").get_children()
+        if t.get_type() == "function"
+    ]
+    counts = Counter(table.get_name() for table in functions)
+    summaries = cell_flow(parse_source(source)).functions
+    compared = 0
+    for table in functions:
+        if (
+            counts[table.get_name()] > 1
+            or has_nested_class(table)
+            or table.get_name() in SCOPES_NOT_DEFINED_BY_DEF
+        ):
+            continue
+        assert set(summaries[table.get_name()].reads) == symtable_globals(table), table.get_name()
+        compared += 1
+    assert compared >= 5
