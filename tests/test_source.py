@@ -140,6 +140,7 @@ def test_nested_cell_magics() -> None:
 def test_capture_binds_its_variable() -> None:
     assert parse_source("%%capture out --no-stderr\nprint(1)").magic_bindings == ("out",)
     assert parse_source("%%capture --no-stdout\nprint(1)").magic_bindings == ()
+    assert parse_source("%%capture --no-stderr captured\nprint(1)").magic_bindings == ("captured",)
 
 
 @pytest.mark.parametrize("magic", ["bash", "html", "writefile data.csv", "javascript", "latex"])

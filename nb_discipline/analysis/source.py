@@ -272,7 +272,7 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
     bindings = tuple(_OUTPUT_OPTION.findall(args))
     if name in PYTHON_CELL_MAGICS:
         if name == "capture":
-            bindings = tuple(arg for arg in args.split()[:1] if not arg.startswith("-"))
+            bindings = tuple(arg for arg in args.split() if not arg.startswith("-"))[:1]
         inner = next(
             (number for number in range(row + 1, len(lines)) if lines[number].strip()), None
         )
