@@ -1,14 +1,15 @@
 """Where nbcheck's time goes, phase by phase, on the benchmark corpus (in one process).
 
-    python benchmarks/profile_lint.py CORPUS_DIR [--limit N] [--select ALL] [--cprofile FILE]
+    python benchmarks/profile_lint.py CORPUS_DIR [--limit N] [--select ALL] [--pool] [--cprofile FILE]
 
 Checks each notebook the way batch.check_file does, with a clock on every phase: reading the
 file, JSON parsing, building the Notebook, each analysis (Analysis' cached properties: their own
 time, not counting an analysis they read that another phase already paid for), each rule (its own
-time, analyses it triggers excluded), and the engine's selection, suppression and sorting (what is
-left). Then discovery of the files, the IPC cost of the worker pool (pickled result sizes, and
+time, analyses it triggers excluded), and the engine: what is left (selection, suppression,
+sorting, and freeing the notebook's objects when check() returns). Then discovery of the files, the IPC cost of the worker pool (pickled result sizes, and
 one-core against all-core wall times through nb_discipline.batch), and, with --cprofile, the
-functions that cost the most. The figures are CPU work on one core; print them with the machine.
+functions that cost the most. The phase figures are CPU seconds of this process, so a busy
+machine inflates them far less than wall times.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ def _profile_one(path: str, phases: Phases, settings: Settings, rules: list, cou
     with phases.phase("load: build Notebook"):
         notebook = from_dict(document, path)
     del document
-    with phases.phase("engine: selection, suppression, sorting"):
+    with phases.phase("engine: rest (selection, suppression, freeing)"):
         diagnostics = check(notebook, settings, rules)
     counts["bytes"] += len(data)
     counts["cells"] += len(notebook.cells)
