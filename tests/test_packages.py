@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nb_discipline.analysis.packages import (
     Project,
@@ -447,3 +449,123 @@ def test_install_commands(command: str, expected) -> None:  # (argument, pinned)
         (c.tool, [(p.argument, p.pinned) for p in c.packages]) for c in install_commands(command)
     ]
     assert found == expected
+
+
+# --- robustness: no input makes the parsers raise -------------------------------------------
+
+DEPENDENCY_FILE_NAMES = [
+    "requirements.txt",
+    "pyproject.toml",
+    "Pipfile",
+    "Pipfile.lock",
+    "uv.lock",
+    "poetry.lock",
+    "pylock.toml",
+    "environment.yml",
+]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(DEPENDENCY_FILE_NAMES),
+    text=st.text(st.characters(blacklist_categories=["Cs"]), max_size=200)
+    | st.sampled_from(
+        [
+            "[project]\ndependencies = [1]\n",
+            "[project]\noptional-dependencies = []\n",
+            "[tool.poetry]\ndependencies = 3\n",
+            "[tool.poetry.group.dev]\ndependencies = []\n",
+            "dependencies:\n  - {pip: 3}\n",
+            "dependencies: 7\n",
+            "- just a list\n",
+            '{"default": []}',
+            "[[package]]\nname = 3\n",
+            "packages = 1\n",
+            "-r\n-c \n-e\n",
+        ]
+    ),
+)
+def test_any_content_is_declarations_or_one_problem(tmp_path: Path, name: str, text: str) -> None:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(0, len(text) + hash(text) % 1_000_000))  # defeat the mtime cache
+    result = read_dependency_file(path)
+    assert all(problem_file and reason for problem_file, reason in result.problems)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120) | st.builds("pip install {}".format, st.text(max_size=60)))
+def test_any_command_line_is_understood_or_ignored(command: str) -> None:
+    for install in install_commands(command):
+        assert install.tool in {"pip", "conda", "mamba", "micromamba", "uv"}
+
+
+SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=12)
+VALUES = st.recursive(
+    SCALARS | st.sampled_from(["numpy", "numpy==1.0", "pandas>=2", "^1.2", "*", "=>bad"]),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                ["name", "version", "numpy", "pip", "dependencies", "dev", "include-group"]
+            )
+            | st.text(max_size=6),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+KEYS = st.sampled_from(
+    [
+        "project",
+        "tool",
+        "dependency-groups",
+        "dependencies",
+        "optional-dependencies",
+        "poetry",
+        "group",
+        "packages",
+        "dev-packages",
+        "package",
+        "default",
+        "develop",
+        "name",
+    ]
+)
+DOCUMENTS = st.dictionaries(KEYS, VALUES | st.dictionaries(KEYS, VALUES, max_size=4), max_size=5)
+
+
+@settings(max_examples=400, deadline=None)
+@given(DOCUMENTS)
+def test_any_document_structure_is_declarations_or_a_problem(document: dict) -> None:
+    from nb_discipline.analysis import packages
+
+    for parse in (
+        packages._pyproject,
+        packages._pipfile,
+        lambda d: packages._locked(d.get("package", []), Path("uv.lock")),
+    ):
+        try:
+            parse(document)
+        except packages.DependencyFileError as error:
+            assert str(error)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(document=DOCUMENTS, name=st.sampled_from(["environment.yml", "Pipfile.lock"]))
+def test_any_yaml_or_json_structure_is_declarations_or_a_problem(
+    tmp_path: Path, document: dict, name: str
+) -> None:
+    import yaml
+
+    path = tmp_path / name
+    text = yaml.safe_dump(document) if name.endswith(".yml") else json.dumps(document)
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(0, hash(text) % 1_000_000_000))  # defeat the mtime cache
+    result = read_dependency_file(path)
+    assert all(reason for _, reason in result.problems)

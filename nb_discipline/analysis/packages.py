@@ -474,7 +474,7 @@ def _pyproject(document: dict[str, Any]) -> Declarations:
         # PEP 735: strings are requirements; tables are {include-group = "..."}.
         lines = [entry for entry in _expect(entries, list, where) if not isinstance(entry, dict)]
         result = result.merged(_from_requirement_strings(lines, where))
-    poetry = document.get("tool", {}).get("poetry")
+    poetry = _expect(document.get("tool", {}), dict, "tool").get("poetry")
     if isinstance(poetry, dict):
         result = result.merged(_poetry(poetry))
     return result
@@ -551,7 +551,11 @@ def _pipfile_lock(path: Path) -> Declarations:
     except json.JSONDecodeError as error:
         raise DependencyFileError(f"not valid JSON: {error}") from None
     _expect(document, dict, "(document)")
-    names = [name for section in ("default", "develop") for name in document.get(section, {})]
+    names = [
+        name
+        for section in ("default", "develop")
+        for name in _expect(document.get(section, {}), dict, section)
+    ]
     locked = frozenset(normalize_name(name) for name in names)
     return Declarations(dict.fromkeys(locked, ""), locked)
 
@@ -608,6 +612,7 @@ def _environment(path: Path, including: frozenset[Path]) -> Declarations:
     for entry in _expect(document.get("dependencies") or [], list, "dependencies"):
         if isinstance(entry, dict):
             pip_lines = _expect(entry.get("pip") or [], list, "dependencies.pip")
+            pip_lines = [_expect(line, str, "dependencies.pip") for line in pip_lines]
             result = result.merged(_requirement_lines(pip_lines, path, including))
             continue
         name, exact = conda_spec(str(_expect(entry, str, "dependencies")))
