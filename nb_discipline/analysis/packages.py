@@ -136,7 +136,6 @@ class Declarations:
 class ImportStatus:
     """What the project says about one third-party import."""
 
-    module: str
     distribution: str
     """The distribution named in messages: the declared one, else the best guess."""
     declared: bool
@@ -312,7 +311,7 @@ class Project:
         pinned = any(name in declarations.pinned for name in declared)
         if self.settings.pin_policy == "declared":
             pinned = True
-        return ImportStatus(module, (declared or candidates)[0], bool(declared), pinned)
+        return ImportStatus((declared or candidates)[0], bool(declared), pinned)
 
 
 def _candidates(module: str, *, installed: bool = False) -> list[str]:
