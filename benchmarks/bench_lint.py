@@ -34,6 +34,8 @@ import corpus
 from machine import load_average, print_machine
 
 BIN = os.path.dirname(sys.executable)
+# Users run nbcheck with its bytecode cached; without it every run compiles every module again.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 TARGET_RATIO = 1.5
 TARGET_SINGLE_MS = 100
 
@@ -54,7 +56,7 @@ def timed(command: list[str], ok_codes: tuple[int, ...] = (0, 1)) -> tuple[float
     of `command`, its output discarded."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -168,6 +170,7 @@ def import_times(path: str, select: str) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        env=ENV,
     )
     by_package: dict[str, int] = {}
     total = 0
@@ -248,7 +251,9 @@ def _pss_kb(pid: int) -> int:
 
 
 def peak_memory(command: list[str]) -> TreeMemory:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
     sampler = TreeMemory(process.pid)
     sampler.start()
     process.wait()
@@ -307,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print_machine()
     print(f"nbcheck {tool('nbcheck')}, rules --select {args.select}; {_ruff_version()}")
+    if "PYTHONDONTWRITEBYTECODE" in os.environ:
+        print("(PYTHONDONTWRITEBYTECODE is set here: unset for the runs, so imports use bytecode)")
     with tempfile.TemporaryDirectory(prefix="nbcheck-bench-") as workdir:
         directory = args.corpus or os.path.join(workdir, "corpus")
         if sections & {"corpus", "memory"} and not (
