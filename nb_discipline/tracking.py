@@ -174,8 +174,12 @@ def start_run(experiment: str, run_name: str, run_lineage: Lineage) -> Any:
     the active run when there is one.
     """
     mlflow = require_mlflow()
-    mlflow.set_experiment(experiment)
+    # Not mlflow.set_experiment: the user's own runs after this one stay where they were.
+    client = mlflow.MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    experiment_id = found.experiment_id if found else client.create_experiment(experiment)
     return mlflow.start_run(
+        experiment_id=experiment_id,
         run_name=run_name,
         nested=mlflow.active_run() is not None,
         tags=run_lineage.tags(),

@@ -123,6 +123,15 @@ def test_a_changed_working_tree_is_recorded_as_dirty(store, shell, project) -> N
     assert run.data.tags["nb_discipline.git.dirty"] == "true"
 
 
+def test_the_users_active_experiment_is_left_alone(store, shell) -> None:
+    mlflow.set_experiment("users-own")
+    shell.run_cell("%%production --mlflow elsewhere --run-name e\nx = 1")
+    with mlflow.start_run(run_name="after") as run:
+        pass
+    assert store.get_experiment_by_name("users-own").experiment_id == run.info.experiment_id
+    assert [r.info.run_name for r in runs(store, "elsewhere")] == ["e"]
+
+
 def test_a_cell_that_fails_leaves_a_failed_run(store, shell) -> None:
     result = shell.run_cell("%%production --mlflow failing --run-name f\nraise RuntimeError('x')")
     assert isinstance(result.error_in_exec, RuntimeError)
