@@ -162,6 +162,9 @@ def test_uses_inside_a_function_are_judged_at_the_call_not_the_definition() -> N
 
 def test_production_cell_magic_seeds_every_library() -> None:
     assert messages("NBD301", "import numpy as np", "%%production\nx = np.random.rand(3)") == []
+    assert (
+        messages("NBD301", "import numpy as np", "%%production\nx = 1", "np.random.rand(3)") == []
+    )
     assert symbols("NBD301", "import numpy as np", "%%time\nx = np.random.rand(3)") == ["numpy"]
 
 

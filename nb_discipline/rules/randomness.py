@@ -383,14 +383,16 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     seeding = _Seeding(nb)
     seeded: set[str] = set()
     seeded_anywhere = {lib for call in nb.calls.calls for lib in seeding.seeded_by(call)}
-    production_cells = {p.cell.index for p in nb.parsed if p.cell_magic == "production"}
+    # `%%production` seeds every library before its cell runs, and for every cell after it.
+    first_production = min(
+        (p.cell.index for p in nb.parsed if p.cell_magic == "production"), default=None
+    )
+    if first_production is not None:
+        seeded_anywhere |= ALL_LIBRARIES
     unseeded_uses: dict[str, list[CallSite]] = {}
-    current_cell = None
     for call in nb.calls.calls:
-        if call.parsed.cell.index != current_cell:
-            current_cell = call.parsed.cell.index
-            if current_cell in production_cells:
-                seeded |= ALL_LIBRARIES
+        if first_production is not None and call.parsed.cell.index >= first_production:
+            seeded |= ALL_LIBRARIES
         if not call.deferred:
             seeded |= seeding.seeded_by(call)
         library = global_rng_library(call)
