@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +201,65 @@ def test_a_broken_project_configuration_gets_400_naming_the_file(request_, jp_ro
 def test_an_unknown_job_is_404(request_):
     assert request_("GET", "repro", "f" * 32)[0] == 404
     assert request_("DELETE", "repro", "f" * 32)[0] == 404
+
+
+def wait_for_job(request_, job_id, until, timeout=240.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, job = request_("GET", "repro", job_id)
+        assert status == 200, job
+        if until(job):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s: {job}")
+
+
+def processes_working_in(directory) -> list[str]:
+    """Command lines of the processes whose working directory is inside `directory`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cwd = Path(os.readlink(entry / "cwd"))
+            if cwd.is_relative_to(directory):
+                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def test_a_reproducibility_job_runs_in_the_background_and_reports(request_, jp_root_dir):
+    write_notebook(
+        jp_root_dir / "project" / "seeded.ipynb",
+        code("import random\nrandom.seed(1)\nprint(random.random())", count=1),
+    )
+    status, job = request_("POST", "repro", body={"path": "project/seeded.ipynb", "runs": 2})
+    assert status == 202
+    assert job["state"] == "running"
+    job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running")
+    assert job["state"] == "done", job
+    (result,) = job["report"]["notebooks"]
+    assert result["verdict"] == "reproduced", result
+    assert job["report"]["runs"] == 2
+    assert job["progress"]["event"] == "finished"
+
+
+@pytest.mark.skipif(not Path("/proc/self/cwd").exists(), reason="reads processes from /proc")
+def test_cancelling_a_job_stops_its_kernels(request_, jp_root_dir):
+    write_notebook(
+        jp_root_dir / "slow.ipynb",
+        code("x = 1", count=1),
+        code("import time\ntime.sleep(300)", count=2),
+    )
+    status, job = request_("POST", "repro", body={"path": "slow.ipynb", "runs": 1})
+    assert status == 202
+    wait_for_job(
+        request_, job["id"], lambda job: (job["progress"] or {}).get("cell") == 2, timeout=180
+    )
+    assert any("ipykernel" in command for command in processes_working_in(jp_root_dir))
+    status, cancelling = request_("DELETE", "repro", job["id"])
+    assert status == 202
+    assert cancelling["cancelling"] is True
+    job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running", timeout=60)
+    assert job["state"] == "cancelled"
+    assert job["report"]["notebooks"][0]["failure"]["kind"] == "interrupted"
+    assert processes_working_in(jp_root_dir) == []
