@@ -293,6 +293,11 @@ IPYTHON_CELLS = [
     "%%timeit -n1 a = 1\nb = a",
     "def f():\n    %time g()\n    return 1",
     "@decorator\n%time x\ndef f(): pass",
+    "/f x\n,f a b\n;f a b\n, a",
+    "/ f x",
+    ",*]",
+    "!= 1",
+    "%= 1",
 ]
 
 

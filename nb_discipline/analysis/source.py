@@ -237,7 +237,8 @@ ALWAYS_AUTOMAGIC = frozenset({"ls", "pwd", "who", "whos", "lsmagic", "dhist", "d
 # A cheap test that spares most cells the line-by-line scan: no line starts with an escape, ends
 # with `?`, or assigns from `!`/`%`.
 _MAYBE_IPYTHON = re.compile(r"^[ \t]*[%!?/,;]|\?[ \t]*$|=[ \t]*[!%]", re.MULTILINE)
-_ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%?/,;])")
+# `!=` and `%=` are operators to IPython's tokenizer, not escapes.
+_ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%](?!=)|[?,;]|/(?=\S))")
 _MAGIC = re.compile(r"%(?P<name>[\w.]+)?(?P<space>[ \t]*)(?P<args>.*)", re.DOTALL)
 _ASSIGN_FROM_MAGIC = re.compile(r"=[ \t]*(?:!|%(?=[A-Za-z_%]))")
 _HELP_END = re.compile(r"%{0,2}(?!\d)[\w*]+(?:\.(?!\d)[\w*]+|\[-?[0-9]+\])*\?\??$")
@@ -396,6 +397,8 @@ class _LineMasker:
                 )
             elif stripped.startswith("%"):
                 return self._line_magic(line, indent, row, lines)
+            elif stripped[0] in "/,;" and not _autocall_parses(stripped):
+                return None
             return indent + "pass"
         assign = _ASSIGN_FROM_MAGIC.search(line)
         if assign is not None and self._is_assignment_target(line[: assign.start()]):
@@ -506,6 +509,23 @@ _INTERESTING = re.compile(r"""[\\"'#()\[\]{}]""")
 _STRING_END = {
     quote: re.compile(r"\\.|\\$|" + re.escape(quote)) for quote in ('"""', "'''", '"', "'")
 }
+
+
+def _autocall_parses(line: str) -> bool:
+    """Whether IPython's rewrite of `/f a b` (`f(a, b)`), `,f a b` (`f("a", "b")`) or `;f a b`
+    (`f("a b")`) is Python."""
+    name, _, args = line[1:].partition(" ")
+    if line[0] == "/":
+        call = f"{name}({', '.join(args.split())})"
+    elif line[0] == ",":
+        call = name + '("' + '", "'.join(args.split()) + '")'
+    else:
+        call = f'{name}("{args}")'
+    try:
+        ast.parse(call)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _statement_after_options(args: str, options_with_value: str) -> str:
