@@ -24,6 +24,7 @@ import re
 import shutil
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ def main() -> int:
     spec = json.load(sys.stdin)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     execution = execute(spec, _emit)
     _emit({"event": "result", "execution": execution_to_json(execution)})
     return 0
@@ -95,6 +97,13 @@ def main() -> int:
 
 def _terminate(signum, frame):
     raise _Terminated()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """An orphaned run (its nbcheck was killed outright) stops its kernel and ends."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _emit(event: dict[str, Any]) -> None:
@@ -152,7 +161,7 @@ def execute(spec: dict[str, Any], emit) -> Execution:
 def _run_papermill(spec, directory: Path, state: dict, emit):
     import nbformat
     import papermill
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
     notebook = nbformat.read(spec["notebook"], as_version=4)
     for number, cell in enumerate(notebook.cells, start=1):
@@ -174,7 +183,11 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     kernel_name = kernel_name or "python3"
     state["kernel_name"] = kernel_name
     # IPC sockets, not TCP ports: parallel kernel starts cannot race for the same port.
-    manager = KernelManager(kernel_name=kernel_name, transport="ipc", ip=str(directory / "kernel"))
+    # nbclient drives the kernel asynchronously: a synchronous manager's client blocks its event
+    # loop when asked whether a dead kernel is alive.
+    manager = AsyncKernelManager(
+        kernel_name=kernel_name, transport="ipc", ip=str(directory / "kernel")
+    )
     state["kernel"] = manager
     cells = len(notebook.cells)
 
@@ -285,17 +298,17 @@ def _stop_kernel(manager, *, graceful: bool) -> None:
     flushing run), then kill its whole process group: what it started goes too."""
     if manager is None or not manager.has_kernel:
         return
+    from jupyter_core.utils import run_sync
+
     pid = manager.provisioner.pid if manager.provisioner else None
-    try:
-        if graceful:
-            manager.shutdown_kernel(now=False)
-    except Exception:
-        pass
+    if graceful:
+        with contextlib.suppress(Exception):  # the kill below is the fallback
+            run_sync(manager.shutdown_kernel)(now=False)
     if pid:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pid, signal.SIGKILL)
-    with contextlib.suppress(Exception):
-        manager.cleanup_resources()
+    with contextlib.suppress(Exception):  # leftovers are in the temp dir, which the parent removes
+        run_sync(manager.cleanup_resources)()
 
 
 def _outputs(notebook) -> tuple[CellOutput, ...]:
