@@ -20,6 +20,7 @@ import html
 import os
 import shlex
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
 NAMES_CACHE_SIZE = 512
 _Names = tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]
 HISTORY_PATH = "<kernel history>"
+RECHECK_SECONDS = 1.0
 _STATE_ATTRIBUTE = "_nb_discipline_extension"
 
 
@@ -76,14 +78,22 @@ def notebook_path(shell: Any) -> str | None:
 
 
 class NotebookFile:
-    """The saved notebook, re-read only when the file changes (its mtime and size)."""
+    """The saved notebook, re-read only when the file changes (its mtime and size).
 
-    def __init__(self) -> None:
+    The live hook asks at most once per RECHECK_SECONDS whether it changed: a `stat` costs up to a
+    millisecond on some file systems, more than the rest of the hook. The magics ask every time.
+    """
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self._checked: float | None = None
+        self._path: str | None = None
         self._key: tuple[str, int, int] | None = None
         self._notebook: Notebook | None = None
         self._positions: dict[str, int] = {}
 
     def notebook(self, path: str) -> Notebook | None:
+        """The notebook saved at `path`, or None when it cannot be read."""
         from .loader import LoadError, load
 
         try:
@@ -102,10 +112,14 @@ class NotebookFile:
             self._key = key
         return self._notebook
 
-    def positions(self, path: str | None) -> dict[str, int]:
-        """Cell id -> 1-based index in the saved file (empty when there is no file)."""
-        if path is None or self.notebook(path) is None:
-            return {}
+    def positions(self) -> dict[str, int]:
+        """Cell id -> 1-based index in the kernel's saved notebook (empty without one)."""
+        now = time.monotonic()
+        if self._checked is None or now - self._checked >= RECHECK_SECONDS:
+            self._checked = now
+            self._path = notebook_path(self.shell)
+            if self._path is None or self.notebook(self._path) is None:
+                self._positions = {}
         return self._positions
 
 
@@ -161,7 +175,7 @@ class LiveWarnings:
         self.bound_by: dict[str, str] = {}
         self.deleted: set[str] = set()
         self.warned: set[tuple[str, str, str]] = set()
-        self.notebook_file = NotebookFile()
+        self.notebook_file = NotebookFile(shell)
         self.running: Any = None
         """The ExecutionInfo of the cell running now (not of cells it runs itself)."""
         self.trees: list[tuple[str, ast.Module]] = []
@@ -250,7 +264,7 @@ class LiveWarnings:
                 )
             else:
                 if positions is None:
-                    positions = self.notebook_file.positions(notebook_path(self.shell))
+                    positions = self.notebook_file.positions()
                 here, there = positions.get(cell_id), positions.get(binder)
                 if here is None or there is None or there <= here:
                     continue

@@ -116,6 +116,22 @@ def test_warns_again_when_a_different_cell_set_the_name(
     assert "by cell 3, below" in err
 
 
+def test_a_cell_moved_and_saved_is_seen_in_its_new_place(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    from nb_discipline import magic
+
+    monkeypatch.setattr(magic, "RECHECK_SECONDS", 0.0)
+    writer, reader = code("rate = 2", cell_id="writer"), code("print(rate)", cell_id="reader")
+    open_notebook(monkeypatch, tmp_path, writer, reader)
+    run(shell, "rate = 2", "writer")
+    run(shell, "print(rate)", "reader")
+    assert "below" not in capsys.readouterr().err
+    open_notebook(monkeypatch, tmp_path, reader, writer)  # the user moved the cell and saved
+    run(shell, "print(rate)", "reader")
+    assert "`rate` was last set by cell 2, below this one (cell 1)" in capsys.readouterr().err
+
+
 def test_no_warning_for_names_set_above_or_in_the_same_cell(
     shell, monkeypatch, tmp_path, capsys
 ) -> None:
