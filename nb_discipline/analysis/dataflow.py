@@ -736,12 +736,12 @@ class Dataflow:
     ) -> None:
         """`predefined`: names the kernel defines beyond Python's and IPython's own."""
         self.predefined = predefined
+        self.binders: dict[str, list[CellNames]] = {}
         with gc_paused():  # see parse_cells: no cycles here, and full passes grow with the notebook
             self.cells = tuple(self._resolve(_cell_flows(parsed)))
-        self.binders: dict[str, list[CellNames]] = {}
-        for names in self.cells:
-            for name in names.binds:
-                self.binders.setdefault(name, []).append(names)
+            for names in self.cells:
+                for name in names.binds:
+                    self.binders.setdefault(name, []).append(names)
         self.binds_unknown = any(names.binds_unknown for names in self.cells)
         self._bound_by_functions = {
             name
