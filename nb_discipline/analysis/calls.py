@@ -102,30 +102,42 @@ class _Collector:
             self.visit(node)
 
     def visit(self, node: ast.AST, assigned_to: str | None = None, chained: str | None = None):
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            self.bind_import(node)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            self.visit_function(node)
-        elif isinstance(node, ast.Try | ast.TryStar):
-            self.visit_try(node)
-        elif isinstance(node, ast.If) and dotted_name(node.test) in TYPE_CHECKING_FLAGS:
-            self.optional_depth += 1  # imports for type checkers only never run
-            self.visit_all(node.body)
-            self.optional_depth -= 1
-            self.visit_all(node.orelse)
-        elif isinstance(node, ast.Call):
-            self.visit_call(node, assigned_to, chained)
-        elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            target = dotted_name(targets[0]) if len(targets) == 1 else None
-            for each in targets:
-                if isinstance(each, ast.Name):
-                    self.aliases.pop(each.id, None)  # rebinding an imported name
-                self.visit(each)
+        kind = type(node)
+        if kind in _LEAVES:
+            return
+        special = _SPECIAL.get(kind)
+        if special is not None:
+            special(self, node, assigned_to, chained)
+            return
+        for field in node._fields:
+            value = getattr(node, field, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
+
+    def visit_if(self, node: ast.If, *_: object) -> None:
+        typing_only = dotted_name(node.test) in TYPE_CHECKING_FLAGS
+        if not typing_only:
+            self.visit(node.test)
+        self.optional_depth += typing_only  # imports for type checkers only never run
+        self.visit_all(node.body)
+        self.optional_depth -= typing_only
+        self.visit_all(node.orelse)
+
+    def visit_assign(self, node: ast.Assign | ast.AnnAssign, *_: object) -> None:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        target = dotted_name(targets[0]) if len(targets) == 1 else None
+        for each in targets:
+            if isinstance(each, ast.Name):
+                self.aliases.pop(each.id, None)  # rebinding an imported name
+            self.visit(each)
+        if node.value is not None:
             self.visit(node.value, assigned_to=target)
-        else:
-            for child in ast.iter_child_nodes(node):
-                self.visit(child)
+        if isinstance(node, ast.AnnAssign):
+            self.visit(node.annotation)
 
     def visit_call(self, node: ast.Call, assigned_to: str | None, chained: str | None) -> None:
         dotted = dotted_name(node.func)
@@ -149,7 +161,9 @@ class _Collector:
         for argument in [*node.args, *node.keywords]:
             self.visit(argument)
 
-    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda) -> None:
+    def visit_function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, *_: object
+    ) -> None:
         arguments = node.args
         for default in [*arguments.defaults, *arguments.kw_defaults]:
             if default is not None:
@@ -165,7 +179,7 @@ class _Collector:
             self.visit_all(node.body)
         self.function = outer
 
-    def visit_try(self, node: ast.Try | ast.TryStar) -> None:
+    def visit_try(self, node: ast.Try | ast.TryStar, *_: object) -> None:
         optional = any(_catches_import_error(handler) for handler in node.handlers)
         self.optional_depth += optional
         self.visit_all(node.body)
@@ -173,7 +187,7 @@ class _Collector:
         for part in (node.handlers, node.orelse, node.finalbody):
             self.visit_all(part)
 
-    def bind_import(self, node: ast.Import | ast.ImportFrom) -> None:
+    def bind_import(self, node: ast.Import | ast.ImportFrom, *_: object) -> None:
         optional = self.optional_depth > 0
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -199,6 +213,28 @@ class _Collector:
         if target is None:
             return None
         return f"{target}.{rest}" if rest else target
+
+
+# Nodes that hold no call and no import: the walk stops there.
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
+    | {ast.alias, ast.expr_context, *ast.expr_context.__subclasses__()}
+    | {*ast.operator.__subclasses__(), *ast.unaryop.__subclasses__()}
+    | {*ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()}
+)
+_SPECIAL = {
+    ast.Import: _Collector.bind_import,
+    ast.ImportFrom: _Collector.bind_import,
+    ast.FunctionDef: _Collector.visit_function,
+    ast.AsyncFunctionDef: _Collector.visit_function,
+    ast.Lambda: _Collector.visit_function,
+    ast.Try: _Collector.visit_try,
+    ast.TryStar: _Collector.visit_try,
+    ast.If: _Collector.visit_if,
+    ast.Call: _Collector.visit_call,
+    ast.Assign: _Collector.visit_assign,
+    ast.AnnAssign: _Collector.visit_assign,
+}
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
