@@ -319,9 +319,10 @@ class _Seeding:
         self.notebook_functions = nb.calls.functions
         self.local_seeders: dict[str, frozenset[str]] = {}
         # A helper that calls seeders seeds what they seed; helpers may call helpers.
+        inside_functions = [call for call in nb.calls.calls if call.function is not None]
         for _ in range(3):
-            for call in nb.calls.calls:
-                if call.function is not None and (seeded := self.seeded_by(call)):
+            for call in inside_functions:
+                if seeded := self.seeded_by(call):
                     known = self.local_seeders.get(call.function, frozenset())
                     self.local_seeders[call.function] = known | seeded
 
@@ -381,8 +382,10 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     ```
     """
     seeding = _Seeding(nb)
+    calls = nb.calls.calls
+    seeds = [seeding.seeded_by(call) for call in calls]
     seeded: set[str] = set()
-    seeded_anywhere = {lib for call in nb.calls.calls for lib in seeding.seeded_by(call)}
+    seeded_anywhere = set().union(*seeds)
     # `%%production` seeds every library before its cell runs, and for every cell after it.
     first_production = min(
         (p.cell.index for p in nb.parsed if p.cell_magic == "production"), default=None
@@ -390,11 +393,11 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     if first_production is not None:
         seeded_anywhere |= ALL_LIBRARIES
     unseeded_uses: dict[str, list[CallSite]] = {}
-    for call in nb.calls.calls:
+    for call, seeds_of_call in zip(calls, seeds, strict=True):
         if first_production is not None and call.parsed.cell.index >= first_production:
             seeded |= ALL_LIBRARIES
         if not call.deferred:
-            seeded |= seeding.seeded_by(call)
+            seeded |= seeds_of_call
         library = global_rng_library(call)
         if library is None or library in seeded:
             continue
