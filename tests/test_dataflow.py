@@ -241,6 +241,7 @@ def test_always_defined_names() -> None:
         "_ih",
         "display",
         "get_ipython",
+        "__IPYTHON__",
     ):
         assert always_defined(name)
     for name in ("__file__", "df", "_x"):

@@ -30,6 +30,7 @@ IPYTHON_NAMES = frozenset(
         "In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code",
         "get_ipython", "display", "exit", "quit", "__name__", "__doc__", "__package__",
         "__loader__", "__spec__", "__builtins__", "__builtin__", "__annotations__", "__class__",
+        "__IPYTHON__",
     }
 )  # fmt: skip
 _NUMBERED_HISTORY = re.compile(r"_i?\d+")
