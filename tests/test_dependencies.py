@@ -204,3 +204,29 @@ def test_a_missing_configured_file_is_a_problem(tmp_path: Path) -> None:
 def test_no_problem_reported_without_a_third_party_import(tmp_path: Path) -> None:
     make_project(tmp_path, {"requirements.txt": "pandas=>2\n"})
     assert run(tmp_path, "import os") == []
+
+
+def test_many_notebooks_of_one_project_parse_each_file_once(tmp_path: Path, monkeypatch) -> None:
+    from nb_discipline.analysis import packages
+
+    make_project(
+        tmp_path,
+        {
+            "requirements.txt": "pandas==2.2.3\n-r requirements-ml.txt\n",
+            "requirements-ml.txt": "scikit-learn==1.5.2\n",
+            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["numpy==2.0.0"]\n',
+        },
+    )
+    parsed: list[str] = []
+    real_parse = packages._parse
+
+    def counting_parse(path, including):
+        parsed.append(path.name)
+        return real_parse(path, including)
+
+    monkeypatch.setattr(packages, "_parse", counting_parse)
+    monkeypatch.setattr(packages, "_parsed", {})
+    for index in range(20):
+        found = run(tmp_path, "import pandas, numpy, sklearn", where=f"nb/{index}.ipynb")
+        assert found == []
+    assert sorted(parsed) == ["pyproject.toml", "requirements-ml.txt", "requirements.txt"]
