@@ -190,6 +190,33 @@ def test_poetry_constraints(tmp_path: Path) -> None:
     }
 
 
+def test_setup_cfg_and_setup_py(tmp_path: Path) -> None:
+    setup_cfg = write(
+        tmp_path / "setup.cfg",
+        "[metadata]\nname = Churn_Tools\n"
+        "[options]\ninstall_requires =\n    pandas==2.2.3\n    numpy>=1.26  # loose\n"
+        "[options.extras_require]\nplots =\n    seaborn==0.13.2\n",
+    )
+    assert declared(setup_cfg) == {"pandas": True, "numpy": False, "seaborn": True}
+    assert read_dependency_file(setup_cfg).project_names == {"churn-tools"}
+    setup_py = write(
+        tmp_path / "setup.py",
+        "from setuptools import setup\n"
+        "setup(\n"
+        '    name="churn-tools",\n'
+        '    install_requires=["pandas==2.2.3", "numpy>=1.26"],\n'
+        '    extras_require={"plots": ["seaborn==0.13.2"], "ml": "torch==2.4.1"},\n'
+        '    long_description=open("README.md").read(),\n'
+        ")\n",
+    )
+    assert declared(setup_py) == {"pandas": True, "numpy": False, "seaborn": True, "torch": True}
+    computed = write(
+        tmp_path / "other" / "setup.py",
+        "import setuptools\nsetuptools.setup(install_requires=open('req.txt').read().split())\n",
+    )
+    assert declared(computed) == {}
+
+
 def test_pipfile_and_its_lock(tmp_path: Path) -> None:
     pipfile = write(
         tmp_path / "Pipfile",
@@ -295,6 +322,8 @@ def test_conda_specs(spec: str, expected: tuple[str, bool]) -> None:
         ),
         ("environment.yml", "dependencies: [numpy\n", "not valid YAML"),
         ("Pipfile.lock", "{not json", "not valid JSON"),
+        ("setup.cfg", "[options\ninstall_requires = x\n", "not a valid setup.cfg"),
+        ("setup.py", "setup(install_requires=['pandas==2'\n", "not valid Python"),
         ("uv.lock", "[[package]]\nversion = '1'\n", "has no name"),
     ],
 )
@@ -462,6 +491,8 @@ DEPENDENCY_FILE_NAMES = [
     "poetry.lock",
     "pylock.toml",
     "environment.yml",
+    "setup.cfg",
+    "setup.py",
 ]
 
 

@@ -217,7 +217,7 @@ def _listing(directory: Path) -> _Listing:
 
 def _is_dependency_file(name: str) -> bool:
     return bool(
-        name in {"pyproject.toml", "Pipfile"}
+        name in {"pyproject.toml", "Pipfile", "setup.cfg", "setup.py"}
         or name in LOCK_FILE_NAMES
         or name in ENVIRONMENT_FILE_NAMES
         or _REQUIREMENTS_NAME.match(name)
@@ -417,6 +417,10 @@ def _parse(path: Path, including: frozenset[Path]) -> Declarations:
         return _locked(_toml(path).get("packages", []), path)
     if name in ENVIRONMENT_FILE_NAMES or path.suffix in {".yml", ".yaml"}:
         return _environment(path, including)
+    if name == "setup.cfg":
+        return _setup_cfg(path)
+    if name == "setup.py":
+        return _setup_py(path)
     return _requirements_file(path, including)
 
 
@@ -519,6 +523,70 @@ def _poetry_pinned(constraint: Any) -> bool:
         return is_exact(SpecifierSet(text))
     except ValueError:
         return False
+
+
+def _setup_cfg(path: Path) -> Declarations:
+    """setuptools' declarative config: `install_requires` and `extras_require` of [options]."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"), str(path))
+    except configparser.Error as error:
+        raise DependencyFileError(f"not a valid setup.cfg: {_one_line(str(error))}") from None
+    lines = _setup_cfg_lines(parser.get("options", "install_requires", fallback=""))
+    if parser.has_section("options.extras_require"):
+        for _, value in parser.items("options.extras_require"):
+            lines.extend(_setup_cfg_lines(value))
+    result = _from_requirement_strings(lines, "options.install_requires")
+    name = parser.get("metadata", "name", fallback="")
+    if name:
+        result = result.merged(Declarations(project_names=frozenset({normalize_name(name)})))
+    return result
+
+
+def _setup_cfg_lines(value: str) -> list[str]:
+    lines = (line.split(" #")[0].strip() for line in value.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _requirement_list(value: Any) -> list[Any]:
+    """setuptools takes a list of requirements, or one string of them, a line each."""
+    if isinstance(value, str):
+        return _setup_cfg_lines(value)
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _setup_py(path: Path) -> Declarations:
+    """The literal `install_requires`, `extras_require` and `name` of a `setup(...)` call; values
+    computed at run time (read from a file, say) cannot be known without running it."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (SyntaxError, ValueError) as error:
+        raise DependencyFileError(f"not valid Python: {error}") from None
+    lines: list[Any] = []
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) != "setup":
+            continue
+        for keyword in node.keywords:
+            try:
+                value = ast.literal_eval(keyword.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            if keyword.arg == "install_requires":
+                lines.extend(_requirement_list(value))
+            elif keyword.arg == "extras_require" and isinstance(value, dict):
+                lines.extend(line for extra in value.values() for line in _requirement_list(extra))
+            elif keyword.arg == "name" and isinstance(value, str):
+                names.add(normalize_name(value))
+    result = _from_requirement_strings(lines, "setup(install_requires=...)")
+    return result.merged(Declarations(project_names=frozenset(names)))
 
 
 def _pipfile(document: dict[str, Any]) -> Declarations:
