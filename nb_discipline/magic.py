@@ -361,8 +361,9 @@ class NbDisciplineMagics(Magics):
             print(listing, file=sys.stderr)
             self.extension.live.reported(context.cell.id, diagnostics)
         seed = settings.seed if args.seed is None else args.seed
+        imports = _imports(context.notebook)
         if not args.mlflow:
-            seed_everything(seed)
+            seed_everything(seed, libraries=imports)
             return self._run(cell)
         try:
             tracking.require_mlflow()
@@ -374,12 +375,12 @@ class NbDisciplineMagics(Magics):
             cell_index=context.cell.index if path else None,
             seed=seed,
             execution_count=self._execution_count(),
-            modules=_imported_modules(context.notebook),
+            modules=imports,
         )
         run_name = args.run_name or _default_run_name(path, context.cell)
         with tracking.start_run(args.mlflow, run_name, run_lineage):
             tracking.log_params(run_lineage)
-            seed_everything(seed)
+            seed_everything(seed, libraries=imports)
             return self._run(cell)
 
     @line_magic
@@ -537,13 +538,12 @@ def _history_context(shell: Any, source: str, cell_id: str | None, count: int) -
     return _CellContext(Notebook(HISTORY_PATH, (*cells, current)), current)
 
 
-def _imported_modules(notebook: Notebook) -> set[str]:
-    """Top-level modules the notebook's cells import and this kernel has imported."""
+def _imports(notebook: Notebook) -> set[str]:
+    """Top-level modules the notebook's cells import (the cell under check included)."""
     from .analysis import Analysis
     from .config import Settings
 
-    analysis = Analysis(notebook, Settings())
-    return {site.top_level for site in analysis.calls.imports if site.top_level in sys.modules}
+    return {site.top_level for site in Analysis(notebook, Settings()).calls.imports}
 
 
 def _default_run_name(path: str | None, cell: Cell) -> str:

@@ -3,9 +3,9 @@
 Which libraries are seeded: Python's `random` always; numpy, torch and tensorflow/keras only when
 they are already imported (present in `sys.modules`). Importing torch or tensorflow costs seconds,
 and `nbcheck repro` calls this before the first cell of every notebook run, so a notebook that never
-uses them must not pay for them. A library imported later is not seeded by an earlier call; the
-repro runner and `%%production` call this right before the code that uses them, and a notebook that
-imports torch after seeding should call `seed_everything` again (NBD301 flags such code).
+uses them must not pay for them. A library imported later is not seeded by an earlier call: a
+caller that knows what the code about to run imports passes it as `libraries` (`%%production` does),
+and a notebook that imports torch after seeding should call `seed_everything` again.
 
 numpy is the exception worth a second thought: it is cheap (about 0.1 s) and scikit-learn draws from
 its global generator when `random_state` is None, so with `import_numpy=True` (the default) numpy is
@@ -14,11 +14,13 @@ imported and seeded when it is installed, even when nothing imported it yet.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import os
 import random
 import sys
 import warnings
+from collections.abc import Iterable
 
 PYTHONHASHSEED_HINT = (
     "PYTHONHASHSEED was not set when this interpreter started, so the iteration order of sets of "
@@ -27,16 +29,21 @@ PYTHONHASHSEED_HINT = (
     'kernelspec (kernel.json: "env": {"PYTHONHASHSEED": "0"}), or `nbcheck repro`, which sets it.'
 )
 
+SEEDED_LIBRARIES = frozenset({"numpy", "torch", "tensorflow", "keras"})
+
 _warned_about_hash_seed = False
 
 
-def seed_everything(seed: int, *, import_numpy: bool = True) -> dict[str, str]:
+def seed_everything(
+    seed: int, *, import_numpy: bool = True, libraries: Iterable[str] = ()
+) -> dict[str, str]:
     """Seed Python's `random`, numpy, torch (CPU and CUDA) and tensorflow/keras with `seed`.
 
     Returns what was seeded: library name -> how, for example `{"random": "random.seed", ...}`.
 
-    torch and tensorflow are seeded only when already imported (see the module docstring); numpy
-    also when merely installed, unless `import_numpy=False`. torch is put in deterministic mode
+    torch and tensorflow are seeded only when already imported (see the module docstring), or
+    when named in `libraries` (the top-level modules the code about to run imports: they are
+    imported first when installed); numpy also when merely installed, unless `import_numpy=False`. torch is put in deterministic mode
     (`torch.use_deterministic_algorithms(True, warn_only=True)`, cudnn benchmark off) and
     tensorflow's op determinism is enabled. Warns once per process when PYTHONHASHSEED was not set
     before the interpreter started.
@@ -46,6 +53,9 @@ def seed_everything(seed: int, *, import_numpy: bool = True) -> dict[str, str]:
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be between 0 and 2**32 - 1, not {seed}")
     _warn_if_hash_seed_unset()
+    for name in SEEDED_LIBRARIES.intersection(libraries):
+        if name not in sys.modules and _installed(name):
+            importlib.import_module(name)
     seeded = {"random": "random.seed"}
     random.seed(seed)
     if "numpy" in sys.modules or (import_numpy and _installed("numpy")):

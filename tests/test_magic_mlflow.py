@@ -64,7 +64,10 @@ def git(directory, *arguments: str) -> str:
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     """A git repository holding a notebook whose second cell is the one under test."""
-    body = "import numpy\nimport mlflow\nmlflow.log_metric('loss', 0.25)\nnumpy.zeros(2)"
+    body = (
+        "import numpy\nimport mlflow\nfrom sklearn import metrics\n"
+        "mlflow.log_metric('loss', 0.25)\nnumpy.zeros(2)"
+    )
     path = write_notebook(
         tmp_path / "train.ipynb",
         markdown("# Train"),
@@ -88,6 +91,7 @@ def project(tmp_path, monkeypatch):
 
 def test_the_run_carries_the_lineage_and_the_cells_metrics(store, shell, project) -> None:
     import numpy
+    import sklearn
 
     path, body = project
     result = shell.run_cell(
@@ -109,6 +113,7 @@ def test_the_run_carries_the_lineage_and_the_cells_metrics(store, shell, project
     assert tags["nb_discipline.python"] == platform.python_version()
     assert tags["nb_discipline.package.numpy"] == numpy.__version__
     assert tags["nb_discipline.package.mlflow-skinny"] == mlflow.__version__
+    assert tags["nb_discipline.package.scikit-learn"] == sklearn.__version__
     assert run.data.params == {"seed": "7"}
     assert run.data.metrics == {"loss": 0.25}
     assert run.info.status == "FINISHED"

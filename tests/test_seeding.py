@@ -77,6 +77,19 @@ def test_imports_no_heavy_library_the_notebook_did_not_import() -> None:
     assert result.stdout.strip() == "['random'] []"
 
 
+def test_imports_and_seeds_the_libraries_the_coming_code_imports() -> None:
+    result = _fresh_python(
+        """
+        import sys
+        from nb_discipline import seed_everything
+        seeded = seed_everything(0, import_numpy=False, libraries=["numpy", "sqlite3", "nope"])
+        print(sorted(seeded), "sqlite3" in sys.modules)
+        """,
+        PYTHONHASHSEED="0",
+    )
+    assert result.stdout.strip() == "['numpy', 'random'] False"
+
+
 def test_warns_once_when_pythonhashseed_was_not_set() -> None:
     result = _fresh_python(
         """
