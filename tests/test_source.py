@@ -212,6 +212,11 @@ def test_syntax_errors_are_cell_relative_and_in_characters() -> None:
     assert parse_source("a\x00b").syntax_error is not None
 
 
+def test_parsing_does_not_warn(recwarn) -> None:
+    parse_source('pattern = "\\d+\\.\\d"')
+    assert [str(w.message) for w in recwarn] == []
+
+
 def test_spans_count_characters_not_bytes() -> None:
     assert name_span("é = 'ü'; zz = é", "zz") == (1, 10, 1, 12)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import gc
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -146,6 +147,13 @@ def parse_source(source: str, index: int = 0) -> ParsedCell:
 
 
 def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+    with warnings.catch_warnings():
+        # `"\d"` in a cell: Python warns (SyntaxWarning from 3.12); the check reports, not warns.
+        warnings.simplefilter("ignore")
+        return _parse_quietly(text)
+
+
+def _parse_quietly(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
     try:
         return ast.parse(text), None
     except IndentationError as error:
