@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from .analysis import Analysis
+from .analysis.source import gc_paused
 from .config import Settings
 from .model import Cell, Diagnostic, Location, Notebook
 from .rules import Finding, Rule, selected_rules
@@ -33,10 +34,13 @@ def check(
         rules = [rule for rule in rules if not rule.python_only]
     analysis = Analysis(notebook, settings)
     diagnostics = []
-    for rule in rules:
-        for finding in rule.check(analysis):
-            if not _suppressed(rule, finding):
-                diagnostics.append(_diagnostic(rule, finding, notebook.path))
+    # The analyses build many small acyclic objects; collector passes over them grow with the
+    # notebook and made large notebooks quadratic.
+    with gc_paused():
+        for rule in rules:
+            for finding in rule.check(analysis):
+                if not _suppressed(rule, finding):
+                    diagnostics.append(_diagnostic(rule, finding, notebook.path))
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics
 
