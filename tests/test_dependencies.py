@@ -60,6 +60,27 @@ def test_each_module_is_reported_once_at_its_first_import(tmp_path: Path) -> Non
     assert [(d.cell, d.symbol) for d in found] == [(1, "torch")]
 
 
+def test_namespace_packages_are_judged_by_their_distribution(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "requirements.txt": "google-cloud-bigquery==3.25.0\nazure-storage-blob>=12\n"
+            "protobuf==5.28.0\n"
+        },
+    )
+    found = run(
+        tmp_path,
+        "from google.cloud import bigquery\nimport google.protobuf.json_format",
+        "from azure.storage.blob import BlobServiceClient\nfrom google.cloud import storage",
+        "from google.cloud.bigquery import Client",
+    )
+    assert [(d.code, d.symbol) for d in found] == [
+        ("NBD401", "azure-storage-blob"),
+        ("NBD402", "google-cloud-storage"),
+    ]
+    assert found[1].message.startswith("`google.cloud.storage` is imported but declared in no")
+
+
 def test_no_dependency_file_at_all(tmp_path: Path) -> None:
     make_project(tmp_path, {})
     found = run(tmp_path, "import numpy as np")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from nb_discipline.analysis.packages import (
     Project,
     conda_spec,
+    import_key,
     install_commands,
     installed_distributions,
     project_root,
@@ -408,6 +409,21 @@ def test_installed_metadata_is_cached_on_disk(tmp_path: Path, monkeypatch) -> No
         assert installed_distributions() == {"xdist": ["from-the-cache"]}
     finally:
         installed_distributions.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("module", "key"),
+    [
+        ("sklearn.ensemble.RandomForestClassifier", "sklearn"),
+        ("google.cloud.bigquery.Client", "google.cloud.bigquery"),
+        ("google.colab.drive", "google.colab"),
+        ("azure.identity.DefaultAzureCredential", "azure.identity"),
+        ("azure.storage.blob", "azure.storage.blob"),
+        ("google", "google"),
+    ],
+)
+def test_import_key(module: str, key: str) -> None:
+    assert import_key(module) == key
 
 
 def test_pin_policy_declared_only_requires_a_declaration(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Calls and imports of a notebook, in run order, with names resolved through the imports above.
+"""Calls and imports of a notebook, top to bottom, with names resolved through the imports above.
 
 `import numpy as np` makes `np.random.rand()` a call of `numpy.random.rand`; `from sklearn.ensemble
 import RandomForestClassifier as RF` makes `RF()` a call of `sklearn.ensemble.RandomForestClassifier`.
@@ -42,7 +42,8 @@ class ImportSite:
     parsed: ParsedCell
     node: ast.Import | ast.ImportFrom
     module: str
-    """The full module imported from: `sklearn.ensemble` for `from sklearn.ensemble import X`."""
+    """The dotted name imported: `google.cloud.bigquery` for `from google.cloud import bigquery`
+    (a module, or a name in one)."""
     optional: bool
     """Inside a `try` whose handler catches ImportError (the notebook runs without it), or under
     `if TYPE_CHECKING:` (it never runs)."""
@@ -200,10 +201,13 @@ class _Collector:
             return
         if node.level or not node.module:
             return  # relative imports are the project's own modules
-        self.imports.append(ImportSite(self.parsed, node, node.module, optional))
         for alias in node.names:
-            if alias.name != "*":
-                self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            if alias.name == "*":
+                self.imports.append(ImportSite(self.parsed, node, node.module, optional))
+                continue
+            name = f"{node.module}.{alias.name}"
+            self.imports.append(ImportSite(self.parsed, node, name, optional))
+            self.aliases[alias.asname or alias.name] = name
 
     def resolve(self, dotted: str | None) -> str | None:
         if dotted is None:

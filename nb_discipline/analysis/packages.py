@@ -37,7 +37,7 @@ PROJECT_ROOT_MARKERS = (".git", "pyproject.toml")
 KERNEL_PROVIDED = frozenset({"IPython", "ipykernel"})
 
 # Import names whose distribution has another name; used when the distribution is not installed
-# where nbcheck runs. Only the top-level import name matters.
+# where nbcheck runs. Keys are top-level names, or dotted names inside a namespace package.
 WELL_KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "sklearn": ("scikit-learn",),
     "cv2": (
@@ -100,6 +100,10 @@ CONDA_TO_PYPI = {
     "tensorflow-base": "tensorflow",
     "matplotlib-base": "matplotlib",
 }
+
+# Namespace packages that many distributions share: `google.cloud.bigquery` comes from
+# google-cloud-bigquery, `azure.storage.blob` from azure-storage-blob.
+NAMESPACE_PACKAGES = frozenset({"google", "azure", "backports", "jaraco", "sphinxcontrib", "zope"})
 
 LOCK_FILE_NAMES = frozenset({"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"})
 ENVIRONMENT_FILE_NAMES = frozenset({"environment.yml", "environment.yaml"})
@@ -300,7 +304,8 @@ class Project:
         )
 
     def status(self, module: str) -> ImportStatus:
-        """Whether the distribution that provides top-level `module` is declared and pinned."""
+        """Whether the distribution that provides `module` (a dotted import) is declared and
+        pinned."""
         declarations = self.declarations
         candidates = _candidates(module)
         declared = [name for name in candidates if name in declarations.declared]
@@ -314,13 +319,24 @@ class Project:
         return ImportStatus((declared or candidates)[0], bool(declared), pinned)
 
 
-def _candidates(module: str, *, installed: bool = False) -> list[str]:
-    """Normalized names of the distributions that may provide top-level `module`, best first."""
+def import_key(module: str) -> str:
+    """What an import is judged by: its top-level name (`sklearn`), or inside a namespace package
+    the part that names a distribution (`google.cloud.bigquery`, `azure.storage.blob`)."""
+    parts = module.split(".")
+    if parts[0] not in NAMESPACE_PACKAGES or len(parts) == 1:
+        return parts[0]
+    depth = 3 if parts[1] in {"cloud", "storage", "ai", "mgmt", "keyvault"} else 2
+    return ".".join(parts[:depth])
+
+
+def _candidates(key: str, *, installed: bool = False) -> list[str]:
+    """Normalized names of the distributions that may provide `key` (see import_key), best
+    first: installed metadata (when asked), the table, the dotted name hyphenated."""
     names: list[str] = []
-    if installed:
-        names.extend(installed_distributions().get(module, ()))
-    names.extend(WELL_KNOWN_DISTRIBUTIONS.get(module, ()))
-    names.append(module)
+    if installed and "." not in key:  # a namespace is shared by many distributions: no clue
+        names.extend(installed_distributions().get(key, ()))
+    names.extend(WELL_KNOWN_DISTRIBUTIONS.get(key, ()))
+    names.append(key.replace(".", "-"))
     unique = dict.fromkeys(normalize_name(name) for name in names)
     return list(unique)
 

@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from ..analysis import Analysis
 from ..analysis.calls import ImportSite
-from ..analysis.packages import CONDA_TOOLS, ImportStatus, install_commands, normalize_name
+from ..analysis.packages import (
+    CONDA_TOOLS,
+    ImportStatus,
+    import_key,
+    install_commands,
+    normalize_name,
+)
 from .base import Finding
 
 
@@ -16,18 +22,18 @@ def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
     project = nb.project
     seen: set[str] = set()
     for site in nb.calls.imports:
-        module = site.top_level
-        if module in seen or site.optional:
+        key = import_key(site.module)
+        if key in seen or site.optional:
             continue
-        seen.add(module)
-        if project.is_third_party(module):
+        seen.add(key)
+        if project.is_third_party(site.top_level):
             yield site
 
 
 def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
     project = nb.project
     for site in _third_party_imports(nb):
-        yield site, project.status(site.top_level)
+        yield site, project.status(import_key(site.module))
 
 
 def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
@@ -37,9 +43,10 @@ def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
     """`sklearn` (scikit-learn), or just `pandas` when the names agree."""
-    if normalize_name(site.top_level) == status.distribution:
-        return f"`{site.top_level}`"
-    return f"`{site.top_level}` ({status.distribution})"
+    key = import_key(site.module)
+    if normalize_name(key) == status.distribution:
+        return f"`{key}`"
+    return f"`{key}` ({status.distribution})"
 
 
 def unpinned_import(nb: Analysis) -> Iterator[Finding]:
@@ -78,8 +85,8 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
             where = project.display(project.declarations.declared[status.distribution])
             yield _finding(
                 site,
-                f"`{site.top_level}` comes from {status.distribution}, which {where} declares "
-                "without an exact version",
+                f"`{import_key(site.module)}` comes from {status.distribution}, which {where} "
+                "declares without an exact version",
                 status.distribution,
                 f"Pin it in {where}: `{status.distribution}==<version>` (or use a lock file)",
             )
