@@ -76,6 +76,15 @@ def summary(values: list[float], unit: float = 1.0, digits: int = 2) -> str:
     )
 
 
+def _notebooks(directory: str) -> list[str]:
+    return [
+        os.path.join(root, name)
+        for root, _, names in os.walk(directory)
+        for name in names
+        if name.endswith(".ipynb")
+    ]
+
+
 def nbcheck_command(paths: list[str], select: str, *options: str) -> list[str]:
     return [tool("nbcheck"), *options, "--select", select, *paths]
 
@@ -84,12 +93,7 @@ def nbcheck_command(paths: list[str], select: str, *options: str) -> list[str]:
 
 
 def bench_corpus(directory: str, select: str, runs: int) -> None:
-    notebooks = [
-        os.path.join(root, name)
-        for root, _, names in os.walk(directory)
-        for name in names
-        if name.endswith(".ipynb")
-    ]
+    notebooks = _notebooks(directory)
     size = sum(os.path.getsize(path) for path in notebooks)
     print(f"\n## corpus: {len(notebooks)} notebooks, {size / 1e6:.0f} MB in {directory}")
     commands = {
@@ -263,16 +267,21 @@ def peak_memory(command: list[str]) -> TreeMemory:
 
 
 def bench_memory(directory: str, select: str) -> None:
-    print("\n## peak memory of the nbcheck process tree (sampled every 20 ms)")
+    print(
+        "\n## peak memory of the nbcheck process tree (sampled every 20 ms); a worker's peak "
+        "follows the largest notebook it holds, not the count"
+    )
     for label, path in (
         ("100 notebooks", os.path.join(directory, "part-00")),
         ("1,000", directory),
     ):
         sample = peak_memory(nbcheck_command([path], select))
+        largest = max(os.path.getsize(notebook) for notebook in _notebooks(path))
         print(
-            f"  {label:>13}: tree RSS {sample.peak_rss / 1024:6.0f} MB, "
-            f"tree PSS {sample.peak_pss / 1024:6.0f} MB, largest process "
-            f"{sample.peak_process_rss / 1024:5.0f} MB, {sample.max_processes} processes"
+            f"  {label:>13}: tree RSS {sample.peak_rss / 1024:4.0f} MB, "
+            f"tree PSS {sample.peak_pss / 1024:4.0f} MB, largest process "
+            f"{sample.peak_process_rss / 1024:4.0f} MB, {sample.max_processes} processes; "
+            f"largest notebook {largest / 1e6:.1f} MB"
         )
 
 
