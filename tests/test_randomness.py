@@ -145,6 +145,29 @@ def test_a_seeding_method_of_a_notebook_class_counts() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "seeds"),
+    [
+        ("set_seed", True),
+        ("set_seeds", True),
+        ("seed_everything", True),
+        ("seed_all", True),
+        ("set_random_seed", True),
+        ("fix_seed", True),
+        ("set_all_seeds", True),
+        ("init_rng", True),
+        ("Set_Global_Seed", True),
+        ("seed", False),
+        ("set_all", False),
+        ("prepare_run", False),
+        ("reseed_later", False),
+    ],
+)
+def test_imported_helpers_named_like_seeders(name: str, seeds: bool) -> None:
+    cells = (f"import numpy as np\nfrom helpers import {name}", f"{name}(1)", "np.random.rand(2)")
+    assert (messages("NBD301", *cells) == []) == seeds
+
+
 def test_a_notebook_function_named_like_a_seeder_is_judged_by_its_body() -> None:
     cells = (
         "import numpy as np\ndef set_seed(s):\n    print(s)",

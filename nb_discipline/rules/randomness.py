@@ -40,8 +40,8 @@ RESEED_FROM_ENTROPY = {"random.seed": "a", "numpy.random.seed": "seed"}
 # A helper imported from elsewhere and named like a seeder (set_seed, seed_everything,
 # set_random_seeds, fix_seed, ...) is taken to seed everything: its body is not in the notebook.
 SEEDER_NAME = re.compile(
-    r"(?:set|fix|init|reset|seed)_?(?:all_|global_|random_)*(?:seeds?|everything|all|rngs?)"
-    r"(?:_all|_everything)?",
+    r"(?:set|fix|init|reset)_?(?:all_|global_|random_)*(?:seeds?|rngs?)(?:_all|_everything)?"
+    r"|seed_?(?:all|everything)(?:_\w+)?",
     re.IGNORECASE,
 )
 
@@ -262,14 +262,10 @@ def _is_pandas_sample(call: ast.Call) -> bool:
     """`df.sample(frac=0.1)` / `s.sample(n=5)`: pandas draws from NumPy's global generator when
     no `random_state` is given. The `frac`/`n` keywords tell it from other `sample` methods."""
     func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr != "sample":
+        return False
     keywords = {keyword.arg for keyword in call.keywords}
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr == "sample"
-        and bool(keywords & {"frac", "n"})
-        and "random_state" not in keywords
-        and None not in keywords
-    )
+    return bool(keywords & {"frac", "n"}) and not keywords & {"random_state", None}
 
 
 def _callee(call: CallSite) -> str:
@@ -339,6 +335,8 @@ class _Seeding:
         if call.qualified is None and last in self.notebook_functions:
             # A function or method the notebook defines: judged by its body.
             return self.local_seeders.get(last, frozenset())
+        if "seed" not in last.lower() and "rng" not in last.lower():
+            return frozenset()  # every name SEEDER_NAME matches says seed or rng
         library_call = name is not None and name.split(".")[0] in ALL_LIBRARIES
         if not library_call and SEEDER_NAME.fullmatch(last):
             return ALL_LIBRARIES
