@@ -17,8 +17,8 @@ from .base import Finding
 
 
 def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
-    """The first import of each third-party top-level module, top to bottom; optional imports
-    (inside `try: ... except ImportError`) are left out."""
+    """The first import of each third-party distribution (see `import_key`), top to bottom;
+    optional imports (`try: ... except ImportError`, `if TYPE_CHECKING:`) are left out."""
     project = nb.project
     seen: set[str] = set()
     for site in nb.calls.imports:
