@@ -51,6 +51,11 @@ export class NotebookChecker implements IDisposable {
     return this._checking;
   }
 
+  /** How many checks have completed (0 until the first findings arrive). */
+  get completed(): number {
+    return this._completed;
+  }
+
   /** Emitted whenever the findings, the error or the checking flag change. */
   get changed(): ISignal<this, void> {
     return this._changed;
@@ -93,6 +98,7 @@ export class NotebookChecker implements IDisposable {
     } finally {
       if (request === this._sequence && !this._isDisposed) {
         this._checking = false;
+        this._completed++;
         this.render();
         this._changed.emit();
       }
@@ -174,6 +180,7 @@ export class NotebookChecker implements IDisposable {
   private _error: string | null = null;
   private _checking = false;
   private _sequence = 0;
+  private _completed = 0;
   private _timer = 0;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);

@@ -50,6 +50,7 @@ class CountButton extends Widget {
   private refresh(): void {
     const count = this.checker.diagnostics.length;
     this.node.dataset.count = String(count);
+    this.node.dataset.checks = String(this.checker.completed);
     this.toggleClass('nbd-has-findings', count > 0);
     this.node.textContent = this.checker.error ? 'NBD ?' : count ? `NBD ${count}` : 'NBD ✓';
   }

@@ -255,7 +255,9 @@ export class FindingsPanel extends Widget {
       }
     }
     if (result.differences.length) {
-      box.append(this.renderDifferences(result.differences));
+      const scroller = element('div', 'nbd-differences-scroller');
+      scroller.append(this.renderDifferences(result.differences));
+      box.append(scroller);
     }
     for (const note of result.notes) {
       box.append(element('div', 'nbd-note', note));

@@ -12,19 +12,21 @@ expect = playwright_api.expect
 FINDING = ".nbd-cell-finding"
 
 
-def codes_found_by_nbcheck(path) -> set[str]:
+def found_by_nbcheck(path) -> list:
     from nb_discipline.config import load_settings
     from nb_discipline.engine import check
     from nb_discipline.loader import load
 
-    return {d.code for d in check(load(str(path)), load_settings(None, start=str(path.parent)))}
+    return check(load(str(path)), load_settings(None, start=str(path.parent)))
 
 
 def open_notebook(page, lab, path: str):
+    """Open a notebook and wait for its first check (it runs as soon as the notebook opens)."""
     page.goto(lab.tree_url(path))
     page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
-    # The first check runs as soon as the notebook is open.
-    page.locator(FINDING).first.wait_for(timeout=30_000)
+    count = page.locator(".nbd-toolbar-count:visible")
+    expect(count).not_to_have_attribute("data-checks", "0", timeout=30_000)
+    return count
 
 
 def cell(page, index: int):
@@ -33,7 +35,8 @@ def cell(page, index: int):
 
 
 def test_markers_appear_beside_the_cells_and_go_when_fixed(page, lab, screenshot):
-    open_notebook(page, lab, "sins.ipynb")
+    count = open_notebook(page, lab, "sins.ipynb")
+    expect(count).to_have_text(f"NBD {len(found_by_nbcheck(lab.root / 'sins.ipynb'))}")
     path_cell = cell(page, 9)
     path_cell.scroll_into_view_if_needed()
     marker = path_cell.locator(f'{FINDING}[data-code="NBD501"]')
@@ -45,7 +48,6 @@ def test_markers_appear_beside_the_cells_and_go_when_fixed(page, lab, screenshot
     expect(error_cell.locator(f'{FINDING}[data-code="NBD104"]')).to_have_class(
         re.compile(r"nbd-severity-error")
     )
-    expect(page.locator(".nbd-toolbar-count:visible")).to_have_text(re.compile(r"NBD \d+"))
     screenshot(page, "jupyterlab-markers")
 
     # Fix the cell in the editor (unsaved): its marker goes within a few seconds.
@@ -65,7 +67,7 @@ def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page
     group = panel.locator('.nbd-group[data-code="NBD303"]')
     expect(group.locator(".nbd-name")).to_have_text("missing-random-state")
     expect(panel.locator(".nbd-group")).to_have_count(
-        len(codes_found_by_nbcheck(lab.root / "sins.ipynb"))
+        len({d.code for d in found_by_nbcheck(lab.root / "sins.ipynb")})
     )
 
     group.locator(".nbd-docs-button").click()
@@ -76,3 +78,30 @@ def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page
     active = page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active")
     expect(active.locator(f'{FINDING}[data-code="NBD303"]')).to_have_count(1)
     screenshot(page, "jupyterlab-panel")
+
+
+def test_check_reproducibility_shows_progress_the_verdict_and_what_differs(page, lab, screenshot):
+    count = open_notebook(page, lab, "train_digits.ipynb")
+    expect(count).to_have_text("NBD ✓")
+    page.locator(".nbd-toolbar-repro:visible").click()
+    panel = page.locator("#nb-discipline-panel")
+    expect(panel.locator(".nbd-repro-progress")).to_contain_text("Run 1 of 1", timeout=60_000)
+    screenshot(page, "jupyterlab-repro-progress")
+    verdict = panel.locator(".nbd-verdict")
+    expect(verdict).to_have_text("Reproduced", timeout=300_000)
+    expect(panel.locator(".nbd-repro-summary")).to_contain_text("1 run,")
+    screenshot(page, "jupyterlab-repro-reproduced")
+
+    # Change a parameter without saving: the check saves first, and the metrics now differ
+    # from the committed baseline.
+    parameters = cell(page, 2)
+    parameters.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("seed = 42\ntest_size = 0.25\nC = 0.01")
+    page.locator(".nbd-toolbar-repro:visible").click()
+    expect(verdict).to_have_text("Differs", timeout=300_000)
+    rows = panel.locator(".nbd-differences .nbd-difference")
+    expect(rows.filter(has_text="accuracy").first).to_be_visible()
+    expect(rows.filter(has_text="0.01").first).to_be_visible()
+    screenshot(page, "jupyterlab-repro-differs")
+    assert "C = 0.01" in (lab.root / "train_digits.ipynb").read_text()
