@@ -17,7 +17,8 @@ TIMEOUT = 60
 
 
 class JupyterLabLikeClient:
-    """Sends execute requests with JupyterLab's metadata and collects what the cell printed."""
+    """Sends execute requests with JupyterLab's metadata and collects what the cell printed (and
+    the HTML it displayed)."""
 
     def __init__(self, client) -> None:
         self.client = client
@@ -35,7 +36,7 @@ class JupyterLabLikeClient:
         message = self.client.session.msg("execute_request", content, metadata=metadata)
         self.client.shell_channel.send(message)
         msg_id = message["header"]["msg_id"]
-        streams = {"stdout": "", "stderr": ""}
+        streams = {"stdout": "", "stderr": "", "text/html": ""}
         while True:
             try:
                 output = self.client.get_iopub_msg(timeout=TIMEOUT)
@@ -46,6 +47,8 @@ class JupyterLabLikeClient:
             kind, body = output["msg_type"], output["content"]
             if kind == "stream":
                 streams[body["name"]] += body["text"]
+            elif kind in ("display_data", "execute_result"):
+                streams["text/html"] += body["data"].get("text/html", "")
             elif kind == "error":
                 streams["stderr"] += "\n".join(body["traceback"])
             elif kind == "status" and body["execution_state"] == "idle":
@@ -118,3 +121,9 @@ def test_metadata_is_also_read_from_the_parent_message(kernel) -> None:
     )
     assert "'cellId': 'probe-cell'" in streams["stdout"]
     assert "'deletedCells': ['old']" in streams["stdout"]
+
+
+def test_nbcheck_shows_an_html_table_in_the_front_end(kernel) -> None:
+    html = kernel.execute("%nbcheck", "checker")["text/html"]
+    assert "<table>" in html
+    assert "<code>NBD201</code>" in html and "rows" in html
