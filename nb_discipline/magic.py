@@ -133,7 +133,6 @@ class Extension:
         self.shell = shell
         self.live = LiveWarnings(shell)
         self.magics = NbDisciplineMagics(shell, extension=self)
-        self.notebook_file = self.live.notebook_file
         self.said_no_notebook = False
 
     def register(self) -> None:
@@ -447,7 +446,7 @@ class NbDisciplineMagics(Magics):
 
     def _context(self, path: str | None, source: str) -> _CellContext:
         """The notebook this cell is judged in, with this cell's source in its place."""
-        notebook = self.extension.notebook_file.notebook(path) if path else None
+        notebook = self.extension.live.notebook_file.notebook(path) if path else None
         cell_id = cell_id_of(self.shell, self.extension.live.running)
         if notebook is None:
             return _history_context(self.shell, source, cell_id, self._execution_count())
