@@ -337,15 +337,13 @@ def _compare_outputs(
         expected = baseline_texts.get(cell, "") if baseline_texts is not None else texts[0]
         if all(text == expected for text in texts):
             continue
-        shown = [_first_difference(text, expected) for text in texts]
+        line = min(_first_different_line(text, expected) for text in texts if text != expected)
         differences.append(
             Difference(
                 "output",
-                f"cell {cell}",
-                _first_difference(expected, next(t for t in texts if t != expected))
-                if baseline_texts is not None
-                else None,
-                tuple(shown),
+                f"cell {cell} line {line}",
+                _line(expected, line) if baseline_texts is not None else None,
+                tuple(_line(text, line) for text in texts),
                 None,
                 "equal after sanitizing",
             )
@@ -353,15 +351,17 @@ def _compare_outputs(
     return differences
 
 
-def _first_difference(text: str, other: str) -> str:
-    """The first line of `text` that differs from `other` (the line number and the line)."""
+def _first_different_line(text: str, other: str) -> int:
     lines, other_lines = text.splitlines(), other.splitlines()
-    for number, line in enumerate(lines, start=1):
-        if number > len(other_lines) or line != other_lines[number - 1]:
-            return f"line {number}: {line[:80]}"
-    if len(other_lines) > len(lines):
-        return f"line {len(lines) + 1}: (missing)"
-    return "(same)"
+    for number, (line, other_line) in enumerate(zip(lines, other_lines, strict=False), start=1):
+        if line != other_line:
+            return number
+    return min(len(lines), len(other_lines)) + 1
+
+
+def _line(text: str, number: int) -> str:
+    lines = text.splitlines()
+    return lines[number - 1][:80] if number <= len(lines) else "(no line)"
 
 
 def _baseline_notes(baseline, executions, seed, notebook_sha256, differs: bool) -> list[str]:
