@@ -3,7 +3,7 @@
 The notebooks are served from a temporary copy of examples/ (autosave must not touch the
 originals). The extension is a copy of the bundle in the checkout (nb_discipline/labextension) put
 first on JUPYTER_PATH, so the test sees what `jlpm build` produced even when an older copy is
-installed (a symbolic link would not do: the static file handler refuses links out of its root).
+installed.
 """
 
 from __future__ import annotations

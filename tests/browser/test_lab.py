@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-expect = playwright_api.expect
+from playwright.sync_api import expect
 
 FINDING = ".nbd-cell-finding"
 
@@ -105,3 +102,14 @@ def test_check_reproducibility_shows_progress_the_verdict_and_what_differs(page,
     expect(rows.filter(has_text="0.01").first).to_be_visible()
     screenshot(page, "jupyterlab-repro-differs")
     assert "C = 0.01" in (lab.root / "train_digits.ipynb").read_text()
+
+
+def test_notebook_7_shows_the_same_markers_count_and_panel(page, lab, screenshot):
+    page.goto(f"{lab.url}notebooks/sins.ipynb?token={lab.token}")
+    count = page.locator(".nbd-toolbar-count:visible")
+    expect(count).not_to_have_attribute("data-checks", "0", timeout=60_000)
+    expect(count).to_have_text(f"NBD {len(found_by_nbcheck(lab.root / 'sins.ipynb'))}")
+    expect(cell(page, 6).locator(f'{FINDING}[data-code="NBD104"]')).to_have_count(1)
+    count.click()
+    expect(page.locator("#nb-discipline-panel .nbd-group").first).to_be_visible()
+    screenshot(page, "notebook7")
