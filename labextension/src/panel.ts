@@ -45,6 +45,13 @@ export class FindingsPanel extends Widget {
     this.id = 'nb-discipline-panel';
     this.addClass('nbd-panel');
     this.title.caption = 'nb-discipline';
+    const header = element('div', 'nbd-panel-header');
+    this._buttons.append(
+      button('nbd-check-button', 'Check notebook', () => this.actions.check()),
+      button('nbd-repro-button', 'Check reproducibility', () => this.actions.repro())
+    );
+    header.append(element('h2', 'nbd-panel-title', 'Notebook discipline'), this._summary, this._buttons);
+    this.node.append(header, this._status, this._reproBox, this._groupsBox);
     this.render();
   }
 
@@ -65,37 +72,59 @@ export class FindingsPanel extends Widget {
     this.render();
   }
 
+  /**
+   * Update what changed only: the panel re-renders after every check, and replacing a list the
+   * user is about to click would swallow the click.
+   */
   private render(): void {
     const checker = this._checker;
-    const header = element('div', 'nbd-panel-header');
-    const title = element('h2', 'nbd-panel-title', 'Notebook discipline');
-    header.append(title);
+    this._buttons.style.display = checker ? '' : 'none';
     if (!checker) {
-      this.node.replaceChildren(header, element('p', 'nbd-empty', 'Open a notebook to check it.'));
+      this._summary.textContent = 'Open a notebook to check it.';
+      this._status.replaceChildren();
+      this.updatePart('repro', this._reproBox, null, () => []);
+      this.updatePart('groups', this._groupsBox, null, () => []);
       return;
     }
     const name = checker.panel.context.localPath.split('/').pop() ?? '';
     const count = checker.diagnostics.length;
-    const summary = element(
-      'div',
-      'nbd-panel-summary',
-      `${name}: ${count === 0 ? 'no findings' : `${count} finding${count === 1 ? '' : 's'}`}`
-    );
-    const buttons = element('div', 'nbd-panel-buttons');
-    buttons.append(
-      button('nbd-check-button', 'Check notebook', () => this.actions.check()),
-      button('nbd-repro-button', 'Check reproducibility', () => this.actions.repro())
-    );
-    header.append(summary, buttons);
-    const parts: HTMLElement[] = [header];
+    this._summary.textContent = `${name}: ${
+      count === 0 ? 'no findings' : `${count} finding${count === 1 ? '' : 's'}`
+    }`;
+    const status: HTMLElement[] = [];
     if (checker.checking) {
-      parts.push(element('div', 'nbd-status', 'Checking…'));
+      status.push(element('div', 'nbd-status', 'Checking…'));
     }
     if (checker.error) {
-      parts.push(element('div', 'nbd-status nbd-error', checker.error));
+      status.push(element('div', 'nbd-status nbd-error', checker.error));
     }
-    parts.push(this.renderRepro(), this.renderGroups(checker));
-    this.node.replaceChildren(...parts);
+    this._status.replaceChildren(...status);
+    const repro = this._repro;
+    this.updatePart(
+      'repro',
+      this._reproBox,
+      [checker.panel.id, repro?.job, repro?.error, repro?.running],
+      () => [this.renderRepro()]
+    );
+    this.updatePart(
+      'groups',
+      this._groupsBox,
+      [checker.panel.id, checker.diagnostics, [...this._openDocs]],
+      () => [this.renderGroups(checker)]
+    );
+  }
+
+  private updatePart(
+    part: string,
+    box: HTMLElement,
+    state: unknown,
+    render: () => HTMLElement[]
+  ): void {
+    const key = JSON.stringify(state);
+    if (this._rendered.get(part) !== key) {
+      this._rendered.set(part, key);
+      box.replaceChildren(...render());
+    }
   }
 
   private renderGroups(checker: NotebookChecker): HTMLElement {
@@ -291,6 +320,12 @@ export class FindingsPanel extends Widget {
     return table;
   }
 
+  private _summary = element('div', 'nbd-panel-summary');
+  private _buttons = element('div', 'nbd-panel-buttons');
+  private _status = element('div', 'nbd-panel-status');
+  private _reproBox = element('div', 'nbd-panel-repro');
+  private _groupsBox = element('div', 'nbd-panel-groups');
+  private _rendered = new Map<string, string>();
   private _checker: NotebookChecker | null = null;
   private _repro: ReproRun | null = null;
   private _openDocs = new Set<string>();

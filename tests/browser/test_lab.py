@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
+from nb_discipline.rules import RULES
+
 FINDING = ".nbd-cell-finding"
 
 
@@ -55,6 +57,17 @@ def test_markers_appear_beside_the_cells_and_go_when_fixed(page, lab, screenshot
     expect(cell(page, 6).locator(f'{FINDING}[data-code="NBD104"]')).to_have_count(1)
     screenshot(page, "jupyterlab-fixed")
 
+    # Run the never-run cell 4 in a fresh kernel: it fails (`df` is undefined there), and after
+    # the run its markers say so instead of "never run".
+    never_run = cell(page, 4)
+    expect(never_run.locator(f'{FINDING}[data-code="NBD102"]')).to_have_count(1)
+    never_run.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+Enter")
+    expect(never_run.locator(f'{FINDING}[data-code="NBD104"]')).to_contain_text(
+        "NameError", timeout=60_000
+    )
+    expect(never_run.locator(f'{FINDING}[data-code="NBD102"]')).to_have_count(0)
+
 
 def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page, lab, screenshot):
     open_notebook(page, lab, "sins.ipynb")
@@ -62,6 +75,7 @@ def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page
     panel = page.locator("#nb-discipline-panel")
     expect(panel).to_be_visible()
     group = panel.locator('.nbd-group[data-code="NBD303"]')
+    screenshot(page, "jupyterlab-overview")
     expect(group.locator(".nbd-name")).to_have_text("missing-random-state")
     expect(panel.locator(".nbd-group")).to_have_count(
         len({d.code for d in found_by_nbcheck(lab.root / "sins.ipynb")})
@@ -75,6 +89,14 @@ def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page
     active = page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active")
     expect(active.locator(f'{FINDING}[data-code="NBD303"]')).to_have_count(1)
     screenshot(page, "jupyterlab-panel")
+
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input").fill("Show rule docs")
+    page.keyboard.press("Enter")
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog).to_contain_text("nb-discipline rules")
+    expect(dialog.locator(".nbd-rule-docs")).to_have_count(len(RULES))
+    dialog.get_by_role("button", name="Close").click()
 
 
 def test_check_reproducibility_shows_progress_the_verdict_and_what_differs(page, lab, screenshot):
