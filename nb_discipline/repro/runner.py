@@ -9,7 +9,8 @@ directory, so runs cannot share a process. The child answers with JSON lines on 
 Before the first cell an injected setup cell seeds every RNG with `seed_everything` (the source of
 nb_discipline/seeding.py is sent along, so the kernel's environment needs no nb-discipline); after
 the last one a teardown cell records the versions of the packages the notebook imports (`modules`
-in the spec, found by the parent's analysis of its import statements). Both are
+in the spec: the parent's analysis of its import statements, each module with the distributions
+that may provide it; asking for those by name is fast, scanning every installed one is not). Both are
 tagged, left out of the comparison, and cells are reported by their number in the original file.
 """
 
@@ -66,10 +67,9 @@ _TEARDOWN = """\
 def __nbcheck_teardown():
     import json, os, platform, sys
     from importlib import metadata
-    providers = metadata.packages_distributions()
     versions = {{"python": platform.python_version()}}
-    for module in {modules!r}:
-        for distribution in providers.get(module, ()) if module in sys.modules else ():
+    for module, distributions in {modules!r}.items():
+        for distribution in distributions if module in sys.modules else ():
             try:
                 versions[distribution] = metadata.version(distribution)
             except metadata.PackageNotFoundError:
@@ -175,7 +175,7 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup, metadata={"tags": [SETUP_TAG]}))
         notebook.cells.append(
             nbformat.v4.new_code_cell(
-                _TEARDOWN.format(modules=spec.get("modules", [])),
+                _TEARDOWN.format(modules=spec.get("modules", {})),
                 metadata={"tags": [TEARDOWN_TAG]},
             )
         )

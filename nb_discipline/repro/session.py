@@ -390,11 +390,14 @@ def _signal(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def _imported_modules(notebook: Notebook, settings: Settings) -> list[str]:
-    """Top-level modules the notebook imports, whose versions the baseline records."""
+def _imported_modules(notebook: Notebook, settings: Settings) -> dict[str, list[str]]:
+    """Third-party modules the notebook imports, each with the distributions that may provide it:
+    the baseline records their versions."""
     if not notebook.is_python:
-        return []
+        return {}
     from ..analysis import Analysis
+    from ..analysis.packages import WELL_KNOWN_DISTRIBUTIONS
 
     modules = {site.top_level for site in Analysis(notebook, settings).calls.imports}
-    return sorted(modules | {"numpy"})
+    modules = sorted((modules | {"numpy"}) - set(sys.stdlib_module_names))
+    return {module: [*WELL_KNOWN_DISTRIBUTIONS.get(module, ()), module] for module in modules}
