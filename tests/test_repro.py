@@ -234,9 +234,12 @@ def test_baseline_written_then_compared(tmp_path, capsys):
     assert f"baseline written to {baseline}" in out
     assert f'"score": {SEEDED_SCORE}' in baseline.read_text()
 
-    exit_code, out, _ = nbcheck(capsys, str(notebook), "--runs", "1")
+    kept = tmp_path / "kept"
+    exit_code, out, _ = nbcheck(capsys, str(notebook), "--runs", "1", "--keep-executed", str(kept))
     assert exit_code == 0, out
     assert f"baseline {baseline}" in out
+    executed = (kept / "score.run1.ipynb").read_text()
+    assert "nbcheck-repro-setup" in executed and "nbcheck_repro_cell" in executed
 
     baseline.write_text(baseline.read_text().replace(str(SEEDED_SCORE), "0.5"))
     report = tmp_path / "report.xml"
@@ -438,6 +441,23 @@ def test_example_notebook_reproduces_its_committed_baseline(capsys):
     assert exit_code == 0, out
     assert f"baseline {example.with_suffix('.repro.json')}" in out
     assert "4 metrics" in out
+
+
+def test_live_progress_rewrites_one_line_per_notebook():
+    import io
+
+    from nb_discipline.repro.cli import _LiveDisplay
+    from nb_discipline.repro.session import Progress
+
+    stream = io.StringIO()
+    display = _LiveDisplay(stream)
+    display(Progress("a.ipynb", "run", 1, 2))
+    display(Progress("b.ipynb", "cell", 1, 2, cell=3, cells=5))
+    display(Progress("a.ipynb", "run-finished", 1, 2, seconds=1.5))
+    frames = stream.getvalue().split("\x1b[2F")
+    assert len(frames) == 2  # the second frame moved up over the two lines of the first
+    assert "\x1b[2Ka.ipynb: run 1/2 finished (1.5 s)\n" in frames[1]
+    assert "\x1b[2Kb.ipynb: run 1/2 cell 3/5\n" in frames[1]
 
 
 def test_options_come_from_config_and_flags_override(tmp_path):
