@@ -133,6 +133,11 @@ def test_nothing_outside_the_root_is_read_or_run(request_, jp_root_dir, path):
     assert os.path.abspath(str(jp_root_dir.parent)) not in json.dumps(body)
 
 
+def test_hidden_files_are_not_served(request_, jp_root_dir):
+    write_notebook(jp_root_dir / ".secret" / "nb.ipynb", *CLEAN["cells"])
+    assert check(request_, ".secret/nb.ipynb", OUT_OF_ORDER)[0] == 404
+
+
 def test_an_absolute_server_path_is_not_read(request_, jp_root_dir):
     inside = write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
     status, _ = check(request_, str(inside), CLEAN)

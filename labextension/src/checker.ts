@@ -51,6 +51,11 @@ export class NotebookChecker implements IDisposable {
     return this._checking;
   }
 
+  /** False when automatic checks are off in the settings. */
+  get enabled(): boolean {
+    return this.getSettings().enabled;
+  }
+
   /** How many checks have completed (0 until the first findings arrive). */
   get completed(): number {
     return this._completed;

@@ -52,7 +52,13 @@ class CountButton extends Widget {
     this.node.dataset.count = String(count);
     this.node.dataset.checks = String(this.checker.completed);
     this.toggleClass('nbd-has-findings', count > 0);
-    this.node.textContent = this.checker.error ? 'NBD ?' : count ? `NBD ${count}` : 'NBD ✓';
+    if (this.checker.error) {
+      this.node.textContent = 'NBD ?';
+    } else if (count) {
+      this.node.textContent = `NBD ${count}`;
+    } else {
+      this.node.textContent = this.checker.enabled ? 'NBD ✓' : 'NBD off';
+    }
   }
 }
 

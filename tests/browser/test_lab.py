@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 
 from playwright.sync_api import expect
 
@@ -135,3 +137,38 @@ def test_notebook_7_shows_the_same_markers_count_and_panel(page, lab, screenshot
     count.click()
     expect(page.locator("#nb-discipline-panel .nbd-group").first).to_be_visible()
     screenshot(page, "notebook7")
+
+
+def put_settings(lab, values: dict) -> None:
+    """Store the extension's user settings, as the Settings Editor does."""
+    request = urllib.request.Request(
+        f"{lab.url}lab/api/settings/nb-discipline:plugin",
+        data=json.dumps({"raw": json.dumps(values)}).encode(),
+        method="PUT",
+        headers={"Authorization": f"token {lab.token}", "Content-Type": "application/json"},
+    )
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+def test_settings_select_rules_and_turn_automatic_checks_off(page, lab):
+    try:
+        put_settings(lab, {"select": ["NBD5"]})
+        count = open_notebook(page, lab, "sins.ipynb")
+        expect(count).to_have_text("NBD 1")
+        path_cell = cell(page, 9)
+        path_cell.scroll_into_view_if_needed()
+        expect(path_cell.locator(f'{FINDING}[data-code="NBD501"]')).to_have_count(1)
+        expect(page.locator(f'{FINDING}:not([data-code="NBD501"])')).to_have_count(0)
+
+        put_settings(lab, {"enabled": False})
+        page.reload()
+        count = page.locator(".nbd-toolbar-count:visible")
+        expect(count).to_have_text("NBD off", timeout=60_000)
+        expect(page.locator(FINDING)).to_have_count(0)
+        # Checking on demand still works.
+        count.click()
+        page.locator("#nb-discipline-panel .nbd-check-button").click()
+        expected = len(found_by_nbcheck(lab.root / "sins.ipynb"))
+        expect(count).to_have_text(f"NBD {expected}", timeout=30_000)
+    finally:
+        put_settings(lab, {})
