@@ -136,6 +136,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
     except BaseException as error:
         failure = _failure(error, spec, state)
     finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping the kernel is not interrupted
         _stop_kernel(state.get("kernel"), graceful=failure is None)
     seeded = _read_json(directory / "seeded.json")
     packages = _read_json(directory / "packages.json")
@@ -166,7 +168,7 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     notebook = nbformat.read(spec["notebook"], as_version=4)
     for number, cell in enumerate(notebook.cells, start=1):
         cell.metadata[CELL_KEY] = number
-    is_python = _is_python(notebook)
+    is_python = spec.get("python", True)  # the setup and teardown cells are Python
     if is_python:
         seeding_source = Path(importlib.util.find_spec("nb_discipline.seeding").origin).read_text(
             encoding="utf-8"
@@ -189,15 +191,14 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         kernel_name=kernel_name, transport="ipc", ip=str(directory / "kernel")
     )
     state["kernel"] = manager
-    cells = len(notebook.cells)
+    original_cells = len(notebook.cells) - (2 if is_python else 0)
 
     def on_cell_start(cell, cell_index):
         state["cell"] = cell
         original = cell.metadata.get(CELL_KEY)
         if original is not None:
-            emit({"event": "cell", "cell": original, "cells": state["original_cells"]})
+            emit({"event": "cell", "cell": original, "cells": original_cells})
 
-    state["original_cells"] = cells - (2 if is_python else 0)
     output = directory / "executed.ipynb"
     papermill.execute_notebook(
         notebook,
@@ -211,12 +212,6 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         on_cell_start=on_cell_start,
     )
     return nbformat.read(str(output), as_version=4)
-
-
-def _is_python(notebook) -> bool:
-    from ..loader import from_dict
-
-    return from_dict(dict(notebook), "notebook").is_python
 
 
 def _seed_parameters(notebook, seed: int) -> dict[str, int]:

@@ -247,6 +247,7 @@ class _Session:
             "kernel": options.kernel,
             "timeout": options.timeout,
             "template": str(self.template),
+            "python": notebook.is_python,
             "modules": _imported_modules(notebook, settings),
         }
         executions: list[Execution] = []
