@@ -250,7 +250,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Show nb-discipline findings',
       execute: openPanel
     });
-    for (const command of [CommandIDs.check, CommandIDs.repro, CommandIDs.docs]) {
+    for (const command of [CommandIDs.check, CommandIDs.repro, CommandIDs.docs, CommandIDs.panel]) {
       palette?.addItem({ command, category: 'nb-discipline' });
     }
 

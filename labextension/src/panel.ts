@@ -50,7 +50,11 @@ export class FindingsPanel extends Widget {
       button('nbd-check-button', 'Check notebook', () => this.actions.check()),
       button('nbd-repro-button', 'Check reproducibility', () => this.actions.repro())
     );
-    header.append(element('h2', 'nbd-panel-title', 'Notebook discipline'), this._summary, this._buttons);
+    header.append(
+      element('h2', 'nbd-panel-title', 'Notebook discipline'),
+      this._summary,
+      this._buttons
+    );
     this.node.append(header, this._status, this._reproBox, this._groupsBox);
     this.render();
   }
@@ -63,12 +67,6 @@ export class FindingsPanel extends Widget {
     this._repro = repro;
     checker?.changed.connect(this.render, this);
     repro?.changed.connect(this.render, this);
-    this.render();
-  }
-
-  /** Open the docs of one rule in the panel. */
-  showDocs(code: string): void {
-    this._openDocs.add(code);
     this.render();
   }
 
@@ -237,7 +235,8 @@ export class FindingsPanel extends Widget {
     let text = 'Starting the kernel…';
     const bar = element('progress', 'nbd-progress-bar');
     if (progress) {
-      const cell = progress.cell && progress.cells ? `, cell ${progress.cell}/${progress.cells}` : '';
+      const cell =
+        progress.cell && progress.cells ? `, cell ${progress.cell}/${progress.cells}` : '';
       text = `Run ${progress.run} of ${progress.runs}${cell}`;
       const cellsDone = progress.cells ? (progress.cell ?? 0) / progress.cells : 0;
       bar.max = progress.runs;
@@ -267,7 +266,11 @@ export class FindingsPanel extends Widget {
       failed: 'Failed'
     };
     box.append(
-      element('div', `nbd-verdict nbd-verdict-${result.verdict}`, labels[result.verdict] ?? result.verdict),
+      element(
+        'div',
+        `nbd-verdict nbd-verdict-${result.verdict}`,
+        labels[result.verdict] ?? result.verdict
+      ),
       element(
         'div',
         'nbd-repro-summary',
@@ -298,7 +301,8 @@ export class FindingsPanel extends Widget {
     const table = element('table', 'nbd-differences');
     const runs = Math.max(...differences.map(d => d.values.length));
     const head = element('tr', '');
-    for (const label of ['', 'name', 'baseline', ...Array.from({ length: runs }, (_, i) => `run ${i + 1}`), 'difference', 'tolerance']) {
+    const runLabels = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
+    for (const label of ['', 'name', 'baseline', ...runLabels, 'difference', 'tolerance']) {
       head.append(element('th', '', label));
     }
     table.append(head);
