@@ -30,7 +30,7 @@ class ReproJob:
     os_path: Path
     runs: int | None
     state: str = RUNNING
-    events: list[dict[str, Any]] = field(default_factory=list)
+    latest: dict[str, Any] | None = None  # the latest progress event
     report: dict[str, Any] | None = None
     error: str | None = None
     started: float = field(default_factory=time.time)
@@ -43,18 +43,16 @@ class ReproJob:
 
     def progress(self, event: Any) -> None:
         """The progress callback of `run_repro` (called from the job's thread)."""
-        self.events.append(
-            {
-                "event": event.event,
-                "run": event.run,
-                "runs": event.runs,
-                "cell": event.cell,
-                "cells": event.cells,
-                "seconds": round(event.seconds, 3),
-                "failure": event.failure.to_dict() if event.failure else None,
-                "verdict": event.result.verdict if event.result else None,
-            }
-        )
+        self.latest = {
+            "event": event.event,
+            "run": event.run,
+            "runs": event.runs,
+            "cell": event.cell,
+            "cells": event.cells,
+            "seconds": round(event.seconds, 3),
+            "failure": event.failure.to_dict() if event.failure else None,
+            "verdict": event.result.verdict if event.result else None,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,8 +60,7 @@ class ReproJob:
             "path": self.path,
             "state": self.state,
             "cancelling": self.state == RUNNING and self.cancel_event.is_set(),
-            "progress": self.events[-1] if self.events else None,
-            "events": len(self.events),
+            "progress": self.latest,
             "report": self.report,
             "error": self.error,
             "started": self.started,
