@@ -59,6 +59,9 @@ DATASETS = {
     ),
 }
 
+# Notes between the steps of an analysis: about a third of all cells end up markdown.
+MARKDOWN_BETWEEN_STEPS = 0.3
+
 WORDS = [
     "the",
     "data",
@@ -321,6 +324,8 @@ def _section(plan: Plan, rng: random.Random, ctx: Context, imports: str) -> None
         "sample",
     ]
     for step in rng.sample(steps, rng.randint(4, len(steps))):
+        if rng.random() < MARKDOWN_BETWEEN_STEPS:
+            plan.markdown(_markdown(rng))
         if step == "describe":
             plan.code(f"{frame}.describe()", ("table", numeric, 8))
         elif step == "info":
