@@ -268,3 +268,19 @@ def test_cancelling_a_job_stops_its_kernels(request_, jp_root_dir):
     assert job["state"] == "cancelled"
     assert job["report"]["notebooks"][0]["failure"]["kind"] == "interrupted"
     assert processes_working_in(jp_root_dir) == []
+
+
+def test_at_most_two_jobs_run_at_once(request_, jp_root_dir):
+    for name in ("a", "b", "c"):
+        write_notebook(jp_root_dir / f"{name}.ipynb", code("import time\ntime.sleep(300)", count=1))
+    started = [request_("POST", "repro", body={"path": f"{name}.ipynb"}) for name in ("a", "b")]
+    assert [status for status, _ in started] == [202, 202]
+    try:
+        status, body = request_("POST", "repro", body={"path": "c.ipynb"})
+        assert status == 429
+        assert "already running" in body["message"]
+    finally:
+        for _, job in started:
+            request_("DELETE", "repro", job["id"])
+        for _, job in started:
+            wait_for_job(request_, job["id"], lambda job: job["state"] != "running", timeout=60)
