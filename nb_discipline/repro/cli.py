@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         display.close()
     for error in report.errors:
         print(f"nbcheck: error: {error}", file=sys.stderr)
+    if not report.results and not report.errors:
+        print("nbcheck: warning: no notebooks found", file=sys.stderr)
     rendered = renderer(args.output_format)(report)
     if args.output:
         try:
