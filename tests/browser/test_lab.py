@@ -92,6 +92,10 @@ def test_the_panel_groups_findings_by_rule_shows_docs_and_jumps_to_the_cell(page
     expect(active.locator(f'{FINDING}[data-code="NBD303"]')).to_have_count(1)
     screenshot(page, "jupyterlab-panel")
 
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
+    expect(page.locator(".lm-Menu-itemLabel", has_text="Check reproducibility")).to_be_visible()
+    page.keyboard.press("Escape")
+
     page.keyboard.press("Control+Shift+C")
     page.locator(".lm-CommandPalette-input").fill("Show rule docs")
     page.keyboard.press("Enter")
