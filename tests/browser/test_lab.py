@@ -174,5 +174,22 @@ def test_settings_select_rules_and_turn_automatic_checks_off(page, lab):
         page.locator("#nb-discipline-panel .nbd-check-button").click()
         expected = len(found_by_nbcheck(lab.root / "sins.ipynb"))
         expect(count).to_have_text(f"NBD {expected}", timeout=30_000)
+
+        # Only on save: an edit leaves the findings alone until the notebook is saved.
+        put_settings(lab, {"checkOn": "save"})
+        page.reload()
+        count = open_notebook(page, lab, "sins.ipynb")
+        path_cell = cell(page, 9)
+        path_cell.scroll_into_view_if_needed()
+        marker = path_cell.locator(f'{FINDING}[data-code="NBD501"]')
+        expect(marker).to_have_count(1)
+        path_cell.locator(".cm-content").click()
+        page.keyboard.press("Control+a")
+        page.keyboard.type('df.assign(scaled=scaled).to_csv("churn_clean.csv")')
+        page.wait_for_timeout(3000)  # three times the delay after an edit
+        expect(marker).to_have_count(1)
+        page.keyboard.press("Control+s")
+        expect(marker).to_have_count(0, timeout=15_000)
+        expect(count).to_have_text(f"NBD {expected - 1}")
     finally:
         put_settings(lab, {})
