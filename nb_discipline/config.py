@@ -9,15 +9,15 @@ cache directory by its content hash, so the next run skips the import.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
-import pickle
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from annotated_types import Ge
+if TYPE_CHECKING:
+    # The annotations are strings until pydantic resolves them, in _validate_with_pydantic.
+    from annotated_types import Ge
 
 CONFIG_FILES = ("nb-discipline.toml", ".nb-discipline.toml", "pyproject.toml")
 DEFAULT_EXCLUDE = (
@@ -157,6 +157,9 @@ def validate_table(table: Any, source: str) -> Settings:
                 f"{source}: unknown key `{internal}` in [tool.nb-discipline]; "
                 f"allowed: {_allowed_keys(())}"
             )
+    import hashlib
+    import pickle
+
     from . import __version__
 
     # The fields are part of the key: a Settings pickled before a field was added lacks it.
@@ -185,7 +188,11 @@ def validate_table(table: Any, source: str) -> Settings:
 
 
 def _validate_with_pydantic(table: dict, source: str) -> Settings:
+    import annotated_types
     import pydantic
+
+    # pydantic resolves the string annotations in this module's namespace.
+    globals().setdefault("Ge", annotated_types.Ge)
 
     try:
         return pydantic.TypeAdapter(Settings).validate_python(table)

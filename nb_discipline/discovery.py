@@ -32,11 +32,13 @@ class _Ignore:
 def discover(paths: Sequence[str], settings: Settings) -> tuple[list[str], list[FileError]]:
     """Notebook files under `paths` (files given by name are always checked), and paths that
     do not exist."""
-    excludes = _excludes(settings)
+    excludes: list[_Ignore] | None = None  # built on the first folder: pre-commit passes files
     files: list[str] = []
     errors: list[FileError] = []
     for path in paths:
         if os.path.isdir(path) and not path.endswith(NOTEBOOK_SUFFIX):
+            if excludes is None:
+                excludes = _excludes(settings)
             files.extend(_walk(path, excludes, settings.respect_gitignore))
         elif os.path.lexists(path):
             files.append(path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -44,6 +43,8 @@ class Rule:
 
     @property
     def doc(self) -> str:
+        import inspect
+
         return inspect.cleandoc(self.check.__doc__ or "")
 
     @property

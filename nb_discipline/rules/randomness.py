@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ..analysis import Analysis
@@ -521,10 +522,9 @@ def _seed_given(call: ast.Call, name: str, position: int) -> bool:
 @cache
 def random_state_table() -> dict[str, dict[str, Any]]:
     """The generated table of callables that take a seed argument (read once, when used)."""
-    from importlib import resources
-
-    text = resources.files("nb_discipline").joinpath("data/random_state.json").read_text("utf-8")
-    return json.loads(text)["callables"]
+    # A plain file next to the package (importlib.resources costs more to import than to read it).
+    table = Path(__file__).resolve().parent.parent / "data" / "random_state.json"
+    return json.loads(table.read_text("utf-8"))["callables"]
 
 
 def _configured_random_state(entries: list[str]) -> dict[str, dict[str, Any]]:
