@@ -5,22 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from .config import Settings
 from .engine import check
 from .loader import LoadError, load
-from .model import Diagnostic, FileError
+from .model import CheckResult, Diagnostic, FileError
 
 # Below this much material, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
-
-
-@dataclass
-class BatchResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    checked: int = 0
 
 
 def check_file(path: str, settings: Settings) -> list[Diagnostic] | FileError:
@@ -30,8 +22,8 @@ def check_file(path: str, settings: Settings) -> list[Diagnostic] | FileError:
         return FileError(error.path, error.reason)
 
 
-def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> BatchResult:
-    result = BatchResult()
+def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> CheckResult:
+    result = CheckResult()
     for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1):
         if isinstance(outcome, FileError):
             result.errors.append(outcome)

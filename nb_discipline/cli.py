@@ -127,12 +127,14 @@ def settings_for(args: argparse.Namespace, start: str = "."):
     return settings.replace(**changes) if changes else settings
 
 
-def _check(args: argparse.Namespace) -> int:
+def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
+    """Check what the parsed check arguments ask for: the CheckResult, or a UsageError.
+    The CLI and the notebook's `%nbcheck` both go through here."""
     from .batch import check_files
     from .discovery import discover
     from .rules import UnknownSelectorError, selected_rules
 
-    settings = settings_for(args)
+    settings = settings_for(args, start=start)
     try:
         selected_rules(settings.select, settings.extend_select, settings.ignore)
     except UnknownSelectorError as error:
@@ -142,28 +144,34 @@ def _check(args: argparse.Namespace) -> int:
         ) from None
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.stdin_filename is not None or paths == ["-"]:
+        return _check_stdin(args.stdin_filename or "-", settings)
+    files, missing = discover(paths, settings)
+    result = check_files(files, settings, args.jobs)
+    result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
+    return result
 
-    if args.stdin_filename is not None or args.paths == ["-"]:
-        result = _check_stdin(args.stdin_filename or "-", settings)
-    else:
-        files, missing = discover(args.paths or ["."], settings)
-        result = check_files(files, settings, args.jobs)
-        result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
 
+def _check(args: argparse.Namespace) -> int:
+    result = collect(args, args.paths or ["."])
     for error in result.errors:
         print(f"nbcheck: error: {error}", file=sys.stderr)
-    report = _report(args, result)
-    if args.output_file:
-        try:
-            with open(args.output_file, "w", encoding="utf-8") as handle:
-                handle.write(report)
-        except OSError as error:
-            raise UsageError(f"{args.output_file}: cannot write report: {error.strerror}") from None
-    else:
-        sys.stdout.write(report)
+    write_report(_report(args, result), args.output_file)
     if result.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def write_report(report: str, output_file: str | None) -> None:
+    """The report to `output_file`, or to stdout without one."""
+    if output_file is None:
+        sys.stdout.write(report)
+        return
+    try:
+        with open(output_file, "w", encoding="utf-8") as handle:
+            handle.write(report)
+    except OSError as error:
+        raise UsageError(f"{output_file}: cannot write report: {error.strerror}") from None
 
 
 def _report(args: argparse.Namespace, result) -> str:
@@ -175,18 +183,15 @@ def _report(args: argparse.Namespace, result) -> str:
     output_format = args.output_format
     if args.quiet and output_format == "text":
         output_format = "concise"
-    return renderer(output_format)(
-        result.diagnostics, errors=result.errors, checked=result.checked, color=color
-    )
+    return renderer(output_format)(result, color)
 
 
 def _check_stdin(filename: str, settings):
-    from .batch import BatchResult
     from .engine import check
     from .loader import LoadError, loads
-    from .model import FileError
+    from .model import CheckResult, FileError
 
-    result = BatchResult()
+    result = CheckResult()
     try:
         notebook = loads(sys.stdin.buffer.read(), filename)
     except LoadError as error:
@@ -240,7 +245,7 @@ def _rule(arguments: list[str]) -> int:
     if args.output_format == "json":
         import orjson
 
-        payload = [_rule_dict(rule) for rule in rules]
+        payload = [rule.to_dict() for rule in rules]
         sys.stdout.write(
             orjson.dumps(payload if args.all else payload[0], option=orjson.OPT_INDENT_2).decode()
             + "\n"
@@ -259,24 +264,13 @@ def _rules(arguments: list[str]) -> int:
     if args.json:
         import orjson
 
-        payload = [_rule_dict(rule) for rule in RULES]
+        payload = [rule.to_dict() for rule in RULES]
         sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
         return EXIT_CLEAN
     width = max(len(rule.name) for rule in RULES)
     for rule in RULES:
         sys.stdout.write(f"{rule.code}  {rule.name:<{width}}  {rule.summary}\n")
     return EXIT_CLEAN
-
-
-def _rule_dict(rule) -> dict:
-    return {
-        "code": rule.code,
-        "name": rule.name,
-        "summary": rule.summary,
-        "severity": rule.severity,
-        "python_only": rule.python_only,
-        "explanation": rule.doc,
-    }
 
 
 if __name__ == "__main__":

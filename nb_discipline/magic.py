@@ -21,7 +21,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -30,7 +30,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .analysis.dataflow import cell_flow
 from .analysis.source import ParsedCell, parse_source
-from .model import Cell, Diagnostic, Notebook
+from .model import Cell, CheckResult, Diagnostic, Notebook
 
 PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
 NAMES_CACHE_SIZE = 512
@@ -386,35 +386,25 @@ class NbDisciplineMagics(Magics):
     def nbcheck(self, line: str) -> None:
         """`nbcheck` on this notebook (or the PATHS given): `%nbcheck --select NBD2`."""
         from . import cli
-        from .batch import check_files
-        from .discovery import discover
         from .reporters import renderer
-        from .rules import UnknownSelectorError, selected_rules
 
         parser = cli._Parser(prog="%nbcheck", description="Lint this notebook.")
         cli._add_check_arguments(parser)
         try:
             args = parser.parse_args(shlex.split(line))
             paths = args.paths or [self._current_notebook()]
-            settings = cli.settings_for(args, start=os.path.dirname(os.path.abspath(paths[0])))
-            selected_rules(settings.select, settings.extend_select, settings.ignore)
-            files, missing = discover(paths, settings)
+            start = os.path.dirname(os.path.abspath(paths[0]))
+            result = cli.collect(args, paths, start=start)
         except cli.UsageError as error:
             raise UsageError(str(error)) from None
-        except UnknownSelectorError as error:
-            raise UsageError(
-                f"unknown rule selector `{error}`; `nbcheck rules` lists them"
-            ) from None
         except SystemExit:  # --help, after argparse printed it
             return
-        result = check_files(files, settings, jobs=1)
-        errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
         if args.output_format != "text":
-            print(renderer(args.output_format)(result.diagnostics, errors=errors), end="")
+            print(renderer(args.output_format)(result), end="")
             return
         from IPython.display import display
 
-        display(Findings(result.diagnostics, errors, result.checked))
+        display(Findings(result))
 
     @line_magic
     def nb_discipline(self, line: str) -> None:
@@ -559,17 +549,14 @@ def _compact(diagnostic: Diagnostic) -> str:
 class Findings:
     """`%nbcheck`'s result: an HTML table in Jupyter, the text report elsewhere."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic], errors: Sequence[Any], checked: int):
-        self.diagnostics = diagnostics
-        self.errors = errors
-        self.checked = checked
+    def __init__(self, result: CheckResult):
+        self.result = result
 
     def __repr__(self) -> str:
         from .reporters.text import render
 
-        report = render(self.diagnostics, errors=self.errors, checked=self.checked)
-        errors = "".join(f"error: {error}\n" for error in self.errors)
-        return (errors + report).rstrip("\n")
+        errors = "".join(f"error: {error}\n" for error in self.result.errors)
+        return (errors + render(self.result)).rstrip("\n")
 
     def _repr_html_(self) -> str:
         from .reporters.text import summary
@@ -584,14 +571,16 @@ class Findings:
             f"<td>{escape(d.message)}"
             + (f"<br><small>help: {escape(d.fix)}</small>" if d.fix else "")
             + "</td></tr>"
-            for d in self.diagnostics
+            for d in self.result.diagnostics
         )
-        errors = "".join(f"<p><b>error</b>: {escape(str(error))}</p>" for error in self.errors)
+        errors = "".join(
+            f"<p><b>error</b>: {escape(str(error))}</p>" for error in self.result.errors
+        )
         table = (
             "<table><thead><tr><th>notebook</th><th>cell</th><th>line:col</th><th>code</th>"
             f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>"
             if rows
             else ""
         )
-        caption = escape(summary(self.diagnostics, self.errors, self.checked))
+        caption = escape(summary(self.result))
         return f'<div class="nb-discipline-findings">{errors}{table}<p>{caption}</p></div>'

@@ -122,3 +122,13 @@ class FileError:
 
     def __str__(self) -> str:
         return f"{self.filename}: {self.reason}"
+
+
+@dataclass
+class CheckResult:
+    """What checking some files gave: the findings, the files that could not be checked, and how
+    many were. Every reporter renders one."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    checked: int = 0

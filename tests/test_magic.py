@@ -304,11 +304,11 @@ def test_nbcheck_lints_the_current_notebook(shell, out_of_order, capsys) -> None
 
 def test_nbcheck_shows_an_html_table_in_jupyter(shell, out_of_order) -> None:
     from nb_discipline.magic import Findings
-    from nb_discipline.model import FileError
+    from nb_discipline.model import CheckResult, FileError
 
     result = shell.run_line_magic("nbcheck", "--exit-zero")
     assert result is None
-    findings = Findings([], [FileError("x.ipynb", "not JSON")], 1)
+    findings = Findings(CheckResult([], [FileError("x.ipynb", "not JSON")], 1))
     bundle, _ = shell.display_formatter.format(findings)
     assert "not JSON" in bundle["text/html"]
     assert "x.ipynb: not JSON" in bundle["text/plain"]
@@ -320,9 +320,7 @@ def test_nbcheck_html_has_one_row_per_finding(shell, out_of_order) -> None:
     from nb_discipline.magic import Findings
 
     result = check_files([str(out_of_order)], Settings(), jobs=1)
-    bundle, _ = shell.display_formatter.format(
-        Findings(result.diagnostics, result.errors, result.checked)
-    )
+    bundle, _ = shell.display_formatter.format(Findings(result))
     html = bundle["text/html"]
     assert html.count("<tr>") == 1 + len(result.diagnostics)
     assert "<code>NBD101</code>" in html and 'title="cell id second"' in html

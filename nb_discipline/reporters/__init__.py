@@ -1,25 +1,17 @@
-"""Output formats. Each module has render(diagnostics, **context) -> str and imports nothing heavy."""
+"""Output formats. Each module has render(result, color=False) -> str and imports nothing heavy."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
 from typing import Protocol
 
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 
 FORMATS = ("text", "concise", "json", "json-lines", "github", "sarif", "junit")
 
 
 class Renderer(Protocol):
-    def __call__(
-        self,
-        diagnostics: Sequence[Diagnostic],
-        *,
-        errors: Sequence[FileError] = (),
-        checked: int = 0,
-        color: bool = False,
-    ) -> str: ...
+    def __call__(self, result: CheckResult, color: bool = False) -> str: ...
 
 
 def renderer(output_format: str) -> Renderer:

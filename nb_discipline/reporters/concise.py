@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 from .text import line
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics = result.diagnostics
     return "".join(line(diagnostic, color) + "\n" for diagnostic in diagnostics)

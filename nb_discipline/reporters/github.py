@@ -6,9 +6,7 @@ cell in its title and message and points at the top of the file.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 
 
 def _escape_data(text: str) -> str:
@@ -19,13 +17,8 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics, errors = result.diagnostics, result.errors
     out = []
     for d in diagnostics:
         level = "error" if d.severity == "error" else "warning"

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import orjson
 
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics = result.diagnostics
     payload = [diagnostic.to_dict() for diagnostic in diagnostics]
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n"

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import orjson
 
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics = result.diagnostics
     return "".join(orjson.dumps(d.to_dict()).decode() + "\n" for d in diagnostics)

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
-from ..model import Diagnostic, FileError
+from ..model import CheckResult, Diagnostic
 from .text import position
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics, errors = result.diagnostics, result.errors
     by_file: dict[str, list[Diagnostic]] = defaultdict(list)
     for diagnostic in diagnostics:
         by_file[diagnostic.filename].append(diagnostic)

@@ -6,26 +6,20 @@ logical location and in `properties`; the physical region is the finding's row a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 
 from .. import __version__
-from ..model import Diagnostic, FileError
+from ..model import CheckResult
 from ..rules import RULES
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics, errors = result.diagnostics, result.errors
     rule_index = {rule.code: position for position, rule in enumerate(RULES)}
     rules = [
         {

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from ..model import Diagnostic, FileError
+from ..model import CheckResult, Diagnostic
 
 BOLD, RED, CYAN, YELLOW, DIM, RESET = (
     "\033[1m",
@@ -34,7 +32,8 @@ def line(diagnostic: Diagnostic, color: bool = False) -> str:
     )
 
 
-def summary(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError], checked: int) -> str:
+def summary(result: CheckResult) -> str:
+    diagnostics, errors, checked = result.diagnostics, result.errors, result.checked
     notebooks = "notebook" if checked == 1 else "notebooks"
     failed = f"; {len(errors)} could not be checked" if errors else ""
     if not diagnostics:
@@ -45,13 +44,8 @@ def summary(diagnostics: Sequence[Diagnostic], errors: Sequence[FileError], chec
     return f"Found {len(diagnostics)} {findings} in {in_files} ({checked} checked{failed})."
 
 
-def render(
-    diagnostics: Sequence[Diagnostic],
-    *,
-    errors: Sequence[FileError] = (),
-    checked: int = 0,
-    color: bool = False,
-) -> str:
+def render(result: CheckResult, color: bool = False) -> str:
+    diagnostics = result.diagnostics
     out = []
     for diagnostic in diagnostics:
         out.append(line(diagnostic, color))
@@ -60,5 +54,5 @@ def render(
             out.append(f"{DIM}{help_text}{RESET}" if color else help_text)
     if diagnostics:
         out.append("")
-    out.append(summary(diagnostics, errors, checked))
+    out.append(summary(result))
     return "\n".join(out) + "\n"

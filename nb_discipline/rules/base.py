@@ -51,6 +51,17 @@ class Rule:
     def summary(self) -> str:
         return self.doc.split("\n\n", 1)[0].replace("\n", " ")
 
+    def to_dict(self) -> dict[str, object]:
+        """The rule as `nbcheck rules --json` and the server's rules endpoint give it."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "summary": self.summary,
+            "severity": self.severity,
+            "python_only": self.python_only,
+            "explanation": self.doc,
+        }
+
     def matches(self, selector: str) -> bool:
         """True when `selector` (ALL, a code prefix such as NBD2, a code or a name) names this rule."""
         upper = selector.upper()

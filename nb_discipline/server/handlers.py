@@ -115,10 +115,9 @@ class RulesHandler(_Handler):
     @web.authenticated
     @authorized(action="read", resource="contents")
     def get(self) -> None:
-        from ..cli import _rule_dict
         from ..rules import RULES
 
-        self.finish({"rules": [_rule_dict(rule) for rule in RULES]})
+        self.finish({"rules": [rule.to_dict() for rule in RULES]})
 
 
 class _ReproHandler(_Handler):
