@@ -316,7 +316,7 @@ def mlflow_server(tmp_path_factory):
     yield uri
     os.killpg(server.pid, signal.SIGTERM)
     try:
-        server.wait(20)
+        server.wait(5)
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
     log.close()
