@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from .analysis.source import gc_paused
 from .config import Settings
 from .engine import check
 from .loader import LoadError, load
@@ -17,7 +18,8 @@ PARALLEL_MIN_BYTES = 4_000_000
 
 def check_file(path: str, settings: Settings) -> list[Diagnostic] | FileError:
     try:
-        return check(load(path), settings)
+        with gc_paused():  # the notebook too is freed before the collector resumes
+            return check(load(path), settings)
     except LoadError as error:
         return FileError(error.path, error.reason)
 
@@ -45,10 +47,14 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int):
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     largest_first = sorted(paths, key=_size, reverse=True)
-    with context.Pool(
-        min(jobs, len(paths)), initializer=_init_worker, initargs=(settings,)
-    ) as pool:
-        yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=1)
+    workers = min(jobs, len(paths))
+    # Small chunks at the end balance the load; one file per task costs more in messages.
+    chunksize = max(1, len(paths) // (workers * 16))
+    import gc
+
+    gc.freeze()  # forked workers then share the parent's objects instead of copying them
+    with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+        yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
 
 
 _worker_settings: Settings | None = None

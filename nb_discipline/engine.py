@@ -32,15 +32,16 @@ def check(
     rules = [rule for rule in rules if not _any_matches(rule, file_ignores)]
     if not notebook.is_python:
         rules = [rule for rule in rules if not rule.python_only]
-    analysis = Analysis(notebook, settings)
     diagnostics = []
     # The analyses build many small acyclic objects; collector passes over them grow with the
-    # notebook and made large notebooks quadratic.
+    # notebook (they made large notebooks quadratic). They are freed before the collector resumes.
     with gc_paused():
+        analysis = Analysis(notebook, settings)
         for rule in rules:
             for finding in rule.check(analysis):
                 if not _suppressed(rule, finding):
                     diagnostics.append(_diagnostic(rule, finding, notebook.path))
+        del analysis
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics
 

@@ -209,6 +209,11 @@ class _CellVisitor(ast.NodeVisitor):
             )
         method(self, node)
 
+    def _leaf(self, node: ast.AST) -> None:
+        """Constants and expression contexts hold no names."""
+
+    visit_Constant = visit_Load = visit_Store = visit_Del = _leaf
+
     def generic_visit(self, node: ast.AST) -> None:
         for name in node._fields:
             value = getattr(node, name, None)

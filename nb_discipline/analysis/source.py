@@ -329,6 +329,9 @@ def _shifted(command: ShellCommand, rows: int) -> ShellCommand:
 def _automagic(source: str, parses: bool) -> str | None:
     """The source with `%` added when IPython would run this one-line cell (or one-line body of
     a `%%time`-like cell magic, which IPython transforms the same way) as a magic."""
+    stripped = source.strip()
+    if "%%" not in stripped and ("\n" in stripped or "\r" in stripped):
+        return None  # more than one line: most cells stop here, before any splitting
     lines = _split_lines(source)
     start = 0
     while True:  # leading blank lines go, and each cell magic line before the body
