@@ -40,6 +40,8 @@ def store(tmp_path_factory):
 @pytest.fixture
 def shell(monkeypatch, tmp_path):
     monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID: keep it from leaking into later tests.
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.chdir(tmp_path)
     ip = InteractiveShell.instance()
     ip.reset(new_session=True)

@@ -111,12 +111,24 @@ def _emit(event: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+MLFLOW_TARGET_VARIABLES = (
+    "MLFLOW_EXPERIMENT_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_RUN_ID",
+    "MLFLOW_REGISTRY_URI",
+)
+
+
 def execute(spec: dict[str, Any], emit) -> Execution:
     """Run the notebook of `spec` once; never raises for what the notebook does."""
     started = time.perf_counter()
     number = spec["number"]
     directory = Path(spec["directory"])
     directory.mkdir(parents=True, exist_ok=True)
+    # A run must land in its own store: nothing inherited may point it at the user's experiment,
+    # run or model registry (mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID, for one).
+    for variable in MLFLOW_TARGET_VARIABLES:
+        os.environ.pop(variable, None)
     os.environ.update(prepare_store(Path(spec["template"]), directory))
     os.environ["NBCHECK_REPRO_DIR"] = str(directory)
     os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(
