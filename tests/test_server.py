@@ -276,6 +276,14 @@ def test_at_most_two_jobs_run_at_once(request_, jp_root_dir):
     started = [request_("POST", "repro", body={"path": f"{name}.ipynb"}) for name in ("a", "b")]
     assert [status for status, _ in started] == [202, 202]
     try:
+        for _, job in started:  # both really running: inside their sleeping cell
+            seen = wait_for_job(
+                request_,
+                job["id"],
+                lambda job: job["state"] != "running" or (job["progress"] or {}).get("cell") == 1,
+                timeout=180,
+            )
+            assert seen["state"] == "running", json.dumps(seen)
         status, body = request_("POST", "repro", body={"path": "c.ipynb"})
         assert status == 429
         assert "already running" in body["message"]

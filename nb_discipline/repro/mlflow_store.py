@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import threading
+import uuid
 from importlib import metadata
 from pathlib import Path
 
@@ -38,14 +40,21 @@ def mlflow_version() -> str:
     )
 
 
+_building = threading.Lock()
+
+
 def template_store(cache_dir: Path) -> Path:
     """A migrated, empty sqlite store for the installed MLflow, created once and then reused."""
     template = cache_dir / f"mlflow-template-{mlflow_version()}.db"
-    if template.is_file():
-        return template
+    with _building:  # threads of one process (the server's jobs) build it once
+        if not template.is_file():
+            _build_template(cache_dir, template)
+    return template
+
+
+def _build_template(cache_dir: Path, template: Path) -> None:
     cache_dir.mkdir(parents=True, exist_ok=True)
-    building = cache_dir / f".mlflow-template-{os.getpid()}.db"
-    building.unlink(missing_ok=True)
+    building = cache_dir / f".mlflow-template-{os.getpid()}-{uuid.uuid4().hex}.db"
     try:
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
     except ImportError as error:
@@ -60,8 +69,7 @@ def template_store(cache_dir: Path) -> Path:
         store.engine.dispose()
     finally:
         logger.setLevel(level)
-    os.replace(building, template)  # atomic: parallel first runs each build, one wins
-    return template
+    os.replace(building, template)  # atomic: parallel processes each build, one wins
 
 
 def prepare_store(template: Path, directory: Path) -> dict[str, str]:
