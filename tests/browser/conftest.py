@@ -80,7 +80,10 @@ def _wait_until_up(
     raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running while it is open, which would
+# break every later test that starts its own loop (the server tests), and the lab is not needed
+# after these tests.
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory) -> Lab:
     if not (BUNDLE / "package.json").exists():
         pytest.fail(
@@ -145,7 +148,7 @@ def lab(tmp_path_factory) -> Lab:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
