@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError, settings_for
+    from ..cli import UsageError, settings_for, write_report
     from .report import renderer
     from .session import ReproError, ReproOptions, run_repro
 
@@ -93,15 +93,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"nbcheck: error: {error}", file=sys.stderr)
     if not report.results and not report.errors:
         print("nbcheck: warning: no notebooks found", file=sys.stderr)
-    rendered = renderer(args.output_format)(report)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(rendered)
-        except OSError as error:
-            raise UsageError(f"{args.output}: cannot write report: {error.strerror}") from None
-    else:
-        sys.stdout.write(rendered)
+    write_report(renderer(args.output_format)(report), args.output)
     if report.errors:
         return 2
     return 0 if report.reproduced else 1
