@@ -43,7 +43,8 @@ def test_skipped_cell_only_when_cells_below_ran() -> None:
     [
         ((3, 4, 5), "the first count is [3], not [1]"),
         ((1, 2, 7), "the counts skip from [2] to [7]"),
-        ((1, 4, 9), "the counts skip from [1] to [4] (1 more gaps)"),
+        ((1, 4, 9), "the counts skip from [1] to [4] (1 more gap)"),
+        ((1, 4, 9, 12), "the counts skip from [1] to [4] (2 more gaps)"),
     ],
 )
 def test_gaps_in_counts(counts, message_part) -> None:

@@ -140,7 +140,8 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
         detail = f"the first count is [{cell.execution_count}], not [1]"
     else:
         detail = f"the counts skip from [{missing - 1}] to [{cell.execution_count}]"
-    more = f" ({len(gaps) - 1} more gaps)" if len(gaps) > 1 else ""
+    others = len(gaps) - 1
+    more = f" ({others} more {'gap' if others == 1 else 'gaps'})" if others else ""
     yield Finding(
         cell,
         f"Not run from a fresh kernel: {detail}{more}; runs are missing from the saved notebook",
