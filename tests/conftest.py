@@ -27,3 +27,20 @@ def nbcheck(capsys, monkeypatch, tmp_path):
         return CliResult(exit_code, captured.out, captured.err)
 
     return run
+
+
+@pytest.fixture
+def shell(monkeypatch, tmp_path):
+    """A real IPython shell with the extension loaded, working in an empty directory."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID: keep it from leaking into later tests.
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.chdir(tmp_path)
+    ip = InteractiveShell.instance()
+    ip.reset(new_session=True)
+    ip.run_line_magic("load_ext", "nb_discipline")
+    yield ip
+    ip.run_line_magic("unload_ext", "nb_discipline")
+    ip.reset(new_session=True)

@@ -20,19 +20,6 @@ from tests.builders import code, markdown, write_notebook
 pytestmark = pytest.mark.filterwarnings("ignore:PYTHONHASHSEED was not set:RuntimeWarning")
 
 
-@pytest.fixture
-def shell(monkeypatch, tmp_path):
-    """A real shell with the extension loaded, working in an empty directory; cleaned afterwards."""
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    monkeypatch.chdir(tmp_path)
-    ip = InteractiveShell.instance()
-    ip.reset(new_session=True)
-    ip.run_line_magic("load_ext", "nb_discipline")
-    yield ip
-    ip.run_line_magic("unload_ext", "nb_discipline")
-    ip.reset(new_session=True)
-
-
 def run(ip: InteractiveShell, source: str, cell_id: str | None = None, deleted=()):
     metadata = {"cellId": cell_id, "deletedCells": list(deleted)} if cell_id else None
     return ip.run_cell(source, store_history=True, cell_id=cell_id, cell_meta=metadata)

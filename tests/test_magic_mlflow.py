@@ -8,7 +8,6 @@ import subprocess
 
 import mlflow
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
 from tests.builders import code, markdown, write_notebook
 
@@ -35,20 +34,6 @@ def store(tmp_path_factory):
     mlflow.set_tracking_uri(uri)
     yield mlflow.MlflowClient(uri)
     mlflow.set_tracking_uri(None)
-
-
-@pytest.fixture
-def shell(monkeypatch, tmp_path):
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID: keep it from leaking into later tests.
-    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    monkeypatch.chdir(tmp_path)
-    ip = InteractiveShell.instance()
-    ip.reset(new_session=True)
-    ip.run_line_magic("load_ext", "nb_discipline")
-    yield ip
-    ip.run_line_magic("unload_ext", "nb_discipline")
-    ip.reset(new_session=True)
 
 
 def runs(store, experiment: str):
