@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import dataclasses
 import gc
+import json
 import os
 import pickle
 import pstats
@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 
-import orjson
 from machine import load_average, print_machine
 
 from nb_discipline.analysis import Analysis
@@ -121,7 +120,7 @@ def timed_rules(phases: Phases, select: str) -> list:
         return run
 
     return [
-        dataclasses.replace(rule, check=clocked(f"rule {rule.code} {rule.name}", rule.check))
+        rule._replace(check=clocked(f"rule {rule.code} {rule.name}", rule.check))
         for rule in selected_rules([select], [], [])
     ]
 
@@ -141,8 +140,8 @@ def profile(files: list[str], settings: Settings, select: str) -> tuple[Phases, 
 def _profile_one(path: str, phases: Phases, settings: Settings, rules: list, counts: dict) -> None:
     with phases.phase("load: read file"):
         data = read_bytes(path)
-    with phases.phase("load: JSON parse (orjson)"):
-        document = orjson.loads(data)
+    with phases.phase("load: JSON parse"):
+        document = json.loads(data)
     with phases.phase("load: build Notebook"):
         notebook = from_dict(document, path)
     del document
@@ -208,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
         for path in files:
-            check(from_dict(orjson.loads(read_bytes(path)), path), settings)
+            check(from_dict(json.loads(read_bytes(path)), path), settings)
         profiler.disable()
         profiler.dump_stats(args.cprofile)
         print(f"\ncProfile (saved to {args.cprofile}), top functions by own time:")

@@ -243,13 +243,10 @@ def _rule(arguments: list[str]) -> int:
             raise UsageError(f"unknown rule `{args.rule}`; `nbcheck rules` lists them")
         rules = [rule]
     if args.output_format == "json":
-        import orjson
+        import json
 
         payload = [rule.to_dict() for rule in rules]
-        sys.stdout.write(
-            orjson.dumps(payload if args.all else payload[0], option=orjson.OPT_INDENT_2).decode()
-            + "\n"
-        )
+        sys.stdout.write(json.dumps(payload if args.all else payload[0], indent=2) + "\n")
     else:
         sys.stdout.write("\n\n".join(f"# {r.name} ({r.code})\n\n{r.doc}" for r in rules) + "\n")
     return EXIT_CLEAN
@@ -262,10 +259,10 @@ def _rules(arguments: list[str]) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable, with the docs")
     args = parser.parse_args(arguments)
     if args.json:
-        import orjson
+        import json
 
         payload = [rule.to_dict() for rule in RULES]
-        sys.stdout.write(orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return EXIT_CLEAN
     width = max(len(rule.name) for rule in RULES)
     for rule in RULES:

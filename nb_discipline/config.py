@@ -3,17 +3,18 @@
 The settings are plain dataclasses, so the engine and a project without configuration never import
 pydantic (it costs about a quarter of a second, on every commit). pydantic validates the very same
 dataclasses when a configuration table exists; a table that validated once is remembered in the user
-cache directory by its content hash, so the next run skips the import.
+cache directory (nb_discipline.cache) by its content, so the next run skips the import.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from . import cache
 
 if TYPE_CHECKING:
     # The annotations are strings until pydantic resolves them, in _validate_with_pydantic.
@@ -121,14 +122,28 @@ def find_config(start: str | os.PathLike[str]) -> Path | None:
             candidate = candidate_dir / name
             if not candidate.is_file():
                 continue
-            if name != "pyproject.toml":
-                return candidate
             try:
-                if "nb-discipline" in _read_toml(candidate).get("tool", {}):
+                if _table(candidate) is not None:
                     return candidate
             except ConfigError:
                 return candidate
     return None
+
+
+def _table(path: Path) -> Any:
+    """The nb-discipline table of a configuration file (None: a pyproject.toml without one).
+
+    Kept between runs (nb_discipline.cache) while the file is unchanged: finding the configuration
+    then costs no TOML parsing on every commit."""
+
+    def read() -> tuple[Any, list[str]]:
+        document = _read_toml(path)
+        tool = document.get("tool", {})
+        if path.name == "pyproject.toml":
+            return tool.get("nb-discipline"), [str(path)]
+        return tool.get("nb-discipline", document), [str(path)]
+
+    return cache.from_files("config-table", os.path.abspath(path), __file__, read)
 
 
 def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".") -> Settings:
@@ -138,12 +153,8 @@ def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".
         return Settings(root=str(Path(start).resolve()))
     if not path.is_file():
         raise ConfigError(f"{path}: configuration file not found")
-    document = _read_toml(path)
-    if path.name == "pyproject.toml":
-        table = document.get("tool", {}).get("nb-discipline", {})
-    else:
-        table = document.get("tool", {}).get("nb-discipline", document)
-    settings = validate_table(table, str(path))
+    table = _table(path)
+    settings = validate_table({} if table is None else table, str(path))
     return settings.replace(root=str(path.resolve().parent), source=str(path))
 
 
@@ -157,34 +168,16 @@ def validate_table(table: Any, source: str) -> Settings:
                 f"{source}: unknown key `{internal}` in [tool.nb-discipline]; "
                 f"allowed: {_allowed_keys(())}"
             )
-    import hashlib
-    import pickle
-
-    from . import __version__
-
-    # The fields are part of the key: a Settings pickled before a field was added lacks it.
-    schema = [entry.name for entry in dataclasses.fields(Settings)]
-    digest = hashlib.sha256(
-        repr((__version__, schema, sorted(_flatten(table)))).encode("utf-8", "surrogatepass")
-    ).hexdigest()
-    cache_file = _cache_dir() / f"settings-{digest[:32]}.pickle"
-    try:
-        with open(cache_file, "rb") as handle:
-            cached = pickle.load(handle)
-        if isinstance(cached, Settings):
-            return cached
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-        pass
-    settings = _validate_with_pydantic(table, source)
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        with open(temporary, "wb") as handle:
-            pickle.dump(settings, handle)
-        os.replace(temporary, cache_file)
-    except OSError:
-        pass
-    return settings
+    # Kept as plain values between runs: the next run with this table skips pydantic's import.
+    values = cache.memoized(
+        "settings",
+        sorted(_flatten(table)),
+        __file__,
+        lambda: dataclasses.asdict(_validate_with_pydantic(table, source)),
+    )
+    repro = dict(values["repro"])
+    repro["metrics"] = {key: MetricTolerance(**value) for key, value in repro["metrics"].items()}
+    return Settings(**{**values, "repro": ReproSettings(**repro)})
 
 
 def _validate_with_pydantic(table: dict, source: str) -> Settings:
@@ -229,12 +222,9 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, repr(value))]
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nb-discipline"
-
-
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)

@@ -9,11 +9,10 @@ converter, imported only for them.
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
-
-import orjson
 
 from .model import Cell, Notebook
 
@@ -61,9 +60,12 @@ def loads(data: bytes | str, path: str) -> Notebook:
     if not data.strip():
         raise LoadError(path, "file is empty")
     try:
-        document = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise LoadError(path, f"not valid JSON: {_json_reason(error)}") from None
+        document = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LoadError(path, "not valid JSON: the file is not UTF-8 text (binary data?)") from None
+    except json.JSONDecodeError as error:
+        reason = f"{error.msg} at line {error.lineno}, column {error.colno}"
+        raise LoadError(path, f"not valid JSON: {reason}") from None
     return from_dict(document, path)
 
 
@@ -176,13 +178,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value
-
-
-def _json_reason(error: orjson.JSONDecodeError) -> str:
-    message = str(error)
-    if "utf-8" in message.lower() or "utf8" in message.lower():
-        return "the file is not UTF-8 text (binary data?)"
-    return f"{error.msg} at line {error.lineno}, column {error.colno}"
 
 
 def _kind(value: Any) -> str:

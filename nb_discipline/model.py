@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3"})
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     index: int
     id: str | None
     cell_type: str
@@ -32,11 +32,10 @@ class Cell:
         return self.source.splitlines()
 
 
-@dataclass(frozen=True, slots=True)
-class Notebook:
+class Notebook(NamedTuple):
     path: str
     cells: tuple[Cell, ...]
-    metadata: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = MappingProxyType({})
     nbformat: int = 4
     nbformat_minor: int = 5
 
@@ -63,14 +62,12 @@ class Notebook:
         return self.cells[index - 1]
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(NamedTuple):
     row: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding, with the fields of the JSON contract in DESIGN.md."""
 
     code: str
@@ -113,8 +110,7 @@ class Diagnostic:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class FileError:
+class FileError(NamedTuple):
     """A file that could not be checked: the CLI prints it on one line and exits with 2."""
 
     filename: str

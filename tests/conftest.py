@@ -14,10 +14,16 @@ class CliResult:
     err: str
 
 
+@pytest.fixture(autouse=True)
+def _cache_directory(monkeypatch, tmp_path_factory):
+    """What nb-discipline keeps between runs goes to the session's temporary directory, never to
+    the user's cache; subprocesses inherit the variable."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
 @pytest.fixture
-def nbcheck(capsys, monkeypatch, tmp_path):
-    """Run `nbcheck ARGS` in-process; configuration cache kept in a temp dir."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / ".cache"))
+def nbcheck(capsys, monkeypatch):
+    """Run `nbcheck ARGS` in-process."""
     monkeypatch.setenv("NO_COLOR", "1")
 
     def run(*args: str) -> CliResult:

@@ -227,7 +227,8 @@ def test_no_problem_reported_without_a_third_party_import(tmp_path: Path) -> Non
     assert run(tmp_path, "import os") == []
 
 
-def test_many_notebooks_of_one_project_parse_each_file_once(tmp_path: Path, monkeypatch) -> None:
+def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monkeypatch) -> None:
+    from nb_discipline import cache
     from nb_discipline.analysis import packages
 
     make_project(
@@ -246,8 +247,11 @@ def test_many_notebooks_of_one_project_parse_each_file_once(tmp_path: Path, monk
         return real_parse(path, including)
 
     monkeypatch.setattr(packages, "_parse", counting_parse)
-    monkeypatch.setattr(packages, "_parsed", {})
-    for index in range(20):
+    monkeypatch.setattr(cache, "_in_memory", {})
+    assert run(tmp_path, "import pandas, numpy, sklearn", where="nb/0.ipynb") == []
+    first = sorted(parsed)
+    assert set(first) == {"pyproject.toml", "requirements-ml.txt", "requirements.txt"}
+    for index in range(1, 20):
         found = run(tmp_path, "import pandas, numpy, sklearn", where=f"nb/{index}.ipynb")
         assert found == []
-    assert sorted(parsed) == ["pyproject.toml", "requirements-ml.txt", "requirements.txt"]
+    assert sorted(parsed) == first

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .source import ParsedCell
 
@@ -20,8 +20,7 @@ TYPE_CHECKING_FLAGS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-@dataclass(frozen=True, slots=True)
-class CallSite:
+class CallSite(NamedTuple):
     parsed: ParsedCell
     node: ast.Call
     dotted: str | None
@@ -37,8 +36,7 @@ class CallSite:
     """`manual_seed` in `torch.Generator().manual_seed(0)`: the method called on the result."""
 
 
-@dataclass(frozen=True, slots=True)
-class ImportSite:
+class ImportSite(NamedTuple):
     parsed: ParsedCell
     node: ast.Import | ast.ImportFrom
     module: str
@@ -53,8 +51,7 @@ class ImportSite:
         return self.module.split(".")[0]
 
 
-@dataclass(frozen=True, slots=True)
-class Calls:
+class Calls(NamedTuple):
     calls: tuple[CallSite, ...]
     imports: tuple[ImportSite, ...]
     functions: frozenset[str]

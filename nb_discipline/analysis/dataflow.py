@@ -19,7 +19,7 @@ import builtins
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model import Cell, Notebook
 from .source import ParsedCell, gc_paused
@@ -64,8 +64,7 @@ def predefined_names(notebook: Notebook, configured: list[str]) -> frozenset[str
     return names
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
+class Read(NamedTuple):
     """A read of a global name: its first place in the cell (1-based rows and columns)."""
 
     name: str
@@ -90,8 +89,7 @@ class FunctionSummary:
     binds: set[str] = field(default_factory=set)
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
+class Call(NamedTuple):
     name: str
     read: Read
 
@@ -700,8 +698,7 @@ def _updates_globals(func: ast.AST) -> bool:
 # --- the notebook ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CellNames:
+class CellNames(NamedTuple):
     """A cell's effect on the namespace, with the globals of the functions it calls counted."""
 
     flow: CellFlow
@@ -721,8 +718,7 @@ class CellNames:
         return self.flow.binds_unknown
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(NamedTuple):
     """Where a read gets its value when the notebook runs top to bottom."""
 
     cell: CellNames

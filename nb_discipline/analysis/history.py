@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Cell, Notebook
 from .dataflow import CellNames, Dataflow, Provenance
 
 
-@dataclass(frozen=True, slots=True)
-class History:
+class History(NamedTuple):
     run_cells: tuple[Cell, ...]
     """Code cells that carry an execution count, in the order of their last runs."""
 
@@ -94,8 +93,7 @@ class History:
             yield ObservedRead(provenance, source)
 
 
-@dataclass(frozen=True, slots=True)
-class ObservedRead:
+class ObservedRead(NamedTuple):
     provenance: Provenance
     """The read, with the cell top-to-bottom order takes its value from."""
 

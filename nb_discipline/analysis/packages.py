@@ -6,25 +6,24 @@ every directory from the notebook's up to the root (or taken from `dependency-fi
 found in those directories or the root's `src/` (a `name.py`, or a folder of Python files) are the
 project's own.
 
-Everything read from disk is cached per process and keyed by modification time, so checking a
-thousand notebooks of one project parses each dependency file once.
+Directory listings are cached per process. What dependency files declare is kept between runs
+(nb_discipline.cache) while none of the files read changes, so checking a thousand notebooks of one
+project, or one notebook at every commit, parses each dependency file once.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
 import re
 import shlex
 import sys
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .. import cache as disk_cache
 from ..config import Settings
 
 if TYPE_CHECKING:  # packaging is imported where a file or command is parsed: it costs start-up
@@ -115,17 +114,18 @@ class DependencyFileError(Exception):
     """A dependency file that cannot be read; the message says where and why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Declarations:
+class Declarations(NamedTuple):
     """What one dependency file (with its includes) says: names are PEP 503 normalized."""
 
-    declared: Mapping[str, str] = field(default_factory=dict)
+    declared: Mapping[str, str] = MappingProxyType({})
     """Declared name -> the file that declares it ("" until `_read` knows the file)."""
     pinned: frozenset[str] = frozenset()
     project_names: frozenset[str] = frozenset()
     """The project's own distribution names (its imports are first-party)."""
     problems: tuple[tuple[str, str], ...] = ()
     """(file, reason) for each file that could not be read; the readable rest still counts."""
+    files: frozenset[str] = frozenset()
+    """Every file read (includes too) or looked for: the declarations hold while none changes."""
 
     def merged(self, other: Declarations) -> Declarations:
         return Declarations(
@@ -133,11 +133,11 @@ class Declarations:
             self.pinned | other.pinned,
             self.project_names | other.project_names,
             self.problems + tuple(p for p in other.problems if p not in self.problems),
+            self.files | other.files,
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ImportStatus:
+class ImportStatus(NamedTuple):
     """What the project says about one third-party import."""
 
     distribution: str
@@ -175,8 +175,7 @@ def project_root(start: Path) -> Path:
     return start
 
 
-@dataclass(frozen=True, slots=True)
-class _Listing:
+class _Listing(NamedTuple):
     files: frozenset[str]
     subdirectories: frozenset[str]
 
@@ -345,72 +344,55 @@ def _candidates(key: str, *, installed: bool = False) -> list[str]:
 def installed_distributions() -> Mapping[str, list[str]]:
     """Top-level import name -> distributions, from the installed metadata.
 
-    Reading every distribution's RECORD takes most of a second, so the result is kept in the user
-    cache directory, keyed by the modification times of the site-packages directories on sys.path
-    (installing, upgrading or removing a package changes them), and in memory for the process.
+    Reading every distribution's RECORD takes most of a second, so the result is kept between runs
+    (nb_discipline.cache) while the site-packages directories on sys.path are unchanged (installing,
+    upgrading or removing a package changes them), and in memory for the process.
     """
-    import hashlib
+    # The script's or current directory changes often and holds no metadata.
+    site_directories = [
+        entry for entry in sys.path if os.path.basename(entry) in {"site-packages", "dist-packages"}
+    ]
 
-    from ..config import _cache_dir
+    def gather() -> tuple[dict[str, list[str]], list[str]]:
+        from importlib.metadata import packages_distributions
 
-    stamps = []
-    for entry in sys.path:
-        if os.path.basename(entry) not in {"site-packages", "dist-packages"}:
-            continue  # the script's or current directory: changes often, holds no metadata
-        try:
-            stamps.append((entry, os.stat(entry).st_mtime_ns))
-        except OSError:
-            continue
-    key = hashlib.sha256(repr(stamps).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    cache_file = _cache_dir() / f"distributions-{key}.json"
-    try:
-        return json.loads(cache_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    from importlib.metadata import packages_distributions
+        return packages_distributions(), site_directories
 
-    mapping = packages_distributions()
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(mapping), encoding="utf-8")
-        os.replace(temporary, cache_file)
-    except OSError:
-        pass
-    return mapping
+    return disk_cache.from_files("distributions", repr(site_directories), __file__, gather)
 
 
 # --- dependency files ------------------------------------------------------------------------
 
-_parsed: dict[Path, tuple[tuple[int, int], Declarations]] = {}
-
 
 def read_dependency_file(path: Path) -> Declarations:
-    """What `path` declares and pins (with its includes); a broken file becomes a problem."""
-    return _read(Path(os.path.abspath(path)), frozenset())
+    """What `path` declares and pins (with its includes); a broken file becomes a problem.
+
+    Kept between runs (see nb_discipline.cache) while none of the files read has changed: parsing
+    needs `packaging`, whose import alone costs a quarter of a one-notebook run."""
+    path = Path(os.path.abspath(path))
+
+    def parse() -> tuple[tuple, frozenset[str]]:
+        declarations = _read(path, frozenset())
+        # A plain dict: marshal does not write the read-only default mapping.
+        fields = declarations._replace(declared=dict(declarations.declared))
+        return tuple(fields), declarations.files
+
+    return Declarations(*disk_cache.from_files("dependencies", str(path), __file__, parse))
 
 
 def _read(path: Path, including: frozenset[Path]) -> Declarations:
-    try:
-        stat = path.stat()
-    except OSError as error:
-        return Declarations(problems=((str(path), _os_reason(error)),))
-    key = (stat.st_mtime_ns, stat.st_size)
-    cached = _parsed.get(path)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    read = frozenset({str(path)})
     try:
         declarations = _parse(path, including | {path})
         own = {name: source or str(path) for name, source in declarations.declared.items()}
-        declarations = dataclasses.replace(declarations, declared=own)
+        return declarations._replace(declared=own, files=declarations.files | read)
     except DependencyFileError as error:
-        declarations = Declarations(problems=((str(path), str(error)),))
+        reason = str(error)
     except OSError as error:
-        declarations = Declarations(problems=((str(path), _os_reason(error)),))
+        reason = _os_reason(error)
     except UnicodeDecodeError:
-        declarations = Declarations(problems=((str(path), "not UTF-8 text"),))
-    _parsed[path] = (key, declarations)
-    return declarations
+        reason = "not UTF-8 text"
+    return Declarations(problems=((str(path), reason),), files=read)
 
 
 def _os_reason(error: OSError) -> str:
@@ -441,6 +423,8 @@ def _parse(path: Path, including: frozenset[Path]) -> Declarations:
 
 
 def _toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -629,6 +613,8 @@ def _pipfile(document: dict[str, Any]) -> Declarations:
 
 
 def _pipfile_lock(path: Path) -> Declarations:
+    import json
+
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -756,7 +742,9 @@ def _requirement_lines(
             included = _read(target, including)
             if include["option"] in {"-c", "--constraint"}:
                 # A constraint file pins versions but installs nothing.
-                included = Declarations(pinned=included.pinned, problems=included.problems)
+                included = Declarations(
+                    pinned=included.pinned, problems=included.problems, files=included.files
+                )
             result = result.merged(included)
             continue
         editable = _EDITABLE.fullmatch(text)
@@ -844,8 +832,7 @@ INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
 CONDA_TOOLS = frozenset({"conda", "mamba", "micromamba"})
 
 
-@dataclass(frozen=True, slots=True)
-class InstalledPackage:
+class InstalledPackage(NamedTuple):
     argument: str
     """As written in the command: `numpy>=2`."""
     name: str
@@ -853,8 +840,7 @@ class InstalledPackage:
     pinned: bool
 
 
-@dataclass(frozen=True, slots=True)
-class InstallCommand:
+class InstallCommand(NamedTuple):
     """One `pip install` / `conda install` in a shell escape or magic, and what it installs."""
 
     tool: str
@@ -903,24 +889,30 @@ def install_commands(command: str) -> list[InstallCommand]:
     return commands
 
 
+@cache
 def _installed_package(tool: str, word: str) -> InstalledPackage | None:
     """What one install argument names, and whether it pins its version; None for local paths,
-    archives and bare URLs, which name no distribution."""
-    from packaging.requirements import InvalidRequirement, Requirement
-
+    archives and bare URLs, which name no distribution. Kept between runs: parsing needs
+    `packaging`, and a notebook's install lines rarely change."""
     if word in {".", ".."} or word.startswith(("./", "../", "/", "~")):
         return None
     if not _NAMED_REFERENCE.match(word) and (
         "://" in word or word.endswith((".whl", ".tar.gz", ".zip"))
     ):
         return None
+    named = disk_cache.memoized(
+        "install-argument", (tool, word), __file__, lambda: _name_and_pin(tool, word)
+    )
+    return None if named is None else InstalledPackage(word, *named)
+
+
+def _name_and_pin(tool: str, word: str) -> tuple[str, bool] | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         if tool in CONDA_TOOLS:
-            name, pinned = conda_spec(word)
-            return InstalledPackage(word, name, pinned)
+            return conda_spec(word)
         requirement = Requirement(word)
     except (DependencyFileError, InvalidRequirement):
         return None
-    return InstalledPackage(
-        word, normalize_name(requirement.name), requirement_is_pinned(requirement)
-    )
+    return normalize_name(requirement.name), requirement_is_pinned(requirement)

@@ -18,14 +18,14 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from ..model import Cell
 
 
-@dataclass(frozen=True, slots=True)
-class SyntaxErrorInfo:
+class SyntaxErrorInfo(NamedTuple):
     """Why a cell does not parse, at a cell-relative 1-based row and column."""
 
     message: str
@@ -33,8 +33,7 @@ class SyntaxErrorInfo:
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class ShellCommand:
+class ShellCommand(NamedTuple):
     """A shell command a cell runs (`!cmd`, `x = !cmd`, `%pip ...`, `%conda ...`, a `%%bash` line).
 
     `text` is the command as the shell (or package manager) receives it: `pip install pandas` for
@@ -48,8 +47,7 @@ class ShellCommand:
     end_column: int
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedCell:
+class ParsedCell(NamedTuple):
     cell: Cell
     tree: ast.Module | None
     """None when the cell is not Python (a `%%bash`-style cell) or does not parse."""
@@ -104,7 +102,7 @@ def parse_cell(cell: Cell) -> ParsedCell:
         tree, error = _parse(masked.python or "")
         # The `%` added for the masking is not in the cell.
         masked.shell_commands = tuple(
-            replace(command, end_column=command.end_column - 1) for command in masked.shell_commands
+            command._replace(end_column=command.end_column - 1) for command in masked.shell_commands
         )
     return ParsedCell(
         cell,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import orjson
+import json
 
 from ..model import CheckResult
 
@@ -10,4 +10,4 @@ from ..model import CheckResult
 def render(result: CheckResult, color: bool = False) -> str:
     diagnostics = result.diagnostics
     payload = [diagnostic.to_dict() for diagnostic in diagnostics]
-    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-import orjson
+import json
 
 from ..model import CheckResult
 
 
 def render(result: CheckResult, color: bool = False) -> str:
     diagnostics = result.diagnostics
-    return "".join(orjson.dumps(d.to_dict()).decode() + "\n" for d in diagnostics)
+    return "".join(
+        json.dumps(d.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        for d in diagnostics
+    )

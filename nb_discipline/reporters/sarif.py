@@ -6,9 +6,8 @@ logical location and in `properties`; the physical region is the finding's row a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-
-import orjson
 
 from .. import __version__
 from ..model import CheckResult
@@ -82,4 +81,4 @@ def render(result: CheckResult, color: bool = False) -> str:
             {"executionSuccessful": False, "toolExecutionNotifications": notifications}
         ]
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -166,9 +166,9 @@ def run_repro(
         except BaselineError as error:
             errors.append(str(error))
     try:
-        from ..config import _cache_dir
+        from .. import cache
 
-        template = template_store(_cache_dir()) if jobs else None
+        template = template_store(cache.directory()) if jobs else None
     except StoreError as error:
         raise ReproError(str(error)) from None
     cancel = cancel or threading.Event()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..model import Cell
 
@@ -12,8 +11,7 @@ if TYPE_CHECKING:
     from ..analysis import Analysis
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A rule's report about one place in one cell; the engine turns it into a Diagnostic."""
 
     cell: Cell
@@ -26,8 +24,7 @@ class Finding:
     fix: str | None = None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A rule: a stable code, a kebab-case name, and the documented function that checks."""
 
     code: str
