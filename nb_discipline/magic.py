@@ -442,11 +442,9 @@ class NbDisciplineMagics(Magics):
             return _history_context(self.shell, source, cell_id, self._execution_count())
         for cell in notebook.cells:
             if cell.id == cell_id and cell_id is not None:
-                current = dataclasses.replace(
-                    cell, source=source, execution_count=self._execution_count()
-                )
+                current = cell._replace(source=source, execution_count=self._execution_count())
                 cells = tuple(current if c is cell else c for c in notebook.cells)
-                return _CellContext(dataclasses.replace(notebook, cells=cells), current)
+                return _CellContext(notebook._replace(cells=cells), current)
         # A cell not saved yet: judge it as the last one.
         current = Cell(
             len(notebook.cells) + 1,
@@ -455,9 +453,7 @@ class NbDisciplineMagics(Magics):
             source,
             self._execution_count(),
         )
-        return _CellContext(
-            dataclasses.replace(notebook, cells=(*notebook.cells, current)), current
-        )
+        return _CellContext(notebook._replace(cells=(*notebook.cells, current)), current)
 
     def _findings(self, context: _CellContext, settings: Any) -> list[Diagnostic]:
         from .engine import check
