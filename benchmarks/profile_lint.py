@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pool:
         for jobs in (1, os.cpu_count() or 1):
             start = time.perf_counter()
-            check_files(files, settings, jobs)
+            check_files(files, settings, jobs, use_cache=False)
             print(f"batch.check_files(jobs={jobs}): {time.perf_counter() - start:.2f} s wall")
 
     if args.cprofile:

@@ -1,32 +1,57 @@
 """Check many files, on every core: each worker loads, checks and drops one notebook at a time,
-so memory stays flat however many notebooks there are."""
+so memory stays flat however many notebooks there are.
+
+A notebook's findings are kept between runs (nb_discipline.cache), as ruff keeps its own: with the
+notebook's contents, the settings, and every file and directory the check read (dependency files,
+the listings that name the project's root and modules, site-packages), so the next run checks only
+what changed. `--no-cache` turns it off.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
 
+from . import cache
 from .analysis.source import gc_paused
 from .config import Settings
 from .engine import check
-from .loader import LoadError, load
+from .loader import LoadError, loads, read_bytes
 from .model import CheckResult, Diagnostic, FileError
 
 # Below this much material, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
 
 
-def check_file(path: str, settings: Settings) -> list[Diagnostic] | FileError:
+def check_file(
+    path: str, settings: Settings, use_cache: bool = True
+) -> list[Diagnostic] | FileError:
     try:
-        with gc_paused():  # the notebook too is freed before the collector resumes
-            return check(load(path), settings)
+        if not use_cache:
+            return _check(path, settings)
+        plain = cache.from_files(
+            "findings",
+            repr((os.path.abspath(path), path, settings)),
+            lambda: [diagnostic.plain() for diagnostic in _check(path, settings)],
+            remember=False,
+        )
+        return [Diagnostic.from_plain(fields) for fields in plain]
     except LoadError as error:
         return FileError(error.path, error.reason)
 
 
-def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = None) -> CheckResult:
+def _check(path: str, settings: Settings) -> list[Diagnostic]:
+    data = read_bytes(path)
+    cache.note(path, cache.content_status(data))
+    with gc_paused():  # the notebook too is freed before the collector resumes
+        return check(loads(data, path), settings)
+
+
+def check_files(
+    paths: Sequence[str], settings: Settings, jobs: int | None = None, use_cache: bool = True
+) -> CheckResult:
     result = CheckResult()
-    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1):
+    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache):
         if isinstance(outcome, FileError):
             result.errors.append(outcome)
         else:
@@ -37,10 +62,10 @@ def check_files(paths: Sequence[str], settings: Settings, jobs: int | None = Non
     return result
 
 
-def _outcomes(paths: Sequence[str], settings: Settings, jobs: int):
+def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bool):
     if jobs <= 1 or len(paths) < 2 or _total_size(paths) < PARALLEL_MIN_BYTES:
         for path in paths:
-            yield check_file(path, settings)
+            yield check_file(path, settings, use_cache)
         return
     import multiprocessing
 
@@ -53,21 +78,21 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int):
     import gc
 
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
-    with context.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=(settings, use_cache)) as pool:
         yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
 
 
-_worker_settings: Settings | None = None
+_worker_arguments: tuple[Settings, bool] | None = None
 
 
-def _init_worker(settings: Settings) -> None:
-    global _worker_settings
-    _worker_settings = settings
+def _init_worker(settings: Settings, use_cache: bool) -> None:
+    global _worker_arguments
+    _worker_arguments = (settings, use_cache)
 
 
 def _check_in_worker(path: str) -> list[Diagnostic] | FileError:
-    assert _worker_settings is not None
-    return check_file(path, _worker_settings)
+    assert _worker_arguments is not None
+    return check_file(path, *_worker_arguments)
 
 
 def _size(path: str) -> int:

@@ -1,23 +1,27 @@
 """What nbcheck keeps between runs, in the user cache directory (`$XDG_CACHE_HOME/nb-discipline`).
 
-Every entry is what a pure function gave for its key, and for `from_files` also for files on disk,
-whose status (size and CRC-32 of the content; for a directory, its modification and change times)
-is stored with the entry and checked before it is used. Contents, not times: a file rewritten within
-the file system's clock tick still counts as changed. So a missing, stale or unreadable entry is
-only computed again, never an error.
-Entries are written with `marshal` (built in: no import on the start-up path) to a temporary file
-renamed into place, so processes running at the same time never read half an entry.
+Every entry is what a pure function gave for its key and, for `from_files`, for the files and
+directories it read. Those inputs are recorded as the computation reads them (`note`), each with
+its status: a file's size and CRC-32 (contents, not times: a file rewritten within the file
+system's clock tick still counts as changed), a directory's modification and change times (its
+listing). An entry is used only while every input still has the status it had. So a missing, stale
+or unreadable entry is only computed again, never an error.
 
-The key of every entry includes nb-discipline's version and the status of the module whose code
-computed it, so an upgrade, or an edit to an editable install, never reads an old result.
+Entries are written with `marshal` (built in: nothing to import on the start-up path) to a temporary
+file renamed into place, so processes running at the same time never read half an entry. Every key
+includes nb-discipline's version and a stamp of its code, so neither an upgrade nor an edit to an
+editable install ever reads an old result.
 """
 
 from __future__ import annotations
 
 import marshal
 import os
+import sys
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +29,10 @@ from . import __version__
 
 T = TypeVar("T")
 FileStatus = tuple[str, int, int]
+Inputs = tuple[tuple[str, FileStatus], ...]
 
-_in_memory: dict[tuple[str, str], tuple[tuple[tuple[str, FileStatus], ...], Any]] = {}
+_in_memory: dict[tuple[str, str], tuple[Inputs, Any]] = {}
+_recorders: list[dict[str, FileStatus]] = []
 
 
 def directory() -> Path:
@@ -34,26 +40,53 @@ def directory() -> Path:
     return Path(base) / "nb-discipline"
 
 
+def content_status(content: bytes) -> FileStatus:
+    return ("file", len(content), zlib.crc32(content))
+
+
 def file_status(path: str | os.PathLike[str]) -> FileStatus:
     """What changes when a file is written, replaced or removed, or a directory's entries change."""
     try:
         with open(path, "rb") as handle:
-            content = handle.read()
-        return ("file", len(content), zlib.crc32(content))
+            return content_status(handle.read())
     except IsADirectoryError:
-        try:
-            status = os.stat(path)
-        except OSError as error:
-            return ("unreadable", error.errno or 0, 0)
-        return ("directory", status.st_mtime_ns, status.st_ctime_ns)
+        return directory_status(path)
     except OSError as error:
         return ("unreadable", error.errno or 0, 0)
 
 
-def load(kind: str, key: Any, computed_by: str) -> Any | None:
-    """The value stored for `key`, or None. `computed_by`: the `__file__` of the code that
-    computes the value."""
-    full_key = _full_key(key, computed_by)
+def directory_status(path: str | os.PathLike[str]) -> FileStatus:
+    try:
+        status = os.stat(path)
+    except OSError as error:
+        return ("unreadable", error.errno or 0, 0)
+    return ("directory", status.st_mtime_ns, status.st_ctime_ns)
+
+
+def note(path: str | os.PathLike[str], status: FileStatus | None = None) -> None:
+    """Record that the computation under way reads `path` (call it before reading, so a change
+    made while reading shows as a change next time). `status` when the caller already has it."""
+    if _recorders:
+        name = os.fspath(path)
+        status = file_status(name) if status is None else status
+        for inputs in _recorders:
+            inputs.setdefault(name, status)
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, FileStatus]]:
+    """Every input noted inside, with its status (inputs of nested computations included)."""
+    inputs: dict[str, FileStatus] = {}
+    _recorders.append(inputs)
+    try:
+        yield inputs
+    finally:
+        _recorders.pop()
+
+
+def load(kind: str, key: Any) -> Any | None:
+    """The value stored for `key`, or None."""
+    full_key = _full_key(key)
     try:
         with open(_entry(kind, full_key), "rb") as handle:
             stored_key, value = marshal.load(handle)
@@ -62,10 +95,10 @@ def load(kind: str, key: Any, computed_by: str) -> Any | None:
     return value if stored_key == full_key else None
 
 
-def store(kind: str, key: Any, computed_by: str, value: Any) -> None:
+def store(kind: str, key: Any, value: Any) -> None:
     """Keep `value` for `key`; a value marshal cannot write (a TOML date, say) is not kept, and
     an unwritable cache directory only means no cache."""
-    full_key = _full_key(key, computed_by)
+    full_key = _full_key(key)
     path = _entry(kind, full_key)
     try:
         data = marshal.dumps((full_key, value))
@@ -80,39 +113,56 @@ def store(kind: str, key: Any, computed_by: str, value: Any) -> None:
         pass
 
 
-def memoized(kind: str, key: Any, computed_by: str, compute: Callable[[], T]) -> T:
-    """`compute()`, kept between runs under `key`."""
-    stored = load(kind, key, computed_by)
+def memoized(kind: str, key: Any, compute: Callable[[], T]) -> T:
+    """`compute()`, a pure function of `key`, kept between runs."""
+    stored = load(kind, key)
     if stored is None:
         stored = (compute(),)
-        store(kind, key, computed_by, stored)
+        store(kind, key, stored)
     return stored[0]
 
 
-def from_files(
-    kind: str, key: str, computed_by: str, compute: Callable[[], tuple[T, Iterable[str]]]
-) -> T:
-    """What `compute` derives from files (`key` names them, usually the path of the first): stored
-    with the status of every file it read (it returns the value and those files) and used again
-    while none of them has changed. The process keeps what it read too: checking many notebooks
-    of one project reads it once."""
+def from_files(kind: str, key: str, compute: Callable[[], T], *, remember: bool = True) -> T:
+    """`compute()`, kept with the inputs it noted and used again while none of them has changed.
+
+    `remember`: keep the entry in memory too (a project's dependency files, read for every one of
+    its notebooks), not only on disk (a notebook's own results, read once per run)."""
     stored = _in_memory.get((kind, key))
     if stored is None or not _unchanged(stored[0]):
-        stored = load(kind, key, computed_by)
+        stored = load(kind, key)
         if stored is None or not _unchanged(stored[0]):
-            value, files = compute()
-            stored = (tuple((name, file_status(name)) for name in files), value)
-            store(kind, key, computed_by, stored)
-        _in_memory[kind, key] = stored
+            with recording() as inputs:
+                value = compute()
+            stored = (tuple(inputs.items()), value)
+            store(kind, key, stored)
+        if remember:
+            _in_memory[kind, key] = stored
+    for name, status in stored[0]:  # an enclosing computation read them too
+        note(name, status)
     return stored[1]
 
 
-def _unchanged(statuses: Iterable[tuple[str, FileStatus]]) -> bool:
-    return all(file_status(name) == status for name, status in statuses)
+def _unchanged(inputs: Iterable[tuple[str, FileStatus]]) -> bool:
+    return all(file_status(name) == status for name, status in inputs)
 
 
-def _full_key(key: Any, computed_by: str) -> tuple:
-    return (__version__, computed_by, file_status(computed_by), key)
+@cache
+def _code_stamp() -> int:
+    """Changes with any edit to nb-discipline's own code or data."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    entries = []
+    for folder, subfolders, names in os.walk(package):
+        subfolders[:] = [name for name in subfolders if name not in {"__pycache__", "labextension"}]
+        for name in names:
+            if name.endswith((".py", ".json")):
+                status = os.stat(os.path.join(folder, name))
+                entries.append((folder, name, status.st_size, status.st_mtime_ns))
+    return zlib.crc32(repr(sorted(entries)).encode("utf-8", "surrogatepass"))
+
+
+def _full_key(key: Any) -> tuple:
+    # Python's version too: it decides the standard library's names and what parses.
+    return (__version__, _code_stamp(), sys.version, key)
 
 
 def _entry(kind: str, full_key: tuple) -> Path:

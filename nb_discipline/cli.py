@@ -59,6 +59,11 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
         help="worker processes (default: all cores)",
     )
     parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every notebook again, ignoring the findings kept from earlier runs",
+    )
+    parser.add_argument(
         "--stdin-filename", metavar="PATH", help="read one notebook from stdin, report it as PATH"
     )
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -147,7 +152,7 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
     if args.stdin_filename is not None or paths == ["-"]:
         return _check_stdin(args.stdin_filename or "-", settings)
     files, missing = discover(paths, settings)
-    result = check_files(files, settings, args.jobs)
+    result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
     return result
 

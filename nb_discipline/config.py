@@ -136,14 +136,14 @@ def _table(path: Path) -> Any:
     Kept between runs (nb_discipline.cache) while the file is unchanged: finding the configuration
     then costs no TOML parsing on every commit."""
 
-    def read() -> tuple[Any, list[str]]:
-        document = _read_toml(path)
-        tool = document.get("tool", {})
+    def read() -> Any:
+        cache.note(path)
+        tool = (document := _read_toml(path)).get("tool", {})
         if path.name == "pyproject.toml":
-            return tool.get("nb-discipline"), [str(path)]
-        return tool.get("nb-discipline", document), [str(path)]
+            return tool.get("nb-discipline")
+        return tool.get("nb-discipline", document)
 
-    return cache.from_files("config-table", os.path.abspath(path), __file__, read)
+    return cache.from_files("config-table", os.path.abspath(path), read)
 
 
 def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".") -> Settings:
@@ -172,7 +172,6 @@ def validate_table(table: Any, source: str) -> Settings:
     values = cache.memoized(
         "settings",
         sorted(_flatten(table)),
-        __file__,
         lambda: dataclasses.asdict(_validate_with_pydantic(table, source)),
     )
     repro = dict(values["repro"])

@@ -93,6 +93,14 @@ class Diagnostic(NamedTuple):
             self.message,
         )
 
+    def plain(self) -> tuple:
+        """The fields as built-in values only (what `marshal` writes); `from_plain` reverses it."""
+        return (*self[:6], tuple(self.location), tuple(self.end_location), *self[8:])
+
+    @classmethod
+    def from_plain(cls, fields: tuple) -> Diagnostic:
+        return cls(*fields[:6], Location(*fields[6]), Location(*fields[7]), *fields[8:])
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,

@@ -3,6 +3,7 @@ change to a file it read shows at once."""
 
 from __future__ import annotations
 
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,14 @@ def nbcheck_process(project: Path, *args: str) -> tuple[list[str], str]:
     *findings, imported = result.stdout.strip().splitlines()
     assert result.returncode in (0, 1), result.stderr
     return findings, imported.removeprefix("imported: ")
+
+
+@pytest.fixture(autouse=True)
+def cache_directory(tmp_path_factory, monkeypatch) -> Path:
+    """A cache of this test's own (these tests break entries on purpose)."""
+    home = tmp_path_factory.mktemp("cache-home")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "nb-discipline"
 
 
 @pytest.fixture
@@ -69,11 +78,12 @@ def test_every_change_to_a_file_read_shows_at_once(project: Path) -> None:
     assert "NBD401" not in "\n".join(findings)
 
 
-def test_an_unusable_cache_changes_nothing(project: Path, monkeypatch, tmp_path_factory) -> None:
-    expected, _ = nbcheck_process(project)
+def test_an_unusable_cache_changes_nothing(
+    project: Path, cache_directory: Path, monkeypatch, tmp_path_factory
+) -> None:
+    expected, _ = nbcheck_process(project, "--no-cache")
     # Broken entries: each is computed again.
-    cache = tmp_path_factory.getbasetemp() / "cache" / "nb-discipline"
-    for entry in cache.glob("*.marshal"):
+    for entry in cache_directory.glob("*.marshal"):
         entry.write_bytes(entry.read_bytes()[:7])
     assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
     # No cache directory can be made: nothing is kept, and the result is the same.
@@ -82,3 +92,70 @@ def test_an_unusable_cache_changes_nothing(project: Path, monkeypatch, tmp_path_
     monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_directory))
     assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
     assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
+
+
+# --- findings kept between runs --------------------------------------------------------------
+
+
+def tamper_with_kept_findings(cache_directory: Path) -> None:
+    """Rewrite every kept finding's message: a run that shows it read the finding from the cache."""
+    for entry in cache_directory.glob("findings-*.marshal"):
+        key, (inputs, findings) = marshal.loads(entry.read_bytes())
+        findings = [(*fields[:2], "FROM THE CACHE", *fields[3:]) for fields in findings]
+        entry.write_bytes(marshal.dumps((key, (inputs, findings))))
+
+
+@pytest.fixture
+def kept(project: Path, nbcheck, cache_directory: Path, monkeypatch):
+    """Check `project` once, then mark what the cache keeps; returns a function that checks it
+    again and says whether the findings came from the cache."""
+    monkeypatch.chdir(project)
+
+    def run_again(*args: str) -> tuple[bool, str]:
+        tamper_with_kept_findings(cache_directory)
+        out = nbcheck("--output-format", "concise", *args, "nb.ipynb").out
+        return "FROM THE CACHE" in out, out
+
+    nbcheck("nb.ipynb")
+    return run_again
+
+
+def test_unchanged_notebooks_are_not_checked_again(kept) -> None:
+    assert kept()[0]
+    assert kept()[0]
+    assert not kept("--no-cache")[0]
+
+
+def test_a_changed_notebook_is_checked_again(project: Path, kept) -> None:
+    notebook = project / "nb.ipynb"
+    notebook.write_text(notebook.read_text().replace("lightgbm", "catboost"))  # same size
+    from_cache, out = kept()
+    assert not from_cache and "`catboost`" in out
+
+
+def test_other_settings_are_other_findings(kept) -> None:
+    from_cache, out = kept("--select", "NBD403")
+    assert not from_cache and "NBD402" not in out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # A dependency file, an included one: what is declared and pinned.
+        (
+            lambda p: (p / "requirements-ml.txt").write_text("scikit-learn>=1.5.2\n"),
+            "NBD403 NBD401 NBD402",
+        ),
+        # Before each change: NBD403 (`pip install lightgbm`) and NBD402 (`import lightgbm`).
+        # A module appears beside the notebook: the import is the project's own.
+        (lambda p: (p / "lightgbm.py").write_text(""), "NBD403"),
+        # A new dependency file is found.
+        (lambda p: (p / "requirements-boost.txt").write_text("lightgbm==4.5.0\n"), "NBD403"),
+    ],
+    ids=["edited-dependency-file", "new-local-module", "new-dependency-file"],
+)
+def test_a_change_to_what_the_check_read_checks_again(project: Path, kept, change, expected):
+    change(project)
+    from_cache, out = kept()
+    assert not from_cache
+    assert [line.split()[2] for line in out.splitlines() if "NBD" in line] == expected.split()

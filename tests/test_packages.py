@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -399,20 +400,16 @@ def test_import_names_map_to_distributions(tmp_path: Path) -> None:
 
 def test_installed_metadata_is_cached_on_disk(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    installed_distributions.cache_clear()
     monkeypatch.setattr(cache, "_in_memory", {})
-    try:
-        first = installed_distributions()
-        assert "pytest-xdist" in first["xdist"]
-        (entry,) = (tmp_path / "cache" / "nb-discipline").glob("distributions-*.marshal")
-        key, (statuses, value) = marshal.loads(entry.read_bytes())
-        assert value == first
-        entry.write_bytes(marshal.dumps((key, (statuses, {"xdist": ["from-the-cache"]}))))
-        installed_distributions.cache_clear()
-        cache._in_memory.clear()
-        assert installed_distributions() == {"xdist": ["from-the-cache"]}
-    finally:
-        installed_distributions.cache_clear()
+    first = installed_distributions()
+    assert "pytest-xdist" in first["xdist"]
+    (entry,) = (tmp_path / "cache" / "nb-discipline").glob("distributions-*.marshal")
+    key, (inputs, value) = marshal.loads(entry.read_bytes())
+    assert value == first
+    assert {name for name, _ in inputs} == {p for p in sys.path if p.endswith("site-packages")}
+    entry.write_bytes(marshal.dumps((key, (inputs, {"xdist": ["from-the-cache"]}))))
+    cache._in_memory.clear()
+    assert installed_distributions() == {"xdist": ["from-the-cache"]}
 
 
 @pytest.mark.parametrize(

@@ -124,8 +124,6 @@ class Declarations(NamedTuple):
     """The project's own distribution names (its imports are first-party)."""
     problems: tuple[tuple[str, str], ...] = ()
     """(file, reason) for each file that could not be read; the readable rest still counts."""
-    files: frozenset[str] = frozenset()
-    """Every file read (includes too) or looked for: the declarations hold while none changes."""
 
     def merged(self, other: Declarations) -> Declarations:
         return Declarations(
@@ -133,7 +131,6 @@ class Declarations(NamedTuple):
             self.pinned | other.pinned,
             self.project_names | other.project_names,
             self.problems + tuple(p for p in other.problems if p not in self.problems),
-            self.files | other.files,
         )
 
 
@@ -170,6 +167,7 @@ def requirement_is_pinned(requirement: Requirement) -> bool:
 def project_root(start: Path) -> Path:
     """The nearest directory at or above `start` holding `.git` or `pyproject.toml`, else `start`."""
     for directory in (start, *start.parents):
+        disk_cache.note(directory, disk_cache.directory_status(directory))
         if any((directory / marker).exists() for marker in PROJECT_ROOT_MARKERS):
             return directory
     return start
@@ -189,16 +187,16 @@ class _Listing(NamedTuple):
         return any(name.endswith(".py") for name in _listing(directory / module).files)
 
 
-_listings: dict[Path, tuple[int, _Listing]] = {}
+_listings: dict[Path, tuple[disk_cache.FileStatus, _Listing]] = {}
 
 
 def _listing(directory: Path) -> _Listing:
-    try:
-        mtime = directory.stat().st_mtime_ns
-    except OSError:
+    status = disk_cache.directory_status(directory)
+    disk_cache.note(directory, status)
+    if status[0] != "directory":
         return _Listing(frozenset(), frozenset())
     cached = _listings.get(directory)
-    if cached is not None and cached[0] == mtime:
+    if cached is not None and cached[0] == status:
         return cached[1]
     files, subdirectories = set(), set()
     try:
@@ -214,7 +212,7 @@ def _listing(directory: Path) -> _Listing:
     except OSError:
         pass
     listing = _Listing(frozenset(files), frozenset(subdirectories))
-    _listings[directory] = (mtime, listing)
+    _listings[directory] = (status, listing)
     return listing
 
 
@@ -340,7 +338,6 @@ def _candidates(key: str, *, installed: bool = False) -> list[str]:
     return list(unique)
 
 
-@cache
 def installed_distributions() -> Mapping[str, list[str]]:
     """Top-level import name -> distributions, from the installed metadata.
 
@@ -353,12 +350,14 @@ def installed_distributions() -> Mapping[str, list[str]]:
         entry for entry in sys.path if os.path.basename(entry) in {"site-packages", "dist-packages"}
     ]
 
-    def gather() -> tuple[dict[str, list[str]], list[str]]:
+    def gather() -> dict[str, list[str]]:
         from importlib.metadata import packages_distributions
 
-        return packages_distributions(), site_directories
+        for site_directory in site_directories:
+            disk_cache.note(site_directory)
+        return packages_distributions()
 
-    return disk_cache.from_files("distributions", repr(site_directories), __file__, gather)
+    return disk_cache.from_files("distributions", repr(site_directories), gather)
 
 
 # --- dependency files ------------------------------------------------------------------------
@@ -371,28 +370,28 @@ def read_dependency_file(path: Path) -> Declarations:
     needs `packaging`, whose import alone costs a quarter of a one-notebook run."""
     path = Path(os.path.abspath(path))
 
-    def parse() -> tuple[tuple, frozenset[str]]:
+    def parse() -> tuple:
         declarations = _read(path, frozenset())
-        # A plain dict: marshal does not write the read-only default mapping.
-        fields = declarations._replace(declared=dict(declarations.declared))
-        return tuple(fields), declarations.files
+        # A plain dict and tuple: marshal writes neither the read-only default mapping nor a
+        # NamedTuple.
+        return tuple(declarations._replace(declared=dict(declarations.declared)))
 
-    return Declarations(*disk_cache.from_files("dependencies", str(path), __file__, parse))
+    return Declarations(*disk_cache.from_files("dependencies", str(path), parse))
 
 
 def _read(path: Path, including: frozenset[Path]) -> Declarations:
-    read = frozenset({str(path)})
+    disk_cache.note(path)
     try:
         declarations = _parse(path, including | {path})
         own = {name: source or str(path) for name, source in declarations.declared.items()}
-        return declarations._replace(declared=own, files=declarations.files | read)
+        return declarations._replace(declared=own)
     except DependencyFileError as error:
         reason = str(error)
     except OSError as error:
         reason = _os_reason(error)
     except UnicodeDecodeError:
         reason = "not UTF-8 text"
-    return Declarations(problems=((str(path), reason),), files=read)
+    return Declarations(problems=((str(path), reason),))
 
 
 def _os_reason(error: OSError) -> str:
@@ -742,9 +741,7 @@ def _requirement_lines(
             included = _read(target, including)
             if include["option"] in {"-c", "--constraint"}:
                 # A constraint file pins versions but installs nothing.
-                included = Declarations(
-                    pinned=included.pinned, problems=included.problems, files=included.files
-                )
+                included = Declarations(pinned=included.pinned, problems=included.problems)
             result = result.merged(included)
             continue
         editable = _EDITABLE.fullmatch(text)
@@ -900,9 +897,7 @@ def _installed_package(tool: str, word: str) -> InstalledPackage | None:
         "://" in word or word.endswith((".whl", ".tar.gz", ".zip"))
     ):
         return None
-    named = disk_cache.memoized(
-        "install-argument", (tool, word), __file__, lambda: _name_and_pin(tool, word)
-    )
+    named = disk_cache.memoized("install-argument", (tool, word), lambda: _name_and_pin(tool, word))
     return None if named is None else InstalledPackage(word, *named)
 
 
