@@ -1,25 +1,39 @@
 """What `%load_ext nb_discipline` adds to every cell, on a real InteractiveShell.
 
-Two measurements per cell size (a 20-line and a 2,000-line cell):
-- the hooks alone: time spent in the extension's pre_run_cell and post_run_cell callbacks, taken by
-  timestamp callbacks registered around them (the cost of the empty timestamp callbacks, measured
-  without the extension, is subtracted);
-- the whole `run_cell`, with and without the extension (the difference includes noise: the cell
-  itself runs too).
-Then growth: the hooks' cost in the first and in the last window of a long session in which every
-cell binds new names, so the state the extension keeps grows all the time.
+    python benchmarks/bench_magic.py [--cells 3000]
 
-Run: python benchmarks/bench_magic.py [--cells 3000]
+Every session runs in a fresh interpreter with its own IPython directory (IPYTHONDIR) in a temporary
+directory: sessions run one after the other in one process share the shell, its history, linecache
+and the heap, so a session's figures would depend on the ones before it; and with the user's own
+IPython directory every cell would be appended to their history database (hundreds of MB after a
+few runs, written by IPython's history thread while the hooks run).
+
+Per cell size (a 20-line and a 2,000-line cell):
+- the hooks alone: time in the extension's pre_run_cell and post_run_cell callbacks, taken by
+  timestamp callbacks registered around them, minus the same with no extension (the timestamps' own
+  cost). The benchmark keeps the syntax tree IPython parsed until after the last timestamp: the
+  extension reuses that tree, and whoever drops it last pays for freeing it, which IPython does
+  after every cell with or without the extension; that time is printed apart;
+- the garbage collections that started inside the hooks, and the time they took;
+- the whole `run_cell` (CPU time of the thread), with and without the extension (the difference
+  includes noise: the cell itself runs too).
+Then cells run again unchanged, and growth: one long session in which every cell binds new names, so
+the state the extension keeps grows all the time. Per tenth of that session: the hooks' CPU time
+beside IPython's own `run_cell` time (which follows the machine's load, not the session's length),
+and the Python calls the hooks make per cell (counted on every 10th cell, which is not timed): the
+work a cell costs, free of the machine's noise.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
+import json
 import os
-import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +41,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from machine import load_average, print_machine
+
 from tests.builders import code, write_notebook
 
 CELL_IDS = [f"cell-{number}" for number in range(40)]
+COUNT_EVERY = 10
+"""In the growth session, every COUNT_EVERY-th cell counts calls instead of being timed."""
 
 
 def cell_source(lines: int, serial: int) -> str:
@@ -64,31 +82,76 @@ def summary(values_ms: list[float]) -> str:
 class HookTimer:
     """Timestamp callbacks around the extension's: registered before and after loading it.
 
-    Records wall time and the thread's CPU time: on a shared machine the CPU time is the figure
-    that does not depend on what the other processes do.
+    Records wall time and the thread's CPU time per cell (on a shared machine the CPU time is the
+    figure that depends least on the other processes), the collections that start in between,
+    and, on the cells asked for, the Python function calls made in between instead of times.
     """
 
     def __init__(self, shell) -> None:
         self.shell = shell
         self.wall: list[float] = []
         self.cpu: list[float] = []
+        self.freed: list[float] = []
+        self.calls: list[int] = []
+        self.collections = [0, 0, 0]
+        self.collecting_ms = 0.0
+        self.count_calls = False
+        self._inside = False
+        self._collection_started = 0
         self._started = (0, 0)
         self._total = [0, 0]
+        self._calls = 0
+        self._trees: list[object] = []
 
     def start(self, *_: object) -> None:
+        self._inside = True
+        if self.count_calls:
+            sys.setprofile(self._count)
         self._started = (time.perf_counter_ns(), time.thread_time_ns())
 
     def stop(self, *_: object) -> None:
         self._total[0] += time.perf_counter_ns() - self._started[0]
         self._total[1] += time.thread_time_ns() - self._started[1]
+        sys.setprofile(None)
+        self._inside = False
 
     def stop_post(self, *_: object) -> None:
         self.stop()
-        self.wall.append(self._total[0] / 1e6)
-        self.cpu.append(self._total[1] / 1e6)
+        if self.count_calls:
+            self.calls.append(self._calls)
+        else:
+            self.wall.append(self._total[0] / 1e6)
+            self.cpu.append(self._total[1] / 1e6)
         self._total = [0, 0]
+        self._calls = 0
+        started = time.thread_time_ns()
+        self._trees.clear()
+        self.freed.append((time.thread_time_ns() - started) / 1e6)
+
+    def _count(self, _frame: object, event: str, _arg: object) -> None:
+        if event in ("call", "c_call"):
+            self._calls += 1
+
+    def _collection(self, phase: str, info: dict) -> None:
+        if phase == "start" and self._inside:
+            self.collections[info["generation"]] += 1
+            self._collection_started = time.perf_counter_ns()
+        elif phase == "stop" and self._collection_started:
+            self.collecting_ms += (time.perf_counter_ns() - self._collection_started) / 1e6
+            self._collection_started = 0
 
     def around(self, load) -> None:
+        """Install the timestamps and the tree keeper, run `load`, install the closing stamps."""
+        compiler = self.shell.compile
+        parse = compiler.ast_parse
+
+        def ast_parse(source: str, filename: str = "<unknown>", symbol: str = "exec") -> object:
+            tree = parse(source, filename, symbol)
+            self._trees.append(tree)
+            return tree
+
+        compiler.ast_parse = ast_parse
+        gc.callbacks.append(self._collection)
         events = self.shell.events
         events.register("pre_run_cell", self.start)
         events.register("post_run_cell", self.start)
@@ -96,35 +159,25 @@ class HookTimer:
         events.register("pre_run_cell", self.stop)
         events.register("post_run_cell", self.stop_post)
 
-    def remove(self) -> None:
-        for event, callbacks in (
-            ("pre_run_cell", (self.start, self.stop)),
-            ("post_run_cell", (self.start, self.stop_post)),
-        ):
-            for callback in callbacks:
-                self.shell.events.unregister(event, callback)
 
-
-def session(
-    lines: int, cells: int, extension: bool, rerun: bool = False
-) -> tuple[HookTimer, list[float]]:
-    """(the hooks' times per cell, run_cell wall time per cell in ms) over `cells` cells; with
-    `rerun`, each cell id always runs the same source (cells run again unchanged)."""
+def session(lines: int, cells: int, kind: str) -> dict:
+    """One session of `cells` cells in this process; `kind` is plain (no extension), extension,
+    rerun (each cell id always runs the same source) or growth (every COUNT_EVERY-th cell counts
+    calls instead of being timed)."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
-    shell.reset(new_session=True)
     timer = HookTimer(shell)
+    extension = kind != "plain"
     timer.around(lambda: shell.run_line_magic("load_ext", "nb_discipline") if extension else None)
-    timer.wall.clear()
-    timer.cpu.clear()
-    run_times = []
-    distinct = len(CELL_IDS) if rerun else cells
+    distinct = len(CELL_IDS) if kind == "rerun" else cells
     sources = [cell_source(lines, serial % distinct) for serial in range(cells)]
+    run_ms = []
     warnings = io.StringIO()  # every 40th cell reads a name set below it: one warning line
     for serial, source in enumerate(sources):
         cell_id = CELL_IDS[serial % len(CELL_IDS)]
-        started = time.perf_counter()
+        timer.count_calls = kind == "growth" and serial % COUNT_EVERY == COUNT_EVERY - 1
+        started = time.thread_time_ns()
         with contextlib.redirect_stderr(warnings):
             result = shell.run_cell(
                 source,
@@ -132,56 +185,116 @@ def session(
                 cell_id=cell_id,
                 cell_meta={"cellId": cell_id, "deletedCells": []},
             )
-        run_times.append((time.perf_counter() - started) * 1000)
+        if not timer.count_calls:
+            run_ms.append((time.thread_time_ns() - started) / 1e6)
         if not result.success:
             raise SystemExit(f"benchmark cell failed: {result.error_in_exec!r}")
-    timer.remove()
-    if extension:
-        shell.run_line_magic("unload_ext", "nb_discipline")
-    return timer, run_times
+    state = getattr(shell, "_nb_discipline_extension", None)
+    return {
+        "wall": timer.wall,
+        "cpu": timer.cpu,
+        "freed": timer.freed,
+        "calls": timer.calls,
+        "collections": timer.collections,
+        "collecting_ms": timer.collecting_ms,
+        "run": run_ms,
+        "names_tracked": len(state.live.bound_by) if state else 0,
+        "warnings_given": len(state.live.warned) if state else 0,
+    }
+
+
+def run_session(lines: int, cells: int, kind: str) -> dict:
+    """`session` in a fresh interpreter, in a directory holding the notebook the kernel runs."""
+    with tempfile.TemporaryDirectory() as directory:
+        notebook = write_notebook(
+            Path(directory) / "bench.ipynb",
+            *(code("pass", cell_id=cell_id) for cell_id in CELL_IDS),
+        )
+        environment = {
+            **os.environ,
+            "JPY_SESSION_NAME": str(notebook),
+            "IPYTHONDIR": str(Path(directory) / "ipython"),
+            "PYTHONHASHSEED": "0",
+        }
+        completed = subprocess.run(
+            [sys.executable, __file__, "--session", str(lines), str(cells), kind],
+            cwd=directory,
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+    if completed.returncode:
+        sys.exit(f"{kind} session failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def collections(figures: dict, cells: int) -> str:
+    young, middle, old = figures["collections"]
+    return (
+        f"{young + middle + old} in {cells} cells (generation 0/1/2: {young}/{middle}/{old}), "
+        f"{figures['collecting_ms']:.1f} ms in all"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", type=int, default=3000, help="cells in the growth session")
+    parser.add_argument("--session", nargs=3, metavar=("LINES", "CELLS", "KIND"), help="internal")
     args = parser.parse_args()
-    os.environ.setdefault("PYTHONHASHSEED", "0")
+    if args.session:
+        lines, cells, kind = args.session
+        print(json.dumps(session(int(lines), int(cells), kind)))
+        return
 
-    # The shell resets itself at exit and needs a working directory that still exists then.
-    with tempfile.TemporaryDirectory() as directory, contextlib.chdir(directory):
-        notebook = write_notebook(
-            Path(directory) / "bench.ipynb",
-            *(code("pass", cell_id=cell_id) for cell_id in CELL_IDS),
+    print_machine()
+    empty_cpu = 0.0
+    for lines, cells in ((20, 1000), (2000, 60)):
+        plain = run_session(lines, cells, "plain")
+        hooks = run_session(lines, cells, "extension")
+        empty_wall, empty_cpu_here = (
+            statistics.median(plain["wall"]),
+            statistics.median(plain["cpu"]),
         )
-        os.environ["JPY_SESSION_NAME"] = str(notebook)
+        if lines == 20:
+            empty_cpu = empty_cpu_here
+        print(f"\n{lines}-line cell, {cells} cells")
+        print(f"  hooks alone, wall:          {summary([t - empty_wall for t in hooks['wall']])}")
         print(
-            f"machine: {platform.platform()}, {os.cpu_count()} cpus, python {sys.version.split()[0]}"
+            f"  hooks alone, CPU:           {summary([t - empty_cpu_here for t in hooks['cpu']])}"
         )
-        print(f"load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(
+            f"  freeing the cell's tree:    {summary(hooks['freed'])}  (IPython's cost either way)"
+        )
+        print(f"  collections in the hooks:   {collections(hooks, cells)}")
+        print(f"  run_cell CPU, no extension: {summary(plain['run'])}")
+        print(f"  run_cell CPU, extension:    {summary(hooks['run'])}  (noisy: the cell runs too)")
 
-        for lines, cells in ((20, 1000), (2000, 60)):
-            baseline, baseline_runs = session(lines, cells, extension=False)
-            hooks, runs = session(lines, cells, extension=True)
-            empty_wall, empty_cpu = (
-                statistics.median(baseline.wall),
-                statistics.median(baseline.cpu),
-            )
-            print(f"\n{lines}-line cell, {cells} cells")
-            print(f"  hooks alone, wall:          {summary([t - empty_wall for t in hooks.wall])}")
-            print(f"  hooks alone, CPU:           {summary([t - empty_cpu for t in hooks.cpu])}")
-            print(f"  run_cell without extension: {summary(baseline_runs)}")
-            print(f"  run_cell with extension:    {summary(runs)}  (noisy: the cell runs too)")
+    rerun = run_session(20, 1000, "rerun")
+    print(f"\n20-line cells run again unchanged ({len(CELL_IDS)} cells, 1000 runs)")
+    print(f"  hooks alone, CPU:           {summary([t - empty_cpu for t in rerun['cpu'][40:]])}")
 
-        hooks, _ = session(20, 1000, extension=True, rerun=True)
-        print(f"\n20-line cells run again unchanged ({len(CELL_IDS)} cells, 1000 runs)")
-        print(f"  hooks alone, CPU:           {summary(hooks.cpu[len(CELL_IDS) :])}")
-
-        hooks, _ = session(20, args.cells, extension=True)
-        window = max(args.cells // 10, 50)
-        print(f"\ngrowth: 20-line cells, each binding new names, {args.cells} cells in one session")
-        print(f"  cells 1-{window}, CPU:     {summary(hooks.cpu[:window])}")
-        print(f"  last {window} cells, CPU:  {summary(hooks.cpu[-window:])}")
-        print(f"load average at end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    growth = run_session(20, args.cells, "growth")
+    timed_per_tenth = len(growth["cpu"]) // 10
+    counted_per_tenth = len(growth["calls"]) // 10
+    print(
+        f"\ngrowth: {args.cells} cells of 20 lines in one session, each binding new names "
+        f"(every {COUNT_EVERY}th counts calls, untimed)"
+    )
+    print("  tenth  hooks CPU median  run_cell CPU median  hooks' Python calls per cell (median)")
+    for tenth in range(10):
+        window = slice(tenth * timed_per_tenth, (tenth + 1) * timed_per_tenth)
+        counted = growth["calls"][tenth * counted_per_tenth : (tenth + 1) * counted_per_tenth]
+        cpu = statistics.median(growth["cpu"][window]) - empty_cpu
+        run = statistics.median(growth["run"][window])
+        print(
+            f"  {tenth + 1:>5}  {cpu:13.3f} ms  {run:16.2f} ms  {statistics.median(counted):>10.0f}"
+        )
+    print(f"  collections in the hooks:   {collections(growth, args.cells)}")
+    print(
+        f"  state at the end: {growth['names_tracked']} names tracked, "
+        f"{growth['warnings_given']} warnings given"
+    )
+    print(f"load average at end: {load_average()}")
 
 
 if __name__ == "__main__":
