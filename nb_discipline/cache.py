@@ -88,7 +88,7 @@ def load(kind: str, key: Any) -> Any | None:
     """The value stored for `key`, or None."""
     full_key = _full_key(key)
     try:
-        with open(_entry(kind, full_key), "rb") as handle:
+        with open(_entry(kind, key), "rb") as handle:
             stored_key, value = marshal.load(handle)
     except (OSError, EOFError, ValueError, TypeError):
         return None
@@ -99,7 +99,7 @@ def store(kind: str, key: Any, value: Any) -> None:
     """Keep `value` for `key`; a value marshal cannot write (a TOML date, say) is not kept, and
     an unwritable cache directory only means no cache."""
     full_key = _full_key(key)
-    path = _entry(kind, full_key)
+    path = _entry(kind, key)
     try:
         data = marshal.dumps((full_key, value))
     except ValueError:
@@ -165,6 +165,8 @@ def _full_key(key: Any) -> tuple:
     return (__version__, _code_stamp(), sys.version, key)
 
 
-def _entry(kind: str, full_key: tuple) -> Path:
-    digest = zlib.crc32(repr(full_key).encode("utf-8", "surrogatepass"))
+def _entry(kind: str, key: Any) -> Path:
+    """One file per key: an entry of another version or code replaces it, so the cache grows with
+    the keys (notebooks, dependency files), never with upgrades."""
+    digest = zlib.crc32(repr(key).encode("utf-8", "surrogatepass"))
     return directory() / f"{kind}-{digest:08x}.marshal"
