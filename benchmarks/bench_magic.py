@@ -15,8 +15,10 @@ Per cell size (a 20-line and a 2,000-line cell):
   extension reuses that tree, and whoever drops it last pays for freeing it, which IPython does
   after every cell with or without the extension; that time is printed apart;
 - the garbage collections that started inside the hooks, and the time they took;
-- the whole `run_cell` (CPU time of the thread), with and without the extension (the difference
-  includes noise: the cell itself runs too).
+- the whole `run_cell` (CPU time of the thread), with and without the extension, in two sessions;
+  and in one session whose cells alternate between the live hooks on and off (so that the load of
+  the machine moves both alike): the time the extension adds to a cell, everything included
+  (freeing the tree, caches the hooks evict that IPython then refills), free of the timestamps.
 Then cells run again unchanged, and growth: one long session in which every cell binds new names, so
 the state the extension keeps grows all the time. Per tenth of that session: the hooks' CPU time
 beside IPython's own `run_cell` time (which follows the machine's load, not the session's length),
@@ -160,35 +162,44 @@ class HookTimer:
         events.register("post_run_cell", self.stop_post)
 
 
+def run_cell(shell, serial: int, source: str) -> float:
+    """Run one cell as JupyterLab sends it; its CPU time in ms."""
+    cell_id = CELL_IDS[serial % len(CELL_IDS)]
+    warnings = io.StringIO()  # every 40th cell reads a name set below it: one warning line
+    started = time.thread_time_ns()
+    with contextlib.redirect_stderr(warnings):
+        result = shell.run_cell(
+            source,
+            store_history=True,
+            cell_id=cell_id,
+            cell_meta={"cellId": cell_id, "deletedCells": []},
+        )
+    elapsed = (time.thread_time_ns() - started) / 1e6
+    if not result.success:
+        raise SystemExit(f"benchmark cell failed: {result.error_in_exec!r}")
+    return elapsed
+
+
 def session(lines: int, cells: int, kind: str) -> dict:
     """One session of `cells` cells in this process; `kind` is plain (no extension), extension,
-    rerun (each cell id always runs the same source) or growth (every COUNT_EVERY-th cell counts
-    calls instead of being timed)."""
+    rerun (each cell id always runs the same source), growth (every COUNT_EVERY-th cell counts
+    calls instead of being timed) or alternate (the live hooks on for even cells, off for odd)."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
+    if kind == "alternate":
+        return alternate(shell, lines, cells)
     timer = HookTimer(shell)
     extension = kind != "plain"
     timer.around(lambda: shell.run_line_magic("load_ext", "nb_discipline") if extension else None)
     distinct = len(CELL_IDS) if kind == "rerun" else cells
     sources = [cell_source(lines, serial % distinct) for serial in range(cells)]
     run_ms = []
-    warnings = io.StringIO()  # every 40th cell reads a name set below it: one warning line
     for serial, source in enumerate(sources):
-        cell_id = CELL_IDS[serial % len(CELL_IDS)]
         timer.count_calls = kind == "growth" and serial % COUNT_EVERY == COUNT_EVERY - 1
-        started = time.thread_time_ns()
-        with contextlib.redirect_stderr(warnings):
-            result = shell.run_cell(
-                source,
-                store_history=True,
-                cell_id=cell_id,
-                cell_meta={"cellId": cell_id, "deletedCells": []},
-            )
+        elapsed = run_cell(shell, serial, source)
         if not timer.count_calls:
-            run_ms.append((time.thread_time_ns() - started) / 1e6)
-        if not result.success:
-            raise SystemExit(f"benchmark cell failed: {result.error_in_exec!r}")
+            run_ms.append(elapsed)
     state = getattr(shell, "_nb_discipline_extension", None)
     return {
         "wall": timer.wall,
@@ -200,7 +211,25 @@ def session(lines: int, cells: int, kind: str) -> dict:
         "run": run_ms,
         "names_tracked": len(state.live.bound_by) if state else 0,
         "warnings_given": len(state.live.warned) if state else 0,
+        "session_collections": sum(generation["collections"] for generation in gc.get_stats()),
     }
+
+
+def alternate(shell, lines: int, cells: int) -> dict:
+    """run_cell's CPU time with the live hooks on (even cells) and off (odd cells), one session."""
+    shell.run_line_magic("load_ext", "nb_discipline")
+    live = shell._nb_discipline_extension.live
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for serial in range(cells):
+        hooks_on = serial % 2 == 0
+        if not hooks_on:
+            live.unregister()
+        times["on" if hooks_on else "off"].append(
+            run_cell(shell, serial, cell_source(lines, serial))
+        )
+        if not hooks_on:
+            live.register()
+    return times
 
 
 def run_session(lines: int, cells: int, kind: str) -> dict:
@@ -266,8 +295,18 @@ def main() -> None:
             f"  freeing the cell's tree:    {summary(hooks['freed'])}  (IPython's cost either way)"
         )
         print(f"  collections in the hooks:   {collections(hooks, cells)}")
+        print(
+            f"  collections in the session: {plain['session_collections']} without the extension, "
+            f"{hooks['session_collections']} with it"
+        )
         print(f"  run_cell CPU, no extension: {summary(plain['run'])}")
         print(f"  run_cell CPU, extension:    {summary(hooks['run'])}  (noisy: the cell runs too)")
+        both = run_session(lines, cells, "alternate")
+        added = statistics.median(both["on"]) - statistics.median(both["off"])
+        print(
+            f"  run_cell CPU, hooks on/off cell by cell: median {statistics.median(both['on']):.3f}"
+            f" / {statistics.median(both['off']):.3f} ms, added {added:.3f} ms"
+        )
 
     rerun = run_session(20, 1000, "rerun")
     print(f"\n20-line cells run again unchanged ({len(CELL_IDS)} cells, 1000 runs)")
