@@ -13,9 +13,7 @@ import os
 from collections.abc import Sequence
 
 from . import cache
-from .analysis.source import gc_paused
 from .config import Settings
-from .engine import check
 from .loader import LoadError, loads, read_bytes
 from .model import CheckResult, Diagnostic, FileError
 
@@ -41,6 +39,10 @@ def check_file(
 
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
+    # The analysis: a run whose findings all come from the cache never imports it.
+    from .analysis.source import gc_paused
+    from .engine import check
+
     data = read_bytes(path)
     cache.note(path, cache.content_status(data))
     with gc_paused():  # the notebook too is freed before the collector resumes

@@ -16,13 +16,14 @@ PROBE = """
 import sys
 from nb_discipline.cli import main
 code = main(sys.argv[1:])
-parsers = sorted(m for m in ('packaging', 'tomllib', 'pydantic', 'yaml') if m in sys.modules)
-print('imported:', ' '.join(parsers) or '-')
+heavy = ('packaging', 'tomllib', 'pydantic', 'yaml', 'nb_discipline.analysis')
+print('imported:', ' '.join(sorted(m for m in heavy if m in sys.modules)) or '-')
 """
 
 
 def nbcheck_process(project: Path, *args: str) -> tuple[list[str], str]:
-    """(the findings' lines, the parsers the process imported) of `nbcheck` in a fresh process."""
+    """(the findings' lines, the parsers and analysis the process imported) of `nbcheck` in a
+    fresh process."""
     result = subprocess.run(
         [sys.executable, "-c", PROBE, "--output-format", "concise", *args, "nb.ipynb"],
         cwd=project,
@@ -60,10 +61,14 @@ def project(tmp_path: Path) -> Path:
 
 def test_a_second_run_parses_no_file_again(project: Path) -> None:
     first, imported = nbcheck_process(project)
-    assert imported == "packaging pydantic tomllib"
+    assert imported == "nb_discipline.analysis packaging pydantic tomllib"
     assert [line.split()[2] for line in first] == ["NBD403", "NBD402"]
+    # Nor analyses the unchanged notebook again.
     second, imported = nbcheck_process(project)
     assert (second, imported) == (first, "-")
+    # A changed notebook is analysed; its dependency files, unchanged, are not parsed again.
+    third, imported = nbcheck_process(project, "--no-cache")
+    assert (third, imported) == (first, "nb_discipline.analysis")
 
 
 def test_every_change_to_a_file_read_shows_at_once(project: Path) -> None:
@@ -85,13 +90,22 @@ def test_an_unusable_cache_changes_nothing(
     # Broken entries: each is computed again.
     for entry in cache_directory.glob("*.marshal"):
         entry.write_bytes(entry.read_bytes()[:7])
-    assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
+    assert nbcheck_process(project) == (
+        expected,
+        "nb_discipline.analysis packaging pydantic tomllib",
+    )
     # No cache directory can be made: nothing is kept, and the result is the same.
     not_a_directory = tmp_path_factory.mktemp("unwritable") / "file"
     not_a_directory.write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(not_a_directory))
-    assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
-    assert nbcheck_process(project) == (expected, "packaging pydantic tomllib")
+    assert nbcheck_process(project) == (
+        expected,
+        "nb_discipline.analysis packaging pydantic tomllib",
+    )
+    assert nbcheck_process(project) == (
+        expected,
+        "nb_discipline.analysis packaging pydantic tomllib",
+    )
 
 
 # --- findings kept between runs --------------------------------------------------------------

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..analysis import Analysis
-from ..analysis.calls import ImportSite
-from ..analysis.packages import (
-    CONDA_TOOLS,
-    ImportStatus,
-    import_key,
-    install_commands,
-    normalize_name,
-)
 from .base import Finding
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..analysis.calls import ImportSite
+    from ..analysis.packages import ImportStatus
+
+# The analysis is imported by the functions that run it: listing and selecting rules needs none.
 
 
 def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
     """The first import of each third-party distribution (see `import_key`), top to bottom;
     optional imports (`try: ... except ImportError`, `if TYPE_CHECKING:`) are left out."""
+    from ..analysis.packages import import_key
+
     project = nb.project
     seen: set[str] = set()
     for site in nb.calls.imports:
@@ -31,6 +32,8 @@ def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
 
 
 def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
+    from ..analysis.packages import import_key
+
     project = nb.project
     for site in _third_party_imports(nb):
         yield site, project.status(import_key(site.module))
@@ -43,6 +46,8 @@ def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
     """`sklearn` (scikit-learn), or just `pandas` when the names agree."""
+    from ..analysis.packages import import_key, normalize_name
+
     key = import_key(site.module)
     if normalize_name(key) == status.distribution:
         return f"`{key}`"
@@ -79,6 +84,8 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     import pandas as pd
     ```
     """
+    from ..analysis.packages import import_key
+
     project = nb.project
     for site, status in _statuses(nb):
         if status.declared and not status.pinned:
@@ -165,6 +172,8 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
     %pip install pandas==2.2.3 scikit-learn==1.5.2
     ```
     """
+    from ..analysis.packages import CONDA_TOOLS, install_commands
+
     for parsed in nb.parsed:
         for command in parsed.shell_commands:
             for install in install_commands(command.text):

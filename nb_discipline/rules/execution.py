@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..analysis import Analysis
 from .base import Finding
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
 
 
 def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:

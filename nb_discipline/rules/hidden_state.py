@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..analysis import Analysis
-from ..analysis.dataflow import Provenance, Read
 from ..model import Cell
 from .base import Finding
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..analysis.dataflow import Provenance, Read
 
 
 def use_before_definition(nb: Analysis) -> Iterator[Finding]:

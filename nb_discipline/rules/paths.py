@@ -6,9 +6,12 @@ import ast
 import fnmatch
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..analysis import Analysis
 from .base import Finding
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
 
 _WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\n]*")
 _POSIX_PATH = re.compile(r"/[^/\s][^\n]*")

@@ -8,11 +8,13 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..analysis import Analysis
-from ..analysis.calls import CallSite
 from .base import Finding
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..analysis.calls import CallSite
 
 ALL_LIBRARIES = frozenset({"random", "numpy", "torch", "tensorflow", "keras"})
 
