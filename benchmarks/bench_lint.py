@@ -163,6 +163,7 @@ def bench_single(workdir: str, select: str, runs: int) -> None:
     commands = {
         "in a project": nbcheck_command([path], select, "--no-cache"),
         "no dependency file": nbcheck_command([loose], select, "--no-cache"),
+        "findings kept": nbcheck_command([path], select),
         "python -c pass": [sys.executable, "-c", "pass"],
     }
     for command in commands.values():
