@@ -16,14 +16,15 @@ Per cell size (a 20-line and a 2,000-line cell):
   after every cell with or without the extension; that time is printed apart;
 - the garbage collections that started inside the hooks, and the time they took;
 - the whole `run_cell` (CPU time of the thread), with and without the extension, in two sessions;
-  and in one session that switches the live hooks on and off every BLOCK cells (so that the load of
-  the machine moves both alike): the time the extension adds to a cell, everything included
-  (freeing the tree, caches the hooks evict that IPython then refills), free of the timestamps.
+  and in one session that switches the live hooks on and off in turns of BLOCK cells, the median
+  over each turn with the hooks minus the turn after it (the machine's load drifts less within two
+  turns than over a session): the time the extension adds to a cell, everything included (freeing
+  the tree, caches the hooks evict that IPython then refills), free of the timestamps.
 Then cells run again unchanged, and growth: one long session in which every cell binds new names, so
 the state the extension keeps grows all the time. Per tenth of that session: the hooks' CPU time
-beside IPython's own `run_cell` time (which follows the machine's load, not the session's length),
-and the Python calls the hooks make per cell (counted on every 10th cell, which is not timed): the
-work a cell costs, free of the machine's noise.
+beside IPython's own `run_cell` time (which follows the machine's load, not the session's length)
+and their ratio, and the Python calls the hooks make per cell (median; counted on every 10th cell,
+which is not timed): the work a cell costs, free of the machine's noise.
 """
 
 from __future__ import annotations
@@ -219,12 +220,17 @@ def session(lines: int, cells: int, kind: str) -> dict:
     }
 
 
+def turn_length(lines: int) -> int:
+    """Cells per turn in the alternate session. What a 2,000-line cell leaves in the caches is
+    nothing beside its own time: those switch every cell."""
+    return BLOCK if lines <= 20 else 1
+
+
 def alternate(shell, lines: int, cells: int) -> dict:
     """run_cell's CPU time with the live hooks on and off, BLOCK cells each in turn, one session."""
     shell.run_line_magic("load_ext", "nb_discipline")
     live = shell._nb_discipline_extension.live
-    # What a 2,000-line cell leaves in the caches is nothing beside its own time: switch every cell.
-    block = BLOCK if lines <= 20 else 1
+    block = turn_length(lines)
     times: dict[str, list[float]] = {"on": [], "off": []}
     for serial in range(cells):
         hooks_on = serial // block % 2 == 0
@@ -261,6 +267,16 @@ def run_session(lines: int, cells: int, kind: str) -> dict:
     if completed.returncode:
         sys.exit(f"{kind} session failed:\n{completed.stdout}\n{completed.stderr}")
     return json.loads(completed.stdout.splitlines()[-1])
+
+
+def paired_differences(on: list[float], off: list[float], lines: int) -> list[float]:
+    """Each turn with the hooks on minus the turn without them that follows it (medians of the
+    turns): the machine's load drifts less within two turns than over the session."""
+    block = turn_length(lines)
+    return [
+        statistics.median(on[start : start + block]) - statistics.median(off[start : start + block])
+        for start in range(0, min(len(on), len(off)), block)
+    ]
 
 
 def collections(figures: dict, cells: int) -> str:
@@ -308,10 +324,11 @@ def main() -> None:
         print(f"  run_cell CPU, no extension: {summary(plain['run'])}")
         print(f"  run_cell CPU, extension:    {summary(hooks['run'])}  (noisy: the cell runs too)")
         both = run_session(lines, cells, "alternate")
-        added = statistics.median(both["on"]) - statistics.median(both["off"])
+        added = statistics.median(paired_differences(both["on"], both["off"], lines))
         print(
             f"  run_cell CPU, hooks on/off in turns:  median {statistics.median(both['on']):.3f}"
-            f" / {statistics.median(both['off']):.3f} ms, added {added:.3f} ms"
+            f" / {statistics.median(both['off']):.3f} ms; added, median over pairs of turns: "
+            f"{added:.3f} ms"
         )
 
     rerun = run_session(20, 1000, "rerun")
@@ -325,14 +342,15 @@ def main() -> None:
         f"\ngrowth: {args.cells} cells of 20 lines in one session, each binding new names "
         f"(every {COUNT_EVERY}th counts calls, untimed)"
     )
-    print("  tenth  hooks CPU median  run_cell CPU median  hooks' Python calls per cell (median)")
+    print("  tenth  hooks CPU median  run_cell CPU median  hooks/run_cell  hooks' calls per cell")
     for tenth in range(10):
         window = slice(tenth * timed_per_tenth, (tenth + 1) * timed_per_tenth)
         counted = growth["calls"][tenth * counted_per_tenth : (tenth + 1) * counted_per_tenth]
         cpu = statistics.median(growth["cpu"][window]) - empty_cpu
         run = statistics.median(growth["run"][window])
+        calls = statistics.median(counted)
         print(
-            f"  {tenth + 1:>5}  {cpu:13.3f} ms  {run:16.2f} ms  {statistics.median(counted):>10.0f}"
+            f"  {tenth + 1:>5}  {cpu:13.3f} ms  {run:16.2f} ms  {cpu / run:13.3f}  {calls:>20.0f}"
         )
     print(f"  collections in the hooks:   {collections(growth, args.cells)}")
     print(
