@@ -214,6 +214,10 @@ def test_reads_checked_by_a_globals_test_do_not_count() -> None:
     ]
     assert reads("cache = cache if 'cache' in dir() else {}") == []
     assert reads("if 'a' in globals():\n    print(b)") == ["b"]
+    combined = "if 'a' in globals() and not ('b' not in dir() or flag):\n    print(a, b)"
+    assert reads(combined) == ["flag"]
+    # A test inside a call checks nothing.
+    assert reads("if check('a' in globals()):\n    print(a)") == ["check", "a"]
 
 
 def test_loop_reads_of_names_the_cell_binds_later_do_not_count() -> None:

@@ -663,19 +663,24 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
 
 
 def _names_checked(test: ast.expr) -> list[str]:
-    """`"df" in globals()`, `'df' not in dir()`, ...: the names whose existence a test checks."""
-    return [
-        node.left.value
-        for node in ast.walk(test)
-        if isinstance(node, ast.Compare)
-        and isinstance(node.left, ast.Constant)
-        and isinstance(node.left.value, str)
-        and len(node.ops) == 1
-        and isinstance(node.ops[0], ast.In | ast.NotIn)
-        and isinstance(node.comparators[0], ast.Call)
-        and isinstance(node.comparators[0].func, ast.Name)
-        and node.comparators[0].func.id in ("globals", "locals", "dir", "vars")
-    ]
+    """`"df" in globals()`, `'df' not in dir()`, ...: the names whose existence a test checks,
+    alone or combined with `and`, `or` and `not` (a check nested in a call checks nothing)."""
+    if isinstance(test, ast.BoolOp):
+        return [name for value in test.values for name in _names_checked(value)]
+    if isinstance(test, ast.UnaryOp):
+        return _names_checked(test.operand)
+    if (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Constant)
+        and isinstance(test.left.value, str)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.In | ast.NotIn)
+        and isinstance(test.comparators[0], ast.Call)
+        and isinstance(test.comparators[0].func, ast.Name)
+        and test.comparators[0].func.id in ("globals", "locals", "dir", "vars")
+    ):
+        return [test.left.value]
+    return []
 
 
 def _is_globals_call(node: ast.AST) -> bool:
