@@ -603,6 +603,23 @@ class _CellVisitor(ast.NodeVisitor):
         for keyword in node.keywords:
             self.visit(keyword.value)
 
+    # The commonest expressions, visited without walking their fields (operators hold no names).
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self.visit(node.value)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        self.visit(node.left)
+        self.visit(node.right)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self.visit(node.left)
+        for comparator in node.comparators:
+            self.visit(comparator)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self.visit(node.value)
+
     def visit_Subscript(self, node: ast.Subscript) -> None:
         """`globals()["name"] = ...` binds `name`; with a computed key, any name."""
         if not isinstance(node.ctx, ast.Load) and _is_globals_call(node.value):
