@@ -259,8 +259,8 @@ class _CellVisitor(ast.NodeVisitor):
             return
         elif scope.kind == "class":
             self._arrive(scope.parent, _Pending(name, node, False, called, scope.owner))
-        else:
-            self._arrive(scope, _Pending(name, node, False, called, None))
+        elif not (name in scope.bound or self.guard_depth or name in self.checked_names):
+            self._module_read(name, node, called)
 
     def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
         """A read not resolved in an inner scope reaches `scope`."""
@@ -276,14 +276,18 @@ class _CellVisitor(ast.NodeVisitor):
             self._deferred_read(pending)
             return
         name = pending.name
-        if name in scope.bound or self.guard_depth or name in self.checked_names:
-            return
+        if not (name in scope.bound or self.guard_depth or name in self.checked_names):
+            self._module_read(name, pending.node, pending.called)
+
+    def _module_read(self, name: str, node: ast.AST, called: bool) -> None:
+        """A read that reaches the module scope unbound there: the cell reads the namespace."""
+        flow = self.flow
         read = None
-        if pending.called and name not in self.flow.calls:
-            read = self._make_read(pending)
-            self.flow.calls[name] = Call(name, read)
-        if name not in self.flow.reads:
-            self.flow.reads[name] = read or self._make_read(pending)
+        if called and name not in flow.calls:
+            read = self._make_read(name, node)
+            flow.calls[name] = Call(name, read)
+        if name not in flow.reads:
+            flow.reads[name] = read or self._make_read(name, node)
             if self.loop_depth:
                 self.loop_reads.append(name)
 
@@ -294,7 +298,7 @@ class _CellVisitor(ast.NodeVisitor):
         if pending.called:
             owner.calls.add(pending.name)
         if pending.name not in owner.reads:
-            owner.reads[pending.name] = self._make_read(pending)
+            owner.reads[pending.name] = self._make_read(pending.name, pending.node)
 
     def _summary(self, owner: str) -> FunctionSummary:
         summary = self.flow.functions.get(owner)
@@ -302,9 +306,9 @@ class _CellVisitor(ast.NodeVisitor):
             summary = self.flow.functions[owner] = FunctionSummary(owner)
         return summary
 
-    def _make_read(self, pending: _Pending) -> Read:
-        row, column, end_row, end_column = self.flow.parsed.span(pending.node)
-        return Read(pending.name, row, column, end_row, end_column, self._tick())
+    def _make_read(self, name: str, node: ast.AST) -> Read:
+        row, column, end_row, end_column = self.flow.parsed.span(node)
+        return Read(name, row, column, end_row, end_column, self._tick())
 
     def _bind(self, name: str, *, walrus: bool = False) -> None:
         scope = self.scope
