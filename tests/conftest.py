@@ -15,10 +15,11 @@ class CliResult:
 
 
 @pytest.fixture(autouse=True)
-def _cache_directory(monkeypatch, tmp_path_factory):
-    """What nb-discipline keeps between runs goes to the session's temporary directory, never to
-    the user's cache; subprocesses inherit the variable."""
+def _user_directories(monkeypatch, tmp_path_factory):
+    """What nb-discipline keeps between runs, and IPython's profile and history database, go to
+    the session's temporary directory, never to the user's; subprocesses inherit the variables."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path_factory.getbasetemp() / "ipython"))
 
 
 @pytest.fixture
