@@ -31,6 +31,13 @@ def _comma_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def check_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The parser of the check's options: `nbcheck [check]` and the notebook's `%nbcheck`."""
+    parser = _Parser(prog=prog, description=description)
+    _add_check_arguments(parser)
+    return parser
+
+
 def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
     from .reporters import FORMATS
 
@@ -100,12 +107,11 @@ def _dispatch(arguments: list[str]) -> int:
         parser = _Parser(prog="nbcheck repro", description="Re-execute notebooks and compare.")
         add_arguments(parser)
         return run(parser.parse_args(rest))
-    parser = _Parser(
-        prog="nbcheck",
-        description="Lint Jupyter notebooks for hidden state, unseeded randomness and unpinned "
-        "dependencies. Subcommands: check (default), repro, rule CODE, rules.",
+    parser = check_parser(
+        "nbcheck",
+        "Lint Jupyter notebooks for hidden state, unseeded randomness and unpinned dependencies. "
+        "Subcommands: check (default), repro, rule CODE, rules.",
     )
-    _add_check_arguments(parser)
     return _check(parser.parse_args(rest))
 
 

@@ -388,8 +388,7 @@ class NbDisciplineMagics(Magics):
         from . import cli
         from .reporters import renderer
 
-        parser = cli._Parser(prog="%nbcheck", description="Lint this notebook.")
-        cli._add_check_arguments(parser)
+        parser = cli.check_parser("%nbcheck", "Lint this notebook.")
         try:
             args = parser.parse_args(shlex.split(line))
             paths = args.paths or [self._current_notebook()]
