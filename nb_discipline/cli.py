@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from . import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-COMMANDS = ("check", "repro", "rule", "rules")
+COMMANDS = ("check", "repro", "rule", "rules", "clean")
 
 
 class UsageError(Exception):
@@ -101,6 +101,8 @@ def _dispatch(arguments: list[str]) -> int:
         return _rule(rest)
     if command == "rules":
         return _rules(rest)
+    if command == "clean":
+        return _clean(rest)
     if command == "repro":
         from .repro.cli import add_arguments, run
 
@@ -110,7 +112,7 @@ def _dispatch(arguments: list[str]) -> int:
     parser = check_parser(
         "nbcheck",
         "Lint Jupyter notebooks for hidden state, unseeded randomness and unpinned dependencies. "
-        "Subcommands: check (default), repro, rule CODE, rules.",
+        "Subcommands: check (default), repro, rule CODE, rules, clean.",
     )
     return _check(parser.parse_args(rest))
 
@@ -278,6 +280,31 @@ def _rules(arguments: list[str]) -> int:
     width = max(len(rule.name) for rule in RULES)
     for rule in RULES:
         sys.stdout.write(f"{rule.code}  {rule.name:<{width}}  {rule.summary}\n")
+    return EXIT_CLEAN
+
+
+def _clean(arguments: list[str]) -> int:
+    import shutil
+
+    from . import cache
+
+    parser = _Parser(
+        prog="nbcheck clean",
+        description="Remove what nbcheck keeps between runs: findings, parsed dependency files, "
+        "validated settings, the MLflow template store of `nbcheck repro`.",
+    )
+    parser.parse_args(arguments)
+    directory = cache.directory()
+    if not directory.is_dir():
+        print(f"Nothing to remove: {directory} does not exist")
+        return EXIT_CLEAN
+    files = [path for path in directory.rglob("*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    try:
+        shutil.rmtree(directory)
+    except OSError as error:
+        raise UsageError(f"{directory}: cannot remove: {error.strerror or error}") from None
+    print(f"Removed {len(files)} files ({size / 1e6:.1f} MB) from {directory}")
     return EXIT_CLEAN
 
 

@@ -173,3 +173,14 @@ def test_a_change_to_what_the_check_read_checks_again(project: Path, kept, chang
     from_cache, out = kept()
     assert not from_cache
     assert [line.split()[2] for line in out.splitlines() if "NBD" in line] == expected.split()
+
+
+def test_clean_removes_what_is_kept(project: Path, kept, nbcheck, cache_directory: Path) -> None:
+    assert list(cache_directory.glob("findings-*"))
+    cleaned = nbcheck("clean")
+    assert cleaned.exit_code == 0
+    assert cleaned.out.startswith("Removed ") and str(cache_directory) in cleaned.out
+    assert not cache_directory.exists()
+    assert not kept()[0]  # checked again
+    assert nbcheck("clean").exit_code == 0
+    assert nbcheck("clean").out == f"Nothing to remove: {cache_directory} does not exist\n"
