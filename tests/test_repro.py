@@ -388,6 +388,9 @@ def test_ctrl_c_stops_the_kernel_and_removes_the_stores(tmp_path):
         env={**os.environ, "TMPDIR": str(temp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # As in a terminal: a test run started in the background by a shell without job control
+        # inherits SIGINT ignored, and so would nbcheck.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 180
     while not (pid_file.is_file() and pid_file.read_text()):
