@@ -206,6 +206,14 @@ class _Collector:
             self.imports.append(ImportSite(self.parsed, node, name, optional))
             self.aliases[alias.asname or alias.name] = name
 
+    def visit_value(self, node: ast.Attribute | ast.Expr, *_: object) -> None:
+        self.visit(node.value)
+
+    def visit_operands(self, node: ast.BinOp | ast.Compare, *_: object) -> None:
+        self.visit(node.left)
+        for operand in (node.right,) if isinstance(node, ast.BinOp) else node.comparators:
+            self.visit(operand)
+
     def resolve(self, dotted: str | None) -> str | None:
         if dotted is None:
             return None
@@ -235,6 +243,11 @@ _SPECIAL = {
     ast.Call: _Collector.visit_call,
     ast.Assign: _Collector.visit_assign,
     ast.AnnAssign: _Collector.visit_assign,
+    # The commonest expressions, visited without walking their fields.
+    ast.Attribute: _Collector.visit_value,
+    ast.Expr: _Collector.visit_value,
+    ast.BinOp: _Collector.visit_operands,
+    ast.Compare: _Collector.visit_operands,
 }
 
 
