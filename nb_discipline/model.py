@@ -95,11 +95,15 @@ class Diagnostic(NamedTuple):
 
     def plain(self) -> tuple:
         """The fields as built-in values only (what `marshal` writes); `from_plain` reverses it."""
-        return (*self[:6], tuple(self.location), tuple(self.end_location), *self[8:])
+        locations = {"location": tuple(self.location), "end_location": tuple(self.end_location)}
+        return tuple(self._replace(**locations))
 
     @classmethod
     def from_plain(cls, fields: tuple) -> Diagnostic:
-        return cls(*fields[:6], Location(*fields[6]), Location(*fields[7]), *fields[8:])
+        diagnostic = cls(*fields)
+        return diagnostic._replace(
+            location=Location(*diagnostic.location), end_location=Location(*diagnostic.end_location)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -43,7 +43,8 @@ def seed_everything(
 
     torch and tensorflow are seeded only when already imported (see the module docstring), or
     when named in `libraries` (the top-level modules the code about to run imports: they are
-    imported first when installed); numpy also when merely installed, unless `import_numpy=False`. torch is put in deterministic mode
+    imported first when installed); numpy also when merely installed, unless
+    `import_numpy=False`. torch is put in deterministic mode
     (`torch.use_deterministic_algorithms(True, warn_only=True)`, cudnn benchmark off) and
     tensorflow's op determinism is enabled. Warns once per process when PYTHONHASHSEED was not set
     before the interpreter started.

@@ -337,31 +337,12 @@ def test_baseline_run_in_a_tracking_server(mlflow_server, tmp_path, capsys):
     notebook = score_notebook(tmp_path / "score.ipynb")
     same = logged_run(mlflow_server, SEEDED_SCORE)
     other = logged_run(mlflow_server, 0.25)
-    exit_code, out, _ = nbcheck(
-        capsys,
-        str(notebook),
-        "--runs",
-        "1",
-        "--baseline-run",
-        same,
-        "--tracking-uri",
-        mlflow_server,
-    )
+    once_against = (str(notebook), "--runs", "1", "--tracking-uri", mlflow_server, "--baseline-run")
+    exit_code, out, _ = nbcheck(capsys, *once_against, same)
     assert exit_code == 0, out
     assert f"baseline MLflow run {same} at {mlflow_server}" in out
 
-    exit_code, out, _ = nbcheck(
-        capsys,
-        str(notebook),
-        "--runs",
-        "1",
-        "--baseline-run",
-        other,
-        "--tracking-uri",
-        mlflow_server,
-        "--output-format",
-        "markdown",
-    )
+    exit_code, out, _ = nbcheck(capsys, *once_against, other, "--output-format", "markdown")
     assert exit_code == 1
     assert f"| metric | score | 0.25 | {SEEDED_SCORE:.10g} |" in out
 

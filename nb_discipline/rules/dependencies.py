@@ -61,8 +61,9 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     Maps each third-party import to its distribution (`sklearn` is scikit-learn) and looks it up
     in the project's dependency files: requirements*.txt (with `-r`/`-c` includes),
     pyproject.toml (PEP 621, dependency groups, Poetry), environment.yml, Pipfile, setup.cfg,
-    setup.py, and the lock files uv.lock, poetry.lock, Pipfile.lock and pylock.toml. It flags a distribution that is
-    declared, but nowhere with an exact version (`==1.5.2`); a lock file pins what it lists.
+    setup.py, and the lock files uv.lock, poetry.lock, Pipfile.lock and pylock.toml. It flags a
+    distribution that is declared, but nowhere with an exact version (`==1.5.2`); a lock file
+    pins what it lists.
     With `pin-policy = "declared"` a declaration is enough.
 
     ## Why is this bad?
