@@ -21,7 +21,30 @@ class UsageError(Exception):
     """A problem with the command line or the configuration: one line, exit code 2."""
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help formatter, given the terminal's width. Left to find it, argparse imports
+    shutil (and with it bz2 and lzma) for every argument added: a tenth of a one-notebook run."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24) -> None:
+        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """The width shutil.get_terminal_size gives: $COLUMNS, else the terminal's, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, **options) -> None:
+        super().__init__(formatter_class=_Formatter, **options)
+
     def error(self, message: str):  # argparse exits with 2 too; keep its usage line
         self.print_usage(sys.stderr)
         raise UsageError(message)

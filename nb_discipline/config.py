@@ -1,18 +1,18 @@
 """Settings: `[tool.nb-discipline]` in pyproject.toml, validated with pydantic, plus CLI overrides.
 
-The settings are plain dataclasses, so the engine and a project without configuration never import
-pydantic (it costs about a quarter of a second, on every commit). pydantic validates the very same
-dataclasses when a configuration table exists; a table that validated once is remembered in the user
-cache directory (nb_discipline.cache) by its content, so the next run skips the import.
+The settings are plain named tuples, so the engine and a project without configuration never import
+pydantic (it costs about a quarter of a second, on every commit), nor dataclasses (with inspect, a
+tenth of a one-notebook run). pydantic validates the very same classes when a configuration table
+exists; a table that validated once is remembered in the user cache directory (nb_discipline.cache)
+by its content, so the next run skips the import. The settings are shared by every check and never
+changed in place: `replace` makes new ones.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from . import cache
 
@@ -42,25 +42,16 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-_PYDANTIC_CONFIG = {"extra": "forbid", "alias_generator": _kebab, "populate_by_name": True}
-
-
-@dataclass(frozen=True)
-class MetricTolerance:
+class MetricTolerance(NamedTuple):
     """Tolerance for one metric (or a glob of metrics) in the reproducibility check."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
 
     rtol: Annotated[float, Ge(0)] | None = None
     atol: Annotated[float, Ge(0)] | None = None
     ignore: bool = False
 
 
-@dataclass(frozen=True)
-class ReproSettings:
+class ReproSettings(NamedTuple):
     """`[tool.nb-discipline.repro]`: defaults for `nbcheck repro`."""
-
-    __pydantic_config__ = _PYDANTIC_CONFIG
 
     runs: Annotated[int, Ge(1)] = 2
     seed: int = 42
@@ -68,44 +59,41 @@ class ReproSettings:
     kernel: str | None = None
     rtol: Annotated[float, Ge(0)] = 1e-6
     atol: Annotated[float, Ge(0)] = 0.0
-    metrics: dict[str, MetricTolerance] = field(default_factory=dict)
-    ignore_metrics: list[str] = field(default_factory=list)
-    ignore_params: list[str] = field(default_factory=list)
+    metrics: dict[str, MetricTolerance] = {}  # noqa: RUF012 (never changed in place)
+    ignore_metrics: tuple[str, ...] = ()
+    ignore_params: tuple[str, ...] = ()
     compare_outputs: bool = True
     compare_images: bool = False
-    sanitizers: list[str] = field(default_factory=list)
+    sanitizers: tuple[str, ...] = ()
     baseline_dir: str | None = None
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """Everything the engine and the front-ends read; defaults are the behaviour without config."""
 
-    __pydantic_config__ = _PYDANTIC_CONFIG
-
-    select: list[str] = field(default_factory=lambda: ["ALL"])
-    extend_select: list[str] = field(default_factory=list)
-    ignore: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
-    extend_exclude: list[str] = field(default_factory=list)
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
     respect_gitignore: bool = True
-    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    seed_functions: list[str] = field(default_factory=list)
-    random_state_functions: list[str] = field(default_factory=list)
-    dependency_files: list[str] | None = None
+    per_file_ignores: dict[str, tuple[str, ...]] = {}  # noqa: RUF012 (never changed in place)
+    seed_functions: tuple[str, ...] = ()
+    random_state_functions: tuple[str, ...] = ()
+    dependency_files: tuple[str, ...] | None = None
     pin_policy: Literal["exact", "declared"] = "exact"
-    known_first_party: list[str] = field(default_factory=list)
-    allowed_absolute_paths: list[str] = field(default_factory=list)
-    builtins: list[str] = field(default_factory=list)
+    known_first_party: tuple[str, ...] = ()
+    allowed_absolute_paths: tuple[str, ...] = ()
+    builtins: tuple[str, ...] = ()
     """Names the project's kernels predefine (`spark` on a Spark kernel): never undefined."""
     seed: int = 42
-    repro: ReproSettings = field(default_factory=ReproSettings)
+    repro: ReproSettings = ReproSettings()
     # Where the configuration came from; relative patterns and paths are resolved against root.
     root: str = "."
     source: str | None = None
 
     def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
+        return self._replace(**changes)
 
 
 class ConfigError(Exception):
@@ -170,13 +158,20 @@ def validate_table(table: Any, source: str) -> Settings:
             )
     # Kept as plain values between runs: the next run with this table skips pydantic's import.
     values = cache.memoized(
-        "settings",
-        sorted(_flatten(table)),
-        lambda: dataclasses.asdict(_validate_with_pydantic(table, source)),
+        "settings", sorted(_flatten(table)), lambda: _plain(_validate_with_pydantic(table, source))
     )
     repro = dict(values["repro"])
     repro["metrics"] = {key: MetricTolerance(**value) for key, value in repro["metrics"].items()}
     return Settings(**{**values, "repro": ReproSettings(**repro)})
+
+
+def _plain(value: Any) -> Any:
+    """Settings as dicts, tuples and scalars, which the cache can keep."""
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):
+        return {key: _plain(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def _validate_with_pydantic(table: dict, source: str) -> Settings:
@@ -185,9 +180,9 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
 
     # pydantic resolves the string annotations in this module's namespace.
     globals().setdefault("Ge", annotated_types.Ge)
-
+    config = pydantic.ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
     try:
-        return pydantic.TypeAdapter(Settings).validate_python(table)
+        return pydantic.TypeAdapter(Settings, config=config).validate_python(table)
     except pydantic.ValidationError as error:
         problem = error.errors()[0]
         location = tuple(str(part) for part in problem["loc"])
@@ -208,7 +203,7 @@ def _allowed_keys(location: tuple) -> str:
     cls: type = Settings
     if len(location) > 1 and location[0] == "repro":
         cls = MetricTolerance if location[1] == "metrics" else ReproSettings
-    names = [_kebab(f.name) for f in dataclasses.fields(cls) if f.name not in {"root", "source"}]
+    names = [_kebab(name) for name in cls._fields if name not in {"root", "source"}]
     return ", ".join(names)
 
 

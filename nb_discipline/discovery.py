@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import Settings
 from .model import FileError
@@ -13,8 +13,7 @@ from .model import FileError
 NOTEBOOK_SUFFIX = ".ipynb"
 
 
-@dataclass(frozen=True)
-class _Ignore:
+class _Ignore(NamedTuple):
     base: str
     spec: object  # pathspec.PathSpec
     outside_by_name: bool = False

@@ -7,7 +7,6 @@ columns are 1-based and relative to the cell's own source.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -132,11 +131,18 @@ class FileError(NamedTuple):
         return f"{self.filename}: {self.reason}"
 
 
-@dataclass
 class CheckResult:
     """What checking some files gave: the findings, the files that could not be checked, and how
     many were. Every reporter renders one."""
 
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    checked: int = 0
+    __slots__ = ("checked", "diagnostics", "errors")
+
+    def __init__(
+        self,
+        diagnostics: list[Diagnostic] | None = None,
+        errors: list[FileError] | None = None,
+        checked: int = 0,
+    ) -> None:
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.errors = [] if errors is None else errors
+        self.checked = checked

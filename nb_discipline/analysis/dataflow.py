@@ -18,7 +18,6 @@ import ast
 import builtins
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..model import Cell, Notebook
@@ -79,14 +78,16 @@ class Read(NamedTuple):
     """The function called at this place whose body reads the name; None for a direct read."""
 
 
-@dataclass(slots=True)
 class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
 
-    name: str
-    reads: dict[str, Read] = field(default_factory=dict)
-    calls: set[str] = field(default_factory=set)
-    binds: set[str] = field(default_factory=set)
+    __slots__ = ("binds", "calls", "name", "reads")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.reads: dict[str, Read] = {}
+        self.calls: set[str] = set()
+        self.binds: set[str] = set()
 
 
 class Call(NamedTuple):
@@ -94,28 +95,27 @@ class Call(NamedTuple):
     read: Read
 
 
-@dataclass(slots=True)
 class CellFlow:
-    """What one cell does to the global namespace, read from its own code alone."""
+    """What one cell does to the global namespace, read from its own code alone.
 
-    parsed: ParsedCell
-    reads: dict[str, Read] = field(default_factory=dict)
-    """First read of each name from the namespace (not bound earlier in the cell), in order."""
+    reads: the first read of each name from the namespace (not bound earlier in the cell), in
+    order. calls: the first call of each global name, for the functions the notebook defines.
+    binds: each name the cell binds, with the order of its first binding. final: name -> bound
+    (True) or deleted by a top-level `del` (False) at the end of the cell. functions: functions
+    (and classes, and methods as `Class.method`) defined at the top level. binds_unknown: a star
+    import, `%run`, `exec`, `globals().update(...)`: the cell may bind any name.
+    """
 
-    calls: dict[str, Call] = field(default_factory=dict)
-    """First call of each global name, for the functions the notebook defines."""
+    __slots__ = ("binds", "binds_unknown", "calls", "final", "functions", "parsed", "reads")
 
-    binds: dict[str, int] = field(default_factory=dict)
-    """Each name the cell binds, with the order of its first binding."""
-
-    final: dict[str, bool] = field(default_factory=dict)
-    """Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell."""
-
-    functions: dict[str, FunctionSummary] = field(default_factory=dict)
-    """Functions (and classes, and methods as `Class.method`) defined at the top level."""
-
-    binds_unknown: bool = False
-    """A star import, `%run`, `exec`, `globals().update(...)`: may bind any name."""
+    def __init__(self, parsed: ParsedCell, binds_unknown: bool = False) -> None:
+        self.parsed = parsed
+        self.reads: dict[str, Read] = {}
+        self.calls: dict[str, Call] = {}
+        self.binds: dict[str, int] = {}
+        self.final: dict[str, bool] = {}
+        self.functions: dict[str, FunctionSummary] = {}
+        self.binds_unknown = binds_unknown
 
     @property
     def cell(self) -> Cell:
@@ -154,32 +154,53 @@ def _imports_lazy_annotations(tree: ast.Module) -> bool:
 # --- one cell --------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
-    name: str
-    node: ast.AST
-    deferred: bool
-    called: bool
-    owner: str | None
-    force_global: bool = False
+    __slots__ = ("called", "deferred", "force_global", "name", "node", "owner")
+
+    def __init__(
+        self, name: str, node: ast.AST, deferred: bool, called: bool, owner: str | None
+    ) -> None:
+        self.name = name
+        self.node = node
+        self.deferred = deferred
+        self.called = called
+        self.owner = owner
+        self.force_global = False
 
 
-@dataclass(slots=True)
 class _Scope:
-    kind: str  # "module", "class", "function" or "comprehension"
-    parent: _Scope | None
-    owner: str | None = None
-    """The top-level function whose summary collects this scope's deferred reads."""
+    """kind: "module", "class", "function" or "comprehension". owner: the top-level function
+    whose summary collects this scope's deferred reads. deferred: code in this scope runs later
+    than where it is written (function bodies)."""
 
-    deferred: bool = False
-    """Code in this scope runs later than where it is written (function bodies)."""
+    __slots__ = (
+        "bound",
+        "declared_global",
+        "declared_nonlocal",
+        "deferred",
+        "kind",
+        "owner",
+        "parent",
+        "pending",
+    )  # fmt: skip
 
-    bound: set[str] = field(default_factory=set)
-    declared_global: set[str] = field(default_factory=set)
-    declared_nonlocal: set[str] = field(default_factory=set)
-    pending: list[_Pending] = field(default_factory=list)
+    def __init__(
+        self,
+        kind: str,
+        parent: _Scope | None,
+        owner: str | None = None,
+        deferred: bool = False,
+    ) -> None:
+        self.kind = kind
+        self.parent = parent
+        self.owner = owner
+        self.deferred = deferred
+        self.bound: set[str] = set()
+        self.declared_global: set[str] = set()
+        self.declared_nonlocal: set[str] = set()
+        self.pending: list[_Pending] = []
 
 
 class _CellVisitor(ast.NodeVisitor):

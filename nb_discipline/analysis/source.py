@@ -18,7 +18,6 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -252,13 +251,22 @@ _CELL_MAGIC = re.compile(r"%%(?P<name>\S*)[ \t]*(?P<args>.*)")
 _OUTPUT_OPTION = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
 
 
-@dataclass(slots=True)
 class _Masked:
-    python: str | None
-    shell_commands: tuple[ShellCommand, ...] = ()
-    cell_magic: str | None = None
-    magic_bindings: tuple[str, ...] = ()
-    binds_unknown: bool = False
+    __slots__ = ("binds_unknown", "cell_magic", "magic_bindings", "python", "shell_commands")
+
+    def __init__(
+        self,
+        python: str | None,
+        shell_commands: tuple[ShellCommand, ...] = (),
+        cell_magic: str | None = None,
+        magic_bindings: tuple[str, ...] = (),
+        binds_unknown: bool = False,
+    ) -> None:
+        self.python = python
+        self.shell_commands = shell_commands
+        self.cell_magic = cell_magic
+        self.magic_bindings = magic_bindings
+        self.binds_unknown = binds_unknown
 
 
 def _mask(source: str) -> _Masked:
