@@ -5,7 +5,8 @@
 corpus   nbcheck on the 1,000-notebook corpus against `ruff check --no-cache --select F` on the
          same files, in the same run, alternating, several repetitions: median wall times and the
          ratio (target: nbcheck at most 1.5x ruff), both cold (`--no-cache`: nothing kept from
-         earlier runs) and warm (each keeping its findings, as both do by default).
+         earlier runs) and warm (each keeping its findings, as both do by default); beside
+         them the Python floor (floor.py: reading, JSON and ast.parse alone, on every core).
 single   one typical notebook (50 cells, ~500 KB) as pre-commit checks it: a fresh
          `nbcheck file.ipynb` process each time, median of 25 (target: at most 100 ms), beside the
          bare interpreter start-up, then `python -X importtime` grouped by top-level package.
@@ -36,6 +37,7 @@ import corpus
 from machine import load_average, print_machine
 
 BIN = os.path.dirname(sys.executable)
+HERE = os.path.dirname(os.path.abspath(__file__))
 # Users run nbcheck with its bytecode cached; without it every run compiles every module again.
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 TARGET_RATIO = 1.5
@@ -107,6 +109,7 @@ def bench_corpus(directory: str, select: str, runs: int) -> None:
         "ruff": [*ruff, "--no-cache", directory],
         "nbcheck, warm": nbcheck_command([directory], select, "--isolated"),
         "ruff, warm": [*ruff, "--cache-dir", ruff_cache, directory],
+        "python floor": [sys.executable, os.path.join(HERE, "floor.py"), directory],
     }
     for name, command in commands.items():
         print(f"{name:>8}: {' '.join(command)}")
@@ -141,6 +144,11 @@ def bench_corpus(directory: str, select: str, runs: int) -> None:
             f"   ratio{suffix or ', cold'}: nbcheck / ruff = {ratio:.2f}x wall{verdict}, "
             f"{cpu_ratio:.2f}x CPU"
         )
+    floor = statistics.median(times["python floor"]) / statistics.median(times["ruff"])
+    print(
+        f"   python floor (read, JSON, ast.parse of every code cell, no analysis) / ruff = "
+        f"{floor:.2f}x wall: the target leaves the analysis {TARGET_RATIO - floor:.2f}x"
+    )
     print(f"   1-min load average during the runs: {min(loads):.1f}-{max(loads):.1f}")
 
 
