@@ -84,6 +84,11 @@ class ParsedCell(NamedTuple):
 
 def parse_cell(cell: Cell) -> ParsedCell:
     """The AST of a code cell with IPython syntax masked, or why it has none."""
+    with _quiet():
+        return _parse_cell(cell)
+
+
+def _parse_cell(cell: Cell) -> ParsedCell:
     masked = _mask(cell.source)
     if masked.python is None:
         return ParsedCell(
@@ -120,8 +125,8 @@ def parse_cells(cells: Iterable[Cell]) -> tuple[ParsedCell, ...]:
     ASTs hold no reference cycles, but the collector's full passes walk every live node: on a
     notebook of thousands of cells they made parsing quadratic.
     """
-    with gc_paused():
-        return tuple(parse_cell(cell) for cell in cells)
+    with gc_paused(), _quiet():
+        return tuple(_parse_cell(cell) for cell in cells)
 
 
 @contextmanager
@@ -143,14 +148,15 @@ def parse_source(source: str, index: int = 0) -> ParsedCell:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+@contextmanager
+def _quiet() -> Iterator[None]:
+    # `"\d"` in a cell: Python warns (SyntaxWarning from 3.12); the check reports, not warns.
     with warnings.catch_warnings():
-        # `"\d"` in a cell: Python warns (SyntaxWarning from 3.12); the check reports, not warns.
         warnings.simplefilter("ignore")
-        return _parse_quietly(text)
+        yield
 
 
-def _parse_quietly(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
     try:
         return ast.parse(text), None
     except IndentationError as error:
@@ -270,14 +276,13 @@ class _Masked:
 
 
 def _mask(source: str) -> _Masked:
-    lines = _split_lines(source)
-    first = next((row for row, line in enumerate(lines) if line.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
+    if source.lstrip().startswith("%%"):
+        lines = _split_lines(source)
+        first = next(row for row, line in enumerate(lines) if line.strip())
         return _mask_cell_magic(lines, first)
     if not _MAYBE_IPYTHON.search(source):
         return _Masked(source)
-    masker = _LineMasker()
-    return masker.mask(lines)
+    return _LineMasker().mask(_split_lines(source))
 
 
 def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
