@@ -13,12 +13,14 @@ from .base import Finding
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
-_WINDOWS_PATH = re.compile(r"(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\n]*")
-_POSIX_PATH = re.compile(r"/[^/\s][^\n]*")
+# Patterns used only on cells with a path-like literal are left as strings, compiled (and kept)
+# by `re` on first use: most runs never need them.
+_WINDOWS_PATH = r"(?:[A-Za-z]:[\\/]|\\\\[\w.$-]+\\)[^\n]*"
+_POSIX_PATH = r"/[^/\s][^\n]*"
 # A quote right before the start of an absolute path: cells without one are not walked at all.
 _MAYBE_PATH_LITERAL = re.compile(r"""["'](?:/[^/\s"']|[A-Za-z]:[\\/]|\\\\|file://)""")
 # URLs, regular expressions, and `PATH`-like lists (`/bin:/usr/bin`).
-_NOT_A_PATH = re.compile(r"://|:/|[\^$|()<>\[\]]")
+_NOT_A_PATH = r"://|:/|[\^$|()<>\[\]]"
 # Paths that name the operating system, not somebody's data: the same on every Unix machine.
 SYSTEM_PREFIXES = (
     "/dev/",
@@ -78,9 +80,9 @@ def absolute_path_text(text: str) -> bool:
     directories."""
     if text.startswith("file://"):
         text = text[len("file://") :]  # file:///home/ana/mlruns is a local path too
-    if _WINDOWS_PATH.fullmatch(text):
+    if re.fullmatch(_WINDOWS_PATH, text):
         return True
-    if not _POSIX_PATH.fullmatch(text) or _NOT_A_PATH.search(text):
+    if not re.fullmatch(_POSIX_PATH, text) or re.search(_NOT_A_PATH, text):
         return False
     if any(text == prefix[:-1] or text.startswith(prefix) for prefix in SYSTEM_PREFIXES):
         return False

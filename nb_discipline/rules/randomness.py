@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .base import Finding
@@ -42,10 +42,10 @@ SEEDERS: dict[str, frozenset[str]] = {
 RESEED_FROM_ENTROPY = {"random.seed": "a", "numpy.random.seed": "seed"}
 # A helper imported from elsewhere and named like a seeder (set_seed, seed_everything,
 # set_random_seeds, fix_seed, ...) is taken to seed everything: its body is not in the notebook.
-SEEDER_NAME = re.compile(
-    r"(?:set|fix|init|reset)_?(?:all_|global_|random_)*(?:seeds?|rngs?)(?:_all|_everything)?"
-    r"|seed_?(?:all|everything)(?:_\w+)?",
-    re.IGNORECASE,
+# A string, compiled (and kept) by `re` on first use: most notebooks call no such helper.
+SEEDER_NAME = (
+    r"(?i:(?:set|fix|init|reset)_?(?:all_|global_|random_)*(?:seeds?|rngs?)(?:_all|_everything)?"
+    r"|seed_?(?:all|everything)(?:_\w+)?)"
 )
 
 RANDOM_MODULE_FUNCTIONS = frozenset(
@@ -341,7 +341,7 @@ class _Seeding:
         if "seed" not in last.lower() and "rng" not in last.lower():
             return frozenset()  # every name SEEDER_NAME matches says seed or rng
         library_call = name is not None and name.split(".")[0] in ALL_LIBRARIES
-        if not library_call and SEEDER_NAME.fullmatch(last):
+        if not library_call and re.fullmatch(SEEDER_NAME, last):
             return ALL_LIBRARIES
         return frozenset()
 
@@ -525,8 +525,9 @@ def _seed_given(call: ast.Call, name: str, position: int) -> bool:
 def random_state_table() -> dict[str, dict[str, Any]]:
     """The generated table of callables that take a seed argument (read once, when used)."""
     # A plain file next to the package (importlib.resources costs more to import than to read it).
-    table = Path(__file__).resolve().parent.parent / "data" / "random_state.json"
-    return json.loads(table.read_text("utf-8"))["callables"]
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    with open(os.path.join(package, "data", "random_state.json"), encoding="utf-8") as handle:
+        return json.load(handle)["callables"]
 
 
 def _configured_random_state(entries: list[str]) -> dict[str, dict[str, Any]]:
