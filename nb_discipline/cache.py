@@ -22,7 +22,6 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 from . import __version__
@@ -35,9 +34,9 @@ _in_memory: dict[tuple[str, str], tuple[Inputs, Any]] = {}
 _recorders: list[dict[str, FileStatus]] = []
 
 
-def directory() -> Path:
+def directory() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nb-discipline"
+    return os.path.join(base, "nb-discipline")
 
 
 def content_status(content: bytes) -> FileStatus:
@@ -105,9 +104,10 @@ def store(kind: str, key: Any, value: Any) -> None:
     except ValueError:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(data)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(data)
         os.replace(temporary, path)
     except OSError:
         pass
@@ -165,8 +165,8 @@ def _full_key(key: Any) -> tuple:
     return (__version__, _code_stamp(), sys.version, key)
 
 
-def _entry(kind: str, key: Any) -> Path:
+def _entry(kind: str, key: Any) -> str:
     """One file per key: an entry of another version or code replaces it, so the cache grows with
     the keys (notebooks, dependency files), never with upgrades."""
     digest = zlib.crc32(repr(key).encode("utf-8", "surrogatepass"))
-    return directory() / f"{kind}-{digest:08x}.marshal"
+    return os.path.join(directory(), f"{kind}-{digest:08x}.marshal")

@@ -308,6 +308,7 @@ def _rules(arguments: list[str]) -> int:
 
 def _clean(arguments: list[str]) -> int:
     import shutil
+    from pathlib import Path
 
     from . import cache
 
@@ -317,7 +318,7 @@ def _clean(arguments: list[str]) -> int:
         "validated settings, the MLflow template store of `nbcheck repro`.",
     )
     parser.parse_args(arguments)
-    directory = cache.directory()
+    directory = Path(cache.directory())
     if not directory.is_dir():
         print(f"Nothing to remove: {directory} does not exist")
         return EXIT_CLEAN

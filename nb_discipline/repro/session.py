@@ -168,7 +168,7 @@ def run_repro(
     try:
         from .. import cache
 
-        template = template_store(cache.directory()) if jobs else None
+        template = template_store(Path(cache.directory())) if jobs else None
     except StoreError as error:
         raise ReproError(str(error)) from None
     cancel = cancel or threading.Event()
