@@ -11,7 +11,6 @@ changed in place: `replace` makes new ones.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from . import cache
@@ -100,25 +99,28 @@ class ConfigError(Exception):
     """A configuration problem, already phrased as one line naming the file."""
 
 
-def find_config(start: str | os.PathLike[str]) -> Path | None:
+def find_config(start: str | os.PathLike[str]) -> str | None:
     """The nearest configuration file at or above `start` that configures nb-discipline."""
-    directory = Path(start).resolve()
-    if directory.is_file():
-        directory = directory.parent
-    for candidate_dir in (directory, *directory.parents):
+    directory = os.path.realpath(start)
+    if os.path.isfile(directory):
+        directory = os.path.dirname(directory)
+    while True:
         for name in CONFIG_FILES:
-            candidate = candidate_dir / name
-            if not candidate.is_file():
+            candidate = os.path.join(directory, name)
+            if not os.path.isfile(candidate):
                 continue
             try:
                 if _table(candidate) is not None:
                     return candidate
             except ConfigError:
                 return candidate
-    return None
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
-def _table(path: Path) -> Any:
+def _table(path: str) -> Any:
     """The nb-discipline table of a configuration file (None: a pyproject.toml without one).
 
     Kept between runs (nb_discipline.cache) while the file is unchanged: finding the configuration
@@ -127,7 +129,7 @@ def _table(path: Path) -> Any:
     def read() -> Any:
         cache.note(path)
         tool = (document := _read_toml(path)).get("tool", {})
-        if path.name == "pyproject.toml":
+        if os.path.basename(path) == "pyproject.toml":
             return tool.get("nb-discipline")
         return tool.get("nb-discipline", document)
 
@@ -136,14 +138,14 @@ def _table(path: Path) -> Any:
 
 def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".") -> Settings:
     """Settings from `config_path`, or from the configuration found by walking up from `start`."""
-    path = Path(config_path) if config_path is not None else find_config(start)
+    path = os.fspath(config_path) if config_path is not None else find_config(start)
     if path is None:
-        return Settings(root=str(Path(start).resolve()))
-    if not path.is_file():
+        return Settings(root=os.path.realpath(start))
+    if not os.path.isfile(path):
         raise ConfigError(f"{path}: configuration file not found")
     table = _table(path)
-    settings = validate_table({} if table is None else table, str(path))
-    return settings.replace(root=str(path.resolve().parent), source=str(path))
+    settings = validate_table({} if table is None else table, path)
+    return settings.replace(root=os.path.dirname(os.path.realpath(path)), source=path)
 
 
 def validate_table(table: Any, source: str) -> Settings:
@@ -216,7 +218,7 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
     return [(prefix, repr(value))]
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 from .config import Settings
@@ -92,16 +91,19 @@ def _walk_dir(directory: str, ignores: list[_Ignore], respect_gitignore: bool) -
 
 def _git_ignores_above(top: str) -> list[_Ignore]:
     """.gitignore files between the repository root and `top`, and .git/info/exclude."""
+    directory = os.path.realpath(top)
+    chain = [directory]  # `top` and the directories above it, up to the file system's root
+    while (parent := os.path.dirname(chain[-1])) != chain[-1]:
+        chain.append(parent)
     found = []
-    directory = Path(top).resolve()
-    for parent in (*reversed(directory.parents), directory):
-        if (parent / ".git").exists():
+    for folder in reversed(chain):
+        if os.path.exists(os.path.join(folder, ".git")):
             found = []
-            exclude = _gitignore(str(parent), os.path.join(".git", "info", "exclude"))
+            exclude = _gitignore(folder, os.path.join(".git", "info", "exclude"))
             if exclude is not None:
                 found.append(exclude)
-        if parent != directory:
-            ignore = _gitignore(str(parent), ".gitignore")
+        if folder != directory:
+            ignore = _gitignore(folder, ".gitignore")
             if ignore is not None:
                 found.append(ignore)
     return found
