@@ -3,6 +3,7 @@ NBD404 unreadable-dependency-file, on projects written to disk."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from nb_discipline.config import Settings, load_settings
@@ -243,7 +244,7 @@ def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monk
     real_parse = packages._parse
 
     def counting_parse(path, including):
-        parsed.append(path.name)
+        parsed.append(os.path.basename(path))
         return real_parse(path, including)
 
     monkeypatch.setattr(packages, "_parse", counting_parse)

@@ -53,15 +53,15 @@ def test_project_root_is_the_nearest_directory_with_git_or_pyproject(tmp_path: P
     write(tmp_path / "sub" / "pyproject.toml", "[project]\nname = 'sub'\n")
     deep = tmp_path / "sub" / "notebooks" / "eda"
     deep.mkdir(parents=True)
-    assert project_root(deep) == tmp_path / "sub"
-    assert project_root(tmp_path / "other") == tmp_path
+    assert project_root(deep) == str(tmp_path / "sub")
+    assert project_root(tmp_path / "other") == str(tmp_path)
 
 
 def test_without_a_root_only_the_notebook_directory_counts(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "pandas==2.2.3\n")
     notebook_dir = tmp_path / "loose"
     notebook_dir.mkdir()
-    if project_root(notebook_dir) != notebook_dir:
+    if project_root(notebook_dir) != str(notebook_dir):
         pytest.skip("a .git or pyproject.toml above the temporary directory makes it a project")
     found = Project(str(notebook_dir / "nb.ipynb"), Settings())
     assert found.dependency_files == ()
@@ -90,6 +90,18 @@ def test_dependency_files_setting_replaces_discovery(tmp_path: Path) -> None:
     found = project(tmp_path, dependency_files=["deps/runtime.txt"])
     assert found.status("polars").pinned
     assert not found.status("pandas").declared
+
+
+def test_configured_dependency_files_show_as_written(tmp_path: Path) -> None:
+    elsewhere = tmp_path.parent / "shared" / "requirements.txt"
+    names = ["./deps/runtime.txt", "deps//dev.txt", "../constraints.txt", str(elsewhere)]
+    found = project(tmp_path, dependency_files=names)
+    assert [found.display(path) for path in found.dependency_files] == [
+        "deps/runtime.txt",
+        "deps/dev.txt",
+        "../constraints.txt",
+        str(elsewhere),
+    ]
 
 
 # --- requirements files ---------------------------------------------------------------------

@@ -19,7 +19,6 @@ import shlex
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, cached_property
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -164,33 +163,37 @@ def requirement_is_pinned(requirement: Requirement) -> bool:
 # --- the project: root, directories, local modules -------------------------------------------
 
 
-def project_root(start: Path) -> Path:
+def project_root(start: str | os.PathLike[str]) -> str:
     """The nearest directory at or above `start` holding `.git` or `pyproject.toml`, else `start`."""
-    for directory in (start, *start.parents):
+    start = directory = os.fspath(start)
+    while True:
         disk_cache.note(directory, disk_cache.directory_status(directory))
-        if any((directory / marker).exists() for marker in PROJECT_ROOT_MARKERS):
+        if any(os.path.exists(os.path.join(directory, marker)) for marker in PROJECT_ROOT_MARKERS):
             return directory
-    return start
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return start
+        directory = parent
 
 
 class _Listing(NamedTuple):
     files: frozenset[str]
     subdirectories: frozenset[str]
 
-    def has_module(self, directory: Path, module: str) -> bool:
+    def has_module(self, directory: str, module: str) -> bool:
         """`module.py` here, or a package: a subdirectory with `__init__.py` or, for a namespace
         package, any `.py` file (a run directory such as `wandb/` or `mlruns/` has none)."""
         if f"{module}.py" in self.files:
             return True
         if module not in self.subdirectories:
             return False
-        return any(name.endswith(".py") for name in _listing(directory / module).files)
+        return any(name.endswith(".py") for name in _listing(os.path.join(directory, module)).files)
 
 
-_listings: dict[Path, tuple[disk_cache.FileStatus, _Listing]] = {}
+_listings: dict[str, tuple[disk_cache.FileStatus, _Listing]] = {}
 
 
-def _listing(directory: Path) -> _Listing:
+def _listing(directory: str) -> _Listing:
     status = disk_cache.directory_status(directory)
     disk_cache.note(directory, status)
     if status[0] != "directory":
@@ -226,14 +229,18 @@ def _is_dependency_file(name: str) -> bool:
     )
 
 
-def _dependency_files_in(directory: Path) -> list[Path]:
+def _dependency_files_in(directory: str) -> list[str]:
     """The dependency files in `directory`, and the `.txt` files of its `requirements/` folder."""
     listing = _listing(directory)
-    found = [directory / name for name in sorted(listing.files) if _is_dependency_file(name)]
+    found = [
+        os.path.join(directory, name) for name in sorted(listing.files) if _is_dependency_file(name)
+    ]
     if "requirements" in listing.subdirectories:
-        nested = directory / "requirements"
+        nested = os.path.join(directory, "requirements")
         found.extend(
-            nested / name for name in sorted(_listing(nested).files) if name.endswith(".txt")
+            os.path.join(nested, name)
+            for name in sorted(_listing(nested).files)
+            if name.endswith(".txt")
         )
     return found
 
@@ -243,22 +250,26 @@ class Project:
 
     def __init__(self, notebook_path: str, settings: Settings) -> None:
         self.settings = settings
-        self.notebook_dir = Path(os.path.abspath(notebook_path)).parent
+        self.notebook_dir = os.path.dirname(os.path.abspath(notebook_path))
         self.root = project_root(self.notebook_dir)
 
     @cached_property
-    def directories(self) -> tuple[Path, ...]:
+    def directories(self) -> tuple[str, ...]:
         """The notebook's directory and each one above it, up to the project root."""
         chain = [self.notebook_dir]
         while chain[-1] != self.root:
-            chain.append(chain[-1].parent)
+            chain.append(os.path.dirname(chain[-1]))
         return tuple(chain)
 
     @cached_property
-    def dependency_files(self) -> tuple[Path, ...]:
+    def dependency_files(self) -> tuple[str, ...]:
         if self.settings.dependency_files is not None:
-            base = Path(os.path.abspath(self.settings.root))
-            return tuple(base / name for name in self.settings.dependency_files)
+            base = os.path.abspath(self.settings.root)
+            # Shown as written, normalized: `./deps.txt` as `deps.txt`, one above as `../deps.txt`.
+            return tuple(
+                os.path.join(base, os.path.normpath(name))
+                for name in self.settings.dependency_files
+            )
         return tuple(path for d in self.directories for path in _dependency_files_in(d))
 
     @cached_property
@@ -268,12 +279,13 @@ class Project:
             total = total.merged(read_dependency_file(path))
         return total
 
-    def display(self, path: str | Path) -> str:
+    def display(self, path: str | os.PathLike[str]) -> str:
         """A path as messages show it: relative to the project root when inside it."""
-        try:
-            return Path(path).relative_to(self.root).as_posix()
-        except ValueError:
-            return str(path)
+        path = os.fspath(path)
+        inside = os.path.join(self.root, "")
+        if path.startswith(inside):
+            return path.removeprefix(inside).replace(os.sep, "/")
+        return path
 
     @cached_property
     def _first_party(self) -> frozenset[str]:
@@ -289,7 +301,7 @@ class Project:
             return True
         return any(
             _listing(directory).has_module(directory, module)
-            for directory in (*self.directories, self.root / "src")
+            for directory in (*self.directories, os.path.join(self.root, "src"))
         )
 
     def is_third_party(self, module: str) -> bool:
@@ -363,12 +375,12 @@ def installed_distributions() -> Mapping[str, list[str]]:
 # --- dependency files ------------------------------------------------------------------------
 
 
-def read_dependency_file(path: Path) -> Declarations:
+def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
     """What `path` declares and pins (with its includes); a broken file becomes a problem.
 
     Kept between runs (see nb_discipline.cache) while none of the files read has changed: parsing
     needs `packaging`, whose import alone costs a quarter of a one-notebook run."""
-    path = Path(os.path.abspath(path))
+    path = os.path.abspath(path)
 
     def parse() -> tuple:
         declarations = _read(path, frozenset())
@@ -376,14 +388,14 @@ def read_dependency_file(path: Path) -> Declarations:
         # NamedTuple.
         return tuple(declarations._replace(declared=dict(declarations.declared)))
 
-    return Declarations(*disk_cache.from_files("dependencies", str(path), parse))
+    return Declarations(*disk_cache.from_files("dependencies", path, parse))
 
 
-def _read(path: Path, including: frozenset[Path]) -> Declarations:
+def _read(path: str, including: frozenset[str]) -> Declarations:
     disk_cache.note(path)
     try:
         declarations = _parse(path, including | {path})
-        own = {name: source or str(path) for name, source in declarations.declared.items()}
+        own = {name: source or path for name, source in declarations.declared.items()}
         return declarations._replace(declared=own)
     except DependencyFileError as error:
         reason = str(error)
@@ -391,7 +403,7 @@ def _read(path: Path, including: frozenset[Path]) -> Declarations:
         reason = _os_reason(error)
     except UnicodeDecodeError:
         reason = "not UTF-8 text"
-    return Declarations(problems=((str(path), reason),))
+    return Declarations(problems=((path, reason),))
 
 
 def _os_reason(error: OSError) -> str:
@@ -400,8 +412,8 @@ def _os_reason(error: OSError) -> str:
     return f"cannot read: {error.strerror or error}"
 
 
-def _parse(path: Path, including: frozenset[Path]) -> Declarations:
-    name = path.name
+def _parse(path: str, including: frozenset[str]) -> Declarations:
+    name = os.path.basename(path)
     if name == "pyproject.toml":
         return _pyproject(_toml(path))
     if name == "Pipfile":
@@ -412,7 +424,7 @@ def _parse(path: Path, including: frozenset[Path]) -> Declarations:
         return _locked(_toml(path).get("package", []), path)
     if name == "pylock.toml" or _PYLOCK_NAME.match(name):
         return _locked(_toml(path).get("packages", []), path)
-    if name in ENVIRONMENT_FILE_NAMES or path.suffix in {".yml", ".yaml"}:
+    if name in ENVIRONMENT_FILE_NAMES or os.path.splitext(name)[1] in {".yml", ".yaml"}:
         return _environment(path, including)
     if name == "setup.cfg":
         return _setup_cfg(path)
@@ -421,7 +433,7 @@ def _parse(path: Path, including: frozenset[Path]) -> Declarations:
     return _requirements_file(path, including)
 
 
-def _toml(path: Path) -> dict[str, Any]:
+def _toml(path: str) -> dict[str, Any]:
     import tomllib
 
     try:
@@ -524,13 +536,13 @@ def _poetry_pinned(constraint: Any) -> bool:
         return False
 
 
-def _setup_cfg(path: Path) -> Declarations:
+def _setup_cfg(path: str) -> Declarations:
     """setuptools' declarative config: `install_requires` and `extras_require` of [options]."""
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(path.read_text(encoding="utf-8"), str(path))
+        parser.read_string(_text(path), path)
     except configparser.Error as error:
         raise DependencyFileError(f"not a valid setup.cfg: {_one_line(str(error))}") from None
     lines = _setup_cfg_lines(parser.get("options", "install_requires", fallback=""))
@@ -556,13 +568,13 @@ def _requirement_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def _setup_py(path: Path) -> Declarations:
+def _setup_py(path: str) -> Declarations:
     """The literal `install_requires`, `extras_require` and `name` of a `setup(...)` call; values
     computed at run time (read from a file, say) cannot be known without running it."""
     import ast
 
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        tree = ast.parse(_text(path), path)
     except (SyntaxError, ValueError) as error:
         raise DependencyFileError(f"not valid Python: {error}") from None
     lines: list[Any] = []
@@ -611,11 +623,11 @@ def _pipfile(document: dict[str, Any]) -> Declarations:
     return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
 
 
-def _pipfile_lock(path: Path) -> Declarations:
+def _pipfile_lock(path: str) -> Declarations:
     import json
 
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(_text(path))
     except json.JSONDecodeError as error:
         raise DependencyFileError(f"not valid JSON: {error}") from None
     _expect(document, dict, "(document)")
@@ -628,13 +640,13 @@ def _pipfile_lock(path: Path) -> Declarations:
     return Declarations(dict.fromkeys(locked, ""), locked)
 
 
-def _locked(packages: Any, path: Path) -> Declarations:
+def _locked(packages: Any, path: str) -> Declarations:
     """A lock file: every package it lists is installed at the version it records."""
     names = set()
     for package in _expect(packages, list, "package"):
         name = _expect(package, dict, "package").get("name")
         if not isinstance(name, str):
-            raise DependencyFileError(f"a package entry in {path.name} has no name")
+            raise DependencyFileError(f"a package entry in {os.path.basename(path)} has no name")
         names.add(normalize_name(name))
     locked = frozenset(names)
     return Declarations(dict.fromkeys(locked, ""), locked)
@@ -665,11 +677,11 @@ def conda_spec(text: str) -> tuple[str, bool]:
     return name, pinned
 
 
-def _environment(path: Path, including: frozenset[Path]) -> Declarations:
+def _environment(path: str, including: frozenset[str]) -> Declarations:
     import yaml  # only projects with a conda environment file pay for the import
 
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.safe_load(_text(path))
     except yaml.YAMLError as error:
         raise DependencyFileError(f"not valid YAML: {_one_line(str(error))}") from None
     if document is None:
@@ -694,8 +706,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _requirements_file(path: Path, including: frozenset[Path]) -> Declarations:
-    return _requirement_lines(path.read_text(encoding="utf-8").splitlines(), path, including)
+def _text(path: str) -> str:
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
+
+
+def _requirements_file(path: str, including: frozenset[str]) -> Declarations:
+    return _requirement_lines(_text(path).splitlines(), path, including)
 
 
 def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
@@ -722,9 +739,7 @@ _NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
 _EGG = re.compile(r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)")
 
 
-def _requirement_lines(
-    lines: Iterable[str], path: Path, including: frozenset[Path]
-) -> Declarations:
+def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str]) -> Declarations:
     """requirements.txt syntax: requirements, `-r`/`-c` includes, options, editable installs and
     URLs. A bad line is the file's problem; the lines around it still count."""
     from packaging.requirements import InvalidRequirement, Requirement
@@ -735,7 +750,7 @@ def _requirement_lines(
     for number, text in _logical_lines(lines):
         include = _INCLUDE.fullmatch(text)
         if include is not None:
-            target = Path(os.path.abspath(path.parent / include["file"]))
+            target = os.path.abspath(os.path.join(os.path.dirname(path), include["file"]))
             if target in including:
                 continue
             included = _read(target, including)
@@ -759,7 +774,7 @@ def _requirement_lines(
             requirement = Requirement(text)
         except InvalidRequirement as error:
             if not problems:
-                problems.append((str(path), f"line {number}: bad requirement {text!r}: {error}"))
+                problems.append((path, f"line {number}: bad requirement {text!r}: {error}"))
             continue
         name = normalize_name(requirement.name)
         declared.add(name)
