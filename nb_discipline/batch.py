@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from . import cache
+from . import cache, collector
 from .config import Settings
 from .loader import LoadError, loads, read_bytes
 from .model import CheckResult, Diagnostic, FileError
@@ -39,13 +39,12 @@ def check_file(
 
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
-    # The analysis: a run whose findings all come from the cache never imports it.
-    from .analysis.source import gc_paused
-    from .engine import check
-
     data = read_bytes(path)
     cache.note(path, cache.content_status(data))
-    with gc_paused():  # the notebook too is freed before the collector resumes
+    with collector.paused():  # the notebook too is freed before the collector resumes
+        # The analysis: a run whose findings all come from the cache never imports it.
+        from .engine import check
+
         return check(loads(data, path), settings)
 
 

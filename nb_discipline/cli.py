@@ -166,23 +166,27 @@ def settings_for(args: argparse.Namespace, start: str = "."):
 def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
     """Check what the parsed check arguments ask for: the CheckResult, or a UsageError.
     The CLI and the notebook's `%nbcheck` both go through here."""
-    from .batch import check_files
-    from .discovery import discover
-    from .rules import UnknownSelectorError, selected_rules
+    from . import collector
 
-    settings = settings_for(args, start=start)
-    try:
-        selected_rules(settings.select, settings.extend_select, settings.ignore)
-    except UnknownSelectorError as error:
-        raise UsageError(
-            f"unknown rule selector `{error}` (use a code such as NBD101, a prefix such as NBD1, "
-            "a rule name, or ALL; `nbcheck rules` lists them)"
-        ) from None
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    if args.stdin_filename is not None or paths == ["-"]:
-        return _check_stdin(args.stdin_filename or "-", settings)
-    files, missing = discover(paths, settings)
+    # The start-up's imports and settings live as long as the run, with no cycles among them.
+    with collector.paused():
+        from .batch import check_files
+        from .discovery import discover
+        from .rules import UnknownSelectorError, selected_rules
+
+        settings = settings_for(args, start=start)
+        try:
+            selected_rules(settings.select, settings.extend_select, settings.ignore)
+        except UnknownSelectorError as error:
+            raise UsageError(
+                f"unknown rule selector `{error}` (use a code such as NBD101, a prefix such as "
+                "NBD1, a rule name, or ALL; `nbcheck rules` lists them)"
+            ) from None
+        if args.jobs is not None and args.jobs < 1:
+            raise UsageError("--jobs must be at least 1")
+        if args.stdin_filename is not None or paths == ["-"]:
+            return _check_stdin(args.stdin_filename or "-", settings)
+        files, missing = discover(paths, settings)
     result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
     return result

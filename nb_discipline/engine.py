@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+from . import collector
 from .analysis import Analysis
-from .analysis.source import gc_paused
 from .config import Settings
 from .model import Cell, Diagnostic, Location, Notebook
 from .rules import Finding, Rule, selected_rules
@@ -33,9 +33,8 @@ def check(
     if not notebook.is_python:
         rules = [rule for rule in rules if not rule.python_only]
     diagnostics = []
-    # The analyses build many small acyclic objects; collector passes over them grow with the
-    # notebook (they made large notebooks quadratic). They are freed before the collector resumes.
-    with gc_paused():
+    # The analyses build many small acyclic objects: freed before the collector resumes.
+    with collector.paused():
         analysis = Analysis(notebook, settings)
         for rule in rules:
             for finding in rule.check(analysis):

@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from .. import collector
 from ..model import Cell, Notebook
-from .source import ParsedCell, gc_paused
+from .source import ParsedCell
 
 # Names IPython puts in the user namespace, and module attributes every namespace has.
 IPYTHON_NAMES = frozenset(
@@ -786,7 +787,7 @@ class Dataflow:
         """`predefined`: names the kernel defines beyond Python's and IPython's own."""
         self.predefined = predefined
         self.binders: dict[str, list[CellNames]] = {}
-        with gc_paused():  # see parse_cells: no cycles here, and full passes grow with the notebook
+        with collector.paused():
             self.cells = tuple(self._resolve(_cell_flows(parsed)))
             for names in self.cells:
                 for name in names.binds:

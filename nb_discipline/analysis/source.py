@@ -13,7 +13,6 @@ them; `ParsedCell.span` turns them into 1-based character columns).
 from __future__ import annotations
 
 import ast
-import gc
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -21,6 +20,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import NamedTuple
 
+from .. import collector
 from ..model import Cell
 
 
@@ -120,24 +120,10 @@ def _parse_cell(cell: Cell) -> ParsedCell:
 
 
 def parse_cells(cells: Iterable[Cell]) -> tuple[ParsedCell, ...]:
-    """`parse_cell` for many cells, with the cyclic garbage collector paused meanwhile.
-
-    ASTs hold no reference cycles, but the collector's full passes walk every live node: on a
-    notebook of thousands of cells they made parsing quadratic.
-    """
-    with gc_paused(), _quiet():
+    """`parse_cell` for many cells, with the cyclic garbage collector paused meanwhile (ASTs hold
+    no reference cycles: see nb_discipline.collector)."""
+    with collector.paused(), _quiet():
         return tuple(_parse_cell(cell) for cell in cells)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def parse_source(source: str, index: int = 0) -> ParsedCell:
