@@ -6,7 +6,7 @@ commit, and the IPython extension loads in every kernel).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from .records import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -24,6 +24,8 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .config import Settings
     from .engine import check
     from .loader import LoadError, load, loads

@@ -22,11 +22,15 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any, TypeVar
 
 from . import __version__
+from .records import TYPE_CHECKING
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
+
 FileStatus = tuple[str, int, int]
 Inputs = tuple[tuple[str, FileStatus], ...]
 

@@ -11,11 +11,13 @@ changed in place: `replace` makes new ones.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from . import cache
+from .records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
+    from typing import Annotated, Any, Literal
+
     # The annotations are strings until pydantic resolves them, in _validate_with_pydantic.
     from annotated_types import Ge
 
@@ -41,7 +43,7 @@ def _kebab(name: str) -> str:
     return name.replace("_", "-")
 
 
-class MetricTolerance(NamedTuple):
+class MetricTolerance(Record):
     """Tolerance for one metric (or a glob of metrics) in the reproducibility check."""
 
     rtol: Annotated[float, Ge(0)] | None = None
@@ -49,7 +51,7 @@ class MetricTolerance(NamedTuple):
     ignore: bool = False
 
 
-class ReproSettings(NamedTuple):
+class ReproSettings(Record):
     """`[tool.nb-discipline.repro]`: defaults for `nbcheck repro`."""
 
     runs: Annotated[int, Ge(1)] = 2
@@ -67,7 +69,7 @@ class ReproSettings(NamedTuple):
     baseline_dir: str | None = None
 
 
-class Settings(NamedTuple):
+class Settings(Record):
     """Everything the engine and the front-ends read; defaults are the behaviour without config."""
 
     select: tuple[str, ...] = ("ALL",)
@@ -177,11 +179,14 @@ def _plain(value: Any) -> Any:
 
 
 def _validate_with_pydantic(table: dict, source: str) -> Settings:
+    import typing
+
     import annotated_types
     import pydantic
 
-    # pydantic resolves the string annotations in this module's namespace.
-    globals().setdefault("Ge", annotated_types.Ge)
+    # pydantic resolves the string annotations in this module's namespace, where the names they
+    # use are otherwise imported only for type checkers.
+    globals().update(Annotated=typing.Annotated, Literal=typing.Literal, Ge=annotated_types.Ge)
     config = pydantic.ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
     try:
         return pydantic.TypeAdapter(Settings, config=config).validate_python(table)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from typing import NamedTuple
 
 from .config import Settings
 from .model import FileError
+from .records import Record
 
 NOTEBOOK_SUFFIX = ".ipynb"
 
 
-class _Ignore(NamedTuple):
+class _Ignore(Record):
     base: str
     spec: object  # pathspec.PathSpec
     outside_by_name: bool = False

@@ -12,9 +12,12 @@ import errno
 import json
 import os
 from collections.abc import Mapping
-from typing import Any
 
 from .model import Cell, Notebook
+from .records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 CELL_TYPES = frozenset({"code", "markdown", "raw"})
 

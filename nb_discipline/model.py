@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple
+
+from .records import TYPE_CHECKING, Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3"})
 
 
-class Cell(NamedTuple):
+class Cell(Record):
     index: int
     id: str | None
     cell_type: str
@@ -31,7 +35,7 @@ class Cell(NamedTuple):
         return self.source.splitlines()
 
 
-class Notebook(NamedTuple):
+class Notebook(Record):
     path: str
     cells: tuple[Cell, ...]
     metadata: Mapping[str, Any] = MappingProxyType({})
@@ -61,12 +65,12 @@ class Notebook(NamedTuple):
         return self.cells[index - 1]
 
 
-class Location(NamedTuple):
+class Location(Record):
     row: int
     column: int
 
 
-class Diagnostic(NamedTuple):
+class Diagnostic(Record):
     """One finding, with the fields of the JSON contract in DESIGN.md."""
 
     code: str
@@ -121,7 +125,7 @@ class Diagnostic(NamedTuple):
         }
 
 
-class FileError(NamedTuple):
+class FileError(Record):
     """A file that could not be checked: the CLI prints it on one line and exits with 2."""
 
     filename: str

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from ..records import Record
 from .source import ParsedCell
 
 TYPE_CHECKING_FLAGS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
@@ -20,7 +20,7 @@ TYPE_CHECKING_FLAGS = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-class CallSite(NamedTuple):
+class CallSite(Record):
     parsed: ParsedCell
     node: ast.Call
     dotted: str | None
@@ -36,7 +36,7 @@ class CallSite(NamedTuple):
     """`manual_seed` in `torch.Generator().manual_seed(0)`: the method called on the result."""
 
 
-class ImportSite(NamedTuple):
+class ImportSite(Record):
     parsed: ParsedCell
     node: ast.Import | ast.ImportFrom
     module: str
@@ -51,7 +51,7 @@ class ImportSite(NamedTuple):
         return self.module.split(".")[0]
 
 
-class Calls(NamedTuple):
+class Calls(Record):
     calls: tuple[CallSite, ...]
     imports: tuple[ImportSite, ...]
     functions: frozenset[str]

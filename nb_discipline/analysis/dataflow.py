@@ -18,11 +18,14 @@ import ast
 import builtins
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
 
 from .. import collector
 from ..model import Cell, Notebook
+from ..records import TYPE_CHECKING, Record
 from .source import ParsedCell
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Names IPython puts in the user namespace, and module attributes every namespace has.
 IPYTHON_NAMES = frozenset(
@@ -64,7 +67,7 @@ def predefined_names(notebook: Notebook, configured: list[str]) -> frozenset[str
     return names
 
 
-class Read(NamedTuple):
+class Read(Record):
     """A read of a global name: its first place in the cell (1-based rows and columns)."""
 
     name: str
@@ -91,7 +94,7 @@ class FunctionSummary:
         self.binds: set[str] = set()
 
 
-class Call(NamedTuple):
+class Call(Record):
     name: str
     read: Read
 
@@ -746,7 +749,7 @@ def _updates_globals(func: ast.AST) -> bool:
 # --- the notebook ----------------------------------------------------------------------------
 
 
-class CellNames(NamedTuple):
+class CellNames(Record):
     """A cell's effect on the namespace, with the globals of the functions it calls counted."""
 
     flow: CellFlow
@@ -766,7 +769,7 @@ class CellNames(NamedTuple):
         return self.flow.binds_unknown
 
 
-class Provenance(NamedTuple):
+class Provenance(Record):
     """Where a read gets its value when the notebook runs top to bottom."""
 
     cell: CellNames

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from ..model import Cell, Notebook
+from ..records import Record
 from .dataflow import CellNames, Dataflow, Provenance
 
 
-class History(NamedTuple):
+class History(Record):
     run_cells: tuple[Cell, ...]
     """Code cells that carry an execution count, in the order of their last runs."""
 
@@ -93,7 +93,7 @@ class History(NamedTuple):
             yield ObservedRead(provenance, source)
 
 
-class ObservedRead(NamedTuple):
+class ObservedRead(Record):
     provenance: Provenance
     """The read, with the cell top-to-bottom order takes its value from."""
 

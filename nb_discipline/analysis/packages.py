@@ -20,10 +20,13 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cache, cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import cache as disk_cache
 from ..config import Settings
+from ..records import TYPE_CHECKING, Record
+
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:  # packaging is imported where a file or command is parsed: it costs start-up
     from packaging.requirements import Requirement
@@ -113,7 +116,7 @@ class DependencyFileError(Exception):
     """A dependency file that cannot be read; the message says where and why."""
 
 
-class Declarations(NamedTuple):
+class Declarations(Record):
     """What one dependency file (with its includes) says: names are PEP 503 normalized."""
 
     declared: Mapping[str, str] = MappingProxyType({})
@@ -133,7 +136,7 @@ class Declarations(NamedTuple):
         )
 
 
-class ImportStatus(NamedTuple):
+class ImportStatus(Record):
     """What the project says about one third-party import."""
 
     distribution: str
@@ -176,7 +179,7 @@ def project_root(start: str | os.PathLike[str]) -> str:
         directory = parent
 
 
-class _Listing(NamedTuple):
+class _Listing(Record):
     files: frozenset[str]
     subdirectories: frozenset[str]
 
@@ -844,7 +847,7 @@ INSTALLER_TOOLING = frozenset({"pip", "setuptools", "wheel"})
 CONDA_TOOLS = frozenset({"conda", "mamba", "micromamba"})
 
 
-class InstalledPackage(NamedTuple):
+class InstalledPackage(Record):
     argument: str
     """As written in the command: `numpy>=2`."""
     name: str
@@ -852,7 +855,7 @@ class InstalledPackage(NamedTuple):
     pinned: bool
 
 
-class InstallCommand(NamedTuple):
+class InstallCommand(Record):
     """One `pip install` / `conda install` in a shell escape or magic, and what it installs."""
 
     tool: str

@@ -18,13 +18,13 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import NamedTuple
 
 from .. import collector
 from ..model import Cell
+from ..records import Record
 
 
-class SyntaxErrorInfo(NamedTuple):
+class SyntaxErrorInfo(Record):
     """Why a cell does not parse, at a cell-relative 1-based row and column."""
 
     message: str
@@ -32,7 +32,7 @@ class SyntaxErrorInfo(NamedTuple):
     column: int
 
 
-class ShellCommand(NamedTuple):
+class ShellCommand(Record):
     """A shell command a cell runs (`!cmd`, `x = !cmd`, `%pip ...`, `%conda ...`, a `%%bash` line).
 
     `text` is the command as the shell (or package manager) receives it: `pip install pandas` for
@@ -46,7 +46,7 @@ class ShellCommand(NamedTuple):
     end_column: int
 
 
-class ParsedCell(NamedTuple):
+class ParsedCell(Record):
     cell: Cell
     tree: ast.Module | None
     """None when the cell is not Python (a `%%bash`-style cell) or does not parse."""

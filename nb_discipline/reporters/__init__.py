@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
 
-from ..model import CheckResult
+from ..records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    from ..model import CheckResult
+
+    class Renderer(Protocol):
+        def __call__(self, result: CheckResult, color: bool = False) -> str: ...
+
 
 FORMATS = ("text", "concise", "json", "json-lines", "github", "sarif", "junit")
-
-
-class Renderer(Protocol):
-    def __call__(self, result: CheckResult, color: bool = False) -> str: ...
 
 
 def renderer(output_format: str) -> Renderer:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, NamedTuple
 
 from ..model import Cell
+from ..records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """A rule's report about one place in one cell; the engine turns it into a Diagnostic."""
 
     cell: Cell
@@ -24,7 +24,7 @@ class Finding(NamedTuple):
     fix: str | None = None
 
 
-class Rule(NamedTuple):
+class Rule(Record):
     """A rule: a stable code, a kebab-case name, and the documented function that checks."""
 
     code: str

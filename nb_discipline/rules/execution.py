@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:

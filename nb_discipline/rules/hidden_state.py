@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from ..model import Cell
+from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:

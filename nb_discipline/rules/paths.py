@@ -6,8 +6,8 @@ import ast
 import fnmatch
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:

@@ -8,11 +8,13 @@ import os
 import re
 from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
+from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..analysis import Analysis
     from ..analysis.calls import CallSite
 
