@@ -655,16 +655,16 @@ def _locked(packages: Any, path: str) -> Declarations:
     return Declarations(dict.fromkeys(locked, ""), locked)
 
 
-_CONDA_SPEC = re.compile(
-    r"(?:[\w./-]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?P<rest>.*)", re.DOTALL
-)
+# Patterns for dependency files, which a run reads only when they changed since the last: kept
+# as strings, compiled (and kept) by `re` on first use.
+_CONDA_SPEC = r"(?s)(?:[\w./-]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?P<rest>.*)"
 
 
 def conda_spec(text: str) -> tuple[str, bool]:
     """(PyPI-style normalized name, pinned) for a conda spec: `numpy=1.26.4`, `numpy==1.26.4`,
     `conda-forge::numpy 1.26.4 py311_0`. conda's `=1.26.4` selects that release; a `*`, a range
     or no version is not a pin."""
-    match = _CONDA_SPEC.fullmatch(text.strip())
+    match = re.fullmatch(_CONDA_SPEC, text.strip())
     if match is None:
         raise DependencyFileError(f"bad conda package spec {text!r}")
     name = normalize_name(match["name"])
@@ -736,10 +736,11 @@ def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
         yield start, pending.strip()
 
 
-_INCLUDE = re.compile(r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)")
-_EDITABLE = re.compile(r"(-e|--editable)\s*=?\s*(?P<target>\S+)")
+# Strings compiled on first use, as _CONDA_SPEC above; _NAMED_REFERENCE serves install commands.
+_INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)"
+_EDITABLE = r"(-e|--editable)\s*=?\s*(?P<target>\S+)"
 _NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
-_EGG = re.compile(r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)")
+_EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
 
 
 def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str]) -> Declarations:
@@ -751,7 +752,7 @@ def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str
     problems: list[tuple[str, str]] = []
     result = Declarations()
     for number, text in _logical_lines(lines):
-        include = _INCLUDE.fullmatch(text)
+        include = re.fullmatch(_INCLUDE, text)
         if include is not None:
             target = os.path.abspath(os.path.join(os.path.dirname(path), include["file"]))
             if target in including:
@@ -762,10 +763,10 @@ def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str
                 included = Declarations(pinned=included.pinned, problems=included.problems)
             result = result.merged(included)
             continue
-        editable = _EDITABLE.fullmatch(text)
+        editable = re.fullmatch(_EDITABLE, text)
         if editable is not None or ("://" in text and not _NAMED_REFERENCE.match(text)):
             # A URL or local project: only an `#egg=name` fragment names what it installs.
-            egg = _EGG.search(text)
+            egg = re.search(_EGG, text)
             if egg is not None:
                 declared.add(normalize_name(egg["name"]))
                 pinned.add(normalize_name(egg["name"]))
