@@ -100,25 +100,23 @@ class Call(Record):
 
 
 class CellFlow:
-    """What one cell does to the global namespace, read from its own code alone.
-
-    reads: the first read of each name from the namespace (not bound earlier in the cell), in
-    order. calls: the first call of each global name, for the functions the notebook defines.
-    binds: each name the cell binds, with the order of its first binding. final: name -> bound
-    (True) or deleted by a top-level `del` (False) at the end of the cell. functions: functions
-    (and classes, and methods as `Class.method`) defined at the top level. binds_unknown: a star
-    import, `%run`, `exec`, `globals().update(...)`: the cell may bind any name.
-    """
+    """What one cell does to the global namespace, read from its own code alone."""
 
     __slots__ = ("binds", "binds_unknown", "calls", "final", "functions", "parsed", "reads")
 
     def __init__(self, parsed: ParsedCell, binds_unknown: bool = False) -> None:
         self.parsed = parsed
+        # The first read of each name from the namespace (not bound earlier in the cell), in order.
         self.reads: dict[str, Read] = {}
+        # The first call of each global name, for the functions the notebook defines.
         self.calls: dict[str, Call] = {}
+        # Each name the cell binds, with the order of its first binding.
         self.binds: dict[str, int] = {}
+        # Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell.
         self.final: dict[str, bool] = {}
+        # Functions (and classes, and methods as `Class.method`) defined at the top level.
         self.functions: dict[str, FunctionSummary] = {}
+        # A star import, `%run`, `exec`, `globals().update(...)`: the cell may bind any name.
         self.binds_unknown = binds_unknown
 
     @property
@@ -175,18 +173,10 @@ class _Pending:
 
 
 class _Scope:
-    """kind: "module", "class", "function" or "comprehension". owner: the top-level function
-    whose summary collects this scope's deferred reads. deferred: code in this scope runs later
-    than where it is written (function bodies)."""
+    """A scope of the cell being walked, with the names bound and read in it so far."""
 
     __slots__ = (
-        "bound",
-        "declared_global",
-        "declared_nonlocal",
-        "deferred",
-        "kind",
-        "owner",
-        "parent",
+        "bound", "declared_global", "declared_nonlocal", "deferred", "kind", "owner", "parent",
         "pending",
     )  # fmt: skip
 
@@ -197,9 +187,11 @@ class _Scope:
         owner: str | None = None,
         deferred: bool = False,
     ) -> None:
-        self.kind = kind
+        self.kind = kind  # "module", "class", "function" or "comprehension"
         self.parent = parent
+        # The top-level function whose summary collects this scope's deferred reads.
         self.owner = owner
+        # Code in this scope runs later than where it is written (function bodies).
         self.deferred = deferred
         self.bound: set[str] = set()
         self.declared_global: set[str] = set()
