@@ -286,7 +286,8 @@ def _rule(arguments: list[str]) -> int:
         import json
 
         payload = [rule.to_dict() for rule in rules]
-        sys.stdout.write(json.dumps(payload if args.all else payload[0], indent=2) + "\n")
+        document = payload if args.all else payload[0]
+        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write("\n\n".join(f"# {r.name} ({r.code})\n\n{r.doc}" for r in rules) + "\n")
     return EXIT_CLEAN
@@ -302,7 +303,7 @@ def _rules(arguments: list[str]) -> int:
         import json
 
         payload = [rule.to_dict() for rule in RULES]
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
         return EXIT_CLEAN
     width = max(len(rule.name) for rule in RULES)
     for rule in RULES:
