@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import fnmatch
 import re
 from collections.abc import Iterator
 
@@ -132,6 +131,8 @@ def _allowed(text: str, allowed: list[str]) -> bool:
     """`allowed-absolute-paths`: a prefix (`/dbfs` allows `/dbfs/x`, not `/dbfsx`) or a glob."""
     for entry in allowed:
         if any(character in entry for character in "*?["):
+            import fnmatch  # only with glob entries in the option
+
             if fnmatch.fnmatchcase(text, entry):
                 return True
             continue
