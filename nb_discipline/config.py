@@ -188,6 +188,7 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
     # use are otherwise imported only for type checkers.
     globals().update(Annotated=typing.Annotated, Literal=typing.Literal, Ge=annotated_types.Ge)
     config = pydantic.ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
+    _expect_tables(table, source)
     try:
         return pydantic.TypeAdapter(Settings, config=config).validate_python(table)
     except pydantic.ValidationError as error:
@@ -204,6 +205,21 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
             f"{source}: bad value for `{key}` in [tool.nb-discipline]: {problem['msg']}"
             f" (got {problem.get('input')!r})"
         ) from None
+
+
+def _expect_tables(table: dict, source: str) -> None:
+    """pydantic fills a named tuple from an array too (`repro = [3]` would set `runs`): the
+    sections that are tables, `repro` and each of its `metrics`, must be tables."""
+    repro = table.get("repro", {})
+    sections = {"repro": repro}
+    if isinstance(repro, dict) and isinstance(repro.get("metrics"), dict):
+        sections.update({f"repro.metrics.{key}": value for key, value in repro["metrics"].items()})
+    for key, value in sections.items():
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"{source}: bad value for `{key}` in [tool.nb-discipline]: "
+                f"Input should be a table (got {value!r})"
+            )
 
 
 def _allowed_keys(location: tuple) -> str:

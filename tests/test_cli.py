@@ -167,6 +167,9 @@ def test_suppression_at_every_level(project, nbcheck) -> None:
             "`runz` in [tool.nb-discipline.repro]; allowed: runs, seed",
         ),
         ("select = ['NBD777']", "unknown rule selector `NBD777`"),
+        # Sections are tables: an array is not read as their fields in order (runs, seed, ...).
+        ("repro = [3]", "bad value for `repro`"),
+        ("[tool.nb-discipline.repro.metrics]\nloss = [0.1]", "bad value for `repro.metrics.loss`"),
     ],
 )
 def test_bad_configuration_names_the_key_and_file(project, nbcheck, table, message) -> None:
