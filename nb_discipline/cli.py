@@ -30,11 +30,13 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def _terminal_columns() -> int:
-    """The width shutil.get_terminal_size gives: $COLUMNS, else the terminal's, else 80."""
+    """The width shutil.get_terminal_size gives: $COLUMNS if positive, else the terminal's, else 80."""
     try:
-        return int(os.environ["COLUMNS"])
+        columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
-        pass
+        columns = 0
+    if columns > 0:
+        return columns
     try:
         return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
     except (AttributeError, ValueError, OSError):

@@ -296,3 +296,17 @@ def test_console_script_runs_without_heavy_imports(project) -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "1 []", result.stderr
+
+
+@pytest.mark.parametrize("columns", [None, "100", "0", "-5", "wide"])
+def test_help_width_is_the_one_shutil_gives(monkeypatch, columns) -> None:
+    """nbcheck tells argparse the width itself, so that argparse does not import shutil."""
+    import shutil
+
+    from nb_discipline.cli import _terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert _terminal_columns() == shutil.get_terminal_size().columns
