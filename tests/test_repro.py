@@ -219,6 +219,17 @@ def test_timeout_names_the_cell(tmp_path):
     assert failure.message == "cell 2 did not finish within 3 s"
 
 
+def test_a_long_temporary_directory_still_runs(tmp_path, monkeypatch):
+    # A Unix socket's path holds 107 bytes: the kernel's sockets must not follow a long TMPDIR.
+    temp = tmp_path / ("t" * 110)
+    temp.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    notebook = write_notebook(tmp_path / "short.ipynb", code("x = 1\nprint(x)"))
+    [result] = run_repro([str(notebook)], ReproOptions(runs=1, timeout=120)).results
+    assert result.failure is None, result.failure
+    assert list(temp.iterdir()) == []
+
+
 def nbcheck(capsys, *args):
     capsys.readouterr()
     code_ = main(["repro", "--progress", "none", *args])

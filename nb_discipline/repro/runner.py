@@ -25,6 +25,7 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -151,6 +152,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping the kernel is not interrupted
         _stop_kernel(state.get("kernel"), graceful=failure is None)
+        if "sockets" in state:
+            shutil.rmtree(state["sockets"], ignore_errors=True)
     seeded = _read_json(directory / "seeded.json")
     packages = _read_json(directory / "packages.json")
     runs = read_store(directory / "mlflow.db") if failure is None else ()
@@ -200,7 +203,7 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     # nbclient drives the kernel asynchronously: a synchronous manager's client blocks its event
     # loop when asked whether a dead kernel is alive.
     manager = AsyncKernelManager(
-        kernel_name=kernel_name, transport="ipc", ip=str(directory / "kernel")
+        kernel_name=kernel_name, transport="ipc", ip=_socket_prefix(directory, state)
     )
     state["kernel"] = manager
     original_cells = len(notebook.cells) - (2 if is_python else 0)
@@ -224,6 +227,20 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         on_cell_start=on_cell_start,
     )
     return nbformat.read(str(output), as_version=4)
+
+
+# A Unix socket's path holds at most 107 bytes; the kernel's are the prefix, "-" and a number.
+SOCKET_PATH_MAX = 107 - len("-65535")
+
+
+def _socket_prefix(directory: Path, state: dict) -> str:
+    """Where the kernel's sockets go: in the run's directory, or, when TMPDIR makes that path too
+    long for a Unix socket, in a short directory of their own (removed after the run)."""
+    prefix = str(directory / "kernel")
+    if len(os.fsencode(prefix)) <= SOCKET_PATH_MAX:
+        return prefix
+    state["sockets"] = tempfile.mkdtemp(prefix="nbd-", dir="/tmp")
+    return os.path.join(state["sockets"], "kernel")
 
 
 def _seed_parameters(notebook, seed: int) -> dict[str, int]:
