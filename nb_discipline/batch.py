@@ -79,8 +79,13 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bo
     import gc
 
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
-    with context.Pool(workers, initializer=_init_worker, initargs=(settings, use_cache)) as pool:
-        yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
+    try:
+        with context.Pool(
+            workers, initializer=_init_worker, initargs=(settings, use_cache)
+        ) as pool:
+            yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
+    finally:
+        gc.unfreeze()  # `%nbcheck` runs in a kernel, whose objects must stay collectable
 
 
 _worker_arguments: tuple[Settings, bool] | None = None

@@ -10,17 +10,40 @@ alive: a tenth of a one-notebook run, and quadratic time on a notebook of thousa
 from __future__ import annotations
 
 import gc
+import os
+from _thread import allocate_lock
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+# The collector is one switch for the whole process, and the server checks notebooks in threads:
+# the first pause to begin turns it off, the last to end turns it back on (if it was on).
+_lock = allocate_lock()
+_pauses = 0
+_was_enabled = False
+
+
+def _unlock_in_child() -> None:
+    global _lock
+    _lock = allocate_lock()  # a fork may copy the lock held by a thread the child does not have
+
+
+os.register_at_fork(after_in_child=_unlock_in_child)
 
 
 @contextmanager
 def paused() -> Iterator[None]:
-    """No collector passes inside; on leaving, it runs again if it ran before (nesting is fine)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    """No collector passes inside; when the last pause ends, it runs again if it ran before.
+    Pauses nest, and overlap across threads."""
+    global _pauses, _was_enabled
+    with _lock:
+        if _pauses == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _lock:
+            _pauses -= 1
+            if _pauses == 0 and _was_enabled:
+                gc.enable()
