@@ -201,8 +201,10 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
                 f"allowed: {_allowed_keys(location)}"
             ) from None
         key = ".".join(location) or "(table)"
+        # TOML's word for the lists that settings keep as tuples.
+        message = "Input should be an array" if problem["type"] == "tuple_type" else problem["msg"]
         raise ConfigError(
-            f"{source}: bad value for `{key}` in [tool.nb-discipline]: {problem['msg']}"
+            f"{source}: bad value for `{key}` in [tool.nb-discipline]: {message}"
             f" (got {problem.get('input')!r})"
         ) from None
 

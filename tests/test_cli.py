@@ -159,7 +159,10 @@ def test_suppression_at_every_level(project, nbcheck) -> None:
     ("table", "message"),
     [
         ("selekt = ['NBD1']", "unknown key `selekt` in [tool.nb-discipline]; allowed: select,"),
-        ("select = 'NBD1'", "bad value for `select`"),
+        (
+            "select = 'NBD1'",
+            "bad value for `select` in [tool.nb-discipline]: Input should be an array",
+        ),
         ("pin-policy = 'loose'", "bad value for `pin-policy`"),
         ("[tool.nb-discipline.repro]\nruns = 0", "bad value for `repro.runs`"),
         (
