@@ -29,8 +29,12 @@ def parse_notebook(path: str) -> int:
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(map(str, source))
+        if not isinstance(source, str):
+            continue  # not a notebook nbcheck would check either
         with contextlib.suppress(SyntaxError, ValueError):
-            ast.parse(source if isinstance(source, str) else "".join(source))
+            ast.parse(source)
         parsed += 1
     return parsed
 
