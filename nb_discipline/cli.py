@@ -30,7 +30,8 @@ class _Formatter(argparse.HelpFormatter):
 
 
 def _terminal_columns() -> int:
-    """The width shutil.get_terminal_size gives: $COLUMNS if positive, else the terminal's, else 80."""
+    """The width shutil.get_terminal_size gives: $COLUMNS if positive, else the terminal's, else
+    80."""
     try:
         columns = int(os.environ["COLUMNS"])
     except (KeyError, ValueError):
