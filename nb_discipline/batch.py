@@ -40,7 +40,7 @@ def check_file(
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
     data = read_bytes(path)
-    cache.note(path, cache.content_status(data))
+    cache.note(path, content=data)
     with collector.paused():  # the notebook too is freed before the collector resumes
         # The analysis: a run whose findings all come from the cache never imports it.
         from .engine import check

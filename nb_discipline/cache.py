@@ -66,12 +66,16 @@ def directory_status(path: str | os.PathLike[str]) -> FileStatus:
     return ("directory", status.st_mtime_ns, status.st_ctime_ns)
 
 
-def note(path: str | os.PathLike[str], status: FileStatus | None = None) -> None:
+def note(
+    path: str | os.PathLike[str], status: FileStatus | None = None, *, content: bytes | None = None
+) -> None:
     """Record that the computation under way reads `path` (call it before reading, so a change
-    made while reading shows as a change next time). `status` when the caller already has it."""
+    made while reading shows as a change next time). `status` when the caller already has it, or
+    `content`, the bytes it read (summed only when something is recording)."""
     if _recorders:
         name = os.fspath(path)
-        status = file_status(name) if status is None else status
+        if status is None:
+            status = file_status(name) if content is None else content_status(content)
         for inputs in _recorders:
             inputs.setdefault(name, status)
 
