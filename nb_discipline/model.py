@@ -71,7 +71,7 @@ class Location(Record):
 
 
 class Diagnostic(Record):
-    """One finding, with the fields of the JSON contract in DESIGN.md."""
+    """One finding, with the fields of the JSON contract in docs/architecture.md."""
 
     code: str
     name: str

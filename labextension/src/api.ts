@@ -1,7 +1,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-/** One finding, in the JSON contract of DESIGN.md (the same as `nbcheck --output-format json`). */
+/** One finding, in the JSON contract of docs/architecture.md (the same as `nbcheck --output-format json`). */
 export interface IDiagnostic {
   code: string;
   name: string;
