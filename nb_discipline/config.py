@@ -61,6 +61,9 @@ class ReproSettings(Record):
     rtol: Annotated[float, Ge(0)] = 1e-6
     atol: Annotated[float, Ge(0)] = 0.0
     metrics: dict[str, MetricTolerance] = {}  # noqa: RUF012 (never changed in place)
+    # Numbers printed in outputs: "cell N" (every number of that cell) or a regular expression
+    # (the numbers inside its matches) -> tolerance; the others use rtol and atol.
+    outputs: dict[str, MetricTolerance] = {}  # noqa: RUF012 (never changed in place)
     ignore_metrics: tuple[str, ...] = ()
     ignore_params: tuple[str, ...] = ()
     compare_outputs: bool = True
@@ -165,7 +168,8 @@ def validate_table(table: Any, source: str) -> Settings:
         "settings", sorted(_flatten(table)), lambda: _plain(_validate_with_pydantic(table, source))
     )
     repro = dict(values["repro"])
-    repro["metrics"] = {key: MetricTolerance(**value) for key, value in repro["metrics"].items()}
+    for table in ("metrics", "outputs"):
+        repro[table] = {key: MetricTolerance(**value) for key, value in repro[table].items()}
     return Settings(**{**values, "repro": ReproSettings(**repro)})
 
 
@@ -211,11 +215,12 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
 
 def _expect_tables(table: dict, source: str) -> None:
     """pydantic fills a named tuple from an array too (`repro = [3]` would set `runs`): the
-    sections that are tables, `repro` and each of its `metrics`, must be tables."""
+    sections that are tables, `repro` and each of its `metrics` and `outputs`, must be tables."""
     repro = table.get("repro", {})
     sections = {"repro": repro}
-    if isinstance(repro, dict) and isinstance(repro.get("metrics"), dict):
-        sections.update({f"repro.metrics.{key}": value for key, value in repro["metrics"].items()})
+    for name in ("metrics", "outputs"):
+        if isinstance(repro, dict) and isinstance(repro.get(name), dict):
+            sections.update({f"repro.{name}.{key}": value for key, value in repro[name].items()})
     for key, value in sections.items():
         if not isinstance(value, dict):
             raise ConfigError(
@@ -227,7 +232,7 @@ def _expect_tables(table: dict, source: str) -> None:
 def _allowed_keys(location: tuple) -> str:
     cls: type = Settings
     if len(location) > 1 and location[0] == "repro":
-        cls = MetricTolerance if location[1] == "metrics" else ReproSettings
+        cls = MetricTolerance if location[1] in ("metrics", "outputs") else ReproSettings
     names = [_kebab(name) for name in cls._fields if name not in {"root", "source"}]
     return ", ".join(names)
 
