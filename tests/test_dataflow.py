@@ -290,6 +290,47 @@ def test_calling_a_function_with_global_binds_the_name() -> None:
     assert flow.binders["config"] == [flow.cells[1]]
 
 
+def test_a_call_binds_the_function_globals_where_it_runs() -> None:
+    reset = "def reset():\n    global sess\n    sess = 1"
+    earlier_in_the_cell = dataflow(reset, "reset()\nprint(sess)")
+    assert [read.name for read in earlier_in_the_cell.cells[1].reads] == ["reset", "print"]
+    after_the_read = dataflow(reset, "print(sess)\nreset()")
+    assert "sess" in {read.name for read in after_the_read.cells[1].reads}
+    defined_and_called = dataflow(reset + "\nreset()", "print(sess)")
+    assert defined_and_called.binders["sess"] == [defined_and_called.cells[0]]
+    defined_only = dataflow(reset, "print(sess)")
+    assert "sess" not in defined_only.binders
+
+
+def test_binds_through_calls_are_transitive_and_ordered() -> None:
+    flow = dataflow(
+        "def reset():\n    global sess\n    sess = 1",
+        "def init():\n    reset()",
+        "def run():\n    return sess",
+        "init()\nrun()",
+        "run()\ninit()",
+    )
+    assert [read.name for read in flow.cells[3].reads] == ["init", "reset", "run"]
+    assert "sess" in flow.cells[3].binds
+    assert [(read.name, read.via) for read in flow.cells[4].reads] == [
+        ("run", None),
+        ("sess", "run"),
+        ("init", None),
+        ("reset", "init"),
+    ]
+
+
+def test_a_call_runs_the_definition_the_namespace_holds_then() -> None:
+    flow = dataflow(
+        "def f():\n    return old",
+        "f()\ndef f():\n    return new\nf()",
+    )
+    assert [(read.name, read.via) for read in flow.cells[1].reads] == [
+        ("f", None),
+        ("old", "f"),
+    ]
+
+
 def test_class_call_counts_the_constructor() -> None:
     flow = dataflow(
         "class Trainer:\n    def __init__(self):\n        self.lr = lr\n    def fit(self):\n        return epochs",

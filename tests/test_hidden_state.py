@@ -48,6 +48,18 @@ def test_helper_is_judged_where_it_is_called() -> None:
     assert findings(never_called) == []
 
 
+def test_a_function_binds_its_globals_where_it_is_called() -> None:
+    reset = code("def reset():\n    global sess\n    sess = 1")
+    call_then_read = notebook(reset, code("reset()\nprint(sess)"))
+    assert findings(call_then_read) == []
+    through_another_function = notebook(
+        reset, code("def init():\n    reset()"), code("init()"), code("print(sess)")
+    )
+    assert findings(through_another_function) == []
+    read_then_call = notebook(reset, code("print(sess)"), code("reset()"))
+    assert messages(read_then_call) == ["Cell 2 reads `sess`, bound only in cell 3 below"]
+
+
 def test_read_after_a_del() -> None:
     nb = notebook(code("x = 1"), code("del x"), code("print(x)"))
     assert messages(nb, "NBD201") == ["Cell 3 reads `x`, after cell 2 deleted it"]

@@ -276,8 +276,8 @@ class _CellVisitor(ast.NodeVisitor):
             return
         elif scope.kind == "class":
             self._arrive(scope.parent, _Pending(name, node, False, called, scope.owner))
-        elif not (name in scope.bound or self.guard_depth or name in self.checked_names):
-            self._module_read(name, node, called)
+        else:
+            self._at_module(name, node, called)
 
     def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
         """A read not resolved in an inner scope reaches `scope`."""
@@ -291,10 +291,18 @@ class _CellVisitor(ast.NodeVisitor):
             return
         if pending.deferred:
             self._deferred_read(pending)
+        else:
+            self._at_module(pending.name, pending.node, pending.called)
+
+    def _at_module(self, name: str, node: ast.AST, called: bool) -> None:
+        """A read that reaches the module scope and runs there. A call of a function the cell
+        itself defined is kept too: the function's `global` bindings happen at the call."""
+        if self.guard_depth or name in self.checked_names:
             return
-        name = pending.name
-        if not (name in scope.bound or self.guard_depth or name in self.checked_names):
-            self._module_read(name, pending.node, pending.called)
+        if name not in self.module.bound:
+            self._module_read(name, node, called)
+        elif called and name not in self.flow.calls:
+            self.flow.calls[name] = Call(name, self._make_read(name, node))
 
     def _module_read(self, name: str, node: ast.AST, called: bool) -> None:
         """A read that reaches the module scope unbound there: the cell reads the namespace."""
@@ -810,18 +818,24 @@ class Dataflow:
         closures: dict[int, tuple[dict[str, Read], set[str]]] = {}
         for flow in flows:
             reads = dict(flow.reads)
-            binds = set(flow.binds)
-            for call in flow.calls.values():
-                summary = flow.functions.get(call.name) or table.get(call.name)
+            # The first place the cell binds each name: itself, or in a function it calls.
+            bound_at = dict(flow.binds)
+            if flow.functions:
+                closures.clear()  # the cell's own definitions change what calls resolve to
+            for call in flow.calls.values():  # in the order of the calls
+                order = call.read.order
+                if flow.binds.get(call.name, order) < order:
+                    summary = flow.functions.get(call.name)
+                else:
+                    summary = table.get(call.name)
                 if summary is None:
                     continue
                 closure_reads, closure_binds = _closure(summary, flow, table, closures)
-                binds |= closure_binds
                 for name in closure_reads:
-                    if flow.binds.get(name, call.read.order + 1) < call.read.order:
+                    if bound_at.get(name, order) < order:
                         continue
                     known = reads.get(name)
-                    if known is None or known.order > call.read.order:
+                    if known is None or known.order > order:
                         read = call.read
                         reads[name] = Read(
                             name,
@@ -829,19 +843,27 @@ class Dataflow:
                             read.column,
                             read.end_row,
                             read.end_column,
-                            read.order,
+                            order,
                             call.name,
                         )
+                for name in closure_binds:
+                    if bound_at.get(name, order) >= order:
+                        bound_at[name] = order
+                        known = reads.get(name)
+                        if known is not None and known.order > order:
+                            del reads[name]  # read after the call bound it
             for name in flow.binds:
-                if name not in flow.functions:
-                    table.pop(name, None)
-            table.update(
-                (name, summary) for name, summary in flow.functions.items() if "." not in name
-            )
+                if name not in flow.functions and table.pop(name, None) is not None:
+                    closures.clear()
+            if flow.functions:
+                closures.clear()
+                table.update(
+                    (name, summary) for name, summary in flow.functions.items() if "." not in name
+                )
             yield CellNames(
                 flow,
                 tuple(sorted(reads.values(), key=lambda read: read.order)),
-                frozenset(binds),
+                frozenset(bound_at),
                 frozenset(name for name, bound in flow.final.items() if not bound),
             )
 
