@@ -103,6 +103,43 @@ def test_star_imports_and_run_give_the_benefit_of_the_doubt() -> None:
         assert findings(nb) == [], source
 
 
+def test_what_lies_below_cannot_bind_for_a_read_above() -> None:
+    python2_below = notebook(
+        code("import numpy as np"), code("total = np.sum(values)"), code("print total")
+    )
+    assert messages(python2_below) == [
+        "Cell 2 reads `values`, which no cell above binds; cell 3 below does not parse, so it "
+        "may bind it, but only after this cell runs"
+    ]
+    star_import_below = notebook(code("plot(x)"), code("from pylab import *"), code("%run a.py"))
+    assert messages(star_import_below, "NBD202")[1] == (
+        "Cell 1 reads `x`, which no cell above binds; cell 2 below has a star import, so it may "
+        "bind it, but only after this cell runs (as may 1 more cell below)"
+    )
+    later_in_the_cell = notebook(code("plot(x)\nfrom pylab import *"))
+    assert messages(later_in_the_cell, "NBD202")[0] == (
+        "Cell 1 reads `plot`, which no cell above binds; this cell has a star import further "
+        "down, so it may bind it, but only after the read"
+    )
+    earlier_in_the_cell = notebook(code("from pylab import *\nplot(x)"))
+    assert findings(earlier_in_the_cell) == []
+    bound_below_too = notebook(code("print(x)"), code("x = 1"), code("print 'hi'"))
+    assert messages(bound_below_too) == ["Cell 1 reads `x`, bound only in cell 2 below"]
+
+
+def test_a_function_read_is_judged_at_the_call_when_a_cell_may_bind_anything() -> None:
+    nb = notebook(
+        code("def f():\n    return missing"),
+        code("f()"),
+        code('exec(open("setup.py").read())'),
+        code("f()"),
+    )
+    assert messages(nb) == [
+        "Cell 2 calls `f`, which reads `missing`, which no cell above binds; cell 3 below calls "
+        "`exec`, so it may bind it, but only after this cell runs"
+    ]
+
+
 def test_builtins_ipython_names_and_history_are_defined() -> None:
     nb = notebook(
         code("x = 1", 1),

@@ -102,9 +102,11 @@ class Call(Record):
 class CellFlow:
     """What one cell does to the global namespace, read from its own code alone."""
 
-    __slots__ = ("binds", "binds_unknown", "calls", "final", "functions", "parsed", "reads")
+    __slots__ = (
+        "binds", "calls", "final", "functions", "parsed", "reads", "unknown_at", "unknown_reason",
+    )  # fmt: skip
 
-    def __init__(self, parsed: ParsedCell, binds_unknown: bool = False) -> None:
+    def __init__(self, parsed: ParsedCell, unknown_reason: str | None = None) -> None:
         self.parsed = parsed
         # The first read of each name from the namespace (not bound earlier in the cell), in order.
         self.reads: dict[str, Read] = {}
@@ -116,12 +118,19 @@ class CellFlow:
         self.final: dict[str, bool] = {}
         # Functions (and classes, and methods as `Class.method`) defined at the top level.
         self.functions: dict[str, FunctionSummary] = {}
-        # A star import, `%run`, `exec`, `globals().update(...)`: the cell may bind any name.
-        self.binds_unknown = binds_unknown
+        # A star import, `%run`, `exec`, `globals().update(...)`: the cell may bind any name from
+        # this place in its evaluation order on (0: from its start); None when it cannot.
+        self.unknown_at: int | None = None if unknown_reason is None else 0
+        # Why, as the cell's predicate: "has a star import", "does not parse", ...
+        self.unknown_reason = unknown_reason
 
     @property
     def cell(self) -> Cell:
         return self.parsed.cell
+
+    @property
+    def binds_unknown(self) -> bool:
+        return self.unknown_at is not None
 
 
 def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
@@ -131,7 +140,7 @@ def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
     future imports for the following cells): annotations are not evaluated, so not read.
     """
     # A cell that does not parse may bind anything: what it would bind is unknown.
-    flow = CellFlow(parsed, binds_unknown=parsed.binds_unknown or parsed.syntax_error is not None)
+    flow = CellFlow(parsed, _unknown_reason(parsed))
     for name in parsed.magic_bindings:
         flow.binds.setdefault(name, 0)
         flow.final[name] = True
@@ -140,8 +149,19 @@ def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
         try:
             _CellVisitor(flow, lazy_annotations).run(parsed.tree)
         except RecursionError:  # nested deeper than Python lets us walk: unreadable, like a
-            return CellFlow(parsed, binds_unknown=True)  # cell that does not parse
-    return flow
+            return CellFlow(parsed, "is nested too deeply to read")  # like a cell that does
+    return flow  # not parse
+
+
+def _unknown_reason(parsed: ParsedCell) -> str | None:
+    """Why the cell may bind any name from its start, if it may."""
+    if parsed.syntax_error is not None:
+        return "does not parse"
+    if not parsed.binds_unknown:
+        return None
+    if parsed.tree is None and parsed.cell_magic is not None:
+        return f"is a `%%{parsed.cell_magic}` cell"
+    return "runs a magic whose bindings nbcheck cannot see"
 
 
 def _imports_lazy_annotations(tree: ast.Module) -> bool:
@@ -349,6 +369,12 @@ class _CellVisitor(ast.NodeVisitor):
             self.flow.binds.setdefault(name, self._tick())
             self.flow.final[name] = True
 
+    def _binds_unknown(self, reason: str) -> None:
+        flow = self.flow
+        if flow.unknown_at is None:
+            flow.unknown_at = self._tick()
+            flow.unknown_reason = reason
+
     def _delete(self, name: str) -> None:
         if self.scope.kind == "module":
             if self.top_level:
@@ -450,7 +476,7 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         for alias in node.names:
             if alias.name == "*":
-                self.flow.binds_unknown = True
+                self._binds_unknown("has a star import")
             else:
                 self._bind(alias.asname or alias.name)
 
@@ -622,11 +648,11 @@ class _CellVisitor(ast.NodeVisitor):
         if isinstance(node.func, ast.Name):
             self._read(node.func.id, node.func, called=True)
             if node.func.id == "exec" and self.scope is self.module:
-                self.flow.binds_unknown = True
+                self._binds_unknown("calls `exec`")
         else:
             self.visit(node.func)
             if _updates_globals(node.func):
-                self.flow.binds_unknown = True
+                self._binds_unknown("updates `globals()`")
         for argument in node.args:
             self.visit(argument)
         for keyword in node.keywords:
@@ -660,7 +686,7 @@ class _CellVisitor(ast.NodeVisitor):
             ):
                 self._bind(key.value)
             else:
-                self.flow.binds_unknown = True
+                self._binds_unknown("updates `globals()`")
         self.generic_visit(node)
 
     def _comprehension(self, node: ast.AST, generators: list[ast.comprehension], *results) -> None:
@@ -795,7 +821,9 @@ class Dataflow:
             for names in self.cells:
                 for name in names.binds:
                     self.binders.setdefault(name, []).append(names)
-        self.binds_unknown = any(names.binds_unknown for names in self.cells)
+        self.opaque = tuple(names for names in self.cells if names.binds_unknown)
+        """Cells that may bind names nobody can see, in order."""
+        self.binds_unknown = bool(self.opaque)
         self._bound_by_functions = {
             name
             for names in self.cells
@@ -867,19 +895,33 @@ class Dataflow:
                 frozenset(name for name, bound in flow.final.items() if not bound),
             )
 
+    def opaque_after(self, names: CellNames, read: Read) -> list[CellNames]:
+        """The cells that may bind any name after `read` runs: `names` itself, when its unknown
+        binding comes later in the cell, and the cells below that may."""
+        index = names.cell.index
+        return [
+            other
+            for other in self.opaque
+            if other.cell.index > index or (other is names and other.flow.unknown_at > read.order)  # type: ignore[operator]
+        ]
+
     def top_to_bottom(self) -> Iterator[Provenance]:
         """Each read that is not always defined, with the cell it gets its value from run top to
-        bottom. Reads that an unknown binding above (a star import, `%run`) may serve are left out.
+        bottom. Reads that an unknown binding above (a star import, `%run`), or earlier in the
+        same cell, may serve are left out; an unknown binding below cannot serve a read above it.
         """
         source: dict[str, CellNames] = {}
         deleted: dict[str, CellNames] = {}
         unknown_above = False
         for names in self.cells:
+            unknown_at = names.flow.unknown_at
             for read in names.reads:
                 if always_defined(read.name) or read.name in self.predefined:
                     continue
                 origin = source.get(read.name)
-                if origin is None and unknown_above:
+                if origin is None and (
+                    unknown_above or (unknown_at is not None and unknown_at < read.order)
+                ):
                     continue
                 yield Provenance(names, read, origin, deleted.get(read.name))
             for name in names.binds:

@@ -20,7 +20,10 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     Follows the notebook top to bottom and flags each read of a global name that no cell above
     has bound yet, when a cell below (or the cell itself, later on) binds it; also a read of a
     name a `del` above has removed. A function reads the globals of its body when it is called,
-    so a helper that uses a global bound further down is flagged where it is called.
+    so a helper that uses a global bound further down is flagged where it is called; likewise a
+    function that binds a global (`global sess; sess = ...`) binds it where it is called, and
+    through the functions that call it. A star import or another binding nobody can see, above
+    the read or earlier in its cell, may have bound the name: such reads are not flagged.
 
     ## Why is this bad?
     The notebook only worked because the cells ran in another order. Run top to bottom, in a
@@ -68,8 +71,13 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Flags each read of a global name that no cell of the notebook binds (assignment, import,
     `def`, `class`, `for` target, ...) and that is neither a builtin nor one of IPython's own
-    names (`In`, `Out`, `_`, `display`, ...). Function bodies are checked too. Notebooks with a
-    star import or `%run` are given the benefit of the doubt: those may bind anything.
+    names (`In`, `Out`, `_`, `display`, ...). Function bodies are checked too.
+
+    A star import, `%run`, `exec`, `globals().update(...)`, an unknown cell magic or a cell that
+    does not parse may bind any name: a read below such a cell, or after it in the same cell, is
+    given the benefit of the doubt. A read above it is not: run top to bottom, nothing below a
+    cell runs before it, so the message says what lies below and that it comes too late. A
+    function's reads are then judged where it is called.
 
     ## Why is this bad?
     The name came from a cell that has since been deleted, or from code typed into the kernel
@@ -95,17 +103,30 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
     ```
     """
     dataflow = nb.dataflow
+    for provenance in dataflow.top_to_bottom():
+        read, names = provenance.read, provenance.cell
+        if provenance.source is not None or dataflow.bound_anywhere(read.name):
+            continue
+        if read.via is not None and not dataflow.binds_unknown:
+            continue  # reported below, where the function is written
+        opaque = dataflow.opaque_after(names, read)
+        if not opaque:
+            claim = "which no cell binds"
+        else:
+            first, more = opaque[0], len(opaque) - 1
+            if first is names:
+                where = f"this cell {first.flow.unknown_reason} further down"
+                when = "the read"
+            else:
+                where = f"cell {first.cell.index} below {first.flow.unknown_reason}"
+                when = "this cell runs"
+            claim = f"which no cell above binds; {where}, so it may bind it, but only after {when}"
+            if more:
+                claim += f" (as may {more} more {'cell' if more == 1 else 'cells'} below)"
+        yield _finding(names.cell, read, f"{_reads(names.cell, read)} {claim}", read.name)
     if dataflow.binds_unknown:
-        return
+        return  # a function may be called after a cell that binds what it reads
     for names in dataflow.cells:
-        for read in names.reads:
-            if read.via is None and not dataflow.bound_anywhere(read.name):
-                yield _finding(
-                    names.cell,
-                    read,
-                    f"Cell {names.cell.index} reads `{read.name}`, which no cell binds",
-                    read.name,
-                )
         for summary in names.flow.functions.values():
             for read in summary.reads.values():
                 if not dataflow.bound_anywhere(read.name):
