@@ -176,9 +176,9 @@ def test_unpinned_installs(tmp_path: Path) -> None:
         (2, 2, "xgboost"),
         (3, 3, "polars"),
     ]
-    assert (
-        found[1].message
-        == "`pip install seaborn` installs whatever version is newest when the cell runs"
+    assert found[1].message == (
+        "`pip install seaborn` pins no exact version: which version the cell gets depends on "
+        "when it runs and on what is already installed"
     )
     assert found[2].fix.startswith("Pin an exact version (`name=X.Y.Z`)")
     assert (found[0].location.column, found[0].end_location.column) == (1, 49)

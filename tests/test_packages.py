@@ -500,6 +500,39 @@ def test_local_modules_are_never_third_party(tmp_path: Path) -> None:
             [("uv", [("polars==1.0.0", True), ("duckdb", False)])],
         ),
         ("echo pip install pandas", []),
+        # Words as the shell splits them: redirections, pipes, chains, quotes, comments.
+        ("pip install pandas > tmp.log 2>&1", [("pip", [("pandas", False)])]),
+        ("pip install -q lightgbm &> /dev/null", [("pip", [("lightgbm", False)])]),
+        ("pip install pandas>/dev/null", [("pip", [("pandas", False)])]),
+        ("pip install xgboost | tail -1", [("pip", [("xgboost", False)])]),
+        (
+            "pip freeze | grep kfp==1.8 || pip install kfp; pip install 'tfx[kfp]<2'",
+            [("pip", [("kfp", False)]), ("pip", [("tfx[kfp]<2", False)])],
+        ),
+        ('pip install "pandas>=2" -r requirements.txt', [("pip", [("pandas>=2", False)])]),
+        (
+            "pip install 'bar==1.0; python_version < \"3.8\"' # for old kernels",
+            [("pip", [('bar==1.0; python_version < "3.8"', True)])],
+        ),
+        ("pip install pandas==2.2.3 'unclosed", []),
+        # Options as pip reads them: values of `-i`, `--target`..., letters run together.
+        ("pip install -i https://example.invalid/simple torch", [("pip", [("torch", False)])]),
+        ("pip install --target libs -qU six", [("pip", [("six", False)])]),
+        ("pip install -rrequirements.txt -Uq tqdm", [("pip", [("tqdm", False)])]),
+        ("pip -q install imageio", [("pip", [("imageio", False)])]),
+        ("sudo -H pip install apache-beam[gcp]", [("pip", [("apache-beam[gcp]", False)])]),
+        ("pip install --user $PACKAGES {USER_FLAG} six", [("pip", [("six", False)])]),
+        (
+            "pip install pkg[extra]==1.0 ./vendor/lib /tmp/x.tar.gz",
+            [("pip", [("pkg[extra]==1.0", True)])],
+        ),
+        # Nothing installed, or versions that a constraints file may pin.
+        ("pip install - q - U Slacker", [("pip", [])]),
+        ("pip install pandas -", [("pip", [])]),
+        ("pip install --dry-run pandas", [("pip", [])]),
+        ("pip install -c constraints.txt pandas", [("pip", [])]),
+        ("pip install --help", [("pip", [])]),
+        ("python -c 'import pip' install pandas", []),
     ],
 )
 def test_install_commands(command: str, expected) -> None:  # (argument, pinned) per package

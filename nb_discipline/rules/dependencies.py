@@ -154,12 +154,17 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Reads the install commands a notebook runs (`%pip`, `!pip`, `!python -m pip`, `%conda`,
     `%mamba`, `!uv pip`, and lines of `%%bash` cells) and flags each package argument without an
-    exact version (`pandas==2.2.3` for pip, `numpy=1.26.4` for conda). Installing a requirements
-    file, a local path or a URL is not flagged, nor is upgrading pip itself.
+    exact version (`pandas==2.2.3` for pip, `numpy=1.26.4` for conda). A line is split as the
+    shell splits it (quotes, `&&`, `;`, `|`, redirections such as `> log 2>&1`) and its arguments
+    are read as the installer reads them: option values (`-i URL`, `--target dir`), requirements
+    files, local paths, URLs and `$var`/`{var}` expansions are not packages. Upgrading pip itself
+    is not flagged, nor a command that installs nothing (a dry run, or an argument the installer
+    rejects, such as the `-` of a mangled `- q`), nor one with a constraints file (`-c`), which may
+    pin the versions.
 
     ## Why is this bad?
-    The cell installs whatever version is newest when it runs: the next run of the notebook may
-    use a different release than the one that produced its results.
+    The version the cell gets depends on the day it runs and on what is already installed: the
+    next run of the notebook may use another release than the one that produced its results.
 
     ## Example
     ```python
@@ -184,8 +189,9 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
                         continue
                     yield Finding(
                         parsed.cell,
-                        f"`{install.tool} install {package.argument}` installs whatever version "
-                        "is newest when the cell runs",
+                        f"`{install.tool} install {package.argument}` pins no exact version: "
+                        "which version the cell gets depends on when it runs and on what is "
+                        "already installed",
                         command.row,
                         command.column,
                         command.row,
