@@ -34,6 +34,9 @@ def test_each_cell_that_ran_early_is_flagged_once() -> None:
 def test_skipped_cell_only_when_cells_below_ran() -> None:
     nb = notebook(code("a = 1", 1), code("b = 2", None), code("   ", None), code("c = 3", 2))
     assert findings(nb, "NBD102") == [("NBD102", 2)]
+    assert [d.message for d in check(nb, rules=selected_rules(["NBD102"], [], []))] == [
+        "Cell 2 has no execution count (not run, or its output cleared), but cells below it ran"
+    ]
     tail_never_run = notebook(code("a = 1", 1), code("b = 2", 2), code("c = 3", None))
     assert findings(tail_never_run, "NBD102") == []
 
@@ -102,3 +105,31 @@ def test_code_rules_stay_silent_on_other_languages() -> None:
         language="R",
     )
     assert check(nb) == []
+
+
+def test_repeated_counts_prove_sessions_and_no_order() -> None:
+    """Cells 1-4 ran as [1]..[4]; after a restart cells 5 and 6 ran as [1] and [2]. Which cell
+    ran in which session the counts cannot tell, so no order between cells is stated."""
+    nb = notebook(
+        *(code(f"v{count} = {count}", count) for count in (1, 2, 3, 4, 1, 2, 7)),
+    )
+    diagnostics = check(nb, rules=selected_rules(["NBD1"], [], []))
+    assert [(d.code, d.cell, d.message) for d in diagnostics] == [
+        (
+            "NBD103",
+            5,
+            "Not run from a fresh kernel: cells 1 and 5 both ran as [1], so their runs come "
+            "from at least 2 kernel sessions (1 more repeated count)",
+        )
+    ]
+    three = notebook(code("a", 4), code("b", 4), code("c", 5), code("d", 4))
+    assert [d.message for d in check(three, rules=selected_rules(["NBD103"], [], []))] == [
+        "Not run from a fresh kernel: cells 1, 2 and 4 all ran as [4], so their runs come from "
+        "at least 3 kernel sessions"
+    ]
+
+
+def test_zero_counts_are_no_run() -> None:
+    """A kernel counts from 1: a saved [0] (written by some tools) says nothing about order."""
+    nb = notebook(code("a", 0), code("b", 1), code("c", 0), code("d", 2))
+    assert findings(nb) == []

@@ -239,7 +239,7 @@ def test_issue_example_message() -> None:
             cells.append(code(f"v{index} = {index}", next(counts)))
     nb = notebook(*cells, code("load = list", 14))
     assert messages(nb, "NBD203") == [
-        "cell 7 read `df` from cell 12 (run as [15]); top to bottom it would come from cell 4"
+        "Cell 7 read `df` from cell 12 (run as [15]); top to bottom it would come from cell 4"
     ]
     assert findings(nb, "NBD203") == [("NBD203", 7, "df")]
 
@@ -247,8 +247,15 @@ def test_issue_example_message() -> None:
 def test_rerun_of_a_cell_above_after_a_later_one() -> None:
     nb = notebook(code("x = 1", 3), code("x = 2", 2), code("print(x)", 4), code("", None))
     assert messages(nb, "NBD203") == [
-        "cell 3 read `x` from cell 1 (run as [3]); top to bottom it would come from cell 2"
+        "Cell 3 read `x` from cell 1 (run as [3]); top to bottom it would come from cell 2"
     ]
+
+
+def test_silent_across_kernel_sessions() -> None:
+    # [2] on cells 2 and 4: the counter restarted, and which cells ran in the session of cell 3
+    # the counts cannot tell.
+    nb = notebook(code("x = 1", 3), code("x = 2", 2), code("print(x)", 4), code("y = 1", 2))
+    assert findings(nb, "NBD203") == []
 
 
 def test_read_through_a_function_call() -> None:
@@ -259,7 +266,7 @@ def test_read_through_a_function_call() -> None:
         code("rate = 0.2", 3),
     )
     assert messages(nb, "NBD203") == [
-        "cell 3 read `rate` (through `report`) from cell 4 (run as [3]); "
+        "Cell 3 read `rate` (through `report`) from cell 4 (run as [3]); "
         "top to bottom it would come from cell 2"
     ]
 

@@ -1,9 +1,19 @@
 """The execution history that a notebook's saved execution counts imply.
 
-Jupyter saves, for each code cell, the kernel's counter from its last run. Sorting the cells that
-carry a count gives the order of their last runs; gaps and a first count above one show runs whose
-cells were re-run or deleted since. Notebooks without counts (stripped) and notebooks whose counts
-are all equal (tools that write 0 everywhere) say nothing about order: `informative` is False.
+Jupyter saves, for each code cell, the kernel's counter from its last run. A kernel counts its
+runs from 1 and never repeats a number, so:
+
+- A count carried by two cells proves two kernel sessions (the kernel restarted, or a cell came
+  from another run): as many sessions at least as cells share one count. Which cell ran in which
+  session, and so in what order cells of different sessions ran, the counts cannot tell: with a
+  repeated count no order between cells is stated (`sessions` > 1).
+- Counts that are all different are read as one session, the simplest history they allow: sorting
+  the cells gives the order of their last runs, and gaps and a first count above one show runs
+  whose cells were re-run or deleted since.
+
+Notebooks without counts (stripped) and notebooks whose counts are all equal (tools that write 0
+everywhere) say nothing about order: `informative` is False. A count below 1 is no kernel's: such
+cells are left out as if they had none.
 """
 
 from __future__ import annotations
@@ -25,13 +35,37 @@ class History(Record):
     counts: tuple[int, ...] = ()
     """The distinct saved execution counts, in order."""
 
+    repeated: tuple[tuple[Cell, ...], ...] = ()
+    """The cells that share a count, for each count more than one cell carries, in the order of
+    the cell where the count repeats."""
+
     @classmethod
     def of(cls, notebook: Notebook) -> History:
-        counted = [cell for cell in notebook.code_cells if cell.execution_count is not None]
+        counted = [
+            cell
+            for cell in notebook.code_cells
+            if cell.execution_count is not None and cell.execution_count > 0
+        ]
         run_order = tuple(sorted(counted, key=lambda cell: (cell.execution_count, cell.index)))
-        informative = len({cell.execution_count for cell in counted}) > 1
         counts = tuple(sorted({cell.execution_count for cell in counted}))  # type: ignore[type-var]
-        return cls(run_cells=run_order, informative=informative, counts=counts)
+        sharing: dict[int, list[Cell]] = {}
+        for cell in counted:
+            sharing.setdefault(cell.execution_count, []).append(cell)  # type: ignore[arg-type]
+        repeated = sorted(
+            (tuple(cells) for cells in sharing.values() if len(cells) > 1),
+            key=lambda cells: cells[1].index,
+        )
+        return cls(run_order, len(counts) > 1, counts, tuple(repeated))
+
+    @property
+    def sessions(self) -> int:
+        """The fewest kernel sessions the counts allow: 1, or how many cells share a count."""
+        return max((len(cells) for cells in self.repeated), default=1)
+
+    @property
+    def ordered(self) -> bool:
+        """The counts give an order of the cells' last runs: informative, one session."""
+        return self.informative and not self.repeated
 
     def gaps(self) -> list[tuple[int, Cell]]:
         """(missing count, the cell that ran right after it) for each hole in 1..n."""
@@ -53,17 +87,17 @@ class History(Record):
 
     def observed_sources(self, dataflow: Dataflow) -> Iterator[ObservedRead]:
         """Reads whose value, by the execution counts, came from another cell than the one that
-        top-to-bottom order gives. Only where the counts leave no doubt: the binding run is saved,
-        no unsaved run happened between it and the read, and no run in between could have bound
-        the name without our knowing (a star import, `%run`) or deleted it.
+        top-to-bottom order gives. Only where the counts leave no doubt: one session, the binding
+        run is saved, no unsaved run happened between it and the read, and no run in between
+        could have bound the name without our knowing (a star import, `%run`) or deleted it.
         """
-        if not self.informative:
+        if not self.ordered:
             return
         events: dict[str, list[tuple[int, CellNames | None]]] = {}
         opaque: list[int] = []
         for names in dataflow.cells:
             count = names.cell.execution_count
-            if count is None:
+            if count is None or count < 1:
                 continue
             for name in names.binds:
                 events.setdefault(name, []).append((count, names))
@@ -77,7 +111,7 @@ class History(Record):
         for provenance in dataflow.top_to_bottom():
             count = provenance.cell.cell.execution_count
             runs = events.get(provenance.read.name)
-            if provenance.source is None or count is None or not runs:
+            if provenance.source is None or count is None or count < 1 or not runs:
                 continue
             latest = bisect.bisect_left(runs, count, key=lambda run: run[0]) - 1
             if latest < 0:

@@ -18,6 +18,10 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     Reads the execution counts Jupyter saved and flags each code cell whose count is lower than
     the count of a code cell above it: its last run happened before that cell's last run.
 
+    A kernel never repeats a count, so when two cells share one the notebook holds runs of more
+    than one kernel session, and which cell ran in which session the counts cannot tell: then no
+    order is stated (NBD103 reports the sessions). Counts below 1 are no kernel's and are skipped.
+
     ## Why is this bad?
     The saved outputs were produced in an order nobody will use again. Run top to bottom, the cell
     above may change a value this cell read, and the notebook may fail or give other results.
@@ -39,12 +43,11 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     model = fit(data)
     ```
     """
-    history = nb.history
-    if not history.informative:
+    if not nb.history.ordered:
         return
     highest_above = None
     for cell in nb.notebook.code_cells:
-        if cell.execution_count is None:
+        if cell.execution_count is None or cell.execution_count < 1:
             continue
         if highest_above is not None and cell.execution_count < highest_above.execution_count:
             yield Finding(
@@ -62,6 +65,8 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
 
     ## What it does
     Flags a code cell with source but no execution count when some code cell below it has one.
+    The cell was not run before them, or its output was cleared since: either way the saved
+    results below do not show what it does.
 
     ## Why is this bad?
     The saved results were made without this cell. Run top to bottom, it runs, and what it does
@@ -92,14 +97,19 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
         return
     code_cells = nb.notebook.code_cells
     last_run = max(
-        (position for position, cell in enumerate(code_cells) if cell.execution_count is not None),
+        (
+            position
+            for position, cell in enumerate(code_cells)
+            if cell.execution_count is not None and cell.execution_count > 0
+        ),
         default=-1,
     )
     for cell in code_cells[:last_run]:
         if cell.execution_count is None and cell.source.strip():
             yield Finding(
                 cell,
-                f"Cell {cell.index} was never run, but cells below it were",
+                f"Cell {cell.index} has no execution count (not run, or its output cleared), "
+                "but cells below it ran",
                 fix="Run all cells top to bottom, or delete the cell",
             )
 
@@ -109,7 +119,9 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
 
     ## What it does
     Flags the first place where the saved execution counts skip a number, or start above 1. Each
-    missing number is a run whose cell was run again later or no longer exists.
+    missing number is a run whose cell was run again later or no longer exists. When two cells
+    share a count, the kernel restarted between their runs (a kernel never repeats a count):
+    the finding names them and the fewest kernel sessions the counts allow, instead of gaps.
 
     ## Why is this bad?
     The kernel's state when the notebook was saved included the effects of runs that are not in
@@ -134,6 +146,19 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
     """
     history = nb.history
     if not history.informative:
+        return
+    if history.repeated:
+        cells = history.repeated[0]
+        names = ", ".join(str(cell.index) for cell in cells[:-1]) + f" and {cells[-1].index}"
+        others = len(history.repeated) - 1
+        more = f" ({others} more repeated {'count' if others == 1 else 'counts'})" if others else ""
+        yield Finding(
+            cells[1],
+            f"Not run from a fresh kernel: cells {names} {'both' if len(cells) == 2 else 'all'} "
+            f"ran as [{cells[0].execution_count}], so their runs come from at least {len(cells)} "
+            f"kernel sessions{more}",
+            fix="Restart the kernel and run all cells top to bottom",
+        )
         return
     gaps = history.gaps()
     if not gaps:

@@ -147,8 +147,10 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
     cell that ran before the reading cell and binds the name. Flags the read when that is not the
     cell that running the notebook top to bottom would take the value from, for example a cell
     below, or a cell above that was re-run after a later one changed the name. Silent when the
-    counts leave doubt (runs missing in between, a star import) and when the notebook has no
-    informative counts.
+    counts leave doubt (runs missing in between, a star import), when the notebook has no
+    informative counts, and when two cells share a count: a kernel never repeats one, so the
+    notebook holds runs of several kernel sessions, and which cell ran in which the counts
+    cannot tell.
 
     ## Why is this bad?
     The saved outputs were computed from a value that a clean, top-to-bottom run will not
@@ -182,7 +184,7 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
         through = f" (through `{read.via}`)" if read.via else ""
         assert provenance.source is not None
         message = (
-            f"cell {cell.index} read `{read.name}`{through} from cell {source.index} "
+            f"Cell {cell.index} read `{read.name}`{through} from cell {source.index} "
             f"(run as [{source.execution_count}]); top to bottom it would come from cell "
             f"{provenance.source.cell.index}"
         )
