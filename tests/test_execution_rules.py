@@ -130,6 +130,11 @@ def test_repeated_counts_prove_sessions_and_no_order() -> None:
 
 
 def test_zero_counts_are_no_run() -> None:
-    """A kernel counts from 1: a saved [0] (written by some tools) says nothing about order."""
+    """A kernel counts from 1: a saved [0] (Colab writes it over real counts) says nothing about
+    order, and may be any of the runs the other counts miss."""
     nb = notebook(code("a", 0), code("b", 1), code("c", 0), code("d", 2))
     assert findings(nb) == []
+    colab = notebook(code("a", 1), code("b", 0), code("c", 3), code("d", 0), code("e", 5))
+    assert findings(colab) == []
+    more_missing_than_zeros = notebook(code("a", 1), code("b", 0), code("c", 4))
+    assert findings(more_missing_than_zeros) == [("NBD103", 3)]

@@ -39,13 +39,13 @@ class History(Record):
     """The cells that share a count, for each count more than one cell carries, in the order of
     the cell where the count repeats."""
 
+    blank: int = 0
+    """Code cells saved with a count below 1: some tools (Colab) write 0 over a real count."""
+
     @classmethod
     def of(cls, notebook: Notebook) -> History:
-        counted = [
-            cell
-            for cell in notebook.code_cells
-            if cell.execution_count is not None and cell.execution_count > 0
-        ]
+        carrying = [cell for cell in notebook.code_cells if cell.execution_count is not None]
+        counted = [cell for cell in carrying if cell.execution_count > 0]  # type: ignore[operator]
         run_order = tuple(sorted(counted, key=lambda cell: (cell.execution_count, cell.index)))
         counts = tuple(sorted({cell.execution_count for cell in counted}))  # type: ignore[type-var]
         sharing: dict[int, list[Cell]] = {}
@@ -55,7 +55,8 @@ class History(Record):
             (tuple(cells) for cells in sharing.values() if len(cells) > 1),
             key=lambda cells: cells[1].index,
         )
-        return cls(run_order, len(counts) > 1, counts, tuple(repeated))
+        blank = len(carrying) - len(counted)
+        return cls(run_order, len(counts) > 1, counts, tuple(repeated), blank)
 
     @property
     def sessions(self) -> int:
@@ -68,7 +69,8 @@ class History(Record):
         return self.informative and not self.repeated
 
     def gaps(self) -> list[tuple[int, Cell]]:
-        """(missing count, the cell that ran right after it) for each hole in 1..n."""
+        """(missing count, the cell that ran right after it) for each hole in 1..n; none when
+        the cells saved with a count below 1 may have been the missing runs."""
         expected = 1
         holes = []
         for cell in self.run_cells:
@@ -77,7 +79,8 @@ class History(Record):
             if count > expected:
                 holes.append((expected, cell))
             expected = max(expected, count + 1)
-        return holes
+        missing = sum(cell.execution_count - count for count, cell in holes)  # type: ignore[operator]
+        return holes if missing > self.blank else []
 
     def complete_between(self, low: int, high: int) -> bool:
         """True when every run numbered strictly between `low` and `high` is a saved cell's last

@@ -122,6 +122,8 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
     missing number is a run whose cell was run again later or no longer exists. When two cells
     share a count, the kernel restarted between their runs (a kernel never repeats a count):
     the finding names them and the fewest kernel sessions the counts allow, instead of gaps.
+    Cells saved with a count below 1 (Colab writes 0 over real counts) may be the missing runs:
+    gaps are reported only when more runs are missing than there are such cells.
 
     ## Why is this bad?
     The kernel's state when the notebook was saved included the effects of runs that are not in
