@@ -116,6 +116,53 @@ def test_what_is_never_flagged(tmp_path: Path) -> None:
     assert found == []
 
 
+def test_modules_the_notebook_provides_itself_are_first_party(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "", "notebooks/lib/features.py": ""})
+    found = run(
+        tmp_path,
+        "%%writefile helpers.py\nimport numpy",
+        "%%file -a trainer/__init__.py\n",
+        "!wget -q https://example.invalid/raw/utils.py\n!curl -o plots.py https://example.invalid/p",
+        "import helpers, trainer.model, utils, plots\nfrom trainer import task",
+        "import os, sys\nsys.path.insert(0, os.path.join('lib'))\nimport features",
+    )
+    assert found == []
+    # The same imports, with nothing that provides them.
+    found = run(tmp_path, "import helpers, trainer.model, utils, plots, features")
+    assert sorted(d.symbol for d in found) == ["features", "helpers", "plots", "trainer", "utils"]
+
+
+def test_old_and_hosted_runtimes_provide_their_own_modules(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": ""})
+    found = run(
+        tmp_path,
+        "import cPickle, urllib2\nfrom StringIO import StringIO",
+        "from google.colab import drive\nfrom kaggle_secrets import UserSecretsClient",
+    )
+    assert found == []
+
+
+def test_a_distribution_is_reported_once_whatever_it_is_imported_as(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": ""})
+    found = run(
+        tmp_path, "import matplotlib.pyplot as plt\nfrom mpl_toolkits.mplot3d import Axes3D"
+    )
+    assert summary(found) == [("NBD402", "matplotlib")]
+    found = run(
+        tmp_path, "from mpl_toolkits.mplot3d import Axes3D\nimport matplotlib.pyplot as plt"
+    )
+    assert [d.message.split(" is ")[0] for d in found] == ["`mpl_toolkits` (matplotlib)"]
+
+
+def test_the_fix_of_an_unknown_module_does_not_take_it_for_a_distribution(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas==2.2.3\n"})
+    (unknown,) = run(tmp_path, "import our_plotting_helpers_xyz")
+    assert unknown.fix == (
+        "If it is a module of the project, list it in `known-first-party`; else declare it with "
+        "an exact version in requirements.txt: `our-plotting-helpers-xyz==<version>`"
+    )
+
+
 def test_known_first_party_setting(tmp_path: Path) -> None:
     make_project(tmp_path, {"requirements.txt": ""})
     assert summary(run(tmp_path, "import teamlib")) == [("NBD402", "teamlib")]

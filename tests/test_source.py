@@ -316,3 +316,11 @@ def test_parses_exactly_when_ipython_does(ipython, source: str) -> None:
 def test_parses_exactly_when_ipython_does_on_line_mixes(ipython, lines: list[str]) -> None:
     source = "\n".join(lines)
     assert (parse_source(source).syntax_error is None) == ipython_parses(ipython, source)
+
+
+def test_the_file_a_writefile_cell_writes() -> None:
+    assert parse_source("%%writefile helpers.py\ndef f(): pass").written_file == "helpers.py"
+    assert parse_source("%%file -a pkg/__init__.py\n").written_file == "pkg/__init__.py"
+    assert parse_source('%%capture\n%%writefile "my model.py"\nx').written_file == "my model.py"
+    for source in ["x = 1", "%%bash\necho hi > a.py", "%%writefile\n"]:
+        assert parse_source(source).written_file is None

@@ -34,8 +34,22 @@ if TYPE_CHECKING:  # packaging is imported where a file or command is parsed: it
 
 PROJECT_ROOT_MARKERS = (".git", "pyproject.toml")
 
-# The kernel a notebook runs in always provides these.
-KERNEL_PROVIDED = frozenset({"IPython", "ipykernel"})
+# The kernel a notebook runs in always provides these; hosted notebooks (Colab, Kaggle, JupyterLite)
+# provide their own modules, which no package index serves. Dotted names are `import_key`s.
+KERNEL_PROVIDED = frozenset(
+    {"IPython", "ipykernel", "google.colab", "kaggle_secrets", "kaggle_datasets", "pyodide"}
+)
+# Modules of Python 2's standard library that Python 3 renamed or removed: old notebooks import
+# them, and no dependency file could provide them.
+PYTHON2_STANDARD_LIBRARY = frozenset(
+    {
+        "BaseHTTPServer", "ConfigParser", "Cookie", "HTMLParser", "Queue", "SimpleHTTPServer",
+        "SocketServer", "StringIO", "Tkinter", "UserDict", "UserList", "UserString",
+        "__builtin__", "anydbm", "commands", "cookielib", "copy_reg", "cPickle", "cStringIO",
+        "dummy_thread", "exceptions", "htmlentitydefs", "httplib", "md5", "robotparser", "sets",
+        "sha", "thread", "tkMessageBox", "urllib2", "urlparse", "xmlrpclib",
+    }
+)  # fmt: skip
 
 # Import names whose distribution has another name; used when the distribution is not installed
 # where nbcheck runs. Keys are top-level names, or dotted names inside a namespace package.
@@ -143,6 +157,9 @@ class ImportStatus(Record):
     """The distribution named in messages: the declared one, else the best guess."""
     declared: bool
     pinned: bool
+    known: bool = True
+    """A distribution is known to provide the module (declared, installed where nbcheck runs, or
+    well known); False when `distribution` is only the import name, hyphenated."""
 
 
 def normalize_name(name: str) -> str:
@@ -297,22 +314,28 @@ class Project:
             | self.declarations.project_names
         )
 
-    def is_local(self, module: str) -> bool:
+    def is_local(self, module: str, also_in: Iterable[str] = ()) -> bool:
         """A module of the project itself: a file or package beside the notebook, above it up
-        to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
+        to the root, under the root's `src/` or in the directories `also_in` (relative to the
+        notebook's), the project's own distribution, or known-first-party."""
         if normalize_name(module) in self._first_party:
             return True
+        extra = [os.path.normpath(os.path.join(self.notebook_dir, path)) for path in also_in]
         return any(
             _listing(directory).has_module(directory, module)
-            for directory in (*self.directories, os.path.join(self.root, "src"))
+            for directory in (*self.directories, os.path.join(self.root, "src"), *extra)
         )
 
-    def is_third_party(self, module: str) -> bool:
+    def is_third_party(self, module: str, also_in: Iterable[str] = ()) -> bool:
+        """Whether a dotted import comes from a distribution: not the standard library (Python
+        3's or 2's), nor the kernel's, nor the project's (see `is_local`)."""
+        top_level = module.split(".")[0]
         return not (
-            module in {"__future__", "__main__"}
-            or module in sys.stdlib_module_names
-            or module in KERNEL_PROVIDED
-            or self.is_local(module)
+            top_level in {"__future__", "__main__"}
+            or top_level in sys.stdlib_module_names
+            or top_level in PYTHON2_STANDARD_LIBRARY
+            or import_key(module) in KERNEL_PROVIDED
+            or self.is_local(top_level, also_in)
         )
 
     def status(self, module: str) -> ImportStatus:
@@ -321,14 +344,18 @@ class Project:
         declarations = self.declarations
         candidates = _candidates(module)
         declared = [name for name in candidates if name in declarations.declared]
+        known = True
         if not declared:
             # Installed metadata is slow to gather; only consult it when the names did not match.
             candidates = _candidates(module, installed=True)
             declared = [name for name in candidates if name in declarations.declared]
+            known = bool(declared) or len(candidates) > 1 or module in WELL_KNOWN_DISTRIBUTIONS
+            if not known and "." not in module:
+                known = module in installed_distributions()
         pinned = any(name in declarations.pinned for name in declared)
         if self.settings.pin_policy == "declared":
             pinned = True
-        return ImportStatus((declared or candidates)[0], bool(declared), pinned)
+        return ImportStatus((declared or candidates)[0], bool(declared), pinned, known)
 
 
 def import_key(module: str) -> str:

@@ -62,6 +62,24 @@ class ParsedCell(Record):
     binds_unknown: bool = False
     """The cell may bind names nobody can see: `%run script.py`, `%%cython`, unknown cell magics."""
 
+    @property
+    def written_file(self) -> str | None:
+        """The file a `%%writefile` / `%%file` cell writes (`-a` appends to it), as written."""
+        for line in _split_lines(self.cell.source.lstrip()):
+            match = _CELL_MAGIC.match(line.strip())
+            if match is None:
+                return None
+            if match["name"] in {"writefile", "file"}:
+                import shlex  # only the dependency rules ask, for a notebook's own modules
+
+                try:
+                    words = shlex.split(match["args"])
+                except ValueError:
+                    words = match["args"].split()
+                names = [word for word in words if not word.startswith("-")]
+                return names[0] if names else None
+        return None
+
     def span(self, node: ast.AST) -> tuple[int, int, int, int]:
         """(row, column, end_row, end_column) of a node, 1-based character columns in the cell."""
         row = node.lineno  # type: ignore[attr-defined]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:
+    import ast
+
     from ..analysis import Analysis
     from ..analysis.calls import ImportSite
     from ..analysis.packages import ImportStatus
@@ -17,26 +20,89 @@ if TYPE_CHECKING:
 
 def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
     """The first import of each third-party distribution (see `import_key`), top to bottom;
-    optional imports (`try: ... except ImportError`, `if TYPE_CHECKING:`) are left out."""
+    optional imports (`try: ... except ImportError`, `if TYPE_CHECKING:`) and modules the notebook
+    provides itself (see `_notebook_modules`) are left out."""
     from ..analysis.packages import import_key
 
     project = nb.project
     seen: set[str] = set()
+    own: tuple[frozenset[str], tuple[str, ...]] | None = None
     for site in nb.calls.imports:
         key = import_key(site.module)
         if key in seen or site.optional:
             continue
         seen.add(key)
-        if project.is_third_party(site.top_level):
+        if not project.is_third_party(site.module):
+            continue
+        if own is None:  # most notebooks write no module and change no sys.path: look once
+            own = _notebook_modules(nb)
+        modules, directories = own
+        if site.top_level not in modules and project.is_third_party(site.module, directories):
             yield site
 
 
+def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(modules, directories): what the notebook puts beside itself, and the directories it adds
+    to `sys.path` with a literal path (`sys.path.insert(0, "../utils")`). A module is a file a
+    `%%writefile` / `%%file` cell writes (`helpers.py`; `pkg/model.py` makes `pkg` and `model`),
+    or a `.py` file a shell command names: fetched (`!wget .../utils.py`), copied or run."""
+    files = [parsed.written_file for parsed in nb.parsed]
+    files.extend(
+        word.strip("'\"").split("?")[0]
+        for parsed in nb.parsed
+        for command in parsed.shell_commands
+        for word in command.text.split()
+    )
+    modules = set()
+    for file in files:
+        if not file or not file.endswith(".py"):
+            continue
+        parts = [part for part in file.replace("\\", "/").split("/") if part not in {"", "."}]
+        modules.add(parts[-1].removesuffix(".py"))
+        if len(parts) > 1 and parts[0] != ".." and ":" not in parts[0]:
+            modules.add(parts[0])
+    directories = tuple(
+        path
+        for call in nb.calls.calls
+        if call.qualified in {"sys.path.insert", "sys.path.append"}
+        for path in [_literal_path(call.node.args[-1] if call.node.args else None)]
+        if path is not None
+    )
+    return frozenset(modules), directories
+
+
+def _literal_path(node: ast.expr | None) -> str | None:
+    """A path written as a string, possibly through `os.path.join`, `abspath`, `realpath`,
+    `normpath` or `expanduser` of strings; None for anything computed otherwise."""
+    import ast  # the analysis has imported it: this is a lookup, not a load
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    function = node.func.attr if isinstance(node.func, ast.Attribute) else None
+    parts = [_literal_path(argument) for argument in node.args]
+    if not parts or None in parts:
+        return None
+    if function == "join":
+        return os.path.join(*parts)  # type: ignore[arg-type]
+    if function in {"abspath", "realpath", "normpath", "expanduser"} and len(parts) == 1:
+        return parts[0]
+    return None
+
+
 def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
+    """Each distribution once, at its first import: `mpl_toolkits` after `matplotlib` is the
+    same distribution."""
     from ..analysis.packages import import_key
 
     project = nb.project
+    reported: set[str] = set()
     for site in _third_party_imports(nb):
-        yield site, project.status(import_key(site.module))
+        status = project.status(import_key(site.module))
+        if status.distribution not in reported:
+            reported.add(status.distribution)
+            yield site, status
 
 
 def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
@@ -144,8 +210,17 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
                 f"{_imported(site, status)} is imported but declared in no "
                 f"dependency file (read: {looked})",
                 status.distribution,
-                f"Declare it with an exact version in {target}: `{status.distribution}==<version>`",
+                _declare(status, target),
             )
+
+
+def _declare(status: ImportStatus, target: str) -> str:
+    """The fix of NBD402: declare the distribution; when no distribution is known to provide the
+    module, it may be the project's own (a file the notebook fetches at run time, say)."""
+    declare = f"declare it with an exact version in {target}: `{status.distribution}==<version>`"
+    if status.known:
+        return declare[0].upper() + declare[1:]
+    return f"If it is a module of the project, list it in `known-first-party`; else {declare}"
 
 
 def unpinned_install(nb: Analysis) -> Iterator[Finding]:
