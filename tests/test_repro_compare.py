@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import time
+from dataclasses import replace
 from xml.etree import ElementTree
 
 import pytest
@@ -15,13 +17,16 @@ from nb_discipline.repro.baseline import (
     read_baseline,
     write_baseline,
 )
-from nb_discipline.repro.compare import BaselineData, CompareOptions, compare, sanitize
+from nb_discipline.repro.compare import BaselineData, CompareOptions, compare
+from nb_discipline.repro.outputs import sanitize
 from nb_discipline.repro.report import renderer
 from nb_discipline.repro.results import (
     DIFFERS,
     FAILED,
     REPRODUCED,
     TIMEOUT,
+    UNVERIFIED,
+    Cause,
     CellOutput,
     Execution,
     Failure,
@@ -122,7 +127,12 @@ def test_baseline_is_the_reference_and_version_changes_are_noted():
     result = compare("nb.ipynb", runs, CompareOptions(), baseline)
     [difference] = result.differences
     assert (difference.baseline, difference.values) == (0.99, (0.97, 0.97))
-    assert "package versions differ from the baseline: numpy 1.0 -> 2.0" in result.notes
+    assert result.between_runs is False
+    assert result.notes == (
+        "the 2 runs agree with each other but not with the baseline: "
+        "a change since the baseline, not flakiness",
+        "changed since the baseline: package versions: numpy 1.0 -> 2.0",
+    )
 
 
 def test_notebook_without_metrics_is_judged_on_outputs_and_says_so():
@@ -132,21 +142,201 @@ def test_notebook_without_metrics_is_judged_on_outputs_and_says_so():
     assert result.verdict == DIFFERS
     assert "logs no metrics to MLflow: judged on its outputs" in result.notes
     [difference] = result.differences
-    assert (difference.kind, difference.name) == ("output", "cell 2 line 1")
-    assert difference.values == ("value 1", "value 2")
+    assert (difference.kind, difference.name) == ("output", "cell 2 line 1, 1st number")
+    assert (difference.values, difference.difference, difference.cell) == (("1", "2"), 1.0, 2)
+    assert result.first_differing_cell == 2
 
 
-def test_volatile_output_is_sanitized():
+def test_what_is_volatile_by_construction_is_sanitized():
     first = (
-        "<Model at 0x7f3a2b1c> took 1.52 s on 2026-11-29 04:53:51\n 10%|█| 1/10\r100%|██| 10/10\n"
+        "<Model at 0x7f3a2b1c> saved to /tmp/tmpab12cd_x/model.pkl\n"
+        " 10%|█| 1/10 [00:00<00:09, 1.0it/s]\r100%|██| 10/10 [00:01<00:00, 9.52it/s]\n"
+        "run 550e8400-e29b-41d4-a716-446655440000\n"
+        "\x1b[1m32/32\x1b[0m ━━━━━━━━━━━━━━━━━━━━ \x1b[1m1s\x1b[0m 30ms/step - loss: 0.5000\n"
     )
     second = (
-        "<Model at 0x7f99aaaa> took 0.98 s on 2026-11-30 01:00:00\n100%|██| 10/10 [00:01<00:00]\n"
+        "<Model at 0x7f99aaaa> saved to /tmp/tmp_x9y8z7w/model.pkl\n"
+        "100%|██| 10/10 [00:03<00:00, 3.10it/s]\n"
+        "run 123e4567-e89b-12d3-a456-426614174000\n"
+        "32/32 ━━━━━━━━━━━━━━━━━━━━ 2s 61ms/step - loss: 0.5000\n"
     )
     assert sanitize(first) == sanitize(second)
-    assert sanitize("/tmp/tmpab12/model.pkl saved") == "<tmp> saved"
     assert sanitize("epoch 3 loss 0.5", [r"loss \S+"]) == "epoch 3 <sanitized>"
-    assert sanitize("accuracy 0.97") == "accuracy 0.97"
+    assert sanitize("run 0123abcd", known=["0123abcd"]) == "run <run id>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fingerprint 9e107d9d372bb6826bd81d3542a419d6",  # an md5 digest is data
+        "drawn 1994-03-17 12:00:00",  # a date from the data
+        "took 40 s",  # a number followed by s
+        "value 0x1f",  # a hex literal that is no address
+        "saved to /tmp/data/tmp_output1",  # a directory named by the notebook
+    ],
+)
+def test_data_that_only_looks_volatile_is_kept(text):
+    assert sanitize(text, window=(time.time() - 5, time.time())) == text
+
+
+def test_timing_lines_of_time_and_timeit_are_sanitized_whatever_the_micro_sign():
+    first = (
+        "252 ns ± 52.7 ns per loop (mean ± std. dev. of 7 runs, 1,000,000 loops each)\n"
+        "179 \u03bcs ± 2.05 \u03bcs per loop (mean ± std. dev. of 2 runs, 3 loops each)\n"
+        "CPU times: user 1.77 ms, sys: 0 ns, total: 1.77 ms\nWall time: 4.28 ms\n"
+    )
+    second = (
+        "The slowest run took 5.12 times longer than the fastest. This could mean that an "
+        "intermediate result is being cached.\n"
+        "1.1 \u00b5s ± 9 ns per loop (mean ± std. dev. of 7 runs, 100,000 loops each)\n"
+        "2 ms ± 3 us per loop (mean ± std. dev. of 1 run, 1 loop each)\n"
+        "Compiler : 120 ms\n"
+        "CPU times: user 1min 3s, sys: 12 \u03bcs, total: 1min 3s\nWall time: 1h 2min 3s\n"
+    )
+    assert sanitize(first) == sanitize(second)
+    assert "\u03bc" not in sanitize(first)
+
+
+def test_timestamps_are_sanitized_only_inside_the_run_window():
+    import datetime
+
+    now = datetime.datetime(2026, 12, 6, 2, 27, 5, 818098, tzinfo=datetime.UTC)
+    start = now.timestamp() - 3
+    window = (start, start + 6)
+    printed = [
+        now.isoformat(),
+        f"{now:%Y-%m-%d %H:%M:%S},818",  # logging's asctime (naive, here UTC)
+        "Sun Dec  6 02:27:05 2026",
+        repr(now),
+        "02:27:05",
+        "2026-12-06",
+        "2026-12-06T04:27:05+02:00",
+    ]
+    for text in printed:
+        assert sanitize(text, window=window) == "<timestamp>", text
+    for text in ["2026-12-06T02:37:05Z", "Sun Dec  6 02:29:05 2026", "1999-12-06", "02:21:00"]:
+        assert sanitize(text, window=window) == text
+    assert sanitize(now.isoformat()) == now.isoformat()  # no window, no timestamp sanitized
+
+
+def test_numbers_in_outputs_compare_as_numbers_with_the_metrics_tolerance():
+    def outputs(text, number):
+        return execution(number, outputs=(CellOutput(3, "c", text),))
+
+    close = [outputs("accuracy 0.9629999\n", 1), outputs("accuracy 0.963\n", 2)]
+    assert compare("nb.ipynb", close, CompareOptions()).verdict == REPRODUCED
+    moved = [outputs("accuracy 0.9711, seed 1234567890\n", 1)]
+    moved.append(outputs("accuracy 0.9711, seed 1234567891\n", 2))
+    [difference] = compare("nb.ipynb", moved, CompareOptions(rtol=0.01)).differences
+    # an integer is exact: a seed or a count off by one differs, whatever rtol says
+    assert (difference.name, difference.values) == (
+        "cell 3 line 1, 2nd number",
+        ("1234567890", "1234567891"),
+    )
+    assert (difference.difference, difference.tolerance) == (1.0, "exact")
+
+
+def test_output_tolerances_per_cell_and_per_pattern():
+    runs = [
+        execution(
+            1, outputs=(CellOutput(2, None, "loss 0.50 acc 0.90\n"), CellOutput(4, None, "n 10\n"))
+        ),
+        execution(
+            2, outputs=(CellOutput(2, None, "loss 0.52 acc 0.91\n"), CellOutput(4, None, "n 12\n"))
+        ),
+    ]
+    options = CompareOptions(
+        output_tolerances={r"loss \S+": (None, 0.05, False), "cell 4": (0.5, None, False)}
+    )
+    [difference] = compare("nb.ipynb", runs, options).differences
+    assert (difference.name, difference.values) == ("cell 2 line 1, 2nd number", ("0.90", "0.91"))
+    assert difference.tolerance == "rtol=1e-06, atol=0"
+    ignoring = CompareOptions(
+        output_tolerances={
+            r"acc \S+": (None, None, True),
+            r"loss \S+": (None, 0.05, False),
+            "cell 4": (0.5, None, False),
+        }
+    )
+    assert compare("nb.ipynb", runs, ignoring).verdict == REPRODUCED
+
+
+def test_a_table_is_compared_cell_by_cell_and_the_cell_named():
+    printed = "       a  b     c\nr1  1.50  x  0.10\nr2  2.25  y  0.20\n"
+    html = "\ta\tb\tc\nr1\t1.50\tx\t0.10\nr2\t2.25\ty\t0.20\n"
+    for table, changed in (
+        (printed, printed.replace("0.20", "0.35")),
+        (html, html.replace("0.20", "0.35")),
+    ):
+        runs = [
+            execution(1, outputs=(CellOutput(6, None, table),)),
+            execution(2, outputs=(CellOutput(6, None, changed),)),
+        ]
+        [difference] = compare("nb.ipynb", runs, CompareOptions()).differences
+        assert difference.name == "cell 6 row 'r2', column 'c'"
+        assert difference.values == ("0.20", "0.35")
+        assert difference.difference == pytest.approx(0.15)
+
+
+def test_changed_words_show_the_whole_line():
+    long = "x" * 120
+    runs = [
+        execution(1, outputs=(CellOutput(2, None, f"a\n{long} fingerprint 9e107d9d\n"),)),
+        execution(2, outputs=(CellOutput(2, None, f"a\n{long} fingerprint 5d41402a\n"),)),
+    ]
+    [difference] = compare("nb.ipynb", runs, CompareOptions()).differences
+    assert difference.name == "cell 2 line 2"
+    assert difference.values == (f"{long} fingerprint 9e107d9d", f"{long} fingerprint 5d41402a")
+
+
+def test_one_run_without_a_baseline_is_unverified():
+    result = compare("nb.ipynb", [execution(1, run({"accuracy": [0.97]}))], CompareOptions())
+    assert result.verdict == UNVERIFIED
+    assert "nothing to compare it with" in result.notes[-1]
+    baseline = BaselineData("nb.repro.json", (run({"accuracy": [0.97]}),))
+    against = compare(
+        "nb.ipynb", [execution(1, run({"accuracy": [0.97]}))], CompareOptions(), baseline
+    )
+    assert against.verdict == REPRODUCED
+
+
+def test_one_run_against_a_baseline_cannot_tell_a_change_from_flakiness():
+    baseline = BaselineData("nb.repro.json", (run({"accuracy": [0.99]}),), runs_recorded=1)
+    result = compare(
+        "nb.ipynb", [execution(1, run({"accuracy": [0.97]}))], CompareOptions(), baseline
+    )
+    assert result.between_runs is None
+    assert result.notes == (
+        "the run differs from the baseline; one run cannot tell a change from flakiness "
+        "(--runs 2 can)",
+        "nothing nbcheck records (code, seed, package versions) changed since the baseline",
+        "the baseline was written from a single run, never checked against a second",
+    )
+
+
+def test_runs_that_differ_from_each_other_name_the_first_cell():
+    runs = [
+        execution(
+            1,
+            outputs=(
+                CellOutput(2, None, "a 1\n"),
+                CellOutput(5, None, "b 1\n"),
+                CellOutput(7, None, "c 1\n"),
+            ),
+        ),
+        execution(
+            2,
+            outputs=(
+                CellOutput(2, None, "a 1\n"),
+                CellOutput(5, None, "b 2\n"),
+                CellOutput(7, None, "c 2\n"),
+            ),
+        ),
+    ]
+    baseline = BaselineData("nb.repro.json", (), outputs=(CellOutput(2, None, "a 0\n"),))
+    result = compare("nb.ipynb", runs, CompareOptions(), baseline)
+    assert (result.between_runs, result.first_differing_cell) == (True, 5)
+    assert not any("flakiness" in note for note in result.notes)
 
 
 def test_images_are_compared_only_when_asked():
@@ -174,13 +364,14 @@ def test_baseline_file_round_trip_is_diff_friendly(tmp_path):
     )
     path = baseline_path(nb.path, None, str(tmp_path))
     assert path == tmp_path / "train.repro.json"
-    write_baseline(path, baseline_document(nb, executed, 42, CompareOptions()))
+    write_baseline(path, baseline_document(nb, executed, 42, CompareOptions(), 2))
     text = path.read_text()
+    assert '"runs": 2,' in text
     assert '"accuracy": 0.97,' in text
     assert '"1": "nan"' in text  # one value per line; NaN survives as a string
     assert "run_id" not in text
     baseline = read_baseline(path)
-    assert baseline.seed == 42
+    assert (baseline.seed, baseline.runs_recorded) == (42, 2)
     assert baseline.runs[0].metrics["accuracy"] == ((0, 0.97),)
     assert math.isnan(baseline.runs[0].metrics["loss"][1][1])
     assert compare(nb.path, [executed], CompareOptions(), baseline).verdict == REPRODUCED
@@ -208,8 +399,21 @@ def test_bad_baseline_is_one_line_naming_the_file(tmp_path, content, reason):
 def report() -> Report:
     differs = compare(
         "b.ipynb",
-        [execution(1, run({"accuracy": [0.97]})), execution(2, run({"accuracy": [0.95]}))],
+        [
+            execution(
+                1, run({"accuracy": [0.97]}), outputs=(CellOutput(3, None, "<class 'tuple'> 1\n"),)
+            ),
+            execution(
+                2, run({"accuracy": [0.95]}), outputs=(CellOutput(3, None, "<class 'tuple'> 2\n"),)
+            ),
+        ],
         CompareOptions(),
+    )
+    differs = replace(
+        differs,
+        likely_causes=(
+            Cause("NBD302", 2, "`np.random.default_rng` makes a random generator without a seed"),
+        ),
     )
     failed = compare(
         "c.ipynb",
@@ -223,38 +427,85 @@ def report() -> Report:
         ],
         CompareOptions(),
     )
-    reproduced = compare("a.ipynb", [execution(1, run({"accuracy": [0.97]}))], CompareOptions())
-    return Report((reproduced, differs, failed), 2, 42, 1e-6, 0.0)
+    reproduced = compare(
+        "a.ipynb", [execution(n, run({"accuracy": [0.97]})) for n in (1, 2)], CompareOptions()
+    )
+    unverified = compare("d.ipynb", [execution(1, run({"accuracy": [0.97]}))], CompareOptions())
+    return Report((reproduced, differs, failed, unverified), 2, 42, 1e-6, 0.0)
 
 
 def test_text_report_table(report):
     rendered = renderer("text")(report)
-    assert "b.ipynb: differs: accuracy" in rendered
-    assert "what    name      baseline  run 1  run 2  difference  tolerance" in rendered
-    assert "metric  accuracy  -         0.97   0.95   0.02" in rendered
+    assert "b.ipynb: differs: accuracy; cell 3 line 1, 1st number (2 runs;" in rendered
+    assert (
+        "  what    name                       baseline  run 1  run 2  difference  tolerance\n"
+        "  metric  accuracy                   -         0.97   0.95   0.02        rtol=1e-06, atol=0\n"
+        "  output  cell 3 line 1, 1st number  -         1      2      1           exact\n"
+        "  why: cell 3 first differs between runs; likely cause: NBD302 in cell 2, "
+        "`np.random.default_rng` makes a random generator without a seed\n"
+    ) in rendered
     assert "c.ipynb: failed: cell 2 imports `nope`" in rendered
     assert "  fix: pip install nope" in rendered
-    assert rendered.rstrip().endswith("3 notebooks: 1 reproduced, 1 differs, 1 failed")
+    assert "d.ipynb: unverified (1 run; 1 metric; outputs; no baseline)" in rendered
+    assert rendered.rstrip().endswith(
+        "4 notebooks: 1 reproduced, 1 differs, 1 failed, 1 unverified"
+    )
 
 
 def test_json_report_is_strict_json(report):
     document = json.loads(renderer("json")(report))
     assert document["reproduced"] is False
-    assert document["counts"] == {"reproduced": 1, "differs": 1, "failed": 1}
-    assert [n["verdict"] for n in document["notebooks"]] == ["reproduced", "differs", "failed"]
+    assert document["counts"] == {"reproduced": 1, "differs": 1, "failed": 1, "unverified": 1}
+    assert [n["verdict"] for n in document["notebooks"]] == [
+        "reproduced",
+        "differs",
+        "failed",
+        "unverified",
+    ]
     assert document["notebooks"][2]["failure"]["kind"] == "missing-module"
+    differs = document["notebooks"][1]
+    assert (differs["between_runs"], differs["first_differing_cell"]) == (True, 3)
+    assert differs["likely_causes"][0]["code"] == "NBD302"
 
 
 def test_junit_report(report):
     suite = ElementTree.fromstring(renderer("junit")(report))
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
+    assert (
+        suite.get("tests"),
+        suite.get("failures"),
+        suite.get("errors"),
+        suite.get("skipped"),
+    ) == ("4", "1", "1", "1")
     cases = {case.get("name"): case for case in suite.iter("testcase")}
     assert cases["b.ipynb"].find("failure").get("type") == "differs"
     assert cases["c.ipynb"].find("error").get("type") == "missing-module"
+    assert cases["d.ipynb"].find("skipped").get("type") == "unverified"
 
 
 def test_markdown_report(report):
     rendered = renderer("markdown")(report)
-    assert "| `b.ipynb` | ❌ differs |" in rendered
-    assert "| metric | accuracy | - | 0.97 | 0.95 |" in rendered
+    # the verdict once per notebook; a reproduced notebook is one line, with no section
+    assert "| a.ipynb | ✅ reproduced | (2 runs; 1 metric; outputs) |" in rendered
+    assert "| b.ipynb | ❌ differs | accuracy; cell 3 line 1, 1st number (2 runs;" in rendered
+    assert "| c.ipynb | 💥 failed | cell 2 imports \\`nope\\` |" in rendered
+    assert "| d.ipynb | ❔ unverified | (1 run; 1 metric; outputs; no baseline) |" in rendered
+    assert "### a.ipynb" not in rendered and "### b.ipynb" in rendered
+    assert "| metric | accuracy | - | 0.97 | 0.95 | 0.02 | rtol=1e-06, atol=0 |" in rendered
     assert "- fix: pip install nope" in rendered
+    assert (
+        "- why: cell 3 first differs between runs; likely cause: NBD302 in cell 2, "
+        "\\`np.random.default\\_rng\\` makes"
+    ) in rendered
+
+
+def test_markdown_escapes_html_and_keeps_values_whole():
+    long = "<duration> " + "y" * 150
+    runs = [
+        execution(1, outputs=(CellOutput(2, None, f"{long} a\n"),)),
+        execution(2, outputs=(CellOutput(2, None, f"{long} b\n"),)),
+    ]
+    rendered = renderer("markdown")(
+        Report((compare("n.ipynb", runs, CompareOptions()),), 2, 42, 1e-6, 0)
+    )
+    assert f"&lt;duration&gt; {'y' * 150} a" in rendered
+    assert "<duration>" not in rendered

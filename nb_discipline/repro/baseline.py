@@ -2,8 +2,9 @@
 
 `train.ipynb` -> `train.repro.json` beside it (or under `baseline-dir`, mirroring the notebook's path
 from the project root). The file is written for review in a diff: sorted, one value per line, a
-metric logged once as a number, a history as `{"step": value}`; no timestamps, no run ids. Outputs
-are recorded only for a notebook that logs no metrics, which is judged on them.
+metric logged once as a number, a history as `{"step": value}`; no timestamps, no run ids; `runs`
+says how many agreeing runs it was written from (1: checked against nothing). Outputs are recorded,
+sanitized, only for a notebook that logs no metrics, which is judged on them.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def read_baseline(path: Path) -> BaselineData:
         seed=document.get("seed"),
         notebook_sha256=document.get("notebook_sha256"),
         packages=document.get("packages", {}),
+        runs_recorded=document.get("runs"),
     )
 
 
@@ -107,8 +109,10 @@ def _json_number(value: float) -> float | str:
 
 
 def baseline_document(
-    notebook: Notebook, execution: Execution, seed: int, options: CompareOptions
+    notebook: Notebook, execution: Execution, seed: int, options: CompareOptions, agreeing: int
 ) -> dict[str, Any]:
+    """The baseline of `execution`, one of `agreeing` runs that agreed (a single run was checked
+    against nothing, and the file says so with `"runs": 1`)."""
     runs = []
     for run in execution.runs:
         metrics: dict[str, Any] = {}
@@ -125,12 +129,14 @@ def baseline_document(
         "notebook": os.path.basename(notebook.path),
         "notebook_sha256": notebook_sha256(notebook),
         "seed": seed,
+        "runs": agreeing,
         "packages": dict(sorted(execution.packages.items())),
         "mlflow_runs": runs,
     }
     if not any(run.metrics for run in execution.runs):
         document["outputs"] = {
-            str(output.cell): comparable_text(output, options) for output in execution.outputs
+            str(output.cell): comparable_text(output, options, execution)
+            for output in execution.outputs
         }
     return document
 

@@ -1,5 +1,6 @@
 """`nbcheck repro PATHS`: the command line over run_repro. Exit 0 only when every notebook
-reproduced; 1 when one differs or failed; 2 for usage, configuration and input errors."""
+reproduced; 1 when one differs or failed; 2 for usage, configuration and input errors; 3 when
+nothing failed or differed but a notebook was run once with no baseline (nothing was compared)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ import sys
 import threading
 
 from .report import FORMATS
+from .results import DIFFERS, FAILED, UNVERIFIED
+
+# One run with no baseline: nothing was compared, so nothing was proven either way.
+EXIT_UNVERIFIED = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,7 +101,10 @@ def run(args: argparse.Namespace) -> int:
     write_report(renderer(args.output_format)(report), args.output)
     if report.errors:
         return 2
-    return 0 if report.reproduced else 1
+    counts = report.counts()
+    if counts[DIFFERS] or counts[FAILED]:
+        return 1
+    return EXIT_UNVERIFIED if counts[UNVERIFIED] else 0
 
 
 def _display(choice: str):

@@ -2,57 +2,29 @@
 
 The reference for every metric, param and output is the baseline when there is one, else the first
 execution. Metrics compare with numpy's `isclose` rule, `|value - reference| <= atol + rtol *
-|reference|`, on the final value and then step by step on the history; params and sanitized text
-outputs compare exactly.
+|reference|`, on the final value and then step by step on the history; params compare exactly;
+text outputs are sanitized and their numbers compared as numbers (outputs.py).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .outputs import OutputTolerances, Tolerance, compare_text, sanitize
 from .results import (
     DIFFERS,
     FAILED,
     REPRODUCED,
+    UNVERIFIED,
     CellOutput,
     Difference,
     Execution,
     MlflowRun,
     NotebookResult,
 )
-
-# (pattern, replacement): what changes from run to run without meaning anything.
-DEFAULT_SANITIZERS: tuple[tuple[str, str], ...] = (
-    (r"^.*\d+%\|.*\|.*$", "<progress bar>"),  # tqdm and friends
-    (r"0x[0-9a-fA-F]{4,}", "0x<address>"),
-    (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<uuid>"),
-    (r"\b[0-9a-f]{32}\b", "<id>"),  # MLflow run ids
-    (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?", "<datetime>"),
-    (r"\b\d{1,2}:\d{2}:\d{2}(\.\d+)?\b", "<time>"),
-    (r"\b\d+(\.\d+)?\s?(ns|µs|us|ms|s|sec|secs|seconds|min|mins|minutes)\b", "<duration>"),
-    (r"(/private)?(/tmp|/var/folders|/var/tmp)/[^\s'\"]*", "<tmp>"),
-    (r"[A-Za-z]:\\Users\\[^\\]+\\AppData\\Local\\Temp\\[^\s'\"]*", "<tmp>"),
-)
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
-
-    def allows(self, value: float, reference: float) -> bool:
-        if math.isnan(value) or math.isnan(reference):
-            return math.isnan(value) and math.isnan(reference)
-        if math.isinf(value) or math.isinf(reference):
-            return value == reference
-        return abs(value - reference) <= self.atol + self.rtol * abs(reference)
-
-    def __str__(self) -> str:
-        return f"rtol={self.rtol:g}, atol={self.atol:g}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +42,10 @@ class CompareOptions:
     compare_outputs: bool = True
     compare_images: bool = False
     sanitizers: Sequence[str] = ()
+    # numbers in outputs: "cell N" or a regular expression -> (rtol, atol, ignore)
+    output_tolerances: Mapping[str, tuple[float | None, float | None, bool]] = field(
+        default_factory=dict
+    )
 
     def tolerance(self, key: str) -> Tolerance | None:
         """The tolerance for a metric, or None when it is ignored."""
@@ -96,34 +72,11 @@ class BaselineData:
     seed: int | None = None
     notebook_sha256: str | None = None
     packages: Mapping[str, str] = field(default_factory=dict)
+    runs_recorded: int | None = None  # how many agreeing runs it was written from
 
 
 def _matches(key: str, metric: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(key, p) or fnmatch.fnmatchcase(metric, p) for p in patterns)
-
-
-def sanitize(text: str, extra_patterns: Sequence[str] = ()) -> str:
-    """`text` with volatile parts replaced: what a carriage return overwrote, progress bars,
-    addresses, ids, dates, durations, temporary paths, then the user's patterns."""
-    lines = [line.rsplit("\r", 1)[-1] for line in text.split("\n")]
-    text = "\n".join(lines)
-    for pattern, replacement in _compiled_defaults():
-        text = pattern.sub(replacement, text)
-    for pattern in extra_patterns:
-        text = re.sub(pattern, "<sanitized>", text, flags=re.MULTILINE)
-    return text
-
-
-_DEFAULTS_COMPILED: list[tuple[re.Pattern[str], str]] = []
-
-
-def _compiled_defaults() -> list[tuple[re.Pattern[str], str]]:
-    if not _DEFAULTS_COMPILED:
-        _DEFAULTS_COMPILED.extend(
-            (re.compile(pattern, re.MULTILINE), replacement)
-            for pattern, replacement in DEFAULT_SANITIZERS
-        )
-    return _DEFAULTS_COMPILED
 
 
 def keyed_runs(runs: Sequence[MlflowRun]) -> dict[str, MlflowRun]:
@@ -157,7 +110,8 @@ def compare(
     seed: int | None = None,
     notebook_sha256: str | None = None,
 ) -> NotebookResult:
-    """Judge a notebook from its executions: failed, differs or reproduced."""
+    """Judge a notebook from its executions: failed, differs, reproduced, or unverified (a single
+    run with no baseline)."""
     seconds = sum(execution.seconds for execution in executions)
     baseline_source = baseline.source if baseline else None
     failed = [execution for execution in executions if execution.failure is not None]
@@ -179,8 +133,60 @@ def compare(
             seconds=seconds,
         )
 
-    differences: list[Difference] = []
     notes: list[str] = []
+    differences, compared, checked = _differences(executions, baseline, options, notes)
+    if not any(kind == "metrics" for kind in compared):
+        notes.append("logs no metrics to MLflow: judged on its outputs")
+    between = (
+        _differences(executions, None, options, []) if baseline and len(executions) > 1 else None
+    )
+    between_runs = first_cell = None
+    if differences:
+        between_differences = differences if between is None else between[0]
+        between_runs = bool(between_differences) if len(executions) > 1 else None
+        first_cell = min(
+            (d.cell for d in between_differences if d.cell is not None),
+            default=None,
+        )
+    if baseline is None and len(executions) == 1:
+        verdict = UNVERIFIED
+        notes.append("one run and no baseline: nothing to compare it with, so nothing is proven")
+    else:
+        verdict = DIFFERS if differences else REPRODUCED
+        if baseline is None:
+            notes.append(
+                "no baseline: runs compared with each other (write one with --update-baseline)"
+            )
+        else:
+            notes.extend(
+                _baseline_notes(
+                    baseline, executions, seed, notebook_sha256, between_runs, bool(differences)
+                )
+            )
+    return NotebookResult(
+        path,
+        verdict,
+        tuple(executions),
+        tuple(differences),
+        baseline=baseline_source,
+        compared=tuple(compared),
+        notes=tuple(notes),
+        metrics_checked=checked,
+        seconds=seconds,
+        between_runs=between_runs,
+        first_differing_cell=first_cell,
+    )
+
+
+def _differences(
+    executions: Sequence[Execution],
+    baseline: BaselineData | None,
+    options: CompareOptions,
+    notes: list[str],
+) -> tuple[list[Difference], list[str], int]:
+    """Every difference of the executions from the reference (the baseline, or the first run),
+    what was compared, and how many metrics."""
+    differences: list[Difference] = []
     compared: list[str] = []
     metrics_by_execution = [_flatten(e.runs, "metrics") for e in executions]
     baseline_metrics = _flatten(baseline.runs, "metrics") if baseline else {}
@@ -199,28 +205,10 @@ def compare(
     if options.compare_outputs or not logs_metrics:
         compared.append("outputs")
         baseline_outputs = baseline.outputs if baseline and baseline.outputs is not None else None
-        differences.extend(_compare_outputs(executions, baseline_outputs, options))
-    if not logs_metrics:
-        notes.append("logs no metrics to MLflow: judged on its outputs")
-    if baseline is None:
-        notes.append(
-            "no baseline: runs compared with each other (write one with --update-baseline)"
-        )
-    else:
-        notes.extend(
-            _baseline_notes(baseline, executions, seed, notebook_sha256, bool(differences))
-        )
-    return NotebookResult(
-        path,
-        DIFFERS if differences else REPRODUCED,
-        tuple(executions),
-        tuple(differences),
-        baseline=baseline_source,
-        compared=tuple(compared),
-        notes=tuple(notes),
-        metrics_checked=checked,
-        seconds=seconds,
-    )
+        output_differences, more = _compare_outputs(executions, baseline_outputs, options)
+        differences.extend(output_differences)
+        notes.extend(more)
+    return differences, compared, checked
 
 
 def _compare_metrics(
@@ -312,9 +300,11 @@ def _compare_params(by_execution: list[dict], baseline: dict, options: CompareOp
     return differences
 
 
-def comparable_text(output: CellOutput, options: CompareOptions) -> str:
-    """What of a cell's outputs is compared: sanitized text, plus image hashes when asked."""
-    text = sanitize(output.text, options.sanitizers)
+def comparable_text(output: CellOutput, options: CompareOptions, execution: Execution) -> str:
+    """What of a cell's outputs is compared: its text sanitized for the run that printed it (its
+    wall-clock window, its MLflow run ids), plus image hashes when asked."""
+    known = [run.run_id for run in execution.runs]
+    text = sanitize(output.text, options.sanitizers, execution.window, known)
     if options.compare_images and output.images:
         text += "".join(f"\n<image sha256:{digest}>" for digest in output.images)
     return text
@@ -324,59 +314,89 @@ def _compare_outputs(
     executions: Sequence[Execution],
     baseline: tuple[CellOutput, ...] | None,
     options: CompareOptions,
-) -> list[Difference]:
+) -> tuple[list[Difference], list[str]]:
+    """Each cell's outputs against the reference's: the first line whose words differ, or each
+    number that moved beyond its tolerance; notes say how many more numbers moved."""
     by_execution = [
-        {output.cell: comparable_text(output, options) for output in execution.outputs}
+        {output.cell: comparable_text(output, options, execution) for output in execution.outputs}
         for execution in executions
     ]
     baseline_texts = {output.cell: output.text for output in baseline} if baseline else None
     cells = sorted({cell for texts in by_execution for cell in texts} | set(baseline_texts or ()))
-    differences = []
+    tolerances = OutputTolerances(Tolerance(options.rtol, options.atol), options.output_tolerances)
+    differences, notes = [], []
     for cell in cells:
         texts = [texts.get(cell, "") for texts in by_execution]
         expected = baseline_texts.get(cell, "") if baseline_texts is not None else texts[0]
         if all(text == expected for text in texts):
             continue
-        line = min(_first_different_line(text, expected) for text in texts if text != expected)
-        differences.append(
-            Difference(
-                "output",
-                f"cell {cell} line {line}",
-                _line(expected, line) if baseline_texts is not None else None,
-                tuple(_line(text, line) for text in texts),
-                None,
-                "equal after sanitizing",
+        moved, more = compare_text(expected, texts, tolerances.for_cell(cell, expected))
+        for item in moved:
+            differences.append(
+                Difference(
+                    "output",
+                    f"cell {cell} {item.place}",
+                    _shown(item.reference) if baseline_texts is not None else None,
+                    tuple(_shown(value) for value in item.values),
+                    item.difference,
+                    str(item.tolerance) if item.tolerance else "equal after sanitizing",
+                    cell=cell,
+                )
             )
-        )
-    return differences
+        if more:
+            notes.append(
+                f"cell {cell}: {more} more number{'s' if more != 1 else ''} moved beyond "
+                f"{'its' if more == 1 else 'their'} tolerance (the table shows the first "
+                f"{len(moved)})"
+            )
+    return differences, notes
 
 
-def _first_different_line(text: str, other: str) -> int:
-    lines, other_lines = text.splitlines(), other.splitlines()
-    for number, (line, other_line) in enumerate(zip(lines, other_lines, strict=False), start=1):
-        if line != other_line:
-            return number
-    return min(len(lines), len(other_lines)) + 1
+def _shown(line: str | None) -> str:
+    return "(no line)" if line is None else line
 
 
-def _line(text: str, number: int) -> str:
-    lines = text.splitlines()
-    return lines[number - 1][:80] if number <= len(lines) else "(no line)"
-
-
-def _baseline_notes(baseline, executions, seed, notebook_sha256, differs: bool) -> list[str]:
-    notes = []
-    if baseline.seed is not None and seed is not None and baseline.seed != seed:
-        notes.append(f"baseline recorded with seed {baseline.seed}, this check used {seed}")
+def _baseline_notes(
+    baseline: BaselineData,
+    executions: Sequence[Execution],
+    seed: int | None,
+    notebook_sha256: str | None,
+    between_runs: bool | None,
+    differs: bool,
+) -> list[str]:
+    """What changed since the baseline, and, when the notebook differs from it, whether that is
+    a change (the runs agree with each other) or flakiness."""
+    changes = []
     if baseline.notebook_sha256 and notebook_sha256 and baseline.notebook_sha256 != notebook_sha256:
-        notes.append("the notebook's code changed since the baseline was recorded")
+        changes.append("the notebook's code")
+    if baseline.seed is not None and seed is not None and baseline.seed != seed:
+        changes.append(f"the seed, {baseline.seed} -> {seed}")
     if differs and baseline.packages and executions:
         current = executions[0].packages
-        changed = [
+        moved = [
             f"{name} {version} -> {current[name]}"
             for name, version in sorted(baseline.packages.items())
             if name in current and current[name] != version
         ]
-        if changed:
-            notes.append("package versions differ from the baseline: " + ", ".join(changed))
+        if moved:
+            changes.append("package versions: " + ", ".join(moved))
+    notes = []
+    if differs and between_runs is False:
+        notes.append(
+            f"the {len(executions)} runs agree with each other but not with the baseline: "
+            "a change since the baseline, not flakiness"
+        )
+    elif differs and between_runs is None:
+        notes.append(
+            "the run differs from the baseline; one run cannot tell a change from flakiness "
+            "(--runs 2 can)"
+        )
+    if changes:
+        notes.append("changed since the baseline: " + "; ".join(changes))
+    elif differs and between_runs is not True:
+        notes.append(
+            "nothing nbcheck records (code, seed, package versions) changed since the baseline"
+        )
+    if differs and baseline.runs_recorded == 1:
+        notes.append("the baseline was written from a single run, never checked against a second")
     return notes

@@ -46,7 +46,8 @@ class ReproFailure(Exception):
 class NotebookItem(pytest.Item):
     def runtest(self) -> None:
         from ..cli import settings_for
-        from .report import text
+        from .report import summary, text
+        from .results import UNVERIFIED
         from .session import ReproOptions, run_repro
 
         config = self.config
@@ -60,6 +61,8 @@ class NotebookItem(pytest.Item):
         )
         report = run_repro([str(self.path)], options, settings=settings)
         self.user_properties.append(("nbcheck_repro", report.to_dict()["notebooks"]))
+        if not report.errors and all(r.verdict == UNVERIFIED for r in report.results):
+            pytest.skip(f"{self.path.name}: {summary(report.results[0])}")
         if not report.reproduced:
             raise ReproFailure(text(report))
 

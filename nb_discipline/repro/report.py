@@ -7,7 +7,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .results import DIFFERS, FAILED, REPRODUCED, NotebookResult, Report
+from .results import DIFFERS, FAILED, REPRODUCED, UNVERIFIED, NotebookResult, Report
+
+VERDICTS = (REPRODUCED, DIFFERS, FAILED, UNVERIFIED)
 
 FORMATS = ("text", "json", "junit", "markdown")
 
@@ -46,10 +48,11 @@ def difference_rows(result: NotebookResult) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
-def summary(result: NotebookResult) -> str:
-    """One line: the verdict and what it rests on."""
+def summary(result: NotebookResult, *, verdict: bool = True) -> str:
+    """One line: the verdict (unless `verdict` is false: a table shows it beside) and what it
+    rests on."""
     if result.verdict == FAILED and result.failure is not None:
-        return f"failed: {result.failure.message}"
+        return f"failed: {result.failure.message}" if verdict else result.failure.message
     runs = len(result.executions)
     basis = [f"{runs} run{'s' if runs != 1 else ''}"]
     if result.metrics_checked:
@@ -57,12 +60,34 @@ def summary(result: NotebookResult) -> str:
     basis.extend(kind for kind in result.compared if kind != "metrics")
     if result.baseline:
         basis.append(f"baseline {result.baseline}")
+    elif result.verdict == UNVERIFIED:
+        basis.append("no baseline")
+    lead = f"{result.verdict}: " if verdict else ""
     if result.verdict == DIFFERS:
-        names = ", ".join(d.name for d in result.differences[:3])
+        names = "; ".join(d.name for d in result.differences[:3])
         more = len(result.differences) - 3
         names += f" and {more} more" if more > 0 else ""
-        return f"differs: {names} ({'; '.join(basis)})"
-    return f"{result.verdict} ({'; '.join(basis)})"
+        return f"{lead}{names} ({'; '.join(basis)})"
+    return f"{lead.rstrip(': ')} ({'; '.join(basis)})".lstrip()
+
+
+def explanation(result: NotebookResult) -> str | None:
+    """Where a notebook whose runs differ starts to differ, and the linter's findings that are
+    its likely cause."""
+    if result.verdict != DIFFERS or result.between_runs is not True:
+        return None
+    if result.first_differing_cell is not None:
+        where = f"cell {result.first_differing_cell} first differs between runs"
+        scope = "in or above it"
+    else:
+        where = "no output differs between runs, only what the notebook logs to MLflow"
+        scope = "in the notebook"
+    causes = result.likely_causes
+    if not causes:
+        return f"{where}; nbcheck finds no randomness issue (NBD3xx) {scope}"
+    label = "likely cause" if len(causes) == 1 else "likely causes"
+    listed = "; ".join(f"{c.code} in cell {c.cell}, {c.message}" for c in causes)
+    return f"{where}; {label}: {listed}"
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
@@ -77,8 +102,9 @@ def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list
 def counts_line(report: Report) -> str:
     counts = report.counts()
     total = sum(counts.values())
+    shown = [verdict for verdict in VERDICTS if verdict != UNVERIFIED or counts[verdict]]
     line = f"{total} notebook{'s' if total != 1 else ''}: " + ", ".join(
-        f"{counts[verdict]} {verdict}" for verdict in (REPRODUCED, DIFFERS, FAILED)
+        f"{counts[verdict]} {verdict}" for verdict in shown
     )
     if report.errors:
         line += f", {len(report.errors)} not checked"
@@ -97,6 +123,9 @@ def text(report: Report) -> str:
             lines.extend(_table(*difference_rows(result)))
         if result.failure is not None and result.failure.fix:
             lines.append(f"  fix: {result.failure.fix}")
+        why = explanation(result)
+        if why:
+            lines.append(f"  why: {why}")
         lines.extend(f"  note: {note}" for note in result.notes)
     lines.extend(f"error: {error}" for error in report.errors)
     lines.extend(["", counts_line(report)])
@@ -129,6 +158,7 @@ def junit(report: Report) -> str:
         tests=str(len(report.results)),
         failures=str(counts[DIFFERS]),
         errors=str(counts[FAILED] + len(report.errors)),
+        skipped=str(counts[UNVERIFIED]),
         time=f"{sum(r.seconds for r in report.results):.3f}",
     )
     for result in report.results:
@@ -142,6 +172,9 @@ def junit(report: Report) -> str:
         body_lines = _table(*difference_rows(result), indent="") if result.differences else []
         if result.failure is not None and result.failure.fix:
             body_lines.append(f"fix: {result.failure.fix}")
+        why = explanation(result)
+        if why:
+            body_lines.append(f"why: {why}")
         body_lines.extend(f"note: {note}" for note in result.notes)
         body = "\n".join(body_lines)
         if result.verdict == DIFFERS:
@@ -149,6 +182,8 @@ def junit(report: Report) -> str:
         elif result.verdict == FAILED:
             kind = result.failure.kind if result.failure else "failed"
             ET.SubElement(case, "error", message=summary(result), type=kind).text = body
+        elif result.verdict == UNVERIFIED:
+            ET.SubElement(case, "skipped", message=summary(result), type="unverified").text = body
         elif body:
             ET.SubElement(case, "system-out").text = body
     for error in report.errors:
@@ -160,41 +195,52 @@ def junit(report: Report) -> str:
     )
 
 
-def _cell(item: str) -> str:
-    return item.replace("|", "\\|").replace("\n", " ")
+def _markdown_text(item: str) -> str:
+    """`item` as literal text in a GitHub markdown table cell: what GitHub would read as HTML
+    (`<duration>`, `<class 'tuple'>`) or as markdown is escaped, and it stays on one line."""
+    item = item.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for character in "\\`*_[]|~#":
+        item = item.replace(character, "\\" + character)
+    return item.replace("\r", " ").replace("\n", " ")
 
 
 def markdown(report: Report) -> str:
-    icon = {REPRODUCED: "✅", DIFFERS: "❌", FAILED: "💥"}
+    """A summary table (one row per notebook, the verdict in its own column), then a section for
+    each notebook that did not reproduce: its differences, why, and notes. Every text from a
+    notebook or a run is escaped; values are shown whole."""
+    icon = {REPRODUCED: "✅", DIFFERS: "❌", FAILED: "💥", UNVERIFIED: "❔"}
     lines = [
         "## nbcheck repro",
         "",
-        f"{counts_line(report)} ({report.runs} runs each, seed {report.seed}, "
-        f"rtol {report.rtol:g}, atol {report.atol:g})",
+        f"{counts_line(report)} ({report.runs} run{'s' if report.runs != 1 else ''} each, "
+        f"seed {report.seed}, rtol {report.rtol:g}, atol {report.atol:g})",
         "",
         "| notebook | verdict | details |",
         "| --- | --- | --- |",
     ]
     for result in report.results:
         lines.append(
-            f"| `{_cell(result.path)}` | {icon[result.verdict]} {result.verdict} | "
-            f"{_cell(summary(result))} |"
+            f"| {_markdown_text(result.path)} | {icon[result.verdict]} {result.verdict} | "
+            f"{_markdown_text(summary(result, verdict=False))} |"
         )
     for error in report.errors:
-        lines.append(f"| | not checked | {_cell(error)} |")
+        lines.append(f"| | not checked | {_markdown_text(error)} |")
     for result in report.results:
-        if not (result.differences or result.failure or result.notes):
+        if result.verdict == REPRODUCED:
             continue
-        lines.extend(["", f"### `{result.path}`: {result.verdict}", ""])
+        section = []
         if result.differences:
             header, rows = difference_rows(result)
-            lines.append("| " + " | ".join(header) + " |")
-            lines.append("|" + " --- |" * len(header))
-            lines.extend("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows)
-            lines.append("")
-        if result.failure is not None:
-            lines.append(f"- {result.failure.message}")
-            if result.failure.fix:
-                lines.append(f"- fix: {result.failure.fix}")
-        lines.extend(f"- {note}" for note in result.notes)
+            section.append("| " + " | ".join(header) + " |")
+            section.append("|" + " --- |" * len(header))
+            section.extend("| " + " | ".join(_markdown_text(c) for c in row) + " |" for row in rows)
+            section.append("")
+        if result.failure is not None and result.failure.fix:
+            section.append(f"- fix: {_markdown_text(result.failure.fix)}")
+        why = explanation(result)
+        if why:
+            section.append(f"- why: {_markdown_text(why)}")
+        section.extend(f"- {_markdown_text(note)}" for note in result.notes)
+        if section:
+            lines.extend(["", f"### {_markdown_text(result.path)}", "", *section])
     return "\n".join(lines) + "\n"

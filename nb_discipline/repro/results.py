@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REPRODUCED, DIFFERS, FAILED = "reproduced", "differs", "failed"
+# One run and no baseline: nothing to compare it with, so nothing is proven either way.
+UNVERIFIED = "unverified"
 
 # Failure kinds, each with its own verdict line and suggested fix.
 EXCEPTION = "exception"
@@ -119,11 +121,23 @@ class Execution:
     seeded: dict[str, str] = field(default_factory=dict)
     packages: dict[str, str] = field(default_factory=dict)
     executed_path: str | None = None
+    # The run's wall-clock window (seconds since the epoch): a timestamp printed inside it is the
+    # run's "now", sanitized; any other date is data, compared.
+    started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def window(self) -> tuple[float, float] | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.started_at, self.finished_at
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "seconds": round(self.seconds, 3),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
             "mlflow_runs": [run.to_dict() for run in self.runs],
             "failure": self.failure.to_dict() if self.failure else None,
             "seeded": self.seeded,
@@ -137,8 +151,9 @@ class Difference:
     """One row of the table of what did not reproduce.
 
     `kind` is metric, param or output; `name` the metric (`run/metric` when the notebook logs
-    several MLflow runs, `@step N` when only the history differs), the param or `cell N`.
-    `values` holds one entry per execution (None where it is missing).
+    several MLflow runs, `@step N` when only the history differs), the param, or the place in a
+    cell's outputs (`cell 5 line 2, 1st number`, `cell 5 row 'r2', column 'c'`, `cell 5 line 2`
+    when its words differ). `values` holds one entry per execution (None where it is missing).
     """
 
     kind: str
@@ -147,10 +162,12 @@ class Difference:
     values: tuple[Any, ...]
     difference: float | None
     tolerance: str
+    cell: int | None = None  # the cell of an output difference
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
+            "cell": self.cell,
             "name": self.name,
             "baseline": self.baseline,
             "values": list(self.values),
@@ -160,8 +177,29 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """A linter finding (NBD3xx: randomness) in or above the first cell that differs."""
+
+    code: str
+    cell: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code} in cell {self.cell}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "cell": self.cell, "message": self.message}
+
+
+@dataclass(frozen=True)
 class NotebookResult:
-    """The verdict on one notebook: reproduced, differs (with `differences`) or failed."""
+    """The verdict on one notebook: reproduced, differs (with `differences`), failed, or
+    unverified (one run and no baseline).
+
+    When it differs: `between_runs` says whether the runs differ from each other (flakiness) or
+    agree and differ only from the baseline (a change); `first_differing_cell` is the first cell
+    whose outputs differ between runs, and `likely_causes` the linter's randomness findings in or
+    above it (anywhere, when only metrics differ)."""
 
     path: str
     verdict: str
@@ -173,6 +211,9 @@ class NotebookResult:
     notes: tuple[str, ...] = ()
     metrics_checked: int = 0
     seconds: float = 0.0
+    between_runs: bool | None = None
+    first_differing_cell: int | None = None
+    likely_causes: tuple[Cause, ...] = ()
 
     @property
     def failed_execution(self) -> Execution | None:
@@ -188,6 +229,9 @@ class NotebookResult:
             "compared": list(self.compared),
             "metrics_checked": self.metrics_checked,
             "notes": list(self.notes),
+            "between_runs": self.between_runs,
+            "first_differing_cell": self.first_differing_cell,
+            "likely_causes": [cause.to_dict() for cause in self.likely_causes],
             "seconds": round(self.seconds, 3),
             "executions": [execution.to_dict() for execution in self.executions],
         }
@@ -209,7 +253,7 @@ class Report:
         return not self.errors and all(r.verdict == REPRODUCED for r in self.results)
 
     def counts(self) -> dict[str, int]:
-        counts = {REPRODUCED: 0, DIFFERS: 0, FAILED: 0}
+        counts = {REPRODUCED: 0, DIFFERS: 0, FAILED: 0, UNVERIFIED: 0}
         for result in self.results:
             counts[result.verdict] += 1
         return counts

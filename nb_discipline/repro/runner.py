@@ -142,13 +142,15 @@ def execute(spec: dict[str, Any], emit) -> Execution:
     state = {"cell": None, "kernel": None}
     failure = None
     executed = None
+    started_at = time.time()
     try:
         executed = _run_papermill(spec, directory, state, emit)
     except _Terminated:
         failure = Failure(INTERRUPTED, "interrupted before the notebook finished")
     except BaseException as error:
-        failure = _failure(error, spec, state)
+        failure = _failure(error, spec, state, directory / "executed.ipynb")
     finally:
+        finished_at = time.time()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping the kernel is not interrupted
         _stop_kernel(state.get("kernel"), graceful=failure is None)
@@ -172,6 +174,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
         seeded,
         packages,
         kept,
+        started_at,
+        finished_at,
     )
 
 
@@ -252,15 +256,25 @@ def _seed_parameters(notebook, seed: int) -> dict[str, int]:
     return {}
 
 
-def _failure(error: BaseException, spec, state) -> Failure:
+def _failure(error: BaseException, spec, state, executed: Path) -> Failure:
     from jupyter_client.kernelspec import NoSuchKernel
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     cell = state.get("cell")
+    if isinstance(error, PapermillExecutionError):
+        # papermill reports the first cell with an error output once every cell has run, so it
+        # can be another cell than the last one started: an IPython post-execute hook (such as
+        # matplotlib's drawing) adds its error to the cell it ran after.
+        cell = _cell_with_error(executed, error.cell_index) or cell
     number = cell.metadata.get(CELL_KEY) if cell is not None else None
     cell_id = cell.get("id") if cell is not None and number is not None else None
-    where = f"cell {number}" if number else "nbcheck's setup step"
+    if number:
+        where = f"cell {number}"
+    elif cell is not None and TEARDOWN_TAG in cell.metadata.get("tags", ()):
+        where = "nbcheck's teardown step"
+    else:
+        where = "nbcheck's setup step"
     if isinstance(error, PapermillExecutionError):
         ename, evalue = error.ename, error.evalue
         missing = re.match(r"No module named '([^']+)'", evalue or "")
@@ -311,6 +325,20 @@ def _failure(error: BaseException, spec, state) -> Failure:
     return Failure(INTERNAL, f"{type(error).__name__}: {message}".rstrip(": "), number, cell_id)
 
 
+def _cell_with_error(executed: Path, index: int):
+    """The cell papermill's error names, from the executed notebook it wrote: `index` counts the
+    cells it ran, before it inserted its own error-marker cells."""
+    import nbformat
+    from papermill.execute import ERROR_MARKER_TAG
+
+    try:
+        notebook = nbformat.read(str(executed), as_version=4)
+    except (OSError, ValueError):
+        return None
+    cells = [c for c in notebook.cells if ERROR_MARKER_TAG not in c.metadata.get("tags", ())]
+    return cells[index] if 0 <= index < len(cells) else None
+
+
 def _distribution(module: str) -> str:
     from ..analysis.packages import WELL_KNOWN_DISTRIBUTIONS
 
@@ -336,8 +364,9 @@ def _stop_kernel(manager, *, graceful: bool) -> None:
 
 
 def _outputs(notebook) -> tuple[CellOutput, ...]:
-    """Text (stdout and text/plain results) and image hashes of each original code cell; stderr
-    is left out: it carries warnings and library logging, not results."""
+    """Text (stdout and text/plain results, or the tables of an HTML result as tab-separated
+    lines) and image hashes of each original code cell; stderr is left out: it carries warnings
+    and library logging, not results."""
     outputs = []
     for cell in notebook.cells:
         number = cell.metadata.get(CELL_KEY)
@@ -350,7 +379,10 @@ def _outputs(notebook) -> tuple[CellOutput, ...]:
                 texts.append(output.get("text", ""))
             elif kind in ("execute_result", "display_data"):
                 data = output.get("data", {})
-                if "text/plain" in data:
+                tables = _html_tables(_text(data.get("text/html", "")))
+                if tables:
+                    texts.append(tables)
+                elif "text/plain" in data:
                     texts.append(_text(data["text/plain"]) + "\n")
                 for mime, value in data.items():
                     if mime.startswith("image/"):
@@ -358,6 +390,72 @@ def _outputs(notebook) -> tuple[CellOutput, ...]:
         if texts or images:
             outputs.append(CellOutput(number, cell.get("id"), "".join(texts), tuple(images)))
     return tuple(outputs)
+
+
+def _html_tables(html: str) -> str:
+    """The tables of an HTML output (a DataFrame's, a Styler's) as tab-separated lines, one block
+    per table: a header line first (the header rows merged column by column, blank cells when the
+    table has none, the first cell blank when the first column holds row labels), then a line per
+    row; a cell spanning several columns is repeated. Empty when there is no table."""
+    if "<table" not in html:
+        return ""
+    from html.parser import HTMLParser
+
+    tables: list[dict] = []
+
+    class Tables(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                tables.append({"head": [], "body": [], "open": None})
+            elif tables and tag == "tr":
+                table = tables[-1]
+                table["open"] = []
+                table["head" if self.in_head else "body"].append(table["open"])
+            elif tables and tag in ("td", "th") and tables[-1]["open"] is not None:
+                span = dict(attrs).get("colspan") or "1"
+                count = int(span) if span.isdigit() else 1
+                tables[-1]["open"].append([tag, "", count])
+            elif tag == "thead":
+                self.in_head = True
+
+        def handle_endtag(self, tag):
+            if tag == "thead":
+                self.in_head = False
+            elif tag == "tr" and tables:
+                tables[-1]["open"] = None
+
+        def handle_data(self, data):
+            row = tables[-1]["open"] if tables else None
+            if row:
+                row[-1][1] += data
+
+    parser = Tables()
+    parser.in_head = False
+    parser.feed(html)
+    blocks = []
+    for table in tables:
+        rows = [
+            [(tag, " ".join(text.split())) for tag, text, span in row for _ in range(span)]
+            for row in table["body"]
+            if row
+        ]
+        head = [row for row in table["head"] if row]
+        if not head and rows and all(tag == "th" for tag, _ in rows[0]):
+            head, rows = [[[tag, text, 1] for tag, text in rows[0]]], rows[1:]
+        width = max((len(row) for row in rows), default=0)
+        header = [""] * width
+        for row in head:
+            names = [" ".join(text.split()) for _, text, span in row for _ in range(span)]
+            width = max(width, len(names))
+            header += [""] * (width - len(header))
+            for index, name in enumerate(names):
+                if name:
+                    header[index] = f"{header[index]} / {name}" if header[index] else name
+        if rows and header and all(row and row[0][0] == "th" for row in rows):
+            header[0] = ""
+        lines = ["\t".join(header), *("\t".join(text for _, text in row) for row in rows)]
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)
 
 
 def _text(value) -> str:
@@ -390,6 +488,8 @@ def execution_from_json(data: dict[str, Any]) -> Execution:
         data["seeded"],
         data["packages"],
         data["executed_path"],
+        data.get("started_at"),
+        data.get("finished_at"),
     )
 
 

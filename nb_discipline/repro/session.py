@@ -40,9 +40,12 @@ from .baseline import (
 from .compare import BaselineData, CompareOptions, compare
 from .mlflow_store import StoreError, read_run, template_store
 from .results import (
+    DIFFERS,
     INTERNAL,
     INTERRUPTED,
     REPRODUCED,
+    UNVERIFIED,
+    Cause,
     Execution,
     Failure,
     NotebookResult,
@@ -52,6 +55,8 @@ from .runner import execution_from_json
 
 # How long a run process gets to stop its kernel after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10.0
+# The notes that say a notebook has no baseline: dropped once --update-baseline has run.
+NO_BASELINE = ("no baseline", "one run and no baseline")
 
 
 class ReproError(Exception):
@@ -95,6 +100,10 @@ class ReproOptions:
                 compare_outputs=repro.compare_outputs,
                 compare_images=repro.compare_images,
                 sanitizers=tuple(repro.sanitizers),
+                output_tolerances={
+                    pattern: (tolerance.rtol, tolerance.atol, tolerance.ignore)
+                    for pattern, tolerance in repro.outputs.items()
+                },
             ),
             baseline_dir=repro.baseline_dir,
             root=settings.root,
@@ -270,6 +279,8 @@ class _Session:
             seed=options.seed,
             notebook_sha256=sha,
         )
+        if result.verdict == DIFFERS:
+            result = replace(result, likely_causes=likely_causes(notebook, settings, result))
         if options.update_baseline:
             result = self._update_baseline(notebook, result)
         self.progress(
@@ -278,20 +289,30 @@ class _Session:
         return result
 
     def _update_baseline(self, notebook: Notebook, result: NotebookResult) -> NotebookResult:
-        if result.verdict != REPRODUCED:
-            note = "baseline not written: the runs did not agree"
-            return replace(result, notes=(*result.notes, note))
+        """Write the baseline when the runs agreed, or from the one run there was (which the
+        file and the note say)."""
+        notes = tuple(note for note in result.notes if not note.startswith(NO_BASELINE))
+        if result.verdict not in (REPRODUCED, UNVERIFIED):
+            note = "baseline not written: the runs do not agree"
+            return replace(result, notes=(*notes, note))
         path = (
             Path(self.options.baseline)
             if self.options.baseline
             else baseline_path(notebook.path, self.options.baseline_dir, self.options.root)
         )
+        runs = len(result.executions)
         document = baseline_document(
-            notebook, result.executions[0], self.options.seed, self.options.compare
+            notebook, result.executions[0], self.options.seed, self.options.compare, runs
         )
         write_baseline(path, document)
-        notes = tuple(n for n in result.notes if not n.startswith("no baseline"))
-        return replace(result, baseline=str(path), notes=(*notes, f"baseline written to {path}"))
+        if runs == 1:
+            note = (
+                f"baseline written to {path} from 1 run, which nothing checked: "
+                "write it with --runs 2 or more to know that the notebook reproduces"
+            )
+        else:
+            note = f"baseline written to {path} from {runs} runs that agree"
+        return replace(result, baseline=str(path), notes=(*notes, note))
 
     def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
         options = self.options
@@ -384,6 +405,24 @@ class _Session:
                 process.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 _signal(process, signal.SIGKILL)
+
+
+def likely_causes(
+    notebook: Notebook, settings: Settings, result: NotebookResult
+) -> tuple[Cause, ...]:
+    """The linter's randomness findings (NBD3xx) in or above the first cell whose outputs differ
+    between runs; all of them when no output differs (only metrics or params do) or the runs
+    agree with each other (a change since the baseline: then none)."""
+    if result.between_runs is False:
+        return ()
+    from ..engine import check
+
+    last = result.first_differing_cell
+    return tuple(
+        Cause(diagnostic.code, diagnostic.cell, diagnostic.message)
+        for diagnostic in check(notebook, settings)
+        if diagnostic.code.startswith("NBD3") and (last is None or diagnostic.cell <= last)
+    )
 
 
 def _signal(process: subprocess.Popen, signum: int) -> None:
