@@ -202,6 +202,14 @@ def test_try_except_with_and_for_targets() -> None:
     assert binds(source) == {"fh", "a", "b", "err", "i", "j", "k"}
 
 
+def test_code_under_a_constant_false_test_never_runs() -> None:
+    assert reads("if False:\n    x = pt.wrap(image)\nz = 1") == []
+    assert binds("if False:\n    x = pt.wrap(image)\nz = 1") == {"z"}
+    assert reads("if 0:\n    a = b\nelse:\n    c = d") == ["d"]
+    assert reads("if True:\n    a = b\nelse:\n    c = d") == ["b"]
+    assert reads("while False:\n    e = f\nelse:\n    g = h") == ["h"]
+
+
 def test_reads_guarded_against_name_error_do_not_count() -> None:
     assert reads("try:\n    model\nexcept NameError:\n    model = build()") == ["build"]
     assert reads("try:\n    cache\nexcept:\n    cache = {}") == []

@@ -7,7 +7,8 @@ lambdas run where they are written; comprehension and function locals, `global`,
 walrus targets, `del`, augmented assignment, imports, `match` captures, `except ... as` and
 `with ... as` bind as Python binds. Within a cell, a name read after the cell itself bound it is
 not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
-in a loop of a name the same cell binds (a later iteration sees the cell's own value).
+in a loop of a name the same cell binds (a later iteration sees the cell's own value), nor code
+under a constant false test (`if False:`), which never runs.
 
 Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
 """
@@ -493,12 +494,16 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_While(self, node: ast.While) -> None:
         self.loop_depth += 1
         self.visit(node.test)
-        self._nested(node.body)
+        if not _constant_false(node.test):
+            self._nested(node.body)
         self.loop_depth -= 1
         self._nested(node.orelse)
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
+        if isinstance(node.test, ast.Constant):  # `if False:` code never runs, nor `else` of
+            self._nested(node.orelse if _constant_false(node.test) else node.body)  # `if 1:`
+            return
         checked = _names_checked(node.test)
         self.checked_names.extend(checked)
         self._nested(node.body)
@@ -732,6 +737,10 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
         return True
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
     return any(isinstance(kind, ast.Name) and kind.id in NAME_ERROR_HANDLERS for kind in types)
+
+
+def _constant_false(test: ast.expr) -> bool:
+    return isinstance(test, ast.Constant) and not test.value
 
 
 def _names_checked(test: ast.expr) -> list[str]:
