@@ -3,10 +3,10 @@
 Jupyter saves, for each code cell, the kernel's counter from its last run. A kernel counts its
 runs from 1 and never repeats a number, so:
 
-- A count carried by two cells proves two kernel sessions (the kernel restarted, or a cell came
-  from another run): as many sessions at least as cells share one count. Which cell ran in which
-  session, and so in what order cells of different sessions ran, the counts cannot tell: with a
-  repeated count no order between cells is stated (`sessions` > 1).
+- A count carried by two cells proves that the counts are not those of one kernel session: the
+  kernel restarted between the two runs (or a cell was copied, which keeps its count). Which cell
+  ran in which session, and so in what order cells of different sessions ran, the counts cannot
+  tell: with a repeated count no order between cells is stated (`ordered` is False).
 - Counts that are all different are read as one session, the simplest history they allow: sorting
   the cells gives the order of their last runs, and gaps and a first count above one show runs
   whose cells were re-run or deleted since.
@@ -59,13 +59,8 @@ class History(Record):
         return cls(run_order, len(counts) > 1, counts, tuple(repeated), blank)
 
     @property
-    def sessions(self) -> int:
-        """The fewest kernel sessions the counts allow: 1, or how many cells share a count."""
-        return max((len(cells) for cells in self.repeated), default=1)
-
-    @property
     def ordered(self) -> bool:
-        """The counts give an order of the cells' last runs: informative, one session."""
+        """The counts give an order of the cells' last runs: informative, no count repeated."""
         return self.informative and not self.repeated
 
     def gaps(self) -> list[tuple[int, Cell]]:

@@ -18,9 +18,10 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     Reads the execution counts Jupyter saved and flags each code cell whose count is lower than
     the count of a code cell above it: its last run happened before that cell's last run.
 
-    A kernel never repeats a count, so when two cells share one the notebook holds runs of more
-    than one kernel session, and which cell ran in which session the counts cannot tell: then no
-    order is stated (NBD103 reports the sessions). Counts below 1 are no kernel's and are skipped.
+    A kernel never repeats a count, so when two cells share one the counts come from more than
+    one kernel session (or a cell was copied), and which cell ran in which session the counts
+    cannot tell: then no order is stated (NBD103 reports the repeat). Counts below 1 are no
+    kernel's and are skipped.
 
     ## Why is this bad?
     The saved outputs were produced in an order nobody will use again. Run top to bottom, the cell
@@ -120,8 +121,8 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Flags the first place where the saved execution counts skip a number, or start above 1. Each
     missing number is a run whose cell was run again later or no longer exists. When two cells
-    share a count, the kernel restarted between their runs (a kernel never repeats a count):
-    the finding names them and the fewest kernel sessions the counts allow, instead of gaps.
+    share a count, the kernel restarted between their runs, or a cell was copied (a kernel never
+    repeats a count): the finding names them instead of gaps.
     Cells saved with a count below 1 (Colab writes 0 over real counts) may be the missing runs:
     gaps are reported only when more runs are missing than there are such cells.
 
@@ -153,12 +154,12 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
         cells = history.repeated[0]
         names = ", ".join(str(cell.index) for cell in cells[:-1]) + f" and {cells[-1].index}"
         others = len(history.repeated) - 1
-        more = f" ({others} more repeated {'count' if others == 1 else 'counts'})" if others else ""
+        more = f"; {others} more {'count repeats' if others == 1 else 'counts repeat'}"
         yield Finding(
             cells[1],
             f"Not run from a fresh kernel: cells {names} {'both' if len(cells) == 2 else 'all'} "
-            f"ran as [{cells[0].execution_count}], so their runs come from at least {len(cells)} "
-            f"kernel sessions{more}",
+            f"carry [{cells[0].execution_count}], and one kernel session never repeats a count "
+            f"(it restarted, or a cell was copied){more if others else ''}",
             fix="Restart the kernel and run all cells top to bottom",
         )
         return

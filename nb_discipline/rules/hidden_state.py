@@ -149,8 +149,8 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
     below, or a cell above that was re-run after a later one changed the name. Silent when the
     counts leave doubt (runs missing in between, a star import), when the notebook has no
     informative counts, and when two cells share a count: a kernel never repeats one, so the
-    notebook holds runs of several kernel sessions, and which cell ran in which the counts
-    cannot tell.
+    counts come from several kernel sessions (or a cell was copied), and which cell ran in which
+    the counts cannot tell.
 
     ## Why is this bad?
     The saved outputs were computed from a value that a clean, top-to-bottom run will not
