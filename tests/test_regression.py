@@ -1,6 +1,8 @@
 """Notebooks that look like real work, checked with the default rule set against exact findings.
 
-Each `tests/regression/<name>.ipynb` sits beside `<name>.expected.json`: the list of findings
+`tests/regression/` holds notebooks written for this project; `tests/realworld/` holds real
+notebooks from public repositories (ATTRIBUTION.md there says where each comes from, under which
+licence, and what was stripped). Each `<name>.ipynb` sits beside `<name>.expected.json`: the list of findings
 (`code`, `cell`, `row`, `symbol`) that `nbcheck` must report, no more, no fewer. The files of
 `<name>.files/` (requirements.txt, pyproject.toml, ...) are copied beside the notebook into a
 fresh project, so dependency rules judge the notebook against its own project only.
@@ -22,8 +24,8 @@ from nb_discipline.config import Settings
 from nb_discipline.engine import check
 from nb_discipline.loader import load
 
-REGRESSION = Path(__file__).parent / "regression"
-NOTEBOOKS = sorted(REGRESSION.glob("*.ipynb"))
+HERE = Path(__file__).parent
+NOTEBOOKS = sorted(HERE.glob("regression/*.ipynb")) + sorted(HERE.glob("realworld/*.ipynb"))
 
 
 def findings(notebook: Path, project: Path) -> list[dict]:
@@ -41,12 +43,13 @@ def findings(notebook: Path, project: Path) -> list[dict]:
 
 
 def test_there_are_regression_notebooks() -> None:
-    assert len(NOTEBOOKS) >= 2
+    for folder in ("regression", "realworld"):
+        assert len(list((HERE / folder).glob("*.ipynb"))) >= 2, folder
     for notebook in NOTEBOOKS:
         assert notebook.with_suffix(".expected.json").is_file(), notebook.name
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: path.stem)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda path: f"{path.parent.name}/{path.stem}")
 def test_exact_findings(notebook: Path, tmp_path: Path) -> None:
     actual = findings(notebook, tmp_path / "project")
     expected_file = notebook.with_suffix(".expected.json")
