@@ -20,6 +20,9 @@ from nb_discipline.config import Settings
 from tests.builders import code, markdown, notebook
 
 LINES = [
+    "y?",
+    "x = (1,",
+    "q = \\",
     "%%time",
     "%%bash",
     "%time x = f(y)",
@@ -303,6 +306,15 @@ IPYTHON_CELLS = [
     ",*]",
     "!= 1",
     "%= 1",
+    "%time x?",
+    "%timeit [a \\\n   for a in b]",
+    "x = (1, y?",
+    "x = (1, y?\nz = 2",
+    "x = \\\n  y?",
+    "f(a,\n b?\n c)",
+    "x = 1  # y?",
+    ">>> x = 1\n>>> for i in r:\n...     print(i)",
+    ">>> import os\n\n >>> os.getcwd()",
 ]
 
 
@@ -324,3 +336,37 @@ def test_the_file_a_writefile_cell_writes() -> None:
     assert parse_source('%%capture\n%%writefile "my model.py"\nx').written_file == "my model.py"
     for source in ["x = 1", "%%bash\necho hi > a.py", "%%writefile\n"]:
         assert parse_source(source).written_file is None
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        # Help on a row above, on the same row, in a logical line of several rows: the error is
+        # reported where it is in the cell.
+        ("x?\ny = (1,", SyntaxErrorInfo("'(' was never closed", 2, 5)),
+        ("df.head??\nfor i in r print(i)", SyntaxErrorInfo("invalid syntax", 2, 12)),
+        ("x = 1; y?\nz = (", SyntaxErrorInfo("'(' was never closed", 2, 5)),
+        ("x = \\\n  y?\nz = (", SyntaxErrorInfo("'(' was never closed", 3, 5)),
+        ("%time x?\nz = (", SyntaxErrorInfo("'(' was never closed", 2, 5)),
+        ("é?\nz = 'é' +", SyntaxErrorInfo("invalid syntax", 2, 10)),
+        ("x = (1, y?\nz = 2", SyntaxErrorInfo("invalid syntax", 1, 10)),
+        ("x = [1,\n  y]?", SyntaxErrorInfo("invalid syntax", 2, 5)),
+        # Prompts IPython removes: the column is the cell's, prompt included.
+        (
+            ">>> x = 1\n>>> print 'a'",
+            SyntaxErrorInfo(
+                "Missing parentheses in call to 'print'. Did you mean print(...)?", 2, 5
+            ),
+        ),
+    ],
+)
+def test_help_and_prompts_leave_a_real_error_where_it_is(source: str, error) -> None:
+    assert parse_source(source).syntax_error == error
+
+
+def test_prompts_are_removed_and_positions_kept() -> None:
+    source = ">>> import os\n\n >>> cwd = os.getcwd()\n>>> !ls {cwd}"
+    parsed = parse_source(source)
+    assert parsed.syntax_error is None
+    assert name_span(source, "cwd") == (3, 6, 3, 9)
+    assert parsed.shell_commands == (ShellCommand("ls {cwd}", 4, 5, 14),)

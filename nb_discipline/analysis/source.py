@@ -107,25 +107,24 @@ def parse_cell(cell: Cell) -> ParsedCell:
 
 
 def _parse_cell(cell: Cell) -> ParsedCell:
-    masked = _mask(cell.source)
+    source, shifts = cell.source, None
+    if ">>>" in source:
+        source, shifts = _strip_prompts(source)
+    masked = _mask(source)
     if masked.python is None:
-        return ParsedCell(
-            cell,
-            None,
-            None,
-            masked.shell_commands,
-            masked.cell_magic,
-            masked.magic_bindings,
-            masked.binds_unknown,
-        )
-    tree, error = _parse(masked.python)
-    if (automagic := _automagic(cell.source, parses=error is None)) is not None:
-        masked = _mask(automagic)
-        tree, error = _parse(masked.python or "")
-        # The `%` added for the masking is not in the cell.
-        masked.shell_commands = tuple(
-            command._replace(end_column=command.end_column - 1) for command in masked.shell_commands
-        )
+        tree, error = None, None
+    else:
+        tree, error = _parse(masked.python)
+        if (automagic := _automagic(source, parses=error is None)) is not None:
+            masked = _mask(automagic)
+            tree, error = _parse(masked.python or "")
+            # The `%` added for the masking is not in the cell.
+            masked.shell_commands = tuple(
+                command._replace(end_column=command.end_column - 1)
+                for command in masked.shell_commands
+            )
+    if shifts is not None:
+        tree, error = _shifted_back(tree, error, masked, shifts)
     return ParsedCell(
         cell,
         tree,
@@ -147,6 +146,58 @@ def parse_cells(cells: Iterable[Cell]) -> tuple[ParsedCell, ...]:
 def parse_source(source: str, index: int = 0) -> ParsedCell:
     """`parse_cell` for a bare source string (a cell being run, known only by its text)."""
     return parse_cell(Cell(index=index, id=None, cell_type="code", source=source))
+
+
+# --- prompts ---------------------------------------------------------------------------------
+
+# A session pasted with its prompts (`>>> x = 1`, `... `): IPython removes them, then the
+# indentation the remaining lines share.
+_PROMPT = re.compile(r"[ \t]*(?:>>>|\.\.\.)(?:[ \t]|$)")
+_FIRST_PROMPT = re.compile(r"^[ \t]*>>>", re.MULTILINE)
+
+
+def _strip_prompts(source: str) -> tuple[str, list[int] | None]:
+    """(the source as IPython runs it, how many characters each row lost at its start); the
+    source as it is when no line starts with `>>>` or a string spans lines (IPython leaves
+    prompts inside those)."""
+    if _FIRST_PROMPT.search(source) is None or '"""' in source or "'''" in source:
+        return source, None
+    lines = _split_lines(source)
+    shifts = []
+    for row, line in enumerate(lines):
+        match = _PROMPT.match(line)
+        shifts.append(match.end() if match else 0)
+        lines[row] = line[shifts[-1] :]
+    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
+    common = min(indents, default=0)
+    lines = [line[common:] for line in lines]
+    return "\n".join(lines), [shift + common for shift in shifts]
+
+
+def _shifted_back(
+    tree: ast.Module | None, error: SyntaxErrorInfo | None, masked: _Masked, shifts: list[int]
+) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+    """Positions in the cell as written, prompts included (prompts are ASCII: bytes are
+    characters)."""
+
+    def shift(row: int) -> int:
+        return shifts[row - 1] if 0 < row <= len(shifts) else 0
+
+    for node in ast.walk(tree) if tree is not None else ():
+        if hasattr(node, "col_offset"):
+            node.col_offset += shift(node.lineno)  # type: ignore[attr-defined]
+            if getattr(node, "end_col_offset", None) is not None:
+                node.end_col_offset += shift(node.end_lineno)  # type: ignore[attr-defined]
+    masked.shell_commands = tuple(
+        command._replace(
+            column=command.column + shift(command.row),
+            end_column=command.end_column + shift(command.row),
+        )
+        for command in masked.shell_commands
+    )
+    if error is not None:
+        error = error._replace(column=error.column + shift(error.row))
+    return tree, error
 
 
 # --- parsing ---------------------------------------------------------------------------------
@@ -384,17 +435,31 @@ class _LineMasker:
 
     def mask(self, lines: list[str]) -> _Masked:
         out: list[str] = []
-        row = 0
+        row = start = 0  # `start`: the row where the logical line being read began
         while row < len(lines):
             line = lines[row]
             at_start = self.quote is None and self.depth == 0 and not self.continued
+            if at_start:
+                start = row
             replacement = self._mask_line(line, row + 1, lines) if at_start else None
             if replacement is None:
                 out.append(line)
-                self._advance(line)
+                code_end = self._advance(line)
                 row += 1
+                if (row - start > 1 or self.depth) and self._ends_logical_help(
+                    line, code_end, last=row == len(lines)
+                ):
+                    # IPython reads the whole logical line (`x = \`, then `  y?`) as help on
+                    # `y`: its rows are masked, in place.
+                    indent = out[start][: len(out[start]) - len(out[start].lstrip(" \t"))]
+                    out[start:] = [indent + "pass"] + [""] * (row - start - 1)
+                    self.depth, self.continued = 0, False
                 continue
             out.append(replacement)
+            if replacement.endswith("\\"):  # `%timeit f(a, \`: the statement goes on below
+                self._advance(replacement)
+                row += 1
+                continue
             # A masked line continued with a backslash takes the following lines with it.
             while line.rstrip().endswith("\\") and row + 1 < len(lines):
                 row += 1
@@ -458,7 +523,8 @@ class _LineMasker:
             self.binds_unknown = self.binds_unknown or not names
         elif name == "macro" and args.split():
             self.bindings.append(args.split()[0])
-        elif name in STATEMENT_MAGICS and not offset:
+        elif name in STATEMENT_MAGICS and not offset and not self._ends_with_help(line):
+            # `%time x?` is help on `x`, as a line of its own would be.
             statement = _statement_after_options(args, STATEMENT_MAGICS[name])
             if statement and statement.split()[0].rstrip(":") not in COMPOUND_KEYWORDS:
                 prefix = len(line) - len(statement)
@@ -493,6 +559,11 @@ class _LineMasker:
         scanner = _LineMasker()
         code_end = scanner._advance(line)
         return scanner.quote is None and scanner.depth == 0 and code_end == len(line)
+
+    def _ends_logical_help(self, line: str, code_end: int, last: bool) -> bool:
+        """Whether `line` ends a logical line (or the cell, brackets still open) with `name?`."""
+        ends = self.quote is None and (last or (self.depth == 0 and not self.continued))
+        return ends and code_end == len(line) and _HELP_END.search(line) is not None
 
     def _advance(self, line: str) -> int:
         """Move the string/bracket state past `line`; returns where its code ends (a comment)."""
