@@ -56,8 +56,10 @@ def test_a_function_binds_its_globals_where_it_is_called() -> None:
         reset, code("def init():\n    reset()"), code("init()"), code("print(sess)")
     )
     assert findings(through_another_function) == []
-    read_then_call = notebook(reset, code("print(sess)"), code("reset()"))
-    assert messages(read_then_call) == ["Cell 2 reads `sess`, bound only in cell 3 below"]
+    read_then_call = notebook(reset, code("print(sess)"), code("reset()"), code("sess = 2"))
+    assert messages(read_then_call) == [
+        "Cell 2 reads `sess`, bound only in cells 3 (calling `reset`) and 4 below"
+    ]
 
 
 def test_read_after_a_del() -> None:

@@ -791,7 +791,10 @@ class CellNames(Record):
     reads: tuple[Read, ...]
     """First read of each name, direct or through a call, in evaluation order."""
 
-    binds: frozenset[str]
+    binds: dict[str, str | None]
+    """Each name the cell binds, with the function whose call binds it first (`global` in its
+    body), or None when the cell's own code binds it first."""
+
     deleted: frozenset[str]
     """Names a top-level `del` leaves unbound at the end of the cell."""
 
@@ -857,6 +860,7 @@ class Dataflow:
             reads = dict(flow.reads)
             # The first place the cell binds each name: itself, or in a function it calls.
             bound_at = dict(flow.binds)
+            binds: dict[str, str | None] = dict.fromkeys(flow.binds)
             if flow.functions:
                 closures.clear()  # the cell's own definitions change what calls resolve to
             for call in flow.calls.values():  # in the order of the calls
@@ -886,6 +890,7 @@ class Dataflow:
                 for name in closure_binds:
                     if bound_at.get(name, order) >= order:
                         bound_at[name] = order
+                        binds[name] = call.name
                         known = reads.get(name)
                         if known is not None and known.order > order:
                             del reads[name]  # read after the call bound it
@@ -900,7 +905,7 @@ class Dataflow:
             yield CellNames(
                 flow,
                 tuple(sorted(reads.values(), key=lambda read: read.order)),
-                frozenset(bound_at),
+                binds,
                 frozenset(name for name, bound in flow.final.items() if not bound),
             )
 

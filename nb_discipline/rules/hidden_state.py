@@ -55,7 +55,13 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
         if provenance.deleted_by is not None:
             reason = f"after cell {provenance.deleted_by.cell.index} deleted it"
         elif binders:
-            below = [names.cell.index for names in binders if names.cell.index > cell.index]
+            below = [
+                f"{names.cell.index} (calling `{names.binds[read.name]}`)"
+                if names.binds[read.name]
+                else str(names.cell.index)
+                for names in binders
+                if names.cell.index > cell.index
+            ]
             if below:
                 reason = f"bound only in {_cells(below)} below"
             else:
@@ -197,7 +203,7 @@ def _reads(cell: Cell, read: Read) -> str:
     return f"Cell {cell.index} reads `{read.name}`,"
 
 
-def _cells(indexes: list[int]) -> str:
+def _cells(indexes: list[str]) -> str:
     if len(indexes) == 1:
         return f"cell {indexes[0]}"
     return "cells " + ", ".join(map(str, indexes[:-1])) + f" and {indexes[-1]}"
