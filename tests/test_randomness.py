@@ -1,4 +1,5 @@
-"""NBD301 unseeded-global-rng, NBD302 unseeded-generator, NBD303 missing-random-state."""
+"""NBD301 unseeded-global-rng, NBD302 unseeded-generator, NBD303 missing-random-state,
+NBD304 nondeterministic-seed."""
 
 from __future__ import annotations
 
@@ -125,6 +126,11 @@ def test_one_finding_per_library_counting_the_other_uses() -> None:
     assert [(d.cell, d.location.row, d.location.column) for d in found] == [(2, 1, 5)]
     assert found[0].message.endswith("(2 more uses below)")
     assert found[0].fix.startswith("Seed it before its first use: `np.random.seed(42)`")
+
+
+def test_one_more_use_is_counted_in_the_singular() -> None:
+    found = messages("NBD301", "import numpy as np", "a = np.random.rand(3)\nb = np.random.rand(3)")
+    assert found[0].endswith("(1 more use below)")
 
 
 def test_a_seeding_helper_defined_in_the_notebook_counts_where_it_is_called() -> None:
@@ -323,7 +329,7 @@ SKLEARN_IMPORTS = (
         ),
         ("LogisticRegression(solver='saga')", "`LogisticRegression` is called without"),
         ("SVC(probability=True)", "`SVC` is called without"),
-        ("PCA(n_components=2)", "`PCA` is called without"),
+        ("PCA(n_components=50, svd_solver='randomized')", "`PCA` is called without"),
         ("sklearn.cluster.KMeans(n_clusters=3)", "`sklearn.cluster.KMeans` is called without"),
     ],
 )
@@ -347,6 +353,13 @@ def test_missing_random_state(call: str, message: str) -> None:
         "LogisticRegression(solver=solver)",
         "SVC(kernel='rbf')",
         "PCA(n_components=2, svd_solver='full')",
+        # svd_solver="auto" never takes a random solver for these (PCA._fit); for an integer
+        # n_components it depends on the data's shape, which the code does not show.
+        "PCA(0.99)",
+        "PCA(n_components=0.95)",
+        "PCA()",
+        "PCA(n_components=2)",
+        "PCA(2, svd_solver='full')",
     ],
 )
 def test_random_state_given_or_not_needed(call: str) -> None:
@@ -468,3 +481,300 @@ def test_the_check_needs_none_of_the_libraries() -> None:
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+# --- NBD303 below a seeded global generator ------------------------------------------------
+
+
+def test_scikit_learn_below_a_numpy_seed_is_the_same_on_every_run() -> None:
+    # random_state=None draws from NumPy's global generator, which the cell above seeds.
+    cells = (
+        "import numpy as np\nnp.random.seed(42)",
+        SKLEARN_IMPORTS,
+        "RF()\nRF(random_state=None)",
+    )
+    assert messages("NBD303", *cells) == []
+
+
+@pytest.mark.parametrize(
+    "seeding",
+    [
+        "import nb_discipline\nnb_discipline.seed_everything(0)",
+        "from helpers import set_seed\nset_seed(0)",
+        "def seed_all(s):\n    np.random.seed(s)\nseed_all(1)",
+        "%%production\nx = 1",
+    ],
+)
+def test_every_seeding_nbd301_counts_covers_scikit_learn(seeding: str) -> None:
+    cells = ("import numpy as np", seeding, SKLEARN_IMPORTS, "RF()")
+    assert messages("NBD303", *cells) == []
+
+
+@pytest.mark.parametrize(
+    "seeding",
+    [
+        "np.random.seed()",  # reseeds from fresh entropy
+        "import random\nrandom.seed(0)",  # another library
+        "import torch\ntorch.manual_seed(0)",
+        "np.random.seed(int(time.time()))",  # a seed that is not one (NBD304)
+    ],
+)
+def test_scikit_learn_is_flagged_when_nothing_seeds_numpy_above(seeding: str) -> None:
+    cells = ("import numpy as np\nimport time", seeding, SKLEARN_IMPORTS, "RF()")
+    assert messages("NBD303", *cells) == [
+        "`RF` (sklearn.ensemble.RandomForestClassifier) is called without `random_state`, and "
+        "nothing above it seeds the global random generator of NumPy: its result changes from "
+        "run to run"
+    ]
+
+
+def test_a_numpy_seed_below_the_call_does_not_count_for_it() -> None:
+    cells = ("import numpy as np", SKLEARN_IMPORTS, "RF()", "np.random.seed(0)\nRF()")
+    assert [d.cell for d in findings("NBD303", *cells)] == [3]
+
+
+# --- NBD304 ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("imports", "seeding", "source"),
+    [
+        ("import time\nimport numpy as np", "np.random.seed(int(time.time()))", "time.time()"),
+        ("import time\nimport random", "random.seed(time.time_ns())", "time.time_ns()"),
+        ("import os\nimport numpy as np", "np.random.seed(os.getpid())", "os.getpid()"),
+        (
+            "import os\nimport numpy as np",
+            "np.random.seed(int.from_bytes(os.urandom(4), 'big'))",
+            "os.urandom(4)",
+        ),
+        (
+            "import uuid\nimport torch",
+            "torch.manual_seed(uuid.uuid4().int % 2**32)",
+            "uuid.uuid4()",
+        ),
+        (
+            "import secrets\nimport random",
+            "random.seed(secrets.randbits(32))",
+            "secrets.randbits(32)",
+        ),
+        (
+            "from datetime import datetime\nimport tensorflow as tf",
+            "tf.random.set_seed(int(datetime.now().timestamp()))",
+            "datetime.now()",
+        ),
+        (
+            "import time\nimport numpy as np",
+            "SEED = int(time.time() * 1000) % 2**32\nnp.random.seed(SEED)",
+            "time.time()",
+        ),
+        ("import time\nfrom helpers import set_seed", "set_seed(int(time.time()))", "time.time()"),
+    ],
+)
+def test_seeds_made_from_entropy(imports: str, seeding: str, source: str) -> None:
+    found = messages("NBD304", imports, seeding)
+    assert len(found) == 1 and f"is made from `{source}`" in found[0], found
+    assert found[0].endswith("it differs on every run, and so does every number drawn after it")
+
+
+@pytest.mark.parametrize(
+    ("seeding", "message"),
+    [
+        (
+            "random.seed()",
+            "`random.seed` is called without a seed: it seeds the global random generator of "
+            "Python's random module from fresh entropy, so the numbers drawn after it differ on "
+            "every run",
+        ),
+        ("np.random.seed(None)", "`np.random.seed` is called with `None`: it seeds the global"),
+    ],
+)
+def test_reseeding_from_fresh_entropy(seeding: str, message: str) -> None:
+    found = messages("NBD304", "import random\nimport numpy as np", seeding)
+    assert len(found) == 1 and found[0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    "seeding",
+    [
+        "np.random.seed(42)",
+        "np.random.seed(SEED)",
+        "np.random.seed(seed=args.seed)",
+        "start = time.time()\nnp.random.seed(42)",
+        "seed = int(time.time())\nseed = 7\nnp.random.seed(seed)",  # rebound to a constant
+        "for seed in range(3):\n    np.random.seed(seed)",
+        "if fresh:\n    seed = int(time.time())\nnp.random.seed(seed)",  # a branch: unknown
+        "np.random.seed(int(time.time()) if fresh else 0)",  # a choice that may not take it
+        "np.random.seed(datetime.date.today().year)",  # changes once a year, not every run
+        "def reseed(seed):\n    np.random.seed(seed)",
+        "rng = np.random.default_rng(7)\nnp.random.seed(rng.integers(100))",
+        "np.random.seed(*seeds)",
+    ],
+)
+def test_fixed_or_unknown_seeds_are_not_flagged(seeding: str) -> None:
+    imports = "import time\nimport datetime\nimport numpy as np"
+    assert messages("NBD304", imports, seeding) == []
+
+
+@pytest.mark.parametrize(
+    ("call", "start"),
+    [
+        ("np.random.default_rng(int(time.time()))", "The `seed` given to `np.random.default_rng`"),
+        ("random.Random(os.getpid())", "The `x` given to `random.Random`"),
+        (
+            "train_test_split(X, y, random_state=int(time.time()))",
+            "The `random_state` given to `train_test_split` is made from `time.time()`, which "
+            "reads the clock: it differs on every run, and so does its result",
+        ),
+    ],
+)
+def test_entropy_seeds_of_generators_and_random_state(call: str, start: str) -> None:
+    imports = (
+        "import os\nimport random\nimport time\nimport numpy as np\n"
+        "from sklearn.model_selection import train_test_split"
+    )
+    found = messages("NBD304", imports, call)
+    assert len(found) == 1 and found[0].startswith(start), found
+    assert messages("NBD302", imports, call) == messages("NBD303", imports, call) == []
+
+
+@pytest.mark.parametrize(
+    "seeding",
+    [
+        "np.random.seed(int(time.time()))",
+        "def set_seed():\n    np.random.seed(int(time.time()))\nset_seed()",
+        "import nb_discipline\nnb_discipline.seed_everything(os.getpid())",
+    ],
+)
+def test_a_seed_that_is_no_seed_does_not_count_for_nbd301(seeding: str) -> None:
+    cells = ("import os\nimport time\nimport numpy as np", seeding, "np.random.rand(2)")
+    assert symbols("NBD301", *cells) == ["numpy"]
+    assert len(messages("NBD304", *cells)) == 1
+
+
+# --- NBD303: what the libraries really do --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        # Bagging and AdaBoost set every random_state of each clone of their template.
+        ("BaggingClassifier(DecisionTreeClassifier(), random_state=0)", []),
+        ("BaggingClassifier(estimator=DecisionTreeClassifier(), random_state=0)", []),
+        ("AdaBoostClassifier(base_estimator=DecisionTreeClassifier(), random_state=0)", []),
+        ("BaggingClassifier(DecisionTreeClassifier())", ["BaggingClassifier"]),
+        # The template of a meta-estimator that only clones it keeps its own randomness.
+        (
+            "RandomizedSearchCV(DecisionTreeClassifier(), grid, random_state=0)",
+            ["DecisionTreeClassifier"],
+        ),
+        ("tree = DecisionTreeClassifier(max_depth=3)", ["DecisionTreeClassifier"]),
+    ],
+)
+def test_the_template_of_a_re_seeding_meta_estimator(source: str, flagged: list[str]) -> None:
+    imports = (
+        "from sklearn.ensemble import BaggingClassifier, AdaBoostClassifier\n"
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "from sklearn.model_selection import RandomizedSearchCV"
+    )
+    found = symbols("NBD303", imports, source)
+    assert [symbol.rpartition(".")[2] for symbol in found] == flagged
+
+
+@pytest.mark.parametrize(
+    ("imports", "call", "flagged"),
+    [
+        ("from sklearn.cross_validation import train_test_split", "train_test_split(X, y)", True),
+        (
+            "from sklearn.cross_validation import train_test_split",
+            "train_test_split(X, y, random_state=0)",
+            False,
+        ),
+        (
+            "from sklearn import cross_validation",
+            "cross_validation.KFold(len(y), n_folds=5, shuffle=True)",
+            True,
+        ),
+        (
+            "from sklearn import cross_validation",
+            "cross_validation.KFold(len(y), 5, True, 0)",
+            False,
+        ),
+        ("from sklearn import cross_validation", "cross_validation.KFold(len(y), 5, True)", True),
+        ("from sklearn import cross_validation", "cross_validation.KFold(len(y), 5)", False),
+        (
+            "from sklearn.cross_validation import ShuffleSplit",
+            "ShuffleSplit(100, 10, 0.1, None, 0)",
+            False,
+        ),
+        (
+            "from sklearn.grid_search import RandomizedSearchCV",
+            "RandomizedSearchCV(model, grid)",
+            True,
+        ),
+        ("from sklearn.datasets.samples_generator import make_blobs", "make_blobs(100)", True),
+        ("from sklearn.learning_curve import learning_curve", "learning_curve(model, X, y)", False),
+        ("from imblearn.over_sampling import SMOTE", "SMOTE()", True),
+        ("from imblearn.over_sampling import SMOTE", "SMOTE(random_state=42)", False),
+        ("from imblearn.under_sampling import RandomUnderSampler", "RandomUnderSampler()", True),
+        (
+            "from imblearn.ensemble import BalancedRandomForestClassifier as B",
+            "B(n_estimators=10)",
+            True,
+        ),
+        ("import pymc as pm", "trace = pm.sample(1000)", True),
+        ("import pymc as pm", "trace = pm.sample(1000, random_seed=1)", False),
+        ("import pymc3 as pm", "trace = pm.sample(1000)", True),
+    ],
+)
+def test_legacy_modules_and_other_libraries(imports: str, call: str, flagged: bool) -> None:
+    assert len(messages("NBD303", imports, call)) == flagged
+
+
+def test_pymc_draws_a_fresh_seed_but_pymc3_draws_from_numpy() -> None:
+    seeded = "import numpy as np\nnp.random.seed(1)"
+    assert messages("NBD303", seeded, "import pymc3 as pm", "pm.sample(1000)") == []
+    assert messages("NBD303", seeded, "import pymc as pm", "pm.sample(1000)") == [
+        "`pm.sample` is called without `random_seed`: its result changes from run to run"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ("dist = tfd.Normal(loc=0., scale=1.)\nx = dist.sample(1000)", ["dist.sample"]),
+        ("x = tfd.Normal(0., 1.).sample(1000)", ["tfd.Normal(0.0, 1.0).sample"]),
+        ("dist = tfd.Normal(0., 1.)\nx = dist.sample(1000, seed=42)", []),
+        ("dist = tfd.Normal(0., 1.)\nx = dist.sample(1000, 42)", []),
+        ("dist = make_dist()\nx = dist.sample(1000)", []),  # unknown object
+        ("dist = tfd.Normal(0., 1.)\ndist = other\nx = dist.sample(1000)", []),
+        ("tf.random.set_seed(0)\nx = tfd.Normal(0., 1.).sample(1000)", []),
+        ("x = tfp.mcmc.sample_chain(100, state, kernel=kernel)", ["tfp.mcmc.sample_chain"]),
+    ],
+)
+def test_tensorflow_probability_samples(source: str, flagged: list[str]) -> None:
+    imports = (
+        "import tensorflow as tf\nimport tensorflow_probability as tfp\ntfd = tfp.distributions"
+    )
+    found = messages("NBD303", imports, source)
+    assert [message.split("`")[1] for message in found] == flagged
+    assert all("without `seed`, and nothing above it seeds" in message for message in found)
+
+
+@pytest.mark.parametrize(
+    ("source", "flagged"),
+    [
+        ("df = pd.read_csv('a.csv')\ndf.sample(1000)", True),
+        ("df = pd.read_csv('a.csv')\ndf.sample()", True),
+        ("df = pd.read_csv('a.csv').dropna()\ndf = df[df.x > 0]\ndf.sample(5)", True),
+        ("pd.read_csv('a.csv').sample(5)", True),
+        ("df = pd.read_csv('a.csv')\ndf.x.sample(5)", True),
+        ("df = pd.read_csv('a.csv')\ndf.sample(5, random_state=1)", False),
+        ("df = pd.read_csv('a.csv')\ndf.sample(5, False, None, None, 1)", False),
+        ("x.sample(1000)", False),  # an object nothing shows is pandas'
+        ("df = pd.read_csv('a.csv')\nfor df in frames:\n    df.sample(5)", False),
+        ("gmm = GaussianMixture(2).fit(X)\ngmm.sample(100)", False),
+    ],
+)
+def test_pandas_sample_by_position(source: str, flagged: bool) -> None:
+    imports = "import pandas as pd\nfrom sklearn.mixture import GaussianMixture"
+    assert symbols("NBD301", imports, source) == (["numpy"] if flagged else [])

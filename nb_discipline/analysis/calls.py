@@ -34,6 +34,10 @@ class CallSite(Record):
     """`g` in `g = torch.Generator()`: the dotted target the call's value is assigned to."""
     chained_method: str | None
     """`manual_seed` in `torch.Generator().manual_seed(0)`: the method called on the result."""
+    receiver: str | None
+    """For a method call, the resolved callee that made the object it is called on:
+    `pandas.read_csv` for `df.sample(5)` below `df = pd.read_csv(path)` (or `df = df.dropna()`,
+    `df = df[mask]` after it), and for `pd.read_csv(path).sample(5)`; None when unknown."""
 
 
 class ImportSite(Record):
@@ -90,6 +94,9 @@ class _Collector:
         self.parsed: ParsedCell
         self.function: str | None = None
         self.optional_depth = 0
+        # What made each name's value: the resolved callee, for names last assigned a call's
+        # result (or a method call's or subscript's result on such a value).
+        self.values: dict[str, str] = {}
 
     def cell(self, parsed: ParsedCell) -> None:
         self.parsed = parsed
@@ -107,6 +114,9 @@ class _Collector:
         if special is not None:
             special(self, node, assigned_to, chained)
             return
+        self.visit_fields(node)
+
+    def visit_fields(self, node: ast.AST) -> None:
         for field in node._fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -128,14 +138,69 @@ class _Collector:
     def visit_assign(self, node: ast.Assign | ast.AnnAssign, *_: object) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         target = dotted_name(targets[0]) if len(targets) == 1 else None
+        value = node.value
+        plain = target is not None and "." not in target and value is not None
+        module, made_by = self.made_by(value) if plain else (None, None)
         for each in targets:
             if isinstance(each, ast.Name):
                 self.aliases.pop(each.id, None)  # rebinding an imported name
+            self.forget(each)
             self.visit(each)
-        if node.value is not None:
-            self.visit(node.value, assigned_to=target)
+        if value is not None:
+            self.visit(value, assigned_to=target)
+        if module is not None and self.function is None:
+            self.aliases[target] = module  # `tfd = tfp.distributions` names a module
+        elif made_by is not None:
+            self.values[target] = made_by
         if isinstance(node, ast.AnnAssign):
             self.visit(node.annotation)
+
+    def made_by(self, value: ast.expr) -> tuple[str | None, str | None]:
+        """What an assigned value is: an imported name (`tfp.distributions`), or the result of
+        a resolved call, or of a method call or subscript on such a result (`pd.read_csv(p)`,
+        `df.dropna()`, `df[mask]`)."""
+        if isinstance(value, (ast.Attribute, ast.Name)):
+            return self.resolve(dotted_name(value)), None
+        if isinstance(value, ast.Call):
+            return None, self.resolve(dotted_name(value.func)) or self.receiver(value.func)
+        if isinstance(value, ast.Subscript):
+            return None, self.receiver(value)
+        return None, None
+
+    def forget(self, target: ast.AST) -> None:
+        """A name bound anew no longer holds the value recorded for it."""
+        for node in ast.walk(target):
+            if isinstance(node, ast.Name):
+                self.values.pop(node.id, None)
+
+    def receiver(self, node: ast.expr) -> str | None:
+        """What made the object of `obj.method`, `obj[key]`, `obj.attr[key].method`."""
+        if not isinstance(node, (ast.Attribute, ast.Subscript)):
+            return None
+        base = node.value
+        while isinstance(base, (ast.Attribute, ast.Subscript)):
+            base = base.value
+        if isinstance(base, ast.Name):
+            return self.values.get(base.id)
+        if isinstance(base, ast.Call):
+            return self.resolve(dotted_name(base.func)) or self.receiver(base.func)
+        return None
+
+    def visit_rebinding(self, node: ast.AST, *_: object) -> None:
+        """Loops, `with ... as`, augmented assignments, `:=`, `del`, comprehensions: the names
+        they bind are forgotten before their fields are visited."""
+        kind = type(node)
+        if kind in (ast.With, ast.AsyncWith):
+            targets = [item.optional_vars for item in node.items if item.optional_vars]
+        elif kind is ast.Delete:
+            targets = node.targets
+        elif kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            targets = [generator.target for generator in node.generators]
+        else:
+            targets = [node.target]
+        for target in targets:
+            self.forget(target)
+        self.visit_fields(node)
 
     def visit_call(self, node: ast.Call, assigned_to: str | None, chained: str | None) -> None:
         dotted = dotted_name(node.func)
@@ -149,6 +214,7 @@ class _Collector:
                 self.function,
                 assigned_to,
                 chained,
+                self.receiver(node.func),
             )
         )
         func = node.func
@@ -169,13 +235,21 @@ class _Collector:
         if not isinstance(node, ast.Lambda):
             self.functions.add(node.name)
             self.visit_all(node.decorator_list)
-        outer = self.function
+        outer, outer_values = self.function, self.values
         self.function = getattr(node, "name", outer or "<lambda>")
+        self.values = {name: made_by for name, made_by in outer_values.items()}
+        for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+            self.values.pop(argument.arg, None)
+        for argument in (arguments.vararg, arguments.kwarg):
+            if argument is not None:
+                self.values.pop(argument.arg, None)
         if isinstance(node, ast.Lambda):
             self.visit(node.body)
         else:
             self.visit_all(node.body)
-        self.function = outer
+        self.function, self.values = outer, outer_values
+        if not isinstance(node, ast.Lambda):
+            self.values.pop(node.name, None)
 
     def visit_try(self, node: ast.Try | ast.TryStar, *_: object) -> None:
         optional = any(_catches_import_error(handler) for handler in node.handlers)
@@ -195,6 +269,7 @@ class _Collector:
                 else:
                     top = alias.name.split(".")[0]
                     self.aliases[top] = top
+                self.values.pop(alias.asname or alias.name.split(".")[0], None)
             return
         if node.level or not node.module:
             return  # relative imports are the project's own modules
@@ -205,6 +280,7 @@ class _Collector:
             name = f"{node.module}.{alias.name}"
             self.imports.append(ImportSite(self.parsed, node, name, optional))
             self.aliases[alias.asname or alias.name] = name
+            self.values.pop(alias.asname or alias.name, None)
 
     def visit_value(self, node: ast.Attribute | ast.Expr, *_: object) -> None:
         self.visit(node.value)
@@ -243,6 +319,17 @@ _SPECIAL = {
     ast.Call: _Collector.visit_call,
     ast.Assign: _Collector.visit_assign,
     ast.AnnAssign: _Collector.visit_assign,
+    ast.For: _Collector.visit_rebinding,
+    ast.AsyncFor: _Collector.visit_rebinding,
+    ast.With: _Collector.visit_rebinding,
+    ast.AsyncWith: _Collector.visit_rebinding,
+    ast.AugAssign: _Collector.visit_rebinding,
+    ast.NamedExpr: _Collector.visit_rebinding,
+    ast.Delete: _Collector.visit_rebinding,
+    ast.ListComp: _Collector.visit_rebinding,
+    ast.SetComp: _Collector.visit_rebinding,
+    ast.DictComp: _Collector.visit_rebinding,
+    ast.GeneratorExp: _Collector.visit_rebinding,
     # The commonest expressions, visited without walking their fields.
     ast.Attribute: _Collector.visit_value,
     ast.Expr: _Collector.visit_value,

@@ -12,7 +12,12 @@ from .dependencies import (
 from .execution import error_output, not_run_from_fresh_kernel, out_of_order_execution, skipped_cell
 from .hidden_state import order_dependent_value, undefined_name, use_before_definition
 from .paths import absolute_path
-from .randomness import missing_random_state, unseeded_generator, unseeded_global_rng
+from .randomness import (
+    missing_random_state,
+    nondeterministic_seed,
+    unseeded_generator,
+    unseeded_global_rng,
+)
 from .syntax import syntax_error
 
 RULES: tuple[Rule, ...] = (
@@ -27,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     Rule("NBD301", "unseeded-global-rng", unseeded_global_rng, python_only=True),
     Rule("NBD302", "unseeded-generator", unseeded_generator, python_only=True),
     Rule("NBD303", "missing-random-state", missing_random_state, python_only=True),
+    Rule("NBD304", "nondeterministic-seed", nondeterministic_seed, python_only=True),
     Rule("NBD401", "unpinned-import", unpinned_import, python_only=True),
     Rule("NBD402", "undeclared-import", undeclared_import, python_only=True),
     Rule("NBD403", "unpinned-install", unpinned_install, python_only=True),

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from ..analysis.calls import dotted_name
 from ..records import TYPE_CHECKING
 from .base import Finding
 
@@ -41,7 +42,34 @@ SEEDERS: dict[str, frozenset[str]] = {
     "nb_discipline.seeding.seed_everything": ALL_LIBRARIES,
 }
 # Called with no seed (or None), these seed from fresh entropy: the opposite of seeding.
-RESEED_FROM_ENTROPY = {"random.seed": "a", "numpy.random.seed": "seed"}
+RESEED_FROM_ENTROPY = {"random.seed": ("a", 0), "numpy.random.seed": ("seed", 0)}
+# Calls whose value differs on every run, and what they read: a seed made from one is no seed.
+CLOCK = "which reads the clock"
+ENTROPY_SOURCES = {
+    "time.time": CLOCK,
+    "time.time_ns": CLOCK,
+    "time.perf_counter": CLOCK,
+    "time.perf_counter_ns": CLOCK,
+    "time.monotonic": CLOCK,
+    "time.monotonic_ns": CLOCK,
+    "time.process_time": CLOCK,
+    "time.process_time_ns": CLOCK,
+    "time.clock": CLOCK,
+    "datetime.datetime.now": CLOCK,
+    "datetime.datetime.utcnow": CLOCK,
+    "datetime.datetime.today": CLOCK,
+    "uuid.uuid1": CLOCK,
+    "os.getpid": "the process id",
+    "os.urandom": "fresh entropy from the operating system",
+    "os.getrandom": "fresh entropy from the operating system",
+    "uuid.uuid4": "fresh entropy from the operating system",
+}
+# A value made from such a source still differs on every run after these conversions
+# (`int(time.time())`, `hash(...)`) and readings (`datetime.now().timestamp()`, `uuid4().int`);
+# arithmetic on it too. A reading such as `.year` or `.strftime("%Y")` changes more slowly: it is
+# not followed, nor is a choice (`a if b else c`, `a or b`) that may not take the source.
+SEED_CONVERSIONS = frozenset({"int", "float", "abs", "hash", "round", "str", "int.from_bytes"})
+CHANGING_READINGS = frozenset({"timestamp", "microsecond", "second", "int", "hex"})
 # A helper imported from elsewhere and named like a seeder (set_seed, seed_everything,
 # set_random_seeds, fix_seed, ...) is taken to seed everything: its body is not in the notebook.
 # A string, compiled (and kept) by `re` on first use: most notebooks call no such helper.
@@ -263,14 +291,19 @@ def _is_none(node: ast.expr | None) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
 
-def _is_pandas_sample(call: ast.Call) -> bool:
-    """`df.sample(frac=0.1)` / `s.sample(n=5)`: pandas draws from NumPy's global generator when
-    no `random_state` is given. The `frac`/`n` keywords tell it from other `sample` methods."""
-    func = call.func
+def _is_pandas_sample(call: CallSite) -> bool:
+    """`df.sample(5)` on an object pandas made (`df = pd.read_csv(path)` above), or
+    `x.sample(frac=0.1)` / `x.sample(n=5)` on any object (the keywords tell pandas' `sample` from
+    other libraries'): pandas draws from NumPy's global generator when no `random_state` is given
+    (by keyword, or fifth by position)."""
+    node = call.node
+    func = node.func
     if not isinstance(func, ast.Attribute) or func.attr != "sample":
         return False
-    keywords = {keyword.arg for keyword in call.keywords}
-    return bool(keywords & {"frac", "n"}) and not keywords & {"random_state", None}
+    keywords = {keyword.arg for keyword in node.keywords}
+    if keywords & {"random_state", None} or len(node.args) > 4:
+        return False
+    return (call.receiver or "").startswith("pandas.") or bool(keywords & {"frac", "n"})
 
 
 def _callee(call: CallSite) -> str:
@@ -281,7 +314,7 @@ def global_rng_library(call: CallSite) -> str | None:
     """The library whose global generator this call draws from, if it does."""
     name = normalized(call.qualified)
     if name is None:
-        return "numpy" if _is_pandas_sample(call.node) else None
+        return "numpy" if _is_pandas_sample(call) else None
     module, _, function = name.rpartition(".")
     node = call.node
     if module == "random" and function in RANDOM_MODULE_FUNCTIONS:
@@ -316,8 +349,10 @@ class _Seeding:
     """Which libraries each call seeds, with the notebook's own seeding helpers."""
 
     def __init__(self, nb: Analysis) -> None:
+        self.nb = nb
         self.configured = frozenset(nb.settings.seed_functions)
         self.notebook_functions = nb.calls.functions
+        self.entropy = _EntropySources(nb)
         self.local_seeders: dict[str, frozenset[str]] = {}
         # A helper that calls seeders seeds what they seed; helpers may call helpers.
         inside_functions = [call for call in nb.calls.calls if call.function is not None]
@@ -328,11 +363,16 @@ class _Seeding:
                     self.local_seeders[call.function] = known | seeded
 
     def seeded_by(self, call: CallSite) -> frozenset[str]:
+        """The libraries the call seeds; none when its seed is not a seed (NBD304)."""
+        libraries = self.seeds_of(call)
+        if libraries and self.entropy.of_seeding(call) is not None:
+            return frozenset()
+        return libraries
+
+    def seeds_of(self, call: CallSite) -> frozenset[str]:
+        """The libraries a seeding call covers, whatever seed it is given."""
         name = normalized(call.qualified)
         if name in SEEDERS:
-            argument = RESEED_FROM_ENTROPY.get(name)
-            if argument is not None and not _seed_given(call.node, argument, 0):
-                return frozenset()
             return SEEDERS[name]
         if name in self.configured or call.dotted in self.configured:
             return ALL_LIBRARIES
@@ -346,6 +386,36 @@ class _Seeding:
         if not library_call and re.fullmatch(SEEDER_NAME, last):
             return ALL_LIBRARIES
         return frozenset()
+
+    def seeded_for_each_call(self) -> list[frozenset[str]]:
+        """For each call of the notebook, the libraries seeded when it runs top to bottom.
+
+        A call in a function body runs when the function is called: its library counts as
+        seeded when anything in the notebook seeds it. `%%production` seeds every library
+        before its cell runs, and for every cell after it."""
+        calls = self.nb.calls.calls
+        seeds = [self.seeded_by(call) for call in calls]
+        seeded_anywhere = frozenset().union(*seeds)
+        first_production = min(
+            (p.cell.index for p in self.nb.parsed if p.cell_magic == "production"), default=None
+        )
+        if first_production is not None:
+            seeded_anywhere = ALL_LIBRARIES
+        seeded: frozenset[str] = frozenset()
+        result = []
+        for call, seeds_of_call in zip(calls, seeds, strict=True):
+            if first_production is not None and call.parsed.cell.index >= first_production:
+                seeded = ALL_LIBRARIES
+            if call.deferred:
+                result.append(seeded_anywhere)
+                continue
+            seeded |= seeds_of_call
+            result.append(seeded)
+        return result
+
+
+def _more(uses: int) -> str:
+    return f" ({uses} more use below)" if uses == 1 else f" ({uses} more uses below)"
 
 
 def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
@@ -384,32 +454,16 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     noise = np.random.normal(size=100)
     ```
     """
-    seeding = _Seeding(nb)
     calls = nb.calls.calls
-    seeds = [seeding.seeded_by(call) for call in calls]
-    seeded: set[str] = set()
-    seeded_anywhere = set().union(*seeds)
-    # `%%production` seeds every library before its cell runs, and for every cell after it.
-    first_production = min(
-        (p.cell.index for p in nb.parsed if p.cell_magic == "production"), default=None
-    )
-    if first_production is not None:
-        seeded_anywhere |= ALL_LIBRARIES
+    seeded = _Seeding(nb).seeded_for_each_call()
     unseeded_uses: dict[str, list[CallSite]] = {}
-    for call, seeds_of_call in zip(calls, seeds, strict=True):
-        if first_production is not None and call.parsed.cell.index >= first_production:
-            seeded |= ALL_LIBRARIES
-        if not call.deferred:
-            seeded |= seeds_of_call
+    for call, seeded_for_call in zip(calls, seeded, strict=True):
         library = global_rng_library(call)
-        if library is None or library in seeded:
-            continue
-        if call.deferred and library in seeded_anywhere:
-            continue
-        unseeded_uses.setdefault(library, []).append(call)
+        if library is not None and library not in seeded_for_call:
+            unseeded_uses.setdefault(library, []).append(call)
     for library, uses in unseeded_uses.items():
         first = uses[0]
-        more = f" ({len(uses) - 1} more uses below)" if len(uses) > 1 else ""
+        more = _more(len(uses) - 1) if len(uses) > 1 else ""
         row, column, end_row, end_column = first.parsed.span(first.node.func)
         yield Finding(
             first.parsed.cell,
@@ -514,12 +568,209 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
         )
 
 
-def _seed_given(call: ast.Call, name: str, position: int) -> bool:
-    if _has_unknown_arguments(call):
-        return True
+class _EntropySources:
+    """The calls of a notebook that read the clock, the process id or fresh entropy, and the
+    seeds made from them."""
+
+    def __init__(self, nb: Analysis) -> None:
+        self.nb = nb
+        self.sources = {
+            id(call.node): call
+            for call in nb.calls.calls
+            if call.qualified in ENTROPY_SOURCES or (call.qualified or "").startswith("secrets.")
+        }
+
+    def of_seeding(self, call: CallSite) -> ast.Call | str | None:
+        """What a seeding call's seed is made from when it is no seed: the entropy source's call
+        (`time.time()`), or "" when `random.seed`/`np.random.seed` is given none."""
+        reseed = RESEED_FROM_ENTROPY.get(normalized(call.qualified) or "")
+        if reseed is not None and not _seed_given(call.node, *reseed):
+            return ""
+        for argument in [*call.node.args, *(keyword.value for keyword in call.node.keywords)]:
+            if source := self.made_from(argument, call):
+                return source
+        return None
+
+    def made_from(
+        self, node: ast.expr, call: CallSite, follow_names: bool = True
+    ) -> ast.Call | None:
+        """The entropy source's call a value is computed from, or None."""
+        if not self.sources:
+            return None
+        kind = type(node)
+        if kind is ast.Name:
+            # `seed = int(time.time())` above; a name in a function body is not looked up.
+            if not follow_names or call.deferred:
+                return None
+            value = _value_bound_above(self.nb, node.id, call)
+            return None if value is None else self.made_from(value, call, follow_names=False)
+        if kind is ast.Call:
+            if id(node) in self.sources:
+                return node
+            func = node.func
+            if dotted_name(func) in SEED_CONVERSIONS:
+                for argument in node.args:
+                    if source := self.made_from(argument, call, follow_names):
+                        return source
+                return None
+            if isinstance(func, ast.Attribute) and func.attr in CHANGING_READINGS:
+                return self.made_from(func.value, call, follow_names)
+            return None
+        if kind is ast.Attribute and node.attr in CHANGING_READINGS:
+            return self.made_from(node.value, call, follow_names)
+        if kind is ast.BinOp:
+            return self.made_from(node.left, call, follow_names) or self.made_from(
+                node.right, call, follow_names
+            )
+        if kind is ast.UnaryOp:
+            return self.made_from(node.operand, call, follow_names)
+        return None
+
+    def what(self, source: ast.Call) -> str:
+        qualified = self.sources[id(source)].qualified or ""
+        return ENTROPY_SOURCES.get(qualified, "fresh entropy from the operating system")
+
+
+def _value_bound_above(nb: Analysis, name: str, call: CallSite) -> ast.expr | None:
+    """The value of a global name where a call runs top to bottom, when the last statement above
+    that binds it is a plain `name = value` at the top level of a cell; None when unknown."""
+    value = None
+    position = (call.node.lineno, call.node.col_offset)
+    for parsed in nb.parsed:
+        if parsed.cell.index > call.parsed.cell.index:
+            break
+        for statement in parsed.tree.body if parsed.tree is not None else ():
+            if (
+                parsed is call.parsed
+                and (statement.end_lineno, statement.end_col_offset) > position
+            ):
+                break
+            if _binds(statement, name):
+                targets = getattr(statement, "targets", ())
+                plain = len(targets) == 1 and isinstance(targets[0], ast.Name)
+                value = statement.value if plain else None
+    return value
+
+
+def _binds(statement: ast.stmt, name: str) -> bool:
+    """True when the statement may bind the name (an assignment anywhere in it, a definition, an
+    import): any doubt counts as a binding."""
+    for node in ast.walk(statement):
+        kind = type(node)
+        if kind is ast.Name:
+            if node.id == name and type(node.ctx) is not ast.Load:
+                return True
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler):
+            if node.name == name:
+                return True
+        elif kind is ast.alias:
+            if (node.asname or node.name.split(".")[0]) == name:
+                return True
+        elif kind in (ast.Global, ast.Nonlocal) and name in node.names:
+            return True
+    return False
+
+
+def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
+    """A seed that is not a seed: made from the clock, the process id or fresh entropy.
+
+    ## What it does
+    Flags a seeding call whose seed differs on every run: `random.seed()` and `np.random.seed()`
+    with no seed or `None` (they reseed from fresh entropy), and a seed made from the clock
+    (`time.time()`, `time.time_ns()`, `time.perf_counter()`, `datetime.now()`, `uuid.uuid1()`),
+    the process id (`os.getpid()`) or the operating system's entropy (`os.urandom`,
+    `uuid.uuid4()`, `secrets.*`), directly, through `int(...)`, `hash(...)` or arithmetic, or
+    through a name assigned such a value at the top of a cell above. The same seed passed to a
+    generator (`np.random.default_rng(int(time.time()))`) or as `random_state` to a callable
+    NBD303 checks is flagged too. Such a call seeds nothing: NBD301 and NBD303 do not count it
+    as seeding.
+
+    ## Why is this bad?
+    The call looks like seeding, so readers trust the results to repeat; they do not. Every run
+    draws other numbers, and the seed that produced a result is lost unless it was printed.
+
+    ## Example
+    ```python
+    # cell 1, run as [1]
+    import time
+    import numpy as np
+    np.random.seed(int(time.time()))
+    ```
+
+    ## Use instead
+    ```python
+    # cell 1, run as [1]
+    import time
+    import numpy as np
+    np.random.seed(42)
+    ```
+    """
+    calls = nb.calls.calls
+    entropy = _EntropySources(nb)
+    if not entropy.sources and not any(call.qualified in RESEED_FROM_ENTROPY for call in calls):
+        return
+    seeding = _Seeding(nb)
+    table = random_state_table() if entropy.sources else {}
+    configured = _configured_random_state(nb.settings.random_state_functions)
+    for call in calls:
+        name = normalized(call.qualified) or ""
+        libraries = seeding.seeds_of(call)
+        if libraries:
+            source = entropy.of_seeding(call)
+            argument = "seed"
+            consequence = "and so does every number drawn after it"
+        else:
+            if name in GENERATORS and GENERATORS[name] is not None:
+                argument = f"`{GENERATORS[name][0]}`"
+                value = _argument(call.node, *GENERATORS[name])
+                consequence = "and so does every number the generator draws"
+            elif entry := _random_state_entry(call, table, configured):
+                argument = f"`{entry['parameters'][0]}`"
+                value = _given_seed(call.node, entry)
+                consequence = "and so does its result"
+            else:
+                continue
+            source = None if value is None else entropy.made_from(value, call)
+        if source is None:
+            continue
+        row, column, end_row, end_column = call.parsed.span(call.node.func)
+        callee = _callee(call)
+        if source == "":
+            label = LIBRARY_LABELS[next(iter(libraries))]
+            how = "with `None`" if call.node.args or call.node.keywords else "without a seed"
+            message = (
+                f"`{callee}` is called {how}: it seeds the global random generator of {label} "
+                "from fresh entropy, so the numbers drawn after it differ on every run"
+            )
+        else:
+            message = (
+                f"The {argument} given to `{callee}` is made from `{ast.unparse(source)}`, "
+                f"{entropy.what(source)}: it differs on every run, {consequence}"
+            )
+        yield Finding(
+            call.parsed.cell,
+            message,
+            row,
+            column,
+            end_row,
+            end_column,
+            symbol=name or callee,
+            fix="Pass a fixed number (`42`); to try several seeds, loop over fixed ones or "
+            "print the seed each run uses",
+        )
+
+
+def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     value = _keyword(call, name)
     if value is None and len(call.args) > position:
         value = call.args[position]
+    return value
+
+
+def _seed_given(call: ast.Call, name: str, position: int) -> bool:
+    if _has_unknown_arguments(call):
+        return True
+    value = _argument(call, name, position)
     return value is not None and not _is_none(value)
 
 
@@ -551,7 +802,7 @@ def _literal(node: ast.expr) -> tuple[bool, Any]:
 def _random_under_conditions(call: ast.Call, conditions: dict[str, dict[str, Any]]) -> bool:
     """True when any condition holds, for the argument's literal value or its default."""
     for argument, condition in conditions.items():
-        given = _keyword(call, argument)
+        given = _argument(call, argument, condition.get("position", len(call.args)))
         if given is None:
             value = condition.get("default")
         else:
@@ -563,6 +814,40 @@ def _random_under_conditions(call: ast.Call, conditions: dict[str, dict[str, Any
         if "deterministic" in condition and value not in condition["deterministic"]:
             return True
     return False
+
+
+# What NBD303 adds when a callable given no seed draws from a global generator nothing seeds.
+UNSEEDED_FALLBACK = {
+    library: f", and nothing above it seeds the global random generator of {label}"
+    for library, label in LIBRARY_LABELS.items()
+}
+
+
+def _random_state_entry(
+    call: CallSite, table: dict[str, dict[str, Any]], configured: dict[str, dict[str, Any]]
+) -> dict[str, Any] | None:
+    """The table's entry for a call, or for a method of an object a listed module made
+    (`module:method`: `dist.sample()` on `dist = tfd.Normal(0, 1)`)."""
+    name = normalized(call.qualified) or ""
+    entry = configured.get(name) or configured.get(call.dotted or "") or table.get(name)
+    if entry is None and call.receiver is not None and not name:
+        method = call.node.func.attr  # a receiver is only found for `obj.method(...)`
+        module = call.receiver
+        while entry is None and "." in module:
+            module = module.rpartition(".")[0]
+            entry = table.get(f"{module}:{method}")
+    return entry
+
+
+def _given_seed(call: ast.Call, entry: dict[str, Any]) -> ast.expr | None:
+    """The seed argument of a call of a table entry, by name or by position."""
+    for parameter in entry["parameters"]:
+        if (value := _keyword(call, parameter)) is not None:
+            return value
+    position = entry.get("position")
+    if position is not None and len(call.args) > position:
+        return call.args[position]
+    return None
 
 
 def missing_random_state(nb: Analysis) -> Iterator[Finding]:
@@ -603,29 +888,41 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     """
     table = random_state_table()
     configured = _configured_random_state(nb.settings.random_state_functions)
-    for call in nb.calls.calls:
-        name = normalized(call.qualified)
-        entry = configured.get(name or "") or configured.get(call.dotted or "")
-        entry = entry or table.get(name or "")
-        if entry is None or _has_unknown_arguments(call.node):
+    calls = nb.calls.calls
+    seeded: list[frozenset[str]] | None = None  # made on first need
+    templates: set[int] = set()  # estimators a meta-estimator clones and re-seeds
+    for index, call in enumerate(calls):
+        entry = _random_state_entry(call, table, configured)
+        if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
             continue
+        if "template" in entry and (template := _given_seed(call.node, entry["template"])):
+            templates.add(id(template))
         parameters = entry["parameters"]
-        given = next((_keyword(call.node, p) for p in parameters if _keyword(call.node, p)), None)
-        position = entry.get("position")
-        if given is None and position is not None and len(call.node.args) > position:
-            given = call.node.args[position]
+        given = _given_seed(call.node, entry)
         if given is not None and not _is_none(given):
             continue
         if "when" in entry and not _random_under_conditions(call.node, entry["when"]):
             continue
-        callee = f"`{call.dotted}`"
+        library = entry.get("global")
+        if library is not None:
+            # Given no seed it draws from a library's global generator: seeded above, the
+            # top-to-bottom result is the same on every run.
+            if seeded is None:
+                seeded = _Seeding(nb).seeded_for_each_call()
+            if library in seeded[index]:
+                continue
+        name = normalized(call.qualified)
+        callee = f"`{_callee(call)}`"
         if name and call.dotted and name.rpartition(".")[2] != call.dotted.rpartition(".")[2]:
             callee += f" ({name})"
+        if name is None and call.receiver is not None:  # a method of an object a library made
+            name = f"{call.receiver}.{call.node.func.attr}"
         how = f"with `{parameters[0]}=None`" if given is not None else f"without `{parameters[0]}`"
         row, column, end_row, end_column = call.parsed.span(call.node.func)
         yield Finding(
             call.parsed.cell,
-            f"{callee} is called {how}: its result changes from run to run",
+            f"{callee} is called {how}{UNSEEDED_FALLBACK.get(library, '')}: its result changes "
+            "from run to run",
             row,
             column,
             end_row,
