@@ -773,6 +773,7 @@ def test_tensorflow_probability_samples(source: str, flagged: list[str]) -> None
         ("x.sample(1000)", False),  # an object nothing shows is pandas'
         ("df = pd.read_csv('a.csv')\nfor df in frames:\n    df.sample(5)", False),
         ("gmm = GaussianMixture(2).fit(X)\ngmm.sample(100)", False),
+        ("handlers = pd.Series(functions)\nhandlers[0](5)", False),  # a call of an item
     ],
 )
 def test_pandas_sample_by_position(source: str, flagged: bool) -> None:

@@ -214,7 +214,7 @@ class _Collector:
                 self.function,
                 assigned_to,
                 chained,
-                self.receiver(node.func),
+                self.receiver(node.func) if type(node.func) is ast.Attribute else None,
             )
         )
         func = node.func

@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from ..analysis.calls import dotted_name
 from ..records import TYPE_CHECKING
 from .base import Finding
 
@@ -573,6 +572,10 @@ class _EntropySources:
     seeds made from them."""
 
     def __init__(self, nb: Analysis) -> None:
+        from ..analysis.calls import dotted_name  # the analysis is loaded by now; a run that
+        # reuses kept findings imports the rules, not the analysis
+
+        self.dotted_name = dotted_name
         self.nb = nb
         self.sources = {
             id(call.node): call
@@ -608,7 +611,7 @@ class _EntropySources:
             if id(node) in self.sources:
                 return node
             func = node.func
-            if dotted_name(func) in SEED_CONVERSIONS:
+            if self.dotted_name(func) in SEED_CONVERSIONS:
                 for argument in node.args:
                     if source := self.made_from(argument, call, follow_names):
                         return source
@@ -851,22 +854,31 @@ def _given_seed(call: ast.Call, entry: dict[str, Any]) -> ast.expr | None:
 
 
 def missing_random_state(nb: Analysis) -> Iterator[Finding]:
-    """A scikit-learn (or umap) callable that takes `random_state` is called without one.
+    """A callable that takes a seed is called without one, and no global seed stands in for it.
 
     ## What it does
-    Flags a call of an estimator, splitter or function that takes `random_state` when it is
-    called without one, or with `None`. The table of such callables is generated from the
-    libraries (see `scripts/generate_random_state_table.py`) and ships with nb-discipline, so
+    Flags a call of an estimator, splitter or function that takes `random_state` (scikit-learn,
+    imbalanced-learn, umap), `random_seed` (PyMC) or `seed` (TensorFlow Probability's
+    `dist.sample()` and `tfp.mcmc.sample_chain`) when it is called without one, or with `None`,
+    and nothing above it seeds the global generator it then draws from: scikit-learn and
+    imbalanced-learn draw from NumPy's (`np.random.seed(42)` above makes them repeatable top to
+    bottom), PyMC3 from NumPy's, TensorFlow Probability from TensorFlow's; PyMC 4 and later and
+    umap are repeatable only with their own seed. The table of such callables is generated from
+    the libraries (see `scripts/generate_random_state_table.py`) and ships with nb-discipline, so
     none of them needs to be installed. Callables that are only random for some arguments are
     only flagged then: a splitter with `shuffle=True`, `LogisticRegression` with a `sag`, `saga`
-    or `liblinear` solver, `SVC(probability=True)`. xgboost, lightgbm and catboost are not
-    flagged: without a seed they use a fixed default one, and are reproducible. Add your own
-    callables with the `random-state-functions` setting (`module.function`, or
-    `module.function:seed_argument`).
+    or `liblinear` solver, `SVC(probability=True)`, `PCA` with a `randomized` or `arpack`
+    solver. The estimator given to a meta-estimator that re-seeds its clones
+    (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged. xgboost,
+    lightgbm and catboost are not flagged: without a seed they use a fixed default one, and are
+    reproducible. Add your own callables with the `random-state-functions` setting
+    (`module.function`, or `module.function:seed_argument`).
 
     ## Why is this bad?
-    With `random_state=None` the library seeds from global state or fresh entropy: a different
-    train/test split, a different forest, different metrics on every run.
+    With no seed and no global seed above, the library starts from fresh entropy: a different
+    train/test split, a different forest, different metrics on every run. A global seed above
+    makes the top-to-bottom run repeatable, though re-running one cell still shifts every later
+    draw: a seed of its own is what makes each call repeatable alone.
 
     ## Example
     ```python
