@@ -485,11 +485,11 @@ def test_junit_report(report):
 def test_markdown_report(report):
     rendered = renderer("markdown")(report)
     # the verdict once per notebook; a reproduced notebook is one line, with no section
-    assert "| a.ipynb | ✅ reproduced | (2 runs; 1 metric; outputs) |" in rendered
-    assert "| b.ipynb | ❌ differs | accuracy; cell 3 line 1, 1st number (2 runs;" in rendered
-    assert "| c.ipynb | 💥 failed | cell 2 imports \\`nope\\` |" in rendered
-    assert "| d.ipynb | ❔ unverified | (1 run; 1 metric; outputs; no baseline) |" in rendered
-    assert "### a.ipynb" not in rendered and "### b.ipynb" in rendered
+    assert "| `a.ipynb` | ✅ reproduced | (2 runs; 1 metric; outputs) |" in rendered
+    assert "| `b.ipynb` | ❌ differs | accuracy; cell 3 line 1, 1st number (2 runs;" in rendered
+    assert "| `c.ipynb` | 💥 failed | cell 2 imports \\`nope\\` |" in rendered
+    assert "| `d.ipynb` | ❔ unverified | (1 run; 1 metric; outputs; no baseline) |" in rendered
+    assert "### `a.ipynb`" not in rendered and "### `b.ipynb`" in rendered
     assert "| metric | accuracy | - | 0.97 | 0.95 | 0.02 | rtol=1e-06, atol=0 |" in rendered
     assert "- fix: pip install nope" in rendered
     assert (

@@ -84,7 +84,12 @@ _TIMESTAMPS = (
     # a time of day alone: 02:27:05, 02:27:05.818
     r"(?<![\w:.-])(?P<H>\d\d):(?P<M>\d\d):(?P<S>\d\d)(?P<f>[.,]\d+)?(?![\w:]|\.\d)",
 )
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)")
+# A number; dates and times of day are words, compared whole (a date is not a quantity).
+_NUMBER = re.compile(
+    r"(?P<date>(?<![\w.])(?:\d{4}-\d\d-\d\d(?:[ T]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)?"
+    r"|\d\d?:\d\d(?::\d\d(?:[.,]\d+)?)?)(?![\w:]))"
+    r"|(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)"
+)
 # How much a sanitized timestamp may stray outside the run's window (clock reads, rounding).
 WINDOW_SLACK = 1.0
 
@@ -308,9 +313,12 @@ class _Line:
     def __init__(self, text: str, start: int) -> None:
         self.text, self.start = text, start
         self.numbers = [
-            (m.group(), m.start() + start, m.end() + start) for m in _NUMBER.finditer(text)
+            (m.group(), m.start() + start, m.end() + start)
+            for m in _NUMBER.finditer(text)
+            if m.group("date") is None
         ]
-        cells = _NUMBER.sub("\0", text).split("\t")
+        skeleton = _NUMBER.sub(lambda m: m.group() if m.group("date") else "\0", text)
+        cells = skeleton.split("\t")
         self.words = tuple(" ".join(cell.split()) for cell in cells)
 
 

@@ -204,6 +204,14 @@ def _markdown_text(item: str) -> str:
     return item.replace("\r", " ").replace("\n", " ")
 
 
+def _markdown_code(item: str) -> str:
+    """`item` as a code span in a table cell: shown as written (a path with underscores)."""
+    fence = "``" if "`" in item else "`"
+    padding = " " if "`" in item else ""
+    item = item.replace("|", "\\|").replace("\n", " ")
+    return f"{fence}{padding}{item}{padding}{fence}"
+
+
 def markdown(report: Report) -> str:
     """A summary table (one row per notebook, the verdict in its own column), then a section for
     each notebook that did not reproduce: its differences, why, and notes. Every text from a
@@ -220,7 +228,7 @@ def markdown(report: Report) -> str:
     ]
     for result in report.results:
         lines.append(
-            f"| {_markdown_text(result.path)} | {icon[result.verdict]} {result.verdict} | "
+            f"| {_markdown_code(result.path)} | {icon[result.verdict]} {result.verdict} | "
             f"{_markdown_text(summary(result, verdict=False))} |"
         )
     for error in report.errors:
@@ -242,5 +250,5 @@ def markdown(report: Report) -> str:
             section.append(f"- why: {_markdown_text(why)}")
         section.extend(f"- {_markdown_text(note)}" for note in result.notes)
         if section:
-            lines.extend(["", f"### {_markdown_text(result.path)}", "", *section])
+            lines.extend(["", f"### {_markdown_code(result.path)}", "", *section])
     return "\n".join(lines) + "\n"

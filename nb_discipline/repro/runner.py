@@ -290,8 +290,14 @@ def _failure(error: BaseException, spec, state, executed: Path) -> Failure:
                 fix=f"install it in the kernel's environment (`pip install {_distribution(module)}`) "
                 "and declare it in the project's dependencies",
             )
+        said = " ".join((evalue or "").split())  # one line, though the message has several
         return Failure(
-            EXCEPTION, f"{where} raised {ename}: {evalue}", number, cell_id, ename, evalue
+            EXCEPTION,
+            f"{where} raised {ename}: {said}".rstrip(": "),
+            number,
+            cell_id,
+            ename,
+            evalue,
         )
     if isinstance(error, CellTimeoutError):
         return Failure(

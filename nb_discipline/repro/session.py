@@ -41,6 +41,7 @@ from .compare import BaselineData, CompareOptions, compare
 from .mlflow_store import StoreError, read_run, template_store
 from .results import (
     DIFFERS,
+    FAILED,
     INTERNAL,
     INTERRUPTED,
     REPRODUCED,
@@ -293,8 +294,8 @@ class _Session:
         file and the note say)."""
         notes = tuple(note for note in result.notes if not note.startswith(NO_BASELINE))
         if result.verdict not in (REPRODUCED, UNVERIFIED):
-            note = "baseline not written: the runs do not agree"
-            return replace(result, notes=(*notes, note))
+            why = "the notebook failed" if result.verdict == FAILED else "the runs do not agree"
+            return replace(result, notes=(*notes, f"baseline not written: {why}"))
         path = (
             Path(self.options.baseline)
             if self.options.baseline
@@ -418,11 +419,12 @@ def likely_causes(
     from ..engine import check
 
     last = result.first_differing_cell
-    return tuple(
+    causes = (
         Cause(diagnostic.code, diagnostic.cell, diagnostic.message)
         for diagnostic in check(notebook, settings)
         if diagnostic.code.startswith("NBD3") and (last is None or diagnostic.cell <= last)
     )
+    return tuple(dict.fromkeys(causes))  # two calls alike in one cell make one cause
 
 
 def _signal(process: subprocess.Popen, signum: int) -> None:
