@@ -1,6 +1,6 @@
 """Sample nbcheck's findings on a folder of notebooks for a person to judge, and score the verdicts.
 
-    python benchmarks/audit.py sample FOLDER -o SHEET [--per-rule 12] [--seed 0]
+    python benchmarks/audit.py sample FOLDER -o SHEET [--per-rule 12] [--seed 0] [--verdicts OLD]
     python benchmarks/audit.py show SHEET [--next | ID]
     python benchmarks/audit.py judge SHEET ID true|false|true-not-worth-acting "note"
     python benchmarks/audit.py score SHEET
@@ -253,10 +253,37 @@ def command_sample(arguments: argparse.Namespace) -> None:
                 "note": "",
             }
         )
+    carried = carry_verdicts(rows, arguments.verdicts) if arguments.verdicts else 0
     write_sheet(arguments.output, rows)
     print(f"{len(findings)} findings; {len(rows)} sampled into {arguments.output}")
+    if arguments.verdicts:
+        print(f"{carried} verdicts carried over from {arguments.verdicts}")
     for code, total in sorted(totals.items()):
         print(f"  {code}  {total:6} found  {sum(r['rule'] == code for r in rows):4} sampled")
+
+
+def carry_verdicts(rows: list[dict], earlier: Path) -> int:
+    """Copy the verdicts of an earlier sheet to the same findings (same rule, notebook, cell,
+    line, symbol and message): a new sample after a rule change is judged only where it changed."""
+
+    def key(row: dict) -> tuple:
+        return (
+            row["rule"],
+            row["notebook"],
+            row["cell"],
+            row["row"],
+            row["symbol"],
+            row["message"],
+        )
+
+    judged = {key(row): row for row in read_sheet(earlier) if row["verdict"]}
+    carried = 0
+    for row in rows:
+        old = judged.get(key(row))
+        if old is not None:
+            row["verdict"], row["note"] = old["verdict"], old["note"]
+            carried += 1
+    return carried
 
 
 def read_sheet(path: Path) -> list[dict]:
@@ -355,6 +382,9 @@ def main() -> None:
     sample.add_argument("--per-rule", type=int, default=12)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--nbcheck", default="nbcheck")
+    sample.add_argument(
+        "--verdicts", type=Path, help="an earlier sheet: keep its verdicts on the same findings"
+    )
     shown = commands.add_parser("show", help="print a finding with its context")
     shown.add_argument("sheet", type=Path)
     shown.add_argument("id", type=int, nargs="?")
