@@ -82,6 +82,20 @@ def test_namespace_packages_are_judged_by_their_distribution(tmp_path: Path) -> 
     assert found[1].message.startswith("`google.cloud.storage` is imported but declared in no")
 
 
+def test_a_dotted_import_is_declared_by_the_distribution_its_parts_name(tmp_path: Path) -> None:
+    # megatron is a namespace shared by megatron-core and megatron-energon; no table lists it.
+    make_project(tmp_path, {"requirements.txt": "megatron_core\nazureml-core==1.57.0\n"})
+    found = run(
+        tmp_path,
+        "from megatron.core import parallel_state",
+        "from azureml.core import Workspace\nfrom azureml.widgets import RunDetails",
+    )
+    assert [(d.code, d.symbol) for d in found] == [
+        ("NBD401", "megatron-core"),
+        ("NBD402", "azureml-widgets"),
+    ]
+
+
 def test_no_dependency_file_at_all(tmp_path: Path) -> None:
     make_project(tmp_path, {})
     found = run(tmp_path, "import numpy as np")

@@ -118,7 +118,9 @@ CONDA_TO_PYPI = {
 
 # Namespace packages that many distributions share: `google.cloud.bigquery` comes from
 # google-cloud-bigquery, `azure.storage.blob` from azure-storage-blob.
-NAMESPACE_PACKAGES = frozenset({"google", "azure", "backports", "jaraco", "sphinxcontrib", "zope"})
+NAMESPACE_PACKAGES = frozenset(
+    {"google", "azure", "azureml", "backports", "jaraco", "sphinxcontrib", "zope"}
+)
 
 LOCK_FILE_NAMES = frozenset({"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"})
 ENVIRONMENT_FILE_NAMES = frozenset({"environment.yml", "environment.yaml"})
@@ -340,18 +342,23 @@ class Project:
 
     def status(self, module: str) -> ImportStatus:
         """Whether the distribution that provides `module` (a dotted import) is declared and
-        pinned."""
+        pinned. Besides the distributions of its `import_key`, a dotted import counts as declared
+        by a distribution its first parts name (`megatron.core` by megatron-core): a namespace
+        package shared by several distributions, which no table lists."""
         declarations = self.declarations
-        candidates = _candidates(module)
-        declared = [name for name in candidates if name in declarations.declared]
+        key = import_key(module)
+        parts = module.split(".")
+        dotted = [normalize_name("-".join(parts[:n])) for n in range(2, len(parts) + 1)]
+        candidates = _candidates(key)
+        declared = [name for name in [*candidates, *dotted] if name in declarations.declared]
         known = True
         if not declared:
             # Installed metadata is slow to gather; only consult it when the names did not match.
-            candidates = _candidates(module, installed=True)
+            candidates = _candidates(key, installed=True)
             declared = [name for name in candidates if name in declarations.declared]
-            known = bool(declared) or len(candidates) > 1 or module in WELL_KNOWN_DISTRIBUTIONS
-            if not known and "." not in module:
-                known = module in installed_distributions()
+            known = bool(declared) or len(candidates) > 1 or key in WELL_KNOWN_DISTRIBUTIONS
+            if not known and "." not in key:
+                known = key in installed_distributions()
         pinned = any(name in declarations.pinned for name in declared)
         if self.settings.pin_policy == "declared":
             pinned = True

@@ -94,12 +94,10 @@ def _literal_path(node: ast.expr | None) -> str | None:
 def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
     """Each distribution once, at its first import: `mpl_toolkits` after `matplotlib` is the
     same distribution."""
-    from ..analysis.packages import import_key
-
     project = nb.project
     reported: set[str] = set()
     for site in _third_party_imports(nb):
-        status = project.status(import_key(site.module))
+        status = project.status(site.module)
         if status.distribution not in reported:
             reported.add(status.distribution)
             yield site, status
