@@ -44,8 +44,19 @@ OUTPUT = Path(__file__).resolve().parent.parent / "nb_discipline" / "data" / "ra
 # is {argument: {"random": [values]}} or {argument: {"deterministic": [values]}}; a call is random
 # when any condition holds for the argument's literal value (or its default).
 SKLEARN_CONDITIONS: dict[str, dict[str, dict[str, list[Any]]]] = {
-    "LogisticRegression": {"solver": {"random": ["sag", "saga", "liblinear"]}},
-    "LogisticRegressionCV": {"solver": {"random": ["sag", "saga", "liblinear"]}},
+    # liblinear draws only in its dual or L1 solvers; its primal L2 solver (the default penalty)
+    # is deterministic. A dual or an L1/elastic-net penalty is only solved by liblinear or saga.
+    "LogisticRegression": {
+        "solver": {"random": ["sag", "saga"]},
+        "dual": {"random": [True]},
+        "penalty": {"random": ["l1", "elasticnet"]},
+        "l1_ratio": {"deterministic": [0, 0.0, None]},
+    },
+    "LogisticRegressionCV": {
+        "solver": {"random": ["sag", "saga"]},
+        "dual": {"random": [True]},
+        "penalty": {"random": ["l1", "elasticnet"]},
+    },
     # solver="auto" only picks "sag" for sparse input with an intercept.
     "Ridge": {"solver": {"random": ["sag", "saga"]}},
     "RidgeClassifier": {"solver": {"random": ["sag", "saga"]}},

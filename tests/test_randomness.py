@@ -328,6 +328,10 @@ SKLEARN_IMPORTS = (
             "`model_selection.ShuffleSplit` is called without",
         ),
         ("LogisticRegression(solver='saga')", "`LogisticRegression` is called without"),
+        (
+            "LogisticRegression(solver='liblinear', penalty='l1')",
+            "`LogisticRegression` is called without",
+        ),
         ("SVC(probability=True)", "`SVC` is called without"),
         ("PCA(n_components=50, svd_solver='randomized')", "`PCA` is called without"),
         ("sklearn.cluster.KMeans(n_clusters=3)", "`sklearn.cluster.KMeans` is called without"),
@@ -350,6 +354,7 @@ def test_missing_random_state(call: str, message: str) -> None:
         "KFold(5, shuffle=False)",
         "KFold(5, shuffle=do_shuffle)",  # computed: not guessed
         "LogisticRegression(max_iter=1000)",
+        "LogisticRegression(solver='liblinear')",  # its primal L2 solver draws nothing
         "LogisticRegression(solver=solver)",
         "SVC(kernel='rbf')",
         "PCA(n_components=2, svd_solver='full')",
@@ -526,6 +531,14 @@ def test_scikit_learn_is_flagged_when_nothing_seeds_numpy_above(seeding: str) ->
         "nothing above it seeds the global random generator of NumPy: its result changes from "
         "run to run"
     ]
+
+
+def test_a_cell_that_does_not_parse_and_mentions_a_seed_may_seed_anything() -> None:
+    py2 = "np.random.seed(1234)\nprint 'seeded'"
+    assert messages("NBD303", "import numpy as np", py2, SKLEARN_IMPORTS, "RF()") == []
+    assert messages("NBD301", "import numpy as np", py2, "np.random.rand(2)") == []
+    other = "print 'hello'"
+    assert len(messages("NBD303", "import numpy as np", other, SKLEARN_IMPORTS, "RF()")) == 1
 
 
 def test_a_numpy_seed_below_the_call_does_not_count_for_it() -> None:

@@ -391,19 +391,27 @@ class _Seeding:
 
         A call in a function body runs when the function is called: its library counts as
         seeded when anything in the notebook seeds it. `%%production` seeds every library
-        before its cell runs, and for every cell after it."""
+        before its cell runs, and for every cell after it; a cell that does not parse and
+        mentions a seed (a Python 2 `print` beside `np.random.seed(1)`) may seed any library,
+        from there on."""
         calls = self.nb.calls.calls
         seeds = [self.seeded_by(call) for call in calls]
         seeded_anywhere = frozenset().union(*seeds)
-        first_production = min(
-            (p.cell.index for p in self.nb.parsed if p.cell_magic == "production"), default=None
+        first_seeding_all = min(
+            (
+                p.cell.index
+                for p in self.nb.parsed
+                if p.cell_magic == "production"
+                or (p.syntax_error is not None and "seed" in p.cell.source.lower())
+            ),
+            default=None,
         )
-        if first_production is not None:
+        if first_seeding_all is not None:
             seeded_anywhere = ALL_LIBRARIES
         seeded: frozenset[str] = frozenset()
         result = []
         for call, seeds_of_call in zip(calls, seeds, strict=True):
-            if first_production is not None and call.parsed.cell.index >= first_production:
+            if first_seeding_all is not None and call.parsed.cell.index >= first_seeding_all:
                 seeded = ALL_LIBRARIES
             if call.deferred:
                 result.append(seeded_anywhere)
@@ -866,9 +874,9 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     umap are repeatable only with their own seed. The table of such callables is generated from
     the libraries (see `scripts/generate_random_state_table.py`) and ships with nb-discipline, so
     none of them needs to be installed. Callables that are only random for some arguments are
-    only flagged then: a splitter with `shuffle=True`, `LogisticRegression` with a `sag`, `saga`
-    or `liblinear` solver, `SVC(probability=True)`, `PCA` with a `randomized` or `arpack`
-    solver. The estimator given to a meta-estimator that re-seeds its clones
+    only flagged then: a splitter with `shuffle=True`, `LogisticRegression` with a `sag` or
+    `saga` solver, `dual=True` or an L1 penalty, `SVC(probability=True)`, `PCA` with a
+    `randomized` or `arpack` solver. The estimator given to a meta-estimator that re-seeds its clones
     (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged. xgboost,
     lightgbm and catboost are not flagged: without a seed they use a fixed default one, and are
     reproducible. Add your own callables with the `random-state-functions` setting
