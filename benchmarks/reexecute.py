@@ -21,7 +21,10 @@ inside a notebook is told to use no index (`!pip install x` fails instead of ins
 - a NameError at cell k is *predicted* when nbcheck reports NBD201 or NBD202 on cell k for the same
   name, else it is a *miss* (printed with the cell's source, for a person to judge whether a
   static reading could know it);
-- an NBD201/NBD202 finding on a cell that ran fine is a *false alarm*;
+- a NameError that nbcheck flagged only on another cell (for a read inside a function, reported
+  where the function is defined) is counted apart, *flagged elsewhere*;
+- an NBD201/NBD202 finding on a cell that ran fine is a *false alarm*, except a finding about a
+  function's body reported at its definition (running the definition reads nothing);
 - a finding on a cell that failed for another reason, or that the run never reached, is not
   decided by the run (*undecided*).
 
@@ -47,6 +50,9 @@ from pathlib import Path
 
 DEFAULT_CACHE = Path("/work/eval/reexecute")
 NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
+# A read inside a function body with no call seen is reported at the definition: running that
+# cell only defines the function, so it neither confirms nor refutes the finding.
+BODY_READ = re.compile(r"(Function|Method) `")
 SCORED = ("NBD201", "NBD202")
 INFORMATION = ("NBD203",)
 # The kernel gets no network: HTTP(S) through a closed local port, pip with no index at all.
@@ -266,7 +272,7 @@ def command_score(arguments: argparse.Namespace) -> None:
 
     outcomes: Counter[tuple[str, str]] = Counter()
     endings: Counter[str] = Counter()
-    name_errors, predicted, misses, false_alarms = 0, 0, [], []
+    name_errors, predicted, elsewhere, misses, false_alarms = 0, 0, 0, [], []
     for relative, record in sorted(results.items()):
         failed = record["failed"]
         endings["ran to the end" if failed is None else failed["ename"]] += 1
@@ -276,14 +282,16 @@ def command_score(arguments: argparse.Namespace) -> None:
         if failed and failed["ename"] == "NameError":
             match = NAME_ERROR.search(failed["evalue"])
             missing = match.group(1) if match else None
-        hit = False
+        hit = flagged = False
         for finding in by_notebook.get(relative, []):
             cell, code = finding["cell"], finding["code"]
-            if cell in ran:
+            same_name = missing is not None and finding["symbol"] == missing
+            flagged = flagged or (same_name and code in SCORED)
+            if cell in ran and not BODY_READ.match(finding["message"]):
                 outcome = "false alarm"
                 if code in SCORED:
                     false_alarms.append((relative, finding))
-            elif cell == failing_cell and missing is not None and finding["symbol"] == missing:
+            elif cell == failing_cell and same_name:
                 outcome = "true"
                 hit = hit or code in SCORED
             else:
@@ -293,13 +301,18 @@ def command_score(arguments: argparse.Namespace) -> None:
             name_errors += 1
             if hit:
                 predicted += 1
+            elif flagged:
+                elsewhere += 1
             else:
                 misses.append((relative, failed))
 
     print(f"Notebooks executed: {len(results)}")
     for ending, count in endings.most_common():
         print(f"  {count:5}  {ending}")
-    print(f"\nNameError failures: {name_errors}; predicted at the failing cell: {predicted}")
+    print(
+        f"\nNameError failures: {name_errors}; predicted at the failing cell: {predicted}; "
+        f"flagged on another cell only: {elsewhere}; missed: {len(misses)}"
+    )
     print("\nFindings on executed notebooks, by what the run shows:")
     print(f"  {'rule':8} {'findings':>8} {'true':>6} {'false alarm':>12} {'undecided':>10}")
     for code in SCORED + INFORMATION:
@@ -318,6 +331,7 @@ def command_score(arguments: argparse.Namespace) -> None:
             "endings": dict(endings),
             "name_errors": name_errors,
             "predicted": predicted,
+            "flagged_elsewhere": elsewhere,
             "outcomes": {f"{code} {kind}": n for (code, kind), n in sorted(outcomes.items())},
             "misses": [{"notebook": r, **f} for r, f in misses],
             "false_alarms": [{"notebook": r, **f} for r, f in false_alarms],
