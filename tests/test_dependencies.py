@@ -96,6 +96,15 @@ def test_a_dotted_import_is_declared_by_the_distribution_its_parts_name(tmp_path
     ]
 
 
+def test_a_declared_distribution_named_after_an_unknown_module_may_provide_it(
+    tmp_path: Path,
+) -> None:
+    # hydra-core provides `hydra`: where it is not installed, nothing says so, and no claim is made.
+    make_project(tmp_path, {"requirements.txt": "hydra-core>1.3,<=1.3.2\nnemo-wordlists\n"})
+    assert run(tmp_path, "from hydra.utils import instantiate\nimport wordlists") == []
+    assert summary(run(tmp_path, "import hydrangea_xyz")) == [("NBD402", "hydrangea-xyz")]
+
+
 def test_no_dependency_file_at_all(tmp_path: Path) -> None:
     make_project(tmp_path, {})
     found = run(tmp_path, "import numpy as np")

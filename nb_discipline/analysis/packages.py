@@ -161,7 +161,8 @@ class ImportStatus(Record):
     pinned: bool
     known: bool = True
     """A distribution is known to provide the module (declared, installed where nbcheck runs, or
-    well known); False when `distribution` is only the import name, hyphenated."""
+    well known); False when `distribution` is a guess: the import name hyphenated, or a declared
+    distribution named after it."""
 
 
 def normalize_name(name: str) -> str:
@@ -359,6 +360,14 @@ class Project:
             known = bool(declared) or len(candidates) > 1 or key in WELL_KNOWN_DISTRIBUTIONS
             if not known and "." not in key:
                 known = key in installed_distributions()
+            if not known:
+                # A declared distribution named after the module (hydra-core for `hydra`,
+                # python-dotenv for `dotenv`) may provide it; which one cannot be known here, so
+                # nothing is claimed: not undeclared, nor unpinned.
+                stem = candidates[-1]
+                for name in declarations.declared:
+                    if name.startswith(f"{stem}-") or name.endswith(f"-{stem}"):
+                        return ImportStatus(name, True, True, False)
         pinned = any(name in declarations.pinned for name in declared)
         if self.settings.pin_policy == "declared":
             pinned = True
