@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from nb_discipline.cli import main
+from tests import sandbox
 
 
 @dataclass
@@ -14,12 +15,10 @@ class CliResult:
     err: str
 
 
-@pytest.fixture(autouse=True)
-def _user_directories(monkeypatch, tmp_path_factory):
-    """What nb-discipline keeps between runs, and IPython's profile and history database, go to
-    the session's temporary directory, never to the user's; subprocesses inherit the variables."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
-    monkeypatch.setenv("IPYTHONDIR", str(tmp_path_factory.getbasetemp() / "ipython"))
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    """The tests never write to the user's home (tests/sandbox.py), from before the first fixture."""
+    sandbox.enter()
 
 
 @pytest.fixture
