@@ -148,6 +148,16 @@ def test_modules_the_notebook_provides_itself_are_first_party(tmp_path: Path) ->
         "!wget -q https://example.invalid/raw/utils.py\n!curl -o plots.py https://example.invalid/p",
         "import helpers, trainer.model, utils, plots\nfrom trainer import task",
         "import os, sys\nsys.path.insert(0, os.path.join('lib'))\nimport features",
+        "from urllib.request import urlretrieve\nurlretrieve('https://example.invalid/x/thinkplot.py')",
+        "constants_file = 'taxi_constants.py'",
+        "%%writefile {constants_file}\nLABEL = 'tips'",
+        "import thinkplot, taxi_constants",
+    )
+    assert found == []
+    found = run(
+        tmp_path,
+        "import os, sys\nlib_path = os.path.abspath('lib')\nsys.path.append(lib_path)",
+        "import features",
     )
     assert found == []
     # The same imports, with nothing that provides them.

@@ -43,45 +43,62 @@ def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
 
 def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
     """(modules, directories): what the notebook puts beside itself, and the directories it adds
-    to `sys.path` with a literal path (`sys.path.insert(0, "../utils")`). A module is a file a
-    `%%writefile` / `%%file` cell writes (`helpers.py`; `pkg/model.py` makes `pkg` and `model`),
-    or a `.py` file a shell command names: fetched (`!wget .../utils.py`), copied or run."""
-    files = [parsed.written_file for parsed in nb.parsed]
+    to `sys.path` (`sys.path.insert(0, "../utils")`, or a name assigned such a path). A module is a
+    file a `%%writefile` / `%%file` cell writes (`helpers.py`; `pkg/model.py` makes `pkg` and
+    `model`), or a `.py` file a code cell names anywhere: fetched (`!wget .../utils.py`,
+    `urlretrieve(".../utils.py")`), written through a variable (`%%writefile {module_file}`),
+    copied or run."""
+    import ast  # the analysis has imported both: lookups, not loads
+    import re
+
+    files = [parsed.written_file or "" for parsed in nb.parsed]
     files.extend(
-        word.strip("'\"").split("?")[0]
-        for parsed in nb.parsed
-        for command in parsed.shell_commands
-        for word in command.text.split()
+        name for parsed in nb.parsed for name in re.findall(r"[\w.-]+\.py\b", parsed.cell.source)
     )
     modules = set()
     for file in files:
-        if not file or not file.endswith(".py"):
+        if not file.endswith(".py"):
             continue
         parts = [part for part in file.replace("\\", "/").split("/") if part not in {"", "."}]
         modules.add(parts[-1].removesuffix(".py"))
         if len(parts) > 1 and parts[0] != ".." and ":" not in parts[0]:
             modules.add(parts[0])
+    assigned = {
+        statement.targets[0].id: statement.value
+        for parsed in nb.parsed
+        for statement in (parsed.tree.body if parsed.tree is not None else ())
+        if isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+    }
     directories = tuple(
         path
         for call in nb.calls.calls
         if call.qualified in {"sys.path.insert", "sys.path.append"}
-        for path in [_literal_path(call.node.args[-1] if call.node.args else None)]
+        for path in [_literal_path(call.node.args[-1] if call.node.args else None, assigned)]
         if path is not None
     )
     return frozenset(modules), directories
 
 
-def _literal_path(node: ast.expr | None) -> str | None:
+def _literal_path(
+    node: ast.expr | None, assigned: dict[str, ast.expr], depth: int = 0
+) -> str | None:
     """A path written as a string, possibly through `os.path.join`, `abspath`, `realpath`,
-    `normpath` or `expanduser` of strings; None for anything computed otherwise."""
+    `normpath` or `expanduser` of strings, or a name a cell assigns such a path; None for anything
+    computed otherwise."""
     import ast  # the analysis has imported it: this is a lookup, not a load
 
+    if depth > 8:
+        return None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    if isinstance(node, ast.Name):
+        return _literal_path(assigned.get(node.id), assigned, depth + 1)
     if not isinstance(node, ast.Call) or node.keywords:
         return None
     function = node.func.attr if isinstance(node.func, ast.Attribute) else None
-    parts = [_literal_path(argument) for argument in node.args]
+    parts = [_literal_path(argument, assigned, depth + 1) for argument in node.args]
     if not parts or None in parts:
         return None
     if function == "join":
