@@ -297,8 +297,11 @@ class _CellVisitor(ast.NodeVisitor):
             return
         elif scope.kind == "class":
             self._arrive(scope.parent, _Pending(name, node, False, called, scope.owner))
-        else:
-            self._at_module(name, node, called)
+        elif name in scope.bound:
+            if called:
+                self._own_call(name, node)
+        elif not (self.guard_depth or name in self.checked_names):
+            self._module_read(name, node, called)
 
     def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
         """A read not resolved in an inner scope reaches `scope`."""
@@ -312,17 +315,18 @@ class _CellVisitor(ast.NodeVisitor):
             return
         if pending.deferred:
             self._deferred_read(pending)
-        else:
-            self._at_module(pending.name, pending.node, pending.called)
-
-    def _at_module(self, name: str, node: ast.AST, called: bool) -> None:
-        """A read that reaches the module scope and runs there. A call of a function the cell
-        itself defined is kept too: the function's `global` bindings happen at the call."""
-        if self.guard_depth or name in self.checked_names:
             return
-        if name not in self.module.bound:
-            self._module_read(name, node, called)
-        elif called and name not in self.flow.calls:
+        name = pending.name
+        if name in scope.bound:
+            if pending.called:
+                self._own_call(name, pending.node)
+        elif not (self.guard_depth or name in self.checked_names):
+            self._module_read(name, pending.node, pending.called)
+
+    def _own_call(self, name: str, node: ast.AST) -> None:
+        """A call, where it runs, of a name the cell itself bound: kept, for the `global`
+        bindings of the function it calls happen at the call."""
+        if not (self.guard_depth or name in self.checked_names or name in self.flow.calls):
             self.flow.calls[name] = Call(name, self._make_read(name, node))
 
     def _module_read(self, name: str, node: ast.AST, called: bool) -> None:
