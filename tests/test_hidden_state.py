@@ -72,6 +72,12 @@ def test_read_after_a_del() -> None:
 def test_read_before_the_cell_itself_binds() -> None:
     nb = notebook(code("print(total)\ntotal = 0"))
     assert messages(nb, "NBD201") == ["Cell 1 reads `total`, before this cell binds it"]
+    through_a_call = notebook(
+        code("def reset():\n    global total\n    total = 0"), code("print(total)\nreset()")
+    )
+    assert messages(through_a_call, "NBD201") == [
+        "Cell 2 reads `total`, before this cell binds it (calling `reset`)"
+    ]
 
 
 # --- NBD202 undefined-name ----------------------------------------------------------------------

@@ -65,7 +65,10 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
             if below:
                 reason = f"bound only in {_cells(below)} below"
             else:
-                reason = "before this cell binds it"
+                calling = provenance.cell.binds.get(read.name)
+                reason = "before this cell binds it" + (
+                    f" (calling `{calling}`)" if calling else ""
+                )
         else:
             continue  # bound nowhere: NBD202
         yield _finding(cell, read, _reads(cell, read) + f" {reason}", read.name)
