@@ -37,6 +37,8 @@ def test_skipped_cell_only_when_cells_below_ran() -> None:
     assert [d.message for d in check(nb, rules=selected_rules(["NBD102"], [], []))] == [
         "Cell 2 has no execution count (not run, or its output cleared), but cells below it ran"
     ]
+    comments_only = notebook(code("a = 1", 1), code("# Exercise:\n\n#   b = 2", None), code("c", 2))
+    assert findings(comments_only, "NBD102") == []
     tail_never_run = notebook(code("a = 1", 1), code("b = 2", 2), code("c = 3", None))
     assert findings(tail_never_run, "NBD102") == []
 

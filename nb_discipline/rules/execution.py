@@ -67,7 +67,8 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Flags a code cell with source but no execution count when some code cell below it has one.
     The cell was not run before them, or its output was cleared since: either way the saved
-    results below do not show what it does.
+    results below do not show what it does. A Python cell of comments alone does nothing and is
+    not flagged.
 
     ## Why is this bad?
     The saved results were made without this cell. Run top to bottom, it runs, and what it does
@@ -105,14 +106,23 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
         ),
         default=-1,
     )
+    python = nb.notebook.is_python
     for cell in code_cells[:last_run]:
-        if cell.execution_count is None and cell.source.strip():
+        if cell.execution_count is None and not _does_nothing(cell.source, python):
             yield Finding(
                 cell,
                 f"Cell {cell.index} has no execution count (not run, or its output cleared), "
                 "but cells below it ran",
                 fix="Run all cells top to bottom, or delete the cell",
             )
+
+
+def _does_nothing(source: str, python: bool) -> bool:
+    """Blank, or (in Python) nothing but comments."""
+    return all(
+        not line.strip() or (python and line.lstrip().startswith("#"))
+        for line in source.splitlines()
+    )
 
 
 def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
