@@ -210,6 +210,26 @@ def test_code_under_a_constant_false_test_never_runs() -> None:
     assert reads("while False:\n    e = f\nelse:\n    g = h") == ["h"]
 
 
+@pytest.mark.parametrize(
+    ("test", "runs"),
+    [
+        ("sys.version_info < (3, 0)", "else"),
+        ("sys.version_info[0] == 2", "else"),
+        ("sys.version_info.major < 3", "else"),
+        ("not sys.version_info >= (3,)", "else"),
+        ("six.PY2", "else"),
+        ("sys.version_info >= (3, 0)", "body"),
+        ("sys.version_info < (3, 8)", "both"),
+        ("sys.version_info.minor > 6", "both"),
+    ],
+)
+def test_python_2_branches_never_run(test: str, runs: str) -> None:
+    """Cells that parse are Python 3: a test of the version every Python 3 decides alike."""
+    names = reads(f"import sys, six\nif {test}:\n    a = unicode(s)\nelse:\n    a = str(t)")
+    expected = {"body": ["s"], "else": ["t"], "both": ["s", "t"]}[runs]
+    assert [name for name in names if name in ("s", "t")] == expected
+
+
 def test_reads_guarded_against_name_error_do_not_count() -> None:
     assert reads("try:\n    model\nexcept NameError:\n    model = build()") == ["build"]
     assert reads("try:\n    cache\nexcept:\n    cache = {}") == []

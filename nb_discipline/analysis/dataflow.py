@@ -8,7 +8,8 @@ walrus targets, `del`, augmented assignment, imports, `match` captures, `except 
 `with ... as` bind as Python binds. Within a cell, a name read after the cell itself bound it is
 not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
 in a loop of a name the same cell binds (a later iteration sees the cell's own value), nor code
-under a constant false test (`if False:`), which never runs.
+that never runs: under a constant false test (`if False:`) or a Python 2 test (`if
+sys.version_info[0] == 2:`, `if six.PY2:`; a cell that parses runs on Python 3).
 
 Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import operator
 import re
 from collections.abc import Callable, Iterator
 
@@ -498,15 +500,16 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_While(self, node: ast.While) -> None:
         self.loop_depth += 1
         self.visit(node.test)
-        if not _constant_false(node.test):
+        if _known_truth(node.test) is not False:
             self._nested(node.body)
         self.loop_depth -= 1
         self._nested(node.orelse)
 
     def visit_If(self, node: ast.If) -> None:
         self.visit(node.test)
-        if isinstance(node.test, ast.Constant):  # `if False:` code never runs, nor `else` of
-            self._nested(node.orelse if _constant_false(node.test) else node.body)  # `if 1:`
+        truth = _known_truth(node.test)
+        if truth is not None:  # `if False:` code never runs, nor the `else` of `if 1:`
+            self._nested(node.body if truth else node.orelse)
             return
         checked = _names_checked(node.test)
         self.checked_names.extend(checked)
@@ -743,8 +746,61 @@ def _catches_name_error(handler: ast.ExceptHandler) -> bool:
     return any(isinstance(kind, ast.Name) and kind.id in NAME_ERROR_HANDLERS for kind in types)
 
 
-def _constant_false(test: ast.expr) -> bool:
-    return isinstance(test, ast.Constant) and not test.value
+def _known_truth(test: ast.expr) -> bool | None:
+    """The value of a test that every run of a cell that parses (Python 3) gives alike: a
+    constant, `six.PY2`, or a comparison of `sys.version_info` that every Python 3 decides the
+    same way (`sys.version_info < (3, 0)`, `sys.version_info[0] == 2`); None when it varies."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        truth = _known_truth(test.operand)
+        return None if truth is None else not truth
+    if isinstance(test, ast.Attribute) and test.attr in ("PY2", "PY3"):
+        return test.attr == "PY3" if _is_name(test.value, "six") else None
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    versions = _python_3_versions(test.left)
+    compare = _COMPARISONS.get(type(test.ops[0]))
+    if versions is None or compare is None:
+        return None
+    try:
+        other = ast.literal_eval(test.comparators[0])
+        results = {compare(version, other) for version in versions}
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    return results.pop() if len(results) == 1 else None
+
+
+def _python_3_versions(node: ast.expr) -> tuple[object, ...] | None:
+    """The first and the last Python 3 as `node` reads them (`sys.version_info`, its `[0]` or
+    `.major`), or None when `node` is something else."""
+    if _is_sys_version(node):
+        return (3, 0, 0), (3, 99, 99)
+    if (isinstance(node, ast.Attribute) and node.attr == "major") or (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and node.slice.value == 0
+    ):
+        return (3,) if _is_sys_version(node.value) else None
+    return None
+
+
+def _is_sys_version(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "version_info"
+        and _is_name(node.value, "sys")
+    )
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
+
+
+_COMPARISONS: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+    ast.Eq: operator.eq, ast.NotEq: operator.ne,
+}  # fmt: skip
 
 
 def _names_checked(test: ast.expr) -> list[str]:
