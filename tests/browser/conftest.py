@@ -3,15 +3,18 @@
 The notebooks are served from a temporary copy of examples/ (autosave must not touch the
 originals). The extension is a copy of the bundle in the checkout (nb_discipline/labextension) put
 first on JUPYTER_PATH, so the test sees what `jlpm build` produced even when an older copy is
-installed.
+installed. An editable install does not build that bundle (hatch_build.py): the first run of these
+tests does, with Node.js, and the next runs reuse it until a file it is built from changes.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -21,9 +24,16 @@ from pathlib import Path
 
 import pytest
 
+from tests import sandbox
+
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "nb_discipline" / "labextension"
+LABEXTENSION = REPO / "labextension"
+# What the bundle is built from: it is rebuilt when one of these changed after it was built.
+BUNDLE_SOURCES = ("src", "style", "schema", "package.json", "tsconfig.json", "yarn.lock")
+# A first `jlpm install` downloads about 104 MB of packages (minutes), then the bundler runs.
+BUILD_TIMEOUT = 900
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM_FLAGS = [
     "--headless",
@@ -80,23 +90,94 @@ def _wait_until_up(
     raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n{log.read_text()}")
 
 
+def _newest_change(paths) -> float:
+    return max(
+        (
+            file.stat().st_mtime
+            for path in paths
+            for file in ([path] if path.is_file() else path.rglob("*"))
+            if file.is_file()
+        ),
+        default=0.0,
+    )
+
+
+def _why_build() -> str | None:
+    """Why the bundle must be built before the tests, or None when it is current."""
+    if not (BUNDLE / "package.json").exists():
+        return f"there is none in {BUNDLE.relative_to(REPO)}"
+    if _newest_change(LABEXTENSION / name for name in BUNDLE_SOURCES) > _newest_change([BUNDLE]):
+        return "labextension/ changed since it was built"
+    return None
+
+
+def _build(why: str, terminal) -> None:
+    """`jlpm install && jlpm build` in labextension/, its output on the terminal."""
+    if shutil.which("node") is None:
+        pytest.fail(
+            f"the browser tests need the JupyterLab extension built ({why}), and building it "
+            "needs Node.js 20 or later on PATH"
+        )
+    jlpm = str(Path(sys.executable).with_name("jlpm"))
+    terminal.write_line(
+        f"Building the JupyterLab extension for the browser tests ({why}): jlpm install && "
+        "jlpm build in labextension/ (a first install downloads about 104 MB)",
+        bold=True,
+    )
+    started = time.monotonic()
+    for step in ("install", "build"):
+        # The user's own environment: jlpm's package cache is theirs to reuse (tests/sandbox.py).
+        process = subprocess.Popen(
+            [jlpm, step],
+            cwd=LABEXTENSION,
+            env=sandbox.user_environment(),
+            start_new_session=True,
+        )
+        try:
+            returncode = process.wait(BUILD_TIMEOUT - (time.monotonic() - started))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            pytest.fail(
+                f"building the JupyterLab extension took more than {BUILD_TIMEOUT} s: "
+                f"`jlpm {step}` in labextension/ was stopped (is the npm registry reachable?)"
+            )
+        if returncode:
+            pytest.fail(
+                f"building the JupyterLab extension failed: `jlpm {step}` in labextension/ "
+                f"exited with {returncode} (its output is above)"
+            )
+    terminal.write_line(f"Built the JupyterLab extension in {time.monotonic() - started:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def bundle(request, tmp_path_factory) -> Path:
+    """The extension's bundle in the checkout, built first when it is missing or out of date."""
+    # pytest-xdist's workers share the parent of their temporary directories: one builds, the
+    # others wait and find the bundle current.
+    lock = tmp_path_factory.getbasetemp().parent / "nb-discipline-bundle.lock"
+    with open(lock, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        why = _why_build()
+        if why:
+            capture = request.config.pluginmanager.getplugin("capturemanager")
+            with capture.global_and_fixture_disabled():
+                _build(why, request.config.pluginmanager.getplugin("terminalreporter"))
+    return BUNDLE
+
+
 # Package scope: Playwright's sync API keeps an event loop running while it is open, which would
 # break every later test that starts its own loop (the server tests), and the lab is not needed
 # after these tests.
 @pytest.fixture(scope="package")
-def lab(tmp_path_factory) -> Lab:
-    if not (BUNDLE / "package.json").exists():
-        pytest.fail(
-            f"no built extension at {BUNDLE}: run `jlpm install && jlpm build` in labextension/ "
-            "(or `pip install -e .` with Node available)"
-        )
+def lab(tmp_path_factory, bundle) -> Lab:
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     shutil.copytree(REPO / "examples", root)
     # One run per check keeps the test short; each run is still compared with the committed
     # baseline (train_digits.repro.json).
     (root / "nb-discipline.toml").write_text("[repro]\nruns = 1\n")
-    shutil.copytree(BUNDLE, base / "data" / "labextensions" / "nb-discipline")
+    shutil.copytree(bundle, base / "data" / "labextensions" / "nb-discipline")
     config = base / "config"
     config.mkdir()
     (config / "jupyter_server_config.json").write_text(
