@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from . import cache, collector
 from .config import Settings
-from .loader import LoadError, loads, read_bytes
+from .loader import LoadError, loads, read_notebook
 from .model import CheckResult, Diagnostic, FileError
 
 # Below this much material, starting worker processes costs more than it saves.
@@ -39,8 +39,8 @@ def check_file(
 
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
-    data = read_bytes(path)
-    cache.note(path, content=data)
+    data, before = read_notebook(path)
+    cache.note(path, content=data, before=before)
     with collector.paused():  # the notebook too is freed before the collector resumes
         # The analysis: a run whose findings all come from the cache never imports it.
         from .engine import check

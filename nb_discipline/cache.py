@@ -2,10 +2,13 @@
 
 Every entry is what a pure function gave for its key and, for `from_files`, for the files and
 directories it read. Those inputs are recorded as the computation reads them (`note`), each with
-its status: a file's size and CRC-32 (contents, not times: a file rewritten within the file
+its status: a file's size and BLAKE2 digest (contents, not times: a file rewritten within the file
 system's clock tick still counts as changed), a directory's modification and change times (its
 listing). An entry is used only while every input still has the status it had. So a missing, stale
-or unreadable entry is only computed again, never an error.
+or unreadable entry is only computed again, never an error. A file whose device, inode, size and
+modification and change times are all as they were when its contents were summed, long enough
+after its last change, is taken as unchanged without reading it again (git trusts its index the
+same way); a fresh checkout, a copy or any write changes them.
 
 Entries are written with `marshal` (built in: nothing to import on the start-up path) to a temporary
 file renamed into place, so processes running at the same time never read half an entry. Every key
@@ -15,15 +18,19 @@ editable install ever reads an old result.
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import sys
+import time
 import zlib
+from _blake2 import blake2b  # hashlib's, without the OpenSSL bindings hashlib loads
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
 from . import __version__
+from .loader import read_file
 from .records import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -31,11 +38,15 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-FileStatus = tuple[str, int, int]
+FileStatus = tuple  # ("file", size, digest, fingerprint | None), ("directory", mtime, ctime), …
 Inputs = tuple[tuple[str, FileStatus], ...]
 
 _in_memory: dict[tuple[str, str], tuple[Inputs, Any]] = {}
 _recorders: list[dict[str, FileStatus]] = []
+
+# A file changed this recently could be written again within its file system's clock tick and
+# keep the times it has: its status gets no fingerprint (git's "racy" index entries).
+RACY_NS = 2_000_000_000
 
 
 def directory() -> str:
@@ -43,15 +54,29 @@ def directory() -> str:
     return os.path.join(base, "nb-discipline")
 
 
-def content_status(content: bytes) -> FileStatus:
-    return ("file", len(content), zlib.crc32(content))
+def content_status(content: bytes, before: os.stat_result | None = None) -> FileStatus:
+    """The status of a file that held `content`; `before`, its os.stat taken before reading it,
+    gives the status a fingerprint."""
+    # A cryptographic digest: an edit made to keep a checksum (a CRC-32's is easy to keep) must
+    # not bring back the findings of the text before it.
+    digest = blake2b(content, digest_size=16).digest()
+    return ("file", len(content), digest, _fingerprint(before))
+
+
+def _fingerprint(status: os.stat_result | None) -> tuple[int, ...] | None:
+    """What any write to a file, or its replacement, changes without fail: its device, inode and
+    change time (which no program can set), and its size and modification time; None for a file
+    changed too recently to tell (RACY_NS)."""
+    if status is None or time.time_ns() - status.st_ctime_ns < RACY_NS:
+        return None
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
 def file_status(path: str | os.PathLike[str]) -> FileStatus:
-    """What changes when a file is written, replaced or removed, or a directory's entries change."""
+    """What changes when a file is written, replaced or removed, or a directory's entries change.
+    Only regular files are read (a named pipe or a device counts as unreadable)."""
     try:
-        with open(path, "rb") as handle:
-            return content_status(handle.read())
+        return content_status(*read_file(os.fspath(path)))
     except IsADirectoryError:
         return directory_status(path)
     except OSError as error:
@@ -67,15 +92,20 @@ def directory_status(path: str | os.PathLike[str]) -> FileStatus:
 
 
 def note(
-    path: str | os.PathLike[str], status: FileStatus | None = None, *, content: bytes | None = None
+    path: str | os.PathLike[str],
+    status: FileStatus | None = None,
+    *,
+    content: bytes | None = None,
+    before: os.stat_result | None = None,
 ) -> None:
     """Record that the computation under way reads `path` (call it before reading, so a change
     made while reading shows as a change next time). `status` when the caller already has it, or
-    `content`, the bytes it read (summed only when something is recording)."""
+    `content`, the bytes it read (summed only when something is recording), with `before`, the
+    file's os.stat from before reading them."""
     if _recorders:
         name = os.fspath(path)
         if status is None:
-            status = file_status(name) if content is None else content_status(content)
+            status = file_status(name) if content is None else content_status(content, before)
         for inputs in _recorders:
             inputs.setdefault(name, status)
 
@@ -95,8 +125,7 @@ def load(kind: str, key: Any) -> Any | None:
     """The value stored for `key`, or None."""
     full_key = _full_key(key)
     try:
-        with open(_entry(kind, key), "rb") as handle:
-            stored_key, value = marshal.load(handle)
+        stored_key, value = marshal.loads(read_file(_entry(kind, key))[0])
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return value if stored_key == full_key else None
@@ -114,7 +143,10 @@ def store(kind: str, key: Any, value: Any) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)  # whatever is there (a named pipe would block the open)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        with open(os.open(temporary, flags, 0o644), "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)
     except OSError:
@@ -151,7 +183,20 @@ def from_files(kind: str, key: str, compute: Callable[[], T], *, remember: bool 
 
 
 def _unchanged(inputs: Iterable[tuple[str, FileStatus]]) -> bool:
-    return all(file_status(name) == status for name, status in inputs)
+    return all(_still(name, status) for name, status in inputs)
+
+
+def _still(name: str, status: FileStatus) -> bool:
+    """Whether `name` still has `status`: a file whose fingerprint is unchanged is not read again;
+    any other is read and its contents compared."""
+    if status[0] == "file" and status[3] is not None:
+        try:
+            if _fingerprint(os.stat(name)) == status[3]:
+                return True
+        except OSError:
+            return False
+    current = file_status(name)
+    return current[:3] == status[:3]
 
 
 @cache

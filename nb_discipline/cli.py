@@ -7,6 +7,7 @@ Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or I/O errors.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -189,7 +190,10 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
             raise UsageError("--jobs must be at least 1")
         if args.stdin_filename is not None or paths == ["-"]:
             return _check_stdin(args.stdin_filename or "-", settings)
-        files, missing = discover(paths, settings)
+        try:
+            files, missing = discover(paths, settings)
+        except ValueError as error:  # pathspec's, for a pattern that is not a gitignore pattern
+            raise UsageError(f"bad pattern in exclude or extend-exclude: {error}") from None
     result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
     return result
@@ -236,13 +240,27 @@ def _check_stdin(filename: str, settings):
 
     result = CheckResult()
     try:
-        notebook = loads(sys.stdin.buffer.read(), filename)
+        notebook = loads(_read_stdin(filename), filename)
     except LoadError as error:
         result.errors.append(FileError(error.path, error.reason))
         return result
     result.checked = 1
     result.diagnostics = check(notebook, settings)
     return result
+
+
+def _read_stdin(filename: str) -> bytes:
+    """The notebook on standard input, with the size limit of notebook files."""
+    from .loader import MAX_FILE_BYTES, LoadError, read_limited
+
+    try:
+        if sys.stdin is None:  # started with stdin closed
+            raise OSError(errno.EBADF, "standard input is closed")
+        return read_limited(sys.stdin.buffer, MAX_FILE_BYTES, filename)
+    except OSError as error:
+        closed = error.errno == errno.EBADF
+        reason = "standard input is closed" if closed else error.strerror or str(error)
+        raise LoadError(filename, f"cannot read: {reason}") from None
 
 
 def _statistics(diagnostics) -> str:

@@ -110,12 +110,28 @@ def _git_ignores_above(top: str) -> list[_Ignore]:
 
 
 def _gitignore(base: str, name: str) -> _Ignore | None:
-    path = os.path.join(base, name)
+    """The patterns of an ignore file; None when there is no such regular file. Lines that git
+    accepts and pathspec refuses (`!` or `\\` alone, a trailing `\\`) match nothing, in git as
+    here."""
+    from .loader import read_file
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().splitlines()
+        lines = read_file(os.path.join(base, name))[0].decode("utf-8", "replace").splitlines()
     except OSError:
         return None
     import pathspec
 
-    return _Ignore(base, pathspec.GitIgnoreSpec.from_lines(lines))
+    try:
+        return _Ignore(base, pathspec.GitIgnoreSpec.from_lines(lines))
+    except ValueError:  # pathspec's pattern error
+        return _Ignore(base, pathspec.GitIgnoreSpec.from_lines(filter(_git_accepts, lines)))
+
+
+def _git_accepts(line: str) -> bool:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True

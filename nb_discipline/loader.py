@@ -11,15 +11,18 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
+import sys
 from collections.abc import Mapping
 
 from .model import Cell, Notebook
 from .records import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, BinaryIO
 
 CELL_TYPES = frozenset({"code", "markdown", "raw"})
+_TOO_DEEP = "JSON nested deeper than nbcheck reads (Python's recursion limit)"
 
 
 class LoadError(Exception):
@@ -31,15 +34,32 @@ class LoadError(Exception):
         self.reason = reason
 
 
+# Notebooks with embedded images run to tens of megabytes; past this, a file is no notebook to lint
+# (and a file that grows while it is read ends here).
+MAX_FILE_BYTES = 256 * 2**20
+
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def load(path: str) -> Notebook:
     """Read and parse the notebook at `path`."""
     return loads(read_bytes(path), path)
 
 
 def read_bytes(path: str) -> bytes:
+    return read_notebook(path)[0]
+
+
+def read_notebook(path: str) -> tuple[bytes, os.stat_result]:
+    """The bytes of the notebook file at `path` and its status before they were read, or a
+    LoadError."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
+        return read_file(path)
     except IsADirectoryError:
         raise LoadError(path, "is a directory, not a notebook file") from None
     except FileNotFoundError:
@@ -52,6 +72,39 @@ def read_bytes(path: str) -> bytes:
         if error.errno == errno.ELOOP:
             raise LoadError(path, "symbolic link loop") from None
         raise LoadError(path, error.strerror or str(error)) from None
+
+
+def read_file(path: str, limit: int = MAX_FILE_BYTES) -> tuple[bytes, os.stat_result]:
+    """The contents of the regular file at `path`, at most `limit` bytes, and its status
+    before they were read.
+
+    Anything else raises OSError with a one-line strerror, before a byte is read: a named pipe
+    (opening one blocks until a writer comes; it is opened without waiting and refused), a device
+    (/dev/zero never ends), a socket, a file larger than `limit`. The file is opened once and what
+    was opened is what is checked, so a file swapped for another after a check is not read."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        status = os.fstat(descriptor)
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory", path)
+        if not stat.S_ISREG(status.st_mode):
+            kind = next((kind for test, kind in _NOT_REGULAR if test(status.st_mode)), "not a file")
+            raise OSError(errno.EINVAL, f"{kind}, not a regular file", path)
+        handle = open(descriptor, "rb")  # noqa: SIM115 (closed below; the descriptor on error)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with handle:
+        return read_limited(handle, limit, path), status
+
+
+def read_limited(handle: BinaryIO, limit: int, path: str) -> bytes:
+    """All of `handle`, or OSError(EFBIG) when it holds more than `limit` bytes."""
+    data = handle.read(limit + 1)
+    if len(data) > limit:
+        message = f"larger than {limit // 2**20} MiB, the most nbcheck reads"
+        raise OSError(errno.EFBIG, message, path)
+    return data
 
 
 def loads(data: bytes | str, path: str) -> Notebook:
@@ -69,6 +122,12 @@ def loads(data: bytes | str, path: str) -> Notebook:
     except json.JSONDecodeError as error:
         reason = f"{error.msg} at line {error.lineno}, column {error.colno}"
         raise LoadError(path, f"not valid JSON: {reason}") from None
+    except RecursionError:  # the decoder recurses once per level of arrays and objects
+        raise LoadError(path, f"not valid JSON for nbcheck: {_TOO_DEEP}") from None
+    except ValueError:  # the only other: int() refuses more digits than the interpreter allows
+        limit = sys.get_int_max_str_digits()
+        reason = f"an integer in the JSON has more than {limit} digits"
+        raise LoadError(path, f"not valid JSON for nbcheck: {reason}") from None
     return from_dict(document, path)
 
 
@@ -168,11 +227,10 @@ def _upgrade_v3(document: dict, path: str) -> dict:
     from nbformat.converter import convert
 
     try:
-        upgraded = convert(nbformat.from_dict(document), 4)
+        return _plain(convert(nbformat.from_dict(document), 4))
     except Exception as error:  # nbformat raises a variety of types on malformed v3 input
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise LoadError(path, f"nbformat 3 notebook could not be upgraded: {first_line}") from None
-    return _plain(upgraded)
 
 
 def _plain(value: Any) -> Any:

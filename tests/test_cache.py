@@ -185,3 +185,28 @@ def test_clean_removes_what_is_kept(project: Path, kept, nbcheck, cache_director
     assert not kept()[0]  # checked again
     assert nbcheck("clean").exit_code == 0
     assert nbcheck("clean").out == f"Nothing to remove: {cache_directory} does not exist\n"
+
+
+def test_a_settled_unchanged_file_is_unchanged_and_a_changed_one_is_not(
+    tmp_path, monkeypatch
+) -> None:
+    from nb_discipline import cache
+
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # every file counts as settled
+    path = tmp_path / "requirements.txt"
+    path.write_text("numpy==1.0\n")
+    status = cache.file_status(str(path))
+    assert status[3] is not None
+    assert cache._unchanged([(str(path), status)])  # same inode and times: not read
+    path.write_text("numpy==1.0\n")  # new times, same contents: read again, unchanged
+    assert cache._unchanged([(str(path), status)])
+    path.write_text("numpy==1.10\n")
+    assert not cache._unchanged([(str(path), status)])
+
+
+def test_a_file_changed_within_the_racy_window_has_no_fingerprint(tmp_path) -> None:
+    from nb_discipline import cache
+
+    path = tmp_path / "requirements.txt"
+    path.write_text("numpy==1.0\n")
+    assert cache.file_status(str(path))[3] is None
