@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from annotated_types import Ge
 
 CONFIG_FILES = ("nb-discipline.toml", ".nb-discipline.toml", "pyproject.toml")
+_TOO_DEEP = "nested deeper than nbcheck reads (Python's recursion limit)"
 DEFAULT_EXCLUDE = (
     ".git",
     ".hg",
@@ -134,6 +135,8 @@ def _table(path: str) -> Any:
     def read() -> Any:
         cache.note(path)
         tool = (document := _read_toml(path)).get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"{path}: `tool` must be a table, not {tool!r}")
         if os.path.basename(path) == "pyproject.toml":
             return tool.get("nb-discipline")
         return tool.get("nb-discipline", document)
@@ -146,7 +149,7 @@ def load_settings(config_path: str | os.PathLike[str] | None, *, start: str = ".
     path = os.fspath(config_path) if config_path is not None else find_config(start)
     if path is None:
         return Settings(root=os.path.realpath(start))
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise ConfigError(f"{path}: configuration file not found")
     table = _table(path)
     settings = validate_table({} if table is None else table, path)
@@ -164,9 +167,14 @@ def validate_table(table: Any, source: str) -> Settings:
                 f"allowed: {_allowed_keys(())}"
             )
     # Kept as plain values between runs: the next run with this table skips pydantic's import.
-    values = cache.memoized(
-        "settings", sorted(_flatten(table)), lambda: _plain(_validate_with_pydantic(table, source))
-    )
+    try:
+        values = cache.memoized(
+            "settings",
+            sorted(_flatten(table)),
+            lambda: _plain(_validate_with_pydantic(table, source)),
+        )
+    except RecursionError:  # tables within tables, from dotted keys
+        raise ConfigError(f"{source}: [tool.nb-discipline] has tables {_TOO_DEEP}") from None
     repro = dict(values["repro"])
     for table in ("metrics", "outputs"):
         repro[table] = {key: MetricTolerance(**value) for key, value in repro[table].items()}
@@ -194,7 +202,7 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
     config = pydantic.ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
     _expect_tables(table, source)
     try:
-        return pydantic.TypeAdapter(Settings, config=config).validate_python(table)
+        settings = pydantic.TypeAdapter(Settings, config=config).validate_python(table)
     except pydantic.ValidationError as error:
         problem = error.errors()[0]
         location = tuple(str(part) for part in problem["loc"])
@@ -211,6 +219,32 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
             f"{source}: bad value for `{key}` in [tool.nb-discipline]: {message}"
             f" (got {problem.get('input')!r})"
         ) from None
+    _check_per_file_ignores(settings, source)
+    return settings
+
+
+def _check_per_file_ignores(settings: Settings, source: str) -> None:
+    """Each key a pattern pathspec reads, each selector one that names a rule (a typo would
+    silently ignore nothing)."""
+    import pathspec
+
+    from .rules import UnknownSelectorError, matching
+
+    for pattern, selectors in settings.per_file_ignores.items():
+        where = f"`per-file-ignores` key {pattern!r} in [tool.nb-discipline]"
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except ValueError as error:
+            raise ConfigError(f"{source}: bad pattern, {where}: {error}") from None
+        for selector in selectors:
+            try:
+                matching(selector)
+            except UnknownSelectorError:
+                raise ConfigError(
+                    f"{source}: unknown rule selector `{selector}` in {where} (use a code such "
+                    "as NBD101, a prefix such as NBD1, a rule name, or ALL; `nbcheck rules` "
+                    "lists them)"
+                ) from None
 
 
 def _expect_tables(table: dict, source: str) -> None:
@@ -249,10 +283,16 @@ def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
 def _read_toml(path: str) -> dict[str, Any]:
     import tomllib
 
+    from .loader import read_file
+
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        text = read_file(path)[0].decode("utf-8")
+        return tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML: the file is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:  # the parser recurses once per level of arrays and inline tables
+        raise ConfigError(f"{path}: arrays or tables {_TOO_DEEP}") from None
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
