@@ -314,6 +314,20 @@ def test_one_run_against_a_baseline_cannot_tell_a_change_from_flakiness():
     )
 
 
+def test_what_changed_since_the_baseline_names_the_code_hash_and_the_seed():
+    baseline = BaselineData(
+        "nb.repro.json", (run({"accuracy": [0.99]}),), seed=7, notebook_sha256="a" * 64
+    )
+    runs = [execution(n, run({"accuracy": [0.97]})) for n in (1, 2)]
+    result = compare(
+        "nb.ipynb", runs, CompareOptions(), baseline, seed=42, notebook_sha256="b" * 64
+    )
+    assert result.notes[-1] == (
+        "changed since the baseline: the notebook's code (sha256 aaaaaaaaaaaa… -> bbbbbbbbbbbb…); "
+        "the seed, 7 -> 42"
+    )
+
+
 def test_runs_that_differ_from_each_other_name_the_first_cell():
     runs = [
         execution(

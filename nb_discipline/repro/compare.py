@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .outputs import OutputTolerances, Tolerance, compare_text, sanitize
 from .results import (
@@ -191,8 +191,11 @@ def _differences(
     metrics_by_execution = [_flatten(e.runs, "metrics") for e in executions]
     baseline_metrics = _flatten(baseline.runs, "metrics") if baseline else {}
     logs_metrics = any(metrics_by_execution) or bool(baseline_metrics)
+    cells = {}
+    for execution in reversed(executions):
+        cells.update(_flatten(execution.runs, "cells"))
     metric_differences, checked = _compare_metrics(
-        metrics_by_execution, baseline_metrics, options, notes
+        metrics_by_execution, baseline_metrics, options, notes, cells
     )
     differences.extend(metric_differences)
     if logs_metrics:
@@ -212,7 +215,11 @@ def _differences(
 
 
 def _compare_metrics(
-    by_execution: list[dict], baseline: dict, options: CompareOptions, notes: list[str]
+    by_execution: list[dict],
+    baseline: dict,
+    options: CompareOptions,
+    notes: list[str],
+    cells: Mapping[str, int],
 ) -> tuple[list[Difference], int]:
     differences = []
     keys = list(dict.fromkeys([*baseline, *(key for metrics in by_execution for key in metrics)]))
@@ -232,7 +239,7 @@ def _compare_metrics(
         baseline_history = baseline.get(key)
         difference = _metric_difference(key, reference, baseline_history, histories, tolerance)
         if difference is not None:
-            differences.append(difference)
+            differences.append(replace(difference, cell=cells.get(key)))
     if new_keys:
         notes.append(
             "metrics not in the baseline (compared run against run): " + ", ".join(new_keys)
@@ -368,7 +375,10 @@ def _baseline_notes(
     a change (the runs agree with each other) or flakiness."""
     changes = []
     if baseline.notebook_sha256 and notebook_sha256 and baseline.notebook_sha256 != notebook_sha256:
-        changes.append("the notebook's code")
+        changes.append(
+            f"the notebook's code (sha256 {baseline.notebook_sha256[:12]}… -> "
+            f"{notebook_sha256[:12]}…)"
+        )
     if baseline.seed is not None and seed is not None and baseline.seed != seed:
         changes.append(f"the seed, {baseline.seed} -> {seed}")
     if differs and baseline.packages and executions:

@@ -97,9 +97,10 @@ def prepare_store(template: Path, directory: Path) -> dict[str, str]:
     }
 
 
-def read_store(database: Path) -> tuple[MlflowRun, ...]:
+def read_store(database: Path, cell_at=None) -> tuple[MlflowRun, ...]:
     """Every active MLflow run in a sqlite store, in start order, with params, tags and every
-    metric's full history."""
+    metric's full history; `cell_at` (seconds since the epoch -> a cell number or None) names the
+    cell that logged each metric first."""
     try:
         connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     except sqlite3.Error as error:
@@ -130,7 +131,16 @@ def read_store(database: Path) -> tuple[MlflowRun, ...]:
             ):
                 histories.setdefault(key, {})[int(step)] = float("nan") if is_nan else float(value)
             metrics = {key: tuple(history.items()) for key, history in histories.items()}
-            result.append(MlflowRun(run_id, name, params, metrics, tags))
+            cells = {}
+            if cell_at is not None:
+                for key, first in connection.execute(
+                    "SELECT key, MIN(timestamp) FROM metrics WHERE run_uuid = ? GROUP BY key",
+                    (run_id,),
+                ):
+                    cell = cell_at(first / 1000)
+                    if cell is not None:
+                        cells[key] = cell
+            result.append(MlflowRun(run_id, name, params, metrics, tags, cells))
         return tuple(result)
     except sqlite3.Error as error:
         raise StoreError(f"{database}: cannot read the MLflow store: {error}") from None

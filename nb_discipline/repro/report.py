@@ -36,7 +36,7 @@ def difference_rows(result: NotebookResult) -> tuple[list[str], list[list[str]]]
     rows = [
         [
             d.kind,
-            d.name,
+            d.name if d.kind == "output" or d.cell is None else f"{d.name} (cell {d.cell})",
             value(d.baseline),
             *(value(v) for v in d.values),
             *(["-"] * (runs - len(d.values))),

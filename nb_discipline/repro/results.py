@@ -33,6 +33,8 @@ class MlflowRun:
     # metric key -> history as (step, value) pairs in step order; the last pair is the final value
     metrics: dict[str, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # metric key -> the cell (numbered as in the file) that logged it first, when known
+    cells: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class MlflowRun:
                 key: [list(point) for point in history] for key, history in self.metrics.items()
             },
             "tags": self.tags,
+            "cells": self.cells,
         }
 
     @classmethod
@@ -56,6 +59,7 @@ class MlflowRun:
                 for key, history in data.get("metrics", {}).items()
             },
             tags=dict(data.get("tags", {})),
+            cells={key: int(cell) for key, cell in data.get("cells", {}).items()},
         )
 
 

@@ -158,7 +158,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
             shutil.rmtree(state["sockets"], ignore_errors=True)
     seeded = _read_json(directory / "seeded.json")
     packages = _read_json(directory / "packages.json")
-    runs = read_store(directory / "mlflow.db") if failure is None else ()
+    cell_at = _cell_at(executed) if executed is not None else None
+    runs = read_store(directory / "mlflow.db", cell_at) if failure is None else ()
     outputs = _outputs(executed) if executed is not None else ()
     kept = None
     if spec.get("keep") and (directory / "executed.ipynb").is_file():
@@ -396,6 +397,30 @@ def _outputs(notebook) -> tuple[CellOutput, ...]:
         if texts or images:
             outputs.append(CellOutput(number, cell.get("id"), "".join(texts), tuple(images)))
     return tuple(outputs)
+
+
+def _cell_at(notebook):
+    """A function from a time (seconds since the epoch) to the original cell that was running
+    then, from the start and end times papermill records in each cell's metadata."""
+    from datetime import datetime
+
+    spans = []
+    for cell in notebook.cells:
+        number = cell.metadata.get(CELL_KEY)
+        times = cell.metadata.get("papermill", {})
+        if number is None or not times.get("start_time") or not times.get("end_time"):
+            continue
+        try:
+            start = datetime.fromisoformat(times["start_time"]).timestamp()
+            end = datetime.fromisoformat(times["end_time"]).timestamp()
+        except (TypeError, ValueError):
+            continue
+        spans.append((start, end, number))
+
+    def cell_at(moment: float) -> int | None:
+        return next((number for start, end, number in spans if start <= moment <= end), None)
+
+    return cell_at
 
 
 def _html_tables(html: str) -> str:
