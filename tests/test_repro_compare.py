@@ -523,3 +523,16 @@ def test_markdown_escapes_html_and_keeps_values_whole():
     )
     assert f"&lt;duration&gt; {'y' * 150} a" in rendered
     assert "<duration>" not in rendered
+
+
+def test_a_pattern_that_is_no_regular_expression_stops_before_any_run(tmp_path, nbcheck):
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.nb-discipline.repro.outputs]\n'loss (' = { atol = 0.1 }\n\"cell 3\" = { atol = 1 }\n"
+    )
+    config = str(tmp_path / "pyproject.toml")
+    result = nbcheck("repro", "--progress", "none", "--config", config, str(tmp_path))
+    assert result.exit_code == 2
+    assert (
+        "[tool.nb-discipline.repro.outputs]: 'loss (' is not a regular expression: missing ), "
+        "unterminated subpattern at position 5"
+    ) in result.err

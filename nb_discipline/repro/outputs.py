@@ -255,9 +255,8 @@ def _day_starts(start: float, end: float) -> list[float]:
 
 @dataclass(frozen=True)
 class Moved:
-    """One number that moved, or one line whose words changed (`numbers` is None)."""
+    """One number that moved, or one line whose words changed (no difference nor tolerance)."""
 
-    line: int  # 1-based, in the sanitized text
     place: str  # "line 3, 2nd number", "row 'r2', column 'c'", "line 3"
     reference: str | None  # the reference's number or line (None: the reference has no such line)
     values: tuple[str | None, ...]  # each run's number or line
@@ -345,7 +344,6 @@ def compare_text(
         if expected is None or any(line is None or line.words != expected.words for line in got):
             return [
                 Moved(
-                    number + 1,
                     f"line {number + 1}",
                     expected.text if expected else None,
                     tuple(line.text if line else None for line in got),
@@ -373,7 +371,7 @@ def compare_text(
             place = _table_place(reference_lines, index, position) or (
                 f"line {index + 1}, {_ordinal(position + 1)} number"
             )
-            moved.append(Moved(index + 1, place, literal, tuple(values), spread, tolerance))
+            moved.append(Moved(place, literal, tuple(values), spread, tolerance))
     return moved, more
 
 

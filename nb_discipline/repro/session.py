@@ -158,6 +158,7 @@ def run_repro(
         raise ReproError("--jobs must be at least 1")
     if options.baseline_run and not options.tracking_uri:
         raise ReproError("--baseline-run needs --tracking-uri (or MLFLOW_TRACKING_URI)")
+    _check_patterns(options.compare)
     files, missing = discover(list(paths), settings)
     errors = [str(error) for error in missing]
     notebooks: list[Notebook] = []
@@ -192,6 +193,25 @@ def run_repro(
         options.compare.atol,
         tuple(errors),
     )
+
+
+def _check_patterns(options: CompareOptions) -> None:
+    """The configured regular expressions compile, or nothing runs (exit code 2)."""
+    import re
+
+    for setting, patterns in (
+        ("sanitizers", options.sanitizers),
+        ("[tool.nb-discipline.repro.outputs]", options.output_tolerances),
+    ):
+        for pattern in patterns:
+            if setting != "sanitizers" and re.fullmatch(r"\s*cell \d+\s*", pattern):
+                continue
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ReproError(
+                    f"{setting}: {pattern!r} is not a regular expression: {error}"
+                ) from None
 
 
 def _baseline_run(options: ReproOptions) -> BaselineData | None:
