@@ -200,9 +200,11 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
 
 
 def _check(args: argparse.Namespace) -> int:
+    from .reporters.text import printable
+
     result = collect(args, args.paths or ["."])
     for error in result.errors:
-        print(f"nbcheck: error: {error}", file=sys.stderr)
+        print(f"nbcheck: error: {printable(str(error))}", file=sys.stderr)
     write_report(_report(args, result), args.output_file)
     if result.errors:
         return EXIT_ERROR
@@ -210,15 +212,33 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def write_report(report: str, output_file: str | None) -> None:
-    """The report to `output_file`, or to stdout without one."""
-    if output_file is None:
-        sys.stdout.write(report)
+    """The report to `output_file`, or to stdout without one, as UTF-8. A lone surrogate (from a
+    file name that is not UTF-8) is written as its escape, `\\udcff`, which JSON reads back."""
+    data = report.encode("utf-8", "backslashreplace")
+    if output_file is not None:
+        try:
+            with open(output_file, "wb") as handle:
+                handle.write(data)
+        except OSError as error:
+            raise UsageError(f"{output_file}: cannot write report: {error.strerror}") from None
         return
+    stream = sys.stdout
     try:
-        with open(output_file, "w", encoding="utf-8") as handle:
-            handle.write(report)
+        if stream is None:  # started with stdout closed
+            raise OSError(errno.EBADF, "standard output is closed")
+        stream.flush()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # a text stream with no bytes below it
+            stream.write(data.decode("utf-8"))
+            stream.flush()
+        else:
+            buffer.write(data)
+            buffer.flush()
+    except BrokenPipeError:
+        raise
     except OSError as error:
-        raise UsageError(f"{output_file}: cannot write report: {error.strerror}") from None
+        reason = "standard output is closed" if error.errno == errno.EBADF else error.strerror
+        raise UsageError(f"cannot write the report: {reason}") from None
 
 
 def _report(args: argparse.Namespace, result) -> str:
@@ -283,7 +303,7 @@ def _use_color(choice: str) -> bool:
         return False
     if os.environ.get("FORCE_COLOR"):
         return True
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
 
 
 def _rule(arguments: list[str]) -> int:
@@ -362,11 +382,12 @@ def run() -> None:
     """The `nbcheck` console script: main(), then exit without tearing the interpreter down
     (module cleanup is a noticeable share of a one-notebook run, as pre-commit makes them)."""
     code = main()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BrokenPipeError:
-        code = EXIT_ERROR
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:  # a closed pipe, a full device: said already, or nowhere to say it
+            code = EXIT_ERROR
     os._exit(code)
 
 

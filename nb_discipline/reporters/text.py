@@ -14,21 +14,32 @@ BOLD, RED, CYAN, YELLOW, DIM, RESET = (
 )
 
 
+# Control characters (C0, DEL, C1) as \xNN: a file name or a quoted output holding an escape
+# sequence or a newline must not move the cursor, recolour the terminal or fake a line.
+_CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters escaped, for one line of a terminal."""
+    return text.translate(_CONTROLS)
+
+
 def position(diagnostic: Diagnostic) -> str:
     """`path:cell N:row:col`, the notebook form of ruff's `path:row:col`."""
     return (
-        f"{diagnostic.filename}:cell {diagnostic.cell}:"
+        f"{printable(diagnostic.filename)}:cell {diagnostic.cell}:"
         f"{diagnostic.location.row}:{diagnostic.location.column}"
     )
 
 
 def line(diagnostic: Diagnostic, color: bool = False) -> str:
+    message = printable(diagnostic.message)
     if not color:
-        return f"{position(diagnostic)}: {diagnostic.code} {diagnostic.message}"
+        return f"{position(diagnostic)}: {diagnostic.code} {message}"
     code_color = RED if diagnostic.severity == "error" else YELLOW
     return (
         f"{BOLD}{position(diagnostic)}{RESET}{CYAN}:{RESET} "
-        f"{BOLD}{code_color}{diagnostic.code}{RESET} {diagnostic.message}"
+        f"{BOLD}{code_color}{diagnostic.code}{RESET} {message}"
     )
 
 
@@ -50,7 +61,7 @@ def render(result: CheckResult, color: bool = False) -> str:
     for diagnostic in diagnostics:
         out.append(line(diagnostic, color))
         if diagnostic.fix:
-            help_text = f"  = help: {diagnostic.fix}"
+            help_text = f"  = help: {printable(diagnostic.fix)}"
             out.append(f"{DIM}{help_text}{RESET}" if color else help_text)
     if diagnostics:
         out.append("")
