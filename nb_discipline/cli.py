@@ -205,16 +205,16 @@ def _check(args: argparse.Namespace) -> int:
     result = collect(args, args.paths or ["."])
     for error in result.errors:
         print(f"nbcheck: error: {printable(str(error))}", file=sys.stderr)
-    write_report(_report(args, result), args.output_file)
+    write_report(report(args, result), args.output_file)
     if result.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.diagnostics and not args.exit_zero else EXIT_CLEAN
 
 
-def write_report(report: str, output_file: str | None) -> None:
+def write_report(text: str, output_file: str | None) -> None:
     """The report to `output_file`, or to stdout without one, as UTF-8. A lone surrogate (from a
     file name that is not UTF-8) is written as its escape, `\\udcff`, which JSON reads back."""
-    data = report.encode("utf-8", "backslashreplace")
+    data = text.encode("utf-8", "backslashreplace")
     if output_file is not None:
         try:
             with open(output_file, "wb") as handle:
@@ -241,7 +241,8 @@ def write_report(report: str, output_file: str | None) -> None:
         raise UsageError(f"cannot write the report: {reason}") from None
 
 
-def _report(args: argparse.Namespace, result) -> str:
+def report(args: argparse.Namespace, result) -> str:
+    """The report the parsed check arguments ask for (format, --statistics, --quiet, colour)."""
     from .reporters import renderer
 
     if args.statistics:

@@ -321,6 +321,26 @@ def request_metadata(shell: Any, info: Any) -> dict[str, Any]:
 # --- the magics ------------------------------------------------------------------------------
 
 
+def _seed(text: str) -> int:
+    """A seed every RNG takes: an integer from 0 to 2**32 - 1 (numpy's range)."""
+    from argparse import ArgumentTypeError
+
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise ArgumentTypeError(f"a seed is an integer from 0 to 2**32 - 1, not {text!r}")
+    return seed
+
+
+def _unquoted(value: str | None) -> str | None:
+    """`value` without the quotes around it, if it is quoted whole."""
+    if value is not None and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
 @magics_class
 class NbDisciplineMagics(Magics):
     def __init__(self, shell: Any, extension: Extension) -> None:
@@ -328,7 +348,7 @@ class NbDisciplineMagics(Magics):
         self.extension = extension
 
     @magic_arguments()
-    @argument("--seed", type=int, default=None, help="seed for every RNG (default: config, 42)")
+    @argument("--seed", type=_seed, default=None, help="seed for every RNG (default: config, 42)")
     @argument("--strict", action="store_true", help="refuse to run the cell when checks find")
     @argument("--mlflow", metavar="EXPERIMENT", help="run inside an MLflow run in EXPERIMENT")
     @argument("--run-name", metavar="NAME", help="the MLflow run's name")
@@ -345,6 +365,10 @@ class NbDisciplineMagics(Magics):
         from .seeding import seed_everything
 
         args = parse_argstring(self.production, line)
+        # IPython splits magic lines keeping the quotes: `--mlflow 'my runs'` gives "'my runs'".
+        args.mlflow, args.run_name = _unquoted(args.mlflow), _unquoted(args.run_name)
+        if args.mlflow is not None and not args.mlflow.strip():
+            raise UsageError("--mlflow: give the MLflow experiment's name")
         path = self.extension.notebook_path()
         try:
             settings = load_settings(None, start=os.path.dirname(path) if path else ".")
@@ -361,7 +385,7 @@ class NbDisciplineMagics(Magics):
             self.extension.live.reported(context.cell.id, diagnostics)
         seed = settings.seed if args.seed is None else args.seed
         imports = _imports(context.notebook)
-        if not args.mlflow:
+        if args.mlflow is None:
             seed_everything(seed, libraries=imports)
             return self._run(cell)
         try:
@@ -386,20 +410,27 @@ class NbDisciplineMagics(Magics):
     def nbcheck(self, line: str) -> None:
         """`nbcheck` on this notebook (or the PATHS given): `%nbcheck --select NBD2`."""
         from . import cli
-        from .reporters import renderer
 
         parser = cli.check_parser("%nbcheck", "Lint this notebook.")
         try:
-            args = parser.parse_args(shlex.split(line))
+            words = shlex.split(line)
+        except ValueError as error:  # an unclosed quote
+            raise UsageError(f"%nbcheck: {error}") from None
+        try:
+            args = parser.parse_args(words)
             paths = args.paths or [self._current_notebook()]
             start = os.path.dirname(os.path.abspath(paths[0]))
             result = cli.collect(args, paths, start=start)
+            if args.output_file is not None:
+                cli.write_report(cli.report(args, result), args.output_file)
+                print(f"nbcheck: report written to {args.output_file}")
+                return
         except cli.UsageError as error:
             raise UsageError(str(error)) from None
         except SystemExit:  # --help, after argparse printed it
             return
-        if args.output_format != "text":
-            print(renderer(args.output_format)(result), end="")
+        if args.output_format != "text" or args.statistics:
+            print(cli.report(args, result), end="")
             return
         from IPython.display import display
 

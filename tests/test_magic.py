@@ -332,3 +332,46 @@ def test_nbcheck_without_a_notebook_asks_for_a_path(shell, capsys) -> None:
 def test_nbcheck_reports_a_missing_path_on_one_line(shell, capsys) -> None:
     shell.run_line_magic("nbcheck", "missing.ipynb")
     assert "missing.ipynb" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "1e3"])
+def test_production_refuses_a_seed_no_rng_takes(shell, seed) -> None:
+    with pytest.raises(UsageError, match=r"a seed is an integer from 0 to 2\*\*32 - 1"):
+        shell.run_cell_magic("production", f"--seed {seed}", "x = 1")
+    assert "x" not in shell.user_ns
+
+
+@pytest.mark.parametrize("option", ["--mlflow ''", '--mlflow ""', "--mlflow=", "--mlflow ' '"])
+def test_production_refuses_an_empty_mlflow_experiment(shell, option) -> None:
+    with pytest.raises(UsageError, match="give the MLflow experiment's name"):
+        shell.run_cell_magic("production", option, "x = 1")
+    assert "x" not in shell.user_ns
+
+
+def test_nbcheck_with_an_unclosed_quote_is_a_usage_error(shell) -> None:
+    with pytest.raises(UsageError, match="%nbcheck: No closing quotation"):
+        shell.run_line_magic("nbcheck", "'abc")
+
+
+def test_nbcheck_writes_the_report_to_the_output_file(shell, out_of_order, capsys) -> None:
+    shell.run_line_magic("nbcheck", "--output-format json -o report.json")
+    assert capsys.readouterr().out == "nbcheck: report written to report.json\n"
+    findings = json.loads((out_of_order.parent / "report.json").read_text())
+    assert [finding["code"] for finding in findings] == ["NBD101"]
+    shell.run_line_magic("nbcheck", "--statistics")
+    assert capsys.readouterr().out == "    1\tNBD101\tout-of-order-execution\n"
+
+
+def test_nbcheck_reports_deep_nesting_and_huge_integers_on_one_line_each(
+    shell, out_of_order, capsys
+) -> None:
+    folder = out_of_order.parent
+    (folder / "deep.ipynb").write_text(
+        '{"nbformat": 4, "metadata": {"x": ' + "[" * 100_000 + "]" * 100_000 + '}, "cells": []}'
+    )
+    (folder / "big.ipynb").write_text('{"nbformat": 4, "metadata": {"x": ' + "9" * 5000 + "}}")
+    shell.run_line_magic("nbcheck", f"--no-cache {folder}")
+    out = capsys.readouterr().out
+    assert "deep.ipynb: not valid JSON for nbcheck: JSON nested deeper" in out
+    assert "big.ipynb: not valid JSON for nbcheck: an integer in the JSON has more" in out
+    assert "NBD101" in out
