@@ -347,11 +347,11 @@ def global_rng_library(call: CallSite) -> str | None:
 class _Seeding:
     """Which libraries each call seeds, with the notebook's own seeding helpers."""
 
-    def __init__(self, nb: Analysis) -> None:
+    def __init__(self, nb: Analysis, entropy: _EntropySources | None = None) -> None:
         self.nb = nb
         self.configured = frozenset(nb.settings.seed_functions)
         self.notebook_functions = nb.calls.functions
-        self.entropy = _EntropySources(nb)
+        self._entropy = entropy  # made for the first seeding call when not given
         self.local_seeders: dict[str, frozenset[str]] = {}
         # A helper that calls seeders seeds what they seed; helpers may call helpers.
         inside_functions = [call for call in nb.calls.calls if call.function is not None]
@@ -367,6 +367,12 @@ class _Seeding:
         if libraries and self.entropy.of_seeding(call) is not None:
             return frozenset()
         return libraries
+
+    @property
+    def entropy(self) -> _EntropySources:
+        if self._entropy is None:
+            self._entropy = _EntropySources(self.nb)
+        return self._entropy
 
     def seeds_of(self, call: CallSite) -> frozenset[str]:
         """The libraries a seeding call covers, whatever seed it is given."""
@@ -585,6 +591,7 @@ class _EntropySources:
 
         self.dotted_name = dotted_name
         self.nb = nb
+        self.names: frozenset[str] | None = None  # made on first need
         self.sources = {
             id(call.node): call
             for call in nb.calls.calls
@@ -611,7 +618,7 @@ class _EntropySources:
         kind = type(node)
         if kind is ast.Name:
             # `seed = int(time.time())` above; a name in a function body is not looked up.
-            if not follow_names or call.deferred:
+            if not follow_names or call.deferred or node.id not in self.assigned_sources():
                 return None
             value = _value_bound_above(self.nb, node.id, call)
             return None if value is None else self.made_from(value, call, follow_names=False)
@@ -636,6 +643,24 @@ class _EntropySources:
         if kind is ast.UnaryOp:
             return self.made_from(node.operand, call, follow_names)
         return None
+
+    def assigned_sources(self) -> frozenset[str]:
+        """The names a cell's top-level `name = ...` assigns a value holding an entropy source
+        (found from the sources, without walking the cells): only those are looked up."""
+        if self.names is None:
+            names = set()
+            for call in self.sources.values():
+                if call.deferred or call.parsed.tree is None:
+                    continue
+                line = call.node.lineno
+                for statement in call.parsed.tree.body:
+                    if statement.lineno <= line <= (statement.end_lineno or line):
+                        targets = getattr(statement, "targets", ())
+                        if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                            names.add(targets[0].id)
+                        break
+            self.names = frozenset(names)
+        return self.names
 
     def what(self, source: ast.Call) -> str:
         qualified = self.sources[id(source)].qualified or ""
@@ -718,14 +743,20 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
     """
     calls = nb.calls.calls
     entropy = _EntropySources(nb)
-    if not entropy.sources and not any(call.qualified in RESEED_FROM_ENTROPY for call in calls):
-        return
-    seeding = _Seeding(nb)
-    table = random_state_table() if entropy.sources else {}
-    configured = _configured_random_state(nb.settings.random_state_functions)
+    table = configured = {}
+    if entropy.sources:
+        seeds_of = _Seeding(nb, entropy).seeds_of
+        table = random_state_table()
+        configured = _configured_random_state(nb.settings.random_state_functions)
+    else:  # only a seeder of fresh entropy given no seed can be flagged: no helper to find
+        calls = [call for call in calls if call.qualified in RESEED_FROM_ENTROPY]
+
+        def seeds_of(call: CallSite) -> frozenset[str]:
+            return SEEDERS[call.qualified or ""]
+
     for call in calls:
         name = normalized(call.qualified) or ""
-        libraries = seeding.seeds_of(call)
+        libraries = seeds_of(call)
         if libraries:
             source = entropy.of_seeding(call)
             argument = "seed"
