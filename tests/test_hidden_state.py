@@ -52,6 +52,12 @@ def test_a_function_binds_its_globals_where_it_is_called() -> None:
     reset = code("def reset():\n    global sess\n    sess = 1")
     call_then_read = notebook(reset, code("reset()\nprint(sess)"))
     assert findings(call_then_read) == []
+    defined_and_called_then_called_again = notebook(
+        code("def reset():\n    global sess\n    sess = 1\nreset()"),
+        code("print(sess)"),
+        code("reset()"),
+    )
+    assert findings(defined_and_called_then_called_again) == []
     through_another_function = notebook(
         reset, code("def init():\n    reset()"), code("init()"), code("print(sess)")
     )
