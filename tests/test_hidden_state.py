@@ -107,6 +107,12 @@ def test_function_bodies_are_checked_where_they_are_written() -> None:
         "Function `load` reads `path_to_data`, which no cell binds",
         "Method `Model.fit` reads `lr`, which no cell binds",
     ]
+    class_with_constructor = notebook(
+        code("class Encoder:\n    def __init__(self):\n        self.init = tf_keras.he_normal")
+    )
+    assert messages(class_with_constructor, "NBD202") == [
+        "Method `Encoder.__init__` reads `tf_keras`, which no cell binds"
+    ]
     called = notebook(code("def load():\n    return path_to_data"), code("load()"))
     assert findings(called, "NBD202") == [("NBD202", 1, "path_to_data")]
 

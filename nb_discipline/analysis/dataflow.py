@@ -88,10 +88,12 @@ class Read(Record):
 class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
 
-    __slots__ = ("binds", "calls", "name", "reads")
+    __slots__ = ("binds", "calls", "is_class", "name", "reads")
 
     def __init__(self, name: str) -> None:
         self.name = name
+        # A class: what it reads and binds is its constructors' (each has a summary of its own).
+        self.is_class = False
         self.reads: dict[str, Read] = {}
         self.calls: set[str] = set()
         self.binds: set[str] = set()
@@ -643,7 +645,7 @@ class _CellVisitor(ast.NodeVisitor):
         elif parent.kind == "class":
             owner = f"{parent.owner}.{node.name}"
         if owner is not None:
-            self._summary(owner)
+            self._summary(owner).is_class = True
         scope = _Scope("class", parent, owner, parent.deferred)
         self.scope = scope
         was_top = self.top_level

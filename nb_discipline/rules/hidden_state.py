@@ -137,6 +137,8 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
         return  # a function may be called after a cell that binds what it reads
     for names in dataflow.cells:
         for summary in names.flow.functions.values():
+            if summary.is_class:
+                continue  # its reads are its constructors', reported as theirs
             for read in summary.reads.values():
                 if not dataflow.bound_anywhere(read.name):
                     kind = "Method" if "." in summary.name else "Function"
