@@ -81,7 +81,7 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bo
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
     try:
         with context.Pool(
-            workers, initializer=_init_worker, initargs=(settings, use_cache)
+            workers, initializer=_init_worker, initargs=(settings, use_cache, collector.pauses_allowed())
         ) as pool:
             yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
     finally:
@@ -91,9 +91,11 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bo
 _worker_arguments: tuple[Settings, bool] | None = None
 
 
-def _init_worker(settings: Settings, use_cache: bool) -> None:
+def _init_worker(settings: Settings, use_cache: bool, pauses_allowed: bool) -> None:
     global _worker_arguments
     _worker_arguments = (settings, use_cache)
+    if pauses_allowed:  # a spawned worker starts without the parent's module state
+        collector.allow_pauses()
 
 
 def _check_in_worker(path: str) -> list[Diagnostic] | FileError:

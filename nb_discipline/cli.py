@@ -382,6 +382,9 @@ def _clean(arguments: list[str]) -> int:
 def run() -> None:
     """The `nbcheck` console script: main(), then exit without tearing the interpreter down
     (module cleanup is a noticeable share of a one-notebook run, as pre-commit makes them)."""
+    from . import collector
+
+    collector.allow_pauses()  # a process that only checks: see nb_discipline.collector
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -15,11 +15,26 @@ from _thread import allocate_lock
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# The collector is one switch for the whole process, and the server checks notebooks in threads:
-# the first pause to begin turns it off, the last to end turns it back on (if it was on).
+# The collector is one switch for the whole process. Only a process that does nothing but check
+# may turn it off (allow_pauses): in the server's, or a kernel's, a pause would stop the collection
+# of everything else the process allocates meanwhile, not only of the check's objects.
+_allowed = False
+# Checks may overlap in threads: the first pause to begin turns the collector off, the last to end
+# turns it back on (if it was on).
 _lock = allocate_lock()
 _pauses = 0
 _was_enabled = False
+
+
+def allow_pauses() -> None:
+    """Let `paused()` pause the collector in this process: the `nbcheck` command and its workers,
+    which check and exit. Elsewhere `paused()` changes nothing."""
+    global _allowed
+    _allowed = True
+
+
+def pauses_allowed() -> bool:
+    return _allowed
 
 
 def _unlock_in_child() -> None:
@@ -33,8 +48,11 @@ os.register_at_fork(after_in_child=_unlock_in_child)
 @contextmanager
 def paused() -> Iterator[None]:
     """No collector passes inside; when the last pause ends, it runs again if it ran before.
-    Pauses nest, and overlap across threads."""
+    Pauses nest, and overlap across threads. Nothing pauses before allow_pauses()."""
     global _pauses, _was_enabled
+    if not _allowed:
+        yield
+        return
     with _lock:
         if _pauses == 0:
             _was_enabled = gc.isenabled()

@@ -33,24 +33,36 @@ def check(
     if not notebook.is_python:
         rules = [rule for rule in rules if not rule.python_only]
     diagnostics = []
+    lines = _CellLines()
     # The analyses build many small acyclic objects: freed before the collector resumes.
     with collector.paused():
         analysis = Analysis(notebook, settings)
         for rule in rules:
             for finding in rule.check(analysis):
-                if not _suppressed(rule, finding):
-                    diagnostics.append(_diagnostic(rule, finding, notebook.path))
+                if not _suppressed(rule, finding, lines):
+                    diagnostics.append(_diagnostic(rule, finding, notebook.path, lines))
         del analysis
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics
 
 
-def _diagnostic(rule: Rule, finding: Finding, filename: str) -> Diagnostic:
+class _CellLines(dict):
+    """Each cell's lines, split once per check however many findings it has (a string keeps its
+    hash: looking a source up costs the same however long it is)."""
+
+    def of(self, cell: Cell) -> list[str]:
+        lines = self.get(cell.source)
+        if lines is None:
+            self[cell.source] = lines = cell.lines
+        return lines
+
+
+def _diagnostic(rule: Rule, finding: Finding, filename: str, cell_lines: _CellLines) -> Diagnostic:
     end_row = finding.end_row if finding.end_row is not None else finding.row
     if finding.end_column is not None:
         end_column = finding.end_column
     else:
-        lines = finding.cell.lines
+        lines = cell_lines.of(finding.cell)
         line = lines[end_row - 1] if 0 < end_row <= len(lines) else ""
         end_column = max(len(line) + 1, finding.column)
     return Diagnostic(
@@ -68,8 +80,8 @@ def _diagnostic(rule: Rule, finding: Finding, filename: str) -> Diagnostic:
     )
 
 
-def _suppressed(rule: Rule, finding: Finding) -> bool:
-    return _cell_tag_suppresses(rule, finding.cell) or _noqa_suppresses(rule, finding)
+def _suppressed(rule: Rule, finding: Finding, lines: _CellLines) -> bool:
+    return _cell_tag_suppresses(rule, finding.cell) or _noqa_suppresses(rule, finding, lines)
 
 
 def _cell_tag_suppresses(rule: Rule, cell: Cell) -> bool:
@@ -82,8 +94,8 @@ def _cell_tag_suppresses(rule: Rule, cell: Cell) -> bool:
     return False
 
 
-def _noqa_suppresses(rule: Rule, finding: Finding) -> bool:
-    lines = finding.cell.lines
+def _noqa_suppresses(rule: Rule, finding: Finding, cell_lines: _CellLines) -> bool:
+    lines = cell_lines.of(finding.cell)
     if not 0 < finding.row <= len(lines):
         return False
     match = NOQA.search(lines[finding.row - 1])

@@ -5,13 +5,24 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 from nb_discipline import collector
 from nb_discipline.batch import PARALLEL_MIN_BYTES, check_files
 from nb_discipline.config import Settings
-from tests.builders import code, write_notebook
+from nb_discipline.engine import check
+from nb_discipline.rules import Rule
+from tests.builders import code, notebook, write_notebook
 
 
-def test_pauses_nest_and_overlap_across_threads() -> None:
+@pytest.fixture
+def one_shot(monkeypatch) -> None:
+    """This process as the `nbcheck` command: pauses allowed (undone after the test)."""
+    monkeypatch.setattr(collector, "_allowed", False)
+    collector.allow_pauses()
+
+
+def test_pauses_nest_and_overlap_across_threads(one_shot) -> None:
     assert gc.isenabled()
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
     states = []
@@ -41,7 +52,7 @@ def test_pauses_nest_and_overlap_across_threads() -> None:
     assert gc.isenabled()
 
 
-def test_a_disabled_collector_stays_disabled() -> None:
+def test_a_disabled_collector_stays_disabled(one_shot) -> None:
     gc.disable()
     try:
         with collector.paused():
@@ -61,3 +72,30 @@ def test_a_parallel_check_unfreezes_what_it_froze(tmp_path) -> None:
     result = check_files(paths, Settings(), jobs=2, use_cache=False)
     assert (result.checked, result.errors) == (2, [])
     assert gc.get_freeze_count() == 0
+
+
+def recording_rule(states: list[bool]) -> Rule:
+    def record(analysis):
+        states.append(gc.isenabled())
+        return []
+
+    return Rule("NBD999", "record", record)
+
+
+def test_a_check_outside_the_command_leaves_the_collector_on() -> None:
+    """The server checks in threads of a process that does much else, a kernel runs the user's
+    code: the collector is one switch for the whole process, so a check there never turns it off."""
+    states: list[bool] = []
+    thread = threading.Thread(
+        target=check, args=(notebook(code("x = 1", 1)), Settings(), [recording_rule(states)])
+    )
+    thread.start()
+    thread.join(timeout=60)
+    assert states == [True]
+
+
+def test_the_command_pauses_the_collector_during_a_check(one_shot) -> None:
+    states: list[bool] = []
+    check(notebook(code("x = 1", 1)), Settings(), [recording_rule(states)])
+    assert states == [False]
+    assert gc.isenabled()
