@@ -144,8 +144,9 @@ def compare(
     if differences:
         between_differences = differences if between is None else between[0]
         between_runs = bool(between_differences) if len(executions) > 1 else None
+        # the first cell that differs between runs, or else from the baseline
         first_cell = min(
-            (d.cell for d in between_differences if d.cell is not None),
+            (d.cell for d in between_differences or differences if d.cell is not None),
             default=None,
         )
     if baseline is None and len(executions) == 1:

@@ -72,15 +72,18 @@ def summary(result: NotebookResult, *, verdict: bool = True) -> str:
 
 
 def explanation(result: NotebookResult) -> str | None:
-    """Where a notebook whose runs differ starts to differ, and the linter's findings that are
-    its likely cause."""
-    if result.verdict != DIFFERS or result.between_runs is not True:
+    """Where a notebook that differs starts to differ and, when its runs differ from each other,
+    the linter's findings that are the likely cause."""
+    if result.verdict != DIFFERS:
         return None
-    if result.first_differing_cell is not None:
-        where = f"cell {result.first_differing_cell} first differs between runs"
+    first = result.first_differing_cell
+    if result.between_runs is not True:
+        return None if first is None else f"cell {first} first differs from the baseline"
+    if first is not None:
+        where = f"cell {first} first differs between runs"
         scope = "in or above it"
     else:
-        where = "no output differs between runs, only what the notebook logs to MLflow"
+        where = "no difference between runs could be traced to a cell"
         scope = "in the notebook"
     causes = result.likely_causes
     if not causes:

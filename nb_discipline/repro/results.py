@@ -201,9 +201,11 @@ class NotebookResult:
     unverified (one run and no baseline).
 
     When it differs: `between_runs` says whether the runs differ from each other (flakiness) or
-    agree and differ only from the baseline (a change); `first_differing_cell` is the first cell
-    whose outputs differ between runs, and `likely_causes` the linter's randomness findings in or
-    above it (anywhere, when only metrics differ)."""
+    agree and differ only from the baseline (a change), None after a single run;
+    `first_differing_cell` is the first cell whose outputs or logged metrics differ between runs
+    (from the baseline, when the runs agree or there was one), and `likely_causes`, when the runs
+    differ from each other, the linter's randomness findings in or above it (anywhere, when no
+    difference could be traced to a cell)."""
 
     path: str
     verdict: str

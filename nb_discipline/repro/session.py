@@ -431,10 +431,11 @@ class _Session:
 def likely_causes(
     notebook: Notebook, settings: Settings, result: NotebookResult
 ) -> tuple[Cause, ...]:
-    """The linter's randomness findings (NBD3xx) in or above the first cell whose outputs differ
-    between runs; all of them when no output differs (only metrics or params do) or the runs
-    agree with each other (a change since the baseline: then none)."""
-    if result.between_runs is False:
+    """The linter's randomness findings (NBD3xx) in or above the first cell whose outputs or
+    metrics differ between runs, all of them when no difference was traced to a cell; none unless
+    the runs differ from each other (runs that agree and differ from the baseline show a change,
+    not randomness)."""
+    if result.between_runs is not True:
         return ()
     from ..engine import check
 
