@@ -34,6 +34,9 @@ from .model import Cell, CheckResult, Diagnostic, Notebook
 
 PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
 NAMES_CACHE_SIZE = 512
+# The cache keeps the sources themselves: bounded by their size too (600 cells of 200 KB kept
+# 100 MB); a source larger than this is analysed each time it runs.
+NAMES_CACHE_CHARACTERS = 8_000_000
 _Names = tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]
 HISTORY_PATH = "<kernel history>"
 RECHECK_SECONDS = 1.0
@@ -183,6 +186,7 @@ class LiveWarnings:
         self.seen_cell_ids = False
         self._depth = 0
         self._names: dict[str, _Names] = {}
+        self._names_characters = 0
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
@@ -243,10 +247,21 @@ class LiveWarnings:
         if names is None:
             flow = cell_flow(ParsedCell(Cell(0, None, "code", source), tree, None, ()))
             names = (tuple(flow.reads), tuple(flow.final.items()))
-            if len(self._names) >= NAMES_CACHE_SIZE:
-                del self._names[next(iter(self._names))]
-            self._names[source] = names
+            if len(source) <= NAMES_CACHE_CHARACTERS:
+                self._keep(source, names)
         return names
+
+    def _keep(self, source: str, names: _Names) -> None:
+        """Keep `names` for `source`, dropping the oldest entries past either bound."""
+        while self._names and (
+            len(self._names) >= NAMES_CACHE_SIZE
+            or self._names_characters + len(source) > NAMES_CACHE_CHARACTERS
+        ):
+            oldest = next(iter(self._names))
+            del self._names[oldest]
+            self._names_characters -= len(oldest)
+        self._names[source] = names
+        self._names_characters += len(source)
 
     def messages(self, cell_id: str, reads: Iterable[str]) -> list[str]:
         """The warnings for a cell that read `reads`, each given once per name, reader and binder."""

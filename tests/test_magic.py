@@ -165,6 +165,22 @@ def test_a_long_session_keeps_a_bounded_cache(shell) -> None:
     assert live.bound_by["value_0"] == "cell-0"
 
 
+def test_the_cache_of_a_long_session_is_bounded_by_size_too(shell) -> None:
+    from nb_discipline.magic import NAMES_CACHE_CHARACTERS
+
+    live = shell._nb_discipline_extension.live
+    padding = "#" * 200_000
+    for number in range(60):
+        run(shell, f"value_{number} = {number}\n{padding}", f"cell-{number % 7}")
+    kept = sum(len(source) for source in live._names)
+    assert kept <= NAMES_CACHE_CHARACTERS
+    assert len(live._names) == NAMES_CACHE_CHARACTERS // 200_020
+    assert any(source.startswith("value_59 = 59\n") for source in live._names)
+    run(shell, f"big = 1\n{'#' * (NAMES_CACHE_CHARACTERS + 1)}", "cell-huge")
+    assert not any(source.startswith("big = 1") for source in live._names)
+    assert live.bound_by["big"] == "cell-huge"
+
+
 def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
     run(shell, "threshold = 0.5", "gone")
     shell.run_line_magic("nb_discipline", "off")
