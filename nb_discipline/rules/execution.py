@@ -126,7 +126,7 @@ def _does_nothing(source: str, python: bool) -> bool:
 
 
 def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
-    """The execution counts do not run 1..n: the saved state came from re-runs or deleted cells.
+    """The execution counts do not run 1..n: the saved state is not one fresh top-to-bottom run.
 
     ## What it does
     Flags the first place where the saved execution counts skip a number, or start above 1. Each
