@@ -194,6 +194,50 @@ def test_a_body_that_is_not_a_json_object_gets_400(request_, raw):
     assert status == 400
 
 
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"path": "nb.ipynb", "notebook": "\xff\xfe"}', "not UTF-8 text"),
+        (b'{"path": "nb.ipynb", "notebook": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON"),
+        (b'{"path": "nb.ipynb", "notebook": ' + b"9" * 5000 + b"}", "JSON"),
+    ],
+)
+def test_a_body_that_is_not_utf8_or_too_deep_gets_400(request_, jp_root_dir, raw, reason):
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    status, body = request_("POST", "check", raw=raw)
+    assert status == 400
+    assert reason in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"\x7fELF\x02\x01\x01\x00\xd0\xff", "not UTF-8 text"),
+        (b"[tool.nb-discipline]\nx = " + b"[" * 3000 + b"]" * 3000 + b"\n", "nested deeper"),
+        (b"tool = 5\n", "`tool` must be a table"),
+    ],
+)
+def test_a_configuration_that_broke_the_server_gets_400(request_, jp_root_dir, content, reason):
+    (jp_root_dir / "pyproject.toml").write_bytes(content)
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    status, body = check(request_, "nb.ipynb", CLEAN)
+    assert status == 400
+    assert "pyproject.toml" in body["message"]
+    assert reason in body["message"]
+
+
+def test_more_code_than_one_request_may_check_gets_413(request_, jp_root_dir):
+    from nb_discipline.server.handlers import MAX_CODE_CHARACTERS
+
+    write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
+    lines = "".join(f"print(name_{number})\n" for number in range(MAX_CODE_CHARACTERS // 16))
+    started = time.monotonic()
+    status, body = check(request_, "nb.ipynb", notebook_dict(code(lines, count=1)))
+    assert status == 413
+    assert "run `nbcheck` on the file instead" in body["message"]
+    assert time.monotonic() - started < 30
+
+
 def test_a_broken_project_configuration_gets_400_naming_the_file(request_, jp_root_dir):
     (jp_root_dir / "pyproject.toml").write_text("[tool.nb-discipline]\nselct = []\n")
     write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])

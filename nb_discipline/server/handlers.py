@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,25 @@ from .jobs import JobLimitError, ReproJobs
 NAMESPACE = "nb-discipline"
 # Notebook JSON with embedded images can be large; anything beyond this is not a notebook to lint.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# What a check costs grows with the code in the cells (outputs are only looked at): the most one
+# request may ask to check. The largest real notebooks hold a few hundred thousand characters of
+# code; the command line checks any size.
+MAX_CODE_CHARACTERS = 2_000_000
+# Checks run in threads of their own, never more than this many at a time, so that checking never
+# takes the threads the server's other work uses.
+CHECK_THREADS = 2
+_check_executor: ThreadPoolExecutor | None = None
+
+
+class TooMuchCode(ValueError):
+    """A notebook with more code than one request may check."""
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _check_executor
+    if _check_executor is None:
+        _check_executor = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="nb-discipline")
+    return _check_executor
 
 
 def check_document(
@@ -37,6 +58,12 @@ def check_document(
         notebook = from_dict(document, str(os_path))
     except LoadError as error:
         raise ValueError(f"{api_path}: {error.reason}") from None
+    code = sum(len(cell.source) for cell in notebook.cells)
+    if code > MAX_CODE_CHARACTERS:
+        raise TooMuchCode(
+            f"{api_path}: {code:,} characters in its cells, more than the {MAX_CODE_CHARACTERS:,} "
+            "one request may check; run `nbcheck` on the file instead"
+        )
     try:
         settings = settings_for(
             argparse.Namespace(config=None, select=select, ignore=ignore), start=str(os_path.parent)
@@ -56,7 +83,12 @@ class _Handler(APIHandler):
     def json_body(self) -> dict[str, Any]:
         if len(self.request.body) > MAX_BODY_BYTES:
             raise web.HTTPError(413, f"request body above {MAX_BODY_BYTES // 2**20} MiB")
-        body = self.get_json_body()
+        try:
+            body = json.loads(self.request.body)  # bytes: UTF-8 (or -16, -32, as JSON allows)
+        except UnicodeDecodeError:
+            raise web.HTTPError(400, "the request body is not UTF-8 text") from None
+        except (ValueError, RecursionError):  # not JSON, nested too deep, too many digits
+            raise web.HTTPError(400, "the request body is not JSON nbcheck reads") from None
         if not isinstance(body, dict):
             raise web.HTTPError(400, "the request body must be a JSON object")
         return body
@@ -103,9 +135,11 @@ class CheckHandler(_Handler):
         ignore = _selectors(body, "ignore")
         api_path, os_path = await self.notebook_file(body.get("path"))
         try:
-            diagnostics = await asyncio.to_thread(
-                check_document, document, os_path, api_path, select, ignore
+            diagnostics = await asyncio.get_running_loop().run_in_executor(
+                _executor(), check_document, document, os_path, api_path, select, ignore
             )
+        except TooMuchCode as error:
+            raise web.HTTPError(413, str(error)) from None
         except ValueError as error:
             raise web.HTTPError(400, str(error)) from None
         self.finish({"path": api_path, "diagnostics": diagnostics})
