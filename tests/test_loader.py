@@ -251,3 +251,74 @@ def test_random_bytes_never_crash(data: bytes) -> None:
 @given(notebook_shapes)
 def test_random_notebook_shaped_json_never_crashes(document: dict) -> None:
     _check_cleanly(json.dumps(document).encode())
+
+
+# Hostile shapes: nesting around the recursion limit, integers around the digit limit, and
+# control characters, lone surrogates and escape sequences where text goes.
+def _nested(depth: int, leaf: str) -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+hostile_text = st.lists(
+    st.characters(codec=None, max_codepoint=0xFFFF, exclude_categories=())
+    | st.sampled_from(["\x00", "\x0b", "\x0c", "\x1b[31m", "\ud800", "\udcff", "\ufffe", "\r"]),
+    max_size=20,
+).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    depth=st.integers(0, 3000) | st.sampled_from([990, 1000, 1010, 100_000]),
+    digits=st.integers(1, 6000) | st.sampled_from([4300, 4301]),
+    where=st.sampled_from(["metadata", "execution_count", "outputs"]),
+)
+def test_deep_nesting_and_huge_integers_never_crash(depth: int, digits: int, where: str) -> None:
+    number = "7" * digits
+    cell = '{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": %s, "execution_count": %s}'
+    value = _nested(depth, number)
+    if where == "execution_count":
+        text = cell % ("[]", value)
+    elif where == "outputs":
+        text = cell % (f'[{{"output_type": "stream", "text": {value}}}]', "1")
+    else:
+        text = cell % ("[]", "1")
+    metadata = value if where == "metadata" else "{}"
+    document = '{"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": %s}, "cells": [%s]}'
+    _check_cleanly((document % (metadata, text)).encode())
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(source=hostile_text, evalue=hostile_text, name=hostile_text)
+def test_control_characters_and_surrogates_give_valid_reports(source, evalue, name) -> None:
+    from xml.etree import ElementTree
+
+    from nb_discipline.engine import check
+    from nb_discipline.model import CheckResult, FileError
+    from nb_discipline.reporters import FORMATS, renderer
+
+    document = notebook_dict(
+        code(source, 1, outputs=[{"output_type": "error", "ename": "E", "evalue": evalue}])
+    )
+    path = f"{name}.ipynb"
+    data = json.dumps(document).encode("utf-8", "surrogatepass")
+    try:
+        notebook = loads(data, path)
+    except LoadError as error:
+        assert "\n" not in error.reason
+        return
+    result = CheckResult(check(notebook), [FileError(path, evalue or "x")], 1)
+    for output_format in FORMATS:
+        report = renderer(output_format)(result).encode("utf-8", "backslashreplace")
+        if output_format in ("json", "sarif"):
+            json.loads(report)
+        elif output_format == "json-lines":
+            for line in report.splitlines():
+                json.loads(line)
+        elif output_format == "junit":
+            ElementTree.fromstring(report)
+        elif output_format == "github":  # the runner reads one command per line, data %-escaped
+            assert all(line.startswith(b"::") for line in report.split(b"\n")[:-1])
+        else:
+            lines = report.decode("utf-8").splitlines()
+            controls = [c for line in lines for c in line if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0]
+            assert not controls, output_format
