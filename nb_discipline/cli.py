@@ -238,7 +238,7 @@ def write_report(text: str, output_file: str | None) -> None:
         raise
     except OSError as error:
         reason = "standard output is closed" if error.errno == errno.EBADF else error.strerror
-        raise UsageError(f"cannot write the report: {reason}") from None
+        raise UsageError(f"cannot write the output: {reason}") from None
 
 
 def report(args: argparse.Namespace, result) -> str:
@@ -329,9 +329,9 @@ def _rule(arguments: list[str]) -> int:
 
         payload = [rule.to_dict() for rule in rules]
         document = payload if args.all else payload[0]
-        sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        write_report(json.dumps(document, indent=2, ensure_ascii=False) + "\n", None)
     else:
-        sys.stdout.write("\n\n".join(f"# {r.name} ({r.code})\n\n{r.doc}" for r in rules) + "\n")
+        write_report("\n\n".join(f"# {r.name} ({r.code})\n\n{r.doc}" for r in rules) + "\n", None)
     return EXIT_CLEAN
 
 
@@ -345,11 +345,10 @@ def _rules(arguments: list[str]) -> int:
         import json
 
         payload = [rule.to_dict() for rule in RULES]
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        write_report(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", None)
         return EXIT_CLEAN
     width = max(len(rule.name) for rule in RULES)
-    for rule in RULES:
-        sys.stdout.write(f"{rule.code}  {rule.name:<{width}}  {rule.summary}\n")
+    write_report("".join(f"{r.code}  {r.name:<{width}}  {r.summary}\n" for r in RULES), None)
     return EXIT_CLEAN
 
 

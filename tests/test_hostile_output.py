@@ -52,7 +52,17 @@ def test_a_closed_or_full_stdout_is_one_error_line_and_exit_2(project, redirect,
         pytest.skip("no /dev/full")
     result = run_nbcheck("--no-cache", "nb.ipynb", cwd=project, shell_redirect=redirect)
     assert result.returncode == 2
-    assert result.stderr.decode() == f"nbcheck: error: cannot write the report: {reason}\n"
+    assert result.stderr.decode() == f"nbcheck: error: cannot write the output: {reason}\n"
+
+
+@pytest.mark.parametrize("command", ["rules", "rule NBD101", "rules --json"])
+def test_the_rule_listings_on_a_closed_stdout_are_one_error_line(project, command) -> None:
+    result = run_nbcheck(command, cwd=project, shell_redirect=" >&-")
+    assert result.returncode == 2
+    assert (
+        result.stderr.decode()
+        == "nbcheck: error: cannot write the output: standard output is closed\n"
+    )
 
 
 @pytest.fixture
