@@ -22,7 +22,6 @@ from tests.builders import code, markdown, notebook
 LINES = [
     "y?",
     "x = (1,",
-    "q = \\",
     "%%time",
     "%%bash",
     "%time x = f(y)",

@@ -317,19 +317,23 @@ class Project:
             | self.declarations.project_names
         )
 
-    def is_local(self, module: str, also_in: Iterable[str] = ()) -> bool:
+    def is_local(self, module: str) -> bool:
         """A module of the project itself: a file or package beside the notebook, above it up
-        to the root, under the root's `src/` or in the directories `also_in` (relative to the
-        notebook's), the project's own distribution, or known-first-party."""
+        to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
         if normalize_name(module) in self._first_party:
             return True
-        extra = [os.path.normpath(os.path.join(self.notebook_dir, path)) for path in also_in]
+        return self.has_module_in(module, (*self.directories, os.path.join(self.root, "src")))
+
+    def has_module_in(self, module: str, directories: Iterable[str]) -> bool:
+        """A file or package `module` in one of `directories` (relative to the notebook's)."""
         return any(
             _listing(directory).has_module(directory, module)
-            for directory in (*self.directories, os.path.join(self.root, "src"), *extra)
+            for directory in (
+                os.path.normpath(os.path.join(self.notebook_dir, path)) for path in directories
+            )
         )
 
-    def is_third_party(self, module: str, also_in: Iterable[str] = ()) -> bool:
+    def is_third_party(self, module: str) -> bool:
         """Whether a dotted import comes from a distribution: not the standard library (Python
         3's or 2's), nor the kernel's, nor the project's (see `is_local`)."""
         top_level = module.split(".")[0]
@@ -338,7 +342,7 @@ class Project:
             or top_level in sys.stdlib_module_names
             or top_level in PYTHON2_STANDARD_LIBRARY
             or import_key(module) in KERNEL_PROVIDED
-            or self.is_local(top_level, also_in)
+            or self.is_local(top_level)
         )
 
     def status(self, module: str) -> ImportStatus:
@@ -348,18 +352,20 @@ class Project:
         package shared by several distributions, which no table lists."""
         declarations = self.declarations
         key = import_key(module)
-        parts = module.split(".")
-        dotted = [normalize_name("-".join(parts[:n])) for n in range(2, len(parts) + 1)]
         candidates = _candidates(key)
-        declared = [name for name in [*candidates, *dotted] if name in declarations.declared]
+        declared = [name for name in candidates if name in declarations.declared]
+        if not declared and "." in module:
+            parts = module.split(".")
+            dotted = (normalize_name("-".join(parts[:n])) for n in range(2, len(parts) + 1))
+            declared = [name for name in dotted if name in declarations.declared]
         known = True
         if not declared:
             # Installed metadata is slow to gather; only consult it when the names did not match.
-            candidates = _candidates(key, installed=True)
+            installed = installed_distributions() if "." not in key else {}
+            candidates = _candidates(key, installed)
             declared = [name for name in candidates if name in declarations.declared]
             known = bool(declared) or len(candidates) > 1 or key in WELL_KNOWN_DISTRIBUTIONS
-            if not known and "." not in key:
-                known = key in installed_distributions()
+            known = known or key in installed
             if not known:
                 # A declared distribution named after the module (hydra-core for `hydra`,
                 # python-dotenv for `dotenv`) may provide it; which one cannot be known here, so
@@ -384,12 +390,10 @@ def import_key(module: str) -> str:
     return ".".join(parts[:depth])
 
 
-def _candidates(key: str, *, installed: bool = False) -> list[str]:
+def _candidates(key: str, installed: Mapping[str, list[str]] | None = None) -> list[str]:
     """Normalized names of the distributions that may provide `key` (see import_key), best
-    first: installed metadata (when asked), the table, the dotted name hyphenated."""
-    names: list[str] = []
-    if installed and "." not in key:  # a namespace is shared by many distributions: no clue
-        names.extend(installed_distributions().get(key, ()))
+    first: the installed metadata's (when given), the table's, the dotted name hyphenated."""
+    names: list[str] = list(installed.get(key, ())) if installed else []
     names.extend(WELL_KNOWN_DISTRIBUTIONS.get(key, ()))
     names.append(key.replace(".", "-"))
     unique = dict.fromkeys(normalize_name(name) for name in names)

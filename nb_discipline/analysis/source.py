@@ -65,6 +65,8 @@ class ParsedCell(Record):
     @property
     def written_file(self) -> str | None:
         """The file a `%%writefile` / `%%file` cell writes (`-a` appends to it), as written."""
+        if self.cell_magic is None:
+            return None
         for line in _split_lines(self.cell.source.lstrip()):
             match = _CELL_MAGIC.match(line.strip())
             if match is None:
@@ -446,8 +448,10 @@ class _LineMasker:
                 out.append(line)
                 code_end = self._advance(line)
                 row += 1
+                # The cell's final newline makes no line of its own.
+                last = row == len(lines) or (row == len(lines) - 1 and not lines[-1])
                 if (row - start > 1 or self.depth) and self._ends_logical_help(
-                    line, code_end, last=row == len(lines)
+                    line, code_end, last
                 ):
                     # IPython reads the whole logical line (`x = \`, then `  y?`) as help on
                     # `y`: its rows are masked, in place.

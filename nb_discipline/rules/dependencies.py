@@ -37,7 +37,7 @@ def _third_party_imports(nb: Analysis) -> Iterator[ImportSite]:
         if own is None:  # most notebooks write no module and change no sys.path: look once
             own = _notebook_modules(nb)
         modules, directories = own
-        if site.top_level not in modules and project.is_third_party(site.module, directories):
+        if site.top_level not in modules and not project.has_module_in(site.top_level, directories):
             yield site
 
 
@@ -52,9 +52,13 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
     import re
 
     files = [parsed.written_file or "" for parsed in nb.parsed]
-    files.extend(
-        name for parsed in nb.parsed for name in re.findall(r"[\w.-]+\.py\b", parsed.cell.source)
-    )
+    for parsed in nb.parsed:
+        source = parsed.cell.source
+        for match in re.finditer(r"\.py\b", source):  # then the name before it, read backwards
+            before = source[max(match.start() - 200, 0) : match.start()][::-1]
+            stem = re.match(r"[\w.-]+", before)
+            if stem is not None:
+                files.append(stem[0][::-1] + ".py")
     modules = set()
     for file in files:
         if not file.endswith(".py"):
@@ -63,21 +67,21 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
         modules.add(parts[-1].removesuffix(".py"))
         if len(parts) > 1 and parts[0] != ".." and ":" not in parts[0]:
             modules.add(parts[0])
+    calls = [
+        call.node.args[-1]
+        for call in nb.calls.calls
+        if call.qualified in {"sys.path.insert", "sys.path.append"} and call.node.args
+    ]
     assigned = {
         statement.targets[0].id: statement.value
-        for parsed in nb.parsed
+        for parsed in (nb.parsed if calls else ())
         for statement in (parsed.tree.body if parsed.tree is not None else ())
         if isinstance(statement, ast.Assign)
         and len(statement.targets) == 1
         and isinstance(statement.targets[0], ast.Name)
     }
-    directories = tuple(
-        path
-        for call in nb.calls.calls
-        if call.qualified in {"sys.path.insert", "sys.path.append"}
-        for path in [_literal_path(call.node.args[-1] if call.node.args else None, assigned)]
-        if path is not None
-    )
+    paths = (_literal_path(argument, assigned) for argument in calls)
+    directories = tuple(path for path in paths if path is not None)
     return frozenset(modules), directories
 
 
