@@ -145,7 +145,7 @@ def store(kind: str, key: Any, value: Any) -> None:
         temporary = f"{path}.{os.getpid()}.tmp"
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)  # whatever is there (a named pipe would block the open)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         with open(os.open(temporary, flags, 0o644), "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)

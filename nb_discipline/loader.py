@@ -38,6 +38,12 @@ class LoadError(Exception):
 # (and a file that grows while it is read ends here).
 MAX_FILE_BYTES = 256 * 2**20
 
+# Without waiting for a named pipe's writer, without taking a terminal as the controlling one; the
+# flags a platform lacks (Windows has no O_NONBLOCK) are 0 there.
+_READ_FLAGS = os.O_RDONLY | sum(
+    getattr(os, name, 0) for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY")
+)
+
 _NOT_REGULAR = (
     (stat.S_ISFIFO, "a named pipe (FIFO)"),
     (stat.S_ISCHR, "a character device"),
@@ -82,7 +88,7 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> tuple[bytes, os.stat_re
     (opening one blocks until a writer comes; it is opened without waiting and refused), a device
     (/dev/zero never ends), a socket, a file larger than `limit`. The file is opened once and what
     was opened is what is checked, so a file swapped for another after a check is not read."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    descriptor = os.open(path, _READ_FLAGS)
     try:
         status = os.fstat(descriptor)
         if stat.S_ISDIR(status.st_mode):
@@ -90,11 +96,10 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> tuple[bytes, os.stat_re
         if not stat.S_ISREG(status.st_mode):
             kind = next((kind for test, kind in _NOT_REGULAR if test(status.st_mode)), "not a file")
             raise OSError(errno.EINVAL, f"{kind}, not a regular file", path)
-        handle = open(descriptor, "rb")  # noqa: SIM115 (closed below; the descriptor on error)
     except BaseException:
         os.close(descriptor)
         raise
-    with handle:
+    with open(descriptor, "rb") as handle:
         return read_limited(handle, limit, path), status
 
 
