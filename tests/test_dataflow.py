@@ -359,6 +359,15 @@ def test_a_call_runs_the_definition_the_namespace_holds_then() -> None:
     ]
 
 
+def test_a_call_follows_the_functions_defined_since_an_earlier_call() -> None:
+    flow = dataflow("def g():\n    return helper()", "g()", "def helper():\n    return x", "g()")
+    assert [(read.name, read.via) for read in flow.cells[3].reads] == [
+        ("g", None),
+        ("helper", "g"),
+        ("x", "g"),
+    ]
+
+
 def test_class_call_counts_the_constructor() -> None:
     flow = dataflow(
         "class Trainer:\n    def __init__(self):\n        self.lr = lr\n    def fit(self):\n        return epochs",
