@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Annotated, Any, Literal
 
     # The annotations are strings until pydantic resolves them, in _validate_with_pydantic.
-    from annotated_types import Ge
+    from annotated_types import Ge, Lt
 
 CONFIG_FILES = ("nb-discipline.toml", ".nb-discipline.toml", "pyproject.toml")
 _TOO_DEEP = "nested deeper than nbcheck reads (Python's recursion limit)"
@@ -91,7 +91,8 @@ class Settings(Record):
     allowed_absolute_paths: tuple[str, ...] = ()
     builtins: tuple[str, ...] = ()
     """Names the project's kernels predefine (`spark` on a Spark kernel): never undefined."""
-    seed: int = 42
+    seed: Annotated[int, Ge(0), Lt(2**32)] = 42
+    """What `%%production` seeds every RNG with: numpy takes 0 to 2**32 - 1."""
     repro: ReproSettings = ReproSettings()
     # Where the configuration came from; relative patterns and paths are resolved against root.
     root: str = "."
@@ -198,7 +199,12 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
 
     # pydantic resolves the string annotations in this module's namespace, where the names they
     # use are otherwise imported only for type checkers.
-    globals().update(Annotated=typing.Annotated, Literal=typing.Literal, Ge=annotated_types.Ge)
+    globals().update(
+        Annotated=typing.Annotated,
+        Literal=typing.Literal,
+        Ge=annotated_types.Ge,
+        Lt=annotated_types.Lt,
+    )
     config = pydantic.ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
     _expect_tables(table, source)
     try:

@@ -89,3 +89,11 @@ def test_gitignore_lines_git_accepts_and_matches_nothing_with(project, nbcheck, 
     assert "Traceback" not in result.err
     assert "nb.ipynb" in result.out
     assert "ignored.ipynb" not in result.out
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_no_rng_takes_is_refused_in_the_configuration(project, nbcheck, seed) -> None:
+    (project / "pyproject.toml").write_text(f"[tool.nb-discipline]\nseed = {seed}\n")
+    result = nbcheck("--no-cache", "nb.ipynb")
+    assert result.exit_code == 2
+    assert "bad value for `seed` in [tool.nb-discipline]" in result.err
