@@ -192,11 +192,14 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     Flags the first import of each third-party module whose distribution appears in none of the
     project's dependency files. Dependency files are found in the notebook's directory and each
     one above it up to the project root (the nearest directory with `.git` or
-    `pyproject.toml`), or listed in `dependency-files`. Standard-library modules, the kernel's own
-    (`IPython`), modules of the project (a `.py` file or package beside the notebook, above it up
-    to the root, or in the root's `src/`; the project's own distribution; `known-first-party`),
-    optional imports inside `try: ... except ImportError` and imports under `if TYPE_CHECKING:`
-    are never flagged.
+    `pyproject.toml`), or listed in `dependency-files`. Standard-library modules (Python 2's
+    too), the kernel's own (`IPython`) and a hosted notebook's (`google.colab`), modules of the
+    project (a `.py` file or package beside the notebook, above it up to the root, in the root's
+    `src/` or in a directory the notebook adds to `sys.path`; the project's own distribution;
+    `known-first-party`), modules the notebook provides itself (a file a `%%writefile` cell
+    writes, a `name.py` a cell fetches or names), optional imports inside
+    `try: ... except ImportError` and imports under `if TYPE_CHECKING:` are never flagged. Each
+    distribution is reported once, at its first import.
 
     ## Why is this bad?
     Whoever runs the notebook next installs the project's dependencies and gets an

@@ -16,7 +16,9 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
 
     ## What it does
     Flags each code cell of a Python notebook that does not parse, at the place the parser
-    stopped. Line and cell magics, shell escapes and `?` help are understood and do not count.
+    stopped. Line and cell magics, shell escapes, `?` help (on a logical line of several rows
+    too) and the prompts of a pasted session (`>>> `, `... `) are understood as IPython
+    understands them and do not count; the place reported is the cell's own row and column.
     The other code rules skip such a cell: they cannot see what it reads or binds.
 
     ## Why is this bad?
