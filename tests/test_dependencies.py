@@ -293,6 +293,22 @@ def test_a_broken_file_is_reported_once_and_the_rest_still_checks(tmp_path: Path
     assert (found[0].cell, found[0].location.row) == (1, 2)  # the first third-party import
 
 
+def test_a_bad_line_of_a_requirements_file_is_said_as_such(tmp_path: Path) -> None:
+    # As in GoogleCloudPlatform/training-data-analyst's pipeline containers.
+    make_project(
+        tmp_path, {"requirements.txt": 'Flask==1.1.1\npython_version > "3.0"\ngunicorn>=20\n'}
+    )
+    found = run(tmp_path, "import flask\nimport gunicorn")
+    assert summary(found) == [("NBD404", "requirements.txt"), ("NBD401", "gunicorn")]
+    assert found[0].message == (
+        "Dependency file requirements.txt, line 2: bad requirement 'python_version > \"3.0\"': "
+        "Expected semicolon (after name with no version specifier) or end"
+    )
+    assert found[0].fix == (
+        "Fix requirements.txt (pip refuses the whole file); its other lines are still checked"
+    )
+
+
 def test_a_missing_configured_file_is_a_problem(tmp_path: Path) -> None:
     make_project(tmp_path, {})
     settings = Settings(root=str(tmp_path), dependency_files=["requirements/prod.txt"])

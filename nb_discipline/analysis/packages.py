@@ -509,7 +509,8 @@ def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
         try:
             requirement = Requirement(text)
         except InvalidRequirement as error:
-            raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {error}") from None
+            reason = _first_line(error)
+            raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {reason}") from None
         name = normalize_name(requirement.name)
         declared.add(name)
         if requirement_is_pinned(requirement):
@@ -752,6 +753,11 @@ def _environment(path: str, including: frozenset[str]) -> Declarations:
     return result.merged(Declarations(dict.fromkeys(declared, ""), frozenset(pinned)))
 
 
+def _first_line(error: Exception) -> str:
+    """packaging's message without the lines that draw a caret under the requirement."""
+    return (str(error).splitlines() or [""])[0]
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -825,7 +831,8 @@ def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str
             requirement = Requirement(text)
         except InvalidRequirement as error:
             if not problems:
-                problems.append((path, f"line {number}: bad requirement {text!r}: {error}"))
+                reason = _first_line(error)
+                problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
             continue
         name = normalize_name(requirement.name)
         declared.add(name)

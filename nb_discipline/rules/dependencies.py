@@ -334,9 +334,10 @@ def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:
         return
     for path, reason in problems:
         shown = nb.project.display(path)
-        yield _finding(
-            first,
-            f"Cannot read dependency file {shown}: {reason}",
-            shown,
-            f"Fix {shown}; until then the imports it declares are not checked",
-        )
+        if reason.startswith("line "):  # one bad line of a requirements file: the rest is read
+            message = f"Dependency file {shown}, {reason}"
+            fix = f"Fix {shown} (pip refuses the whole file); its other lines are still checked"
+        else:
+            message = f"Cannot read dependency file {shown}: {reason}"
+            fix = f"Fix {shown}; until then the imports it declares are not checked"
+        yield _finding(first, message, shown, fix)
