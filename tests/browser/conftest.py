@@ -151,18 +151,20 @@ def _build(why: str, terminal) -> None:
 
 
 @pytest.fixture(scope="session")
-def bundle(request, tmp_path_factory) -> Path:
+def bundle(request) -> Path:
     """The extension's bundle in the checkout, built first when it is missing or out of date."""
-    # pytest-xdist's workers share the parent of their temporary directories: one builds, the
-    # others wait and find the bundle current.
-    lock = tmp_path_factory.getbasetemp().parent / "nb-discipline-bundle.lock"
-    with open(lock, "w") as held:
-        fcntl.flock(held, fcntl.LOCK_EX)
+    # One pytest process builds (pytest-xdist starts several), the others wait for it under this
+    # lock on labextension/ and find the bundle current.
+    directory = os.open(LABEXTENSION, os.O_RDONLY)
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX)
         why = _why_build()
         if why:
             capture = request.config.pluginmanager.getplugin("capturemanager")
             with capture.global_and_fixture_disabled():
                 _build(why, request.config.pluginmanager.getplugin("terminalreporter"))
+    finally:
+        os.close(directory)  # releases the lock
     return BUNDLE
 
 
