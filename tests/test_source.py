@@ -369,3 +369,11 @@ def test_prompts_are_removed_and_positions_kept() -> None:
     assert parsed.syntax_error is None
     assert name_span(source, "cwd") == (3, 6, 3, 9)
     assert parsed.shell_commands == (ShellCommand("ls {cwd}", 4, 5, 14),)
+
+
+def test_a_shell_cell_joins_lines_continued_with_a_backslash() -> None:
+    parsed = parse_source("%%bash\nset -e\npip install \\\n    pandas==2.2.3 seaborn\n# done\n")
+    assert parsed.shell_commands == (
+        ShellCommand("set -e", 2, 1, 7),
+        ShellCommand("pip install pandas==2.2.3 seaborn", 3, 1, 14),
+    )

@@ -368,16 +368,30 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
             body.binds_unknown,
         )
     shell = name in SHELL_CELL_MAGICS or (name == "script" and (args.split() or [""])[0] in SHELLS)
-    commands = (
-        tuple(
-            ShellCommand(line.strip(), number, len(line) - len(line.lstrip()) + 1, len(line) + 1)
-            for number, line in enumerate(lines[row + 1 :], start=row + 2)
-            if line.strip() and not line.lstrip().startswith("#")
-        )
-        if shell
-        else ()
-    )
+    commands = _shell_lines(lines, row + 1) if shell else ()
     return _Masked(None, commands, name, bindings, binds_unknown=name not in FOREIGN_CELL_MAGICS)
+
+
+def _shell_lines(lines: list[str], first: int) -> tuple[ShellCommand, ...]:
+    """The commands of a shell cell's body from row index `first`: one a line, a line ending in
+    `\\` joined with the next as the shell joins them; comments left out."""
+    commands = []
+    pending: list[str] = []
+    for index in range(first, len(lines)):
+        line = lines[index]
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if not pending:
+            start = index
+        if line.rstrip().endswith("\\") and index + 1 < len(lines):
+            pending.append(line.rstrip()[:-1].strip())
+            continue
+        text = " ".join(piece for piece in [*pending, line.strip()] if piece)
+        opening = lines[start]
+        indent = len(opening) - len(opening.lstrip())
+        commands.append(ShellCommand(text, start + 1, indent + 1, len(opening) + 1))
+        pending = []
+    return tuple(commands)
 
 
 def _setup_statement(line: str, name: str, args: str) -> str:
