@@ -368,8 +368,8 @@ class Project:
             known = known or key in installed
             if not known:
                 # A declared distribution named after the module (hydra-core for `hydra`,
-                # python-dotenv for `dotenv`) may provide it; which one cannot be known here, so
-                # nothing is claimed: not undeclared, nor unpinned.
+                # nemo-toolkit for `nemo`) may provide it; whether it does cannot be known here,
+                # so nothing is claimed: not undeclared, nor unpinned.
                 stem = candidates[-1]
                 for name in declarations.declared:
                     if name.startswith(f"{stem}-") or name.endswith(f"-{stem}"):
