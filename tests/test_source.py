@@ -350,6 +350,10 @@ def test_the_file_a_writefile_cell_writes() -> None:
         ("é?\nz = 'é' +", SyntaxErrorInfo("invalid syntax", 2, 10)),
         ("x = (1, y?\nz = 2", SyntaxErrorInfo("invalid syntax", 1, 10)),
         ("x = [1,\n  y]?", SyntaxErrorInfo("invalid syntax", 2, 5)),
+        # On the help's own row: a `?` that is not help (a comment follows, code follows) is
+        # the error, where it is.
+        ("a = 1; b?  # why", SyntaxErrorInfo("invalid syntax", 1, 9)),
+        ("x?  y = (", SyntaxErrorInfo("invalid syntax", 1, 2)),
         # Prompts IPython removes: the column is the cell's, prompt included.
         (
             ">>> x = 1\n>>> print 'a'",
