@@ -36,6 +36,13 @@ def check_file(
         return [Diagnostic.from_plain(fields) for fields in plain]
     except LoadError as error:
         return FileError(error.path, error.reason)
+    except Exception as error:  # nbcheck's own failure on this notebook must not end the run
+        first_line = (str(error).strip().splitlines() or [""])[0][:200]
+        return FileError(
+            path,
+            f"nbcheck failed on this notebook ({type(error).__name__}: {first_line}); "
+            "the other notebooks are checked; please report it",
+        )
 
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
@@ -81,7 +88,9 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bo
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
     try:
         with context.Pool(
-            workers, initializer=_init_worker, initargs=(settings, use_cache, collector.pauses_allowed())
+            workers,
+            initializer=_init_worker,
+            initargs=(settings, use_cache, collector.pauses_allowed()),
         ) as pool:
             yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
     finally:

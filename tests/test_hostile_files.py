@@ -277,3 +277,29 @@ def _same_crc32(data: bytes, slots: int, target: int) -> bytes:
         top = want.bit_length() - 1
         want, chosen = want ^ basis[top][0], chosen ^ basis[top][1]
     return data + bytes(ord("\t") if chosen >> slot & 1 else ord(" ") for slot in range(slots))
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_nbcheck_failing_on_one_notebook_checks_the_others(tmp_path, monkeypatch, jobs) -> None:
+    """A failure of nbcheck's own (a rule that raises on some notebook) is that notebook's error
+    line, not the end of a run over a thousand."""
+    from nb_discipline import rules
+    from nb_discipline.batch import check_files
+    from nb_discipline.config import Settings
+    from nb_discipline.rules import Rule
+
+    def fragile(analysis):
+        if "fragile" in analysis.notebook.path:
+            raise RecursionError("maximum recursion depth exceeded")
+        return []
+
+    monkeypatch.setattr(rules, "RULES", (*rules.RULES, Rule("NBD999", "fragile", fragile)))
+    padding = markdown("padding " * 300_000)  # past PARALLEL_MIN_BYTES with two notebooks
+    fragile_path = write_notebook(tmp_path / "fragile.ipynb", code(UNSEEDED, 1), padding)
+    good_path = write_notebook(tmp_path / "good.ipynb", code(UNSEEDED, 1), padding)
+    result = check_files([str(fragile_path), str(good_path)], Settings(), jobs, use_cache=False)
+    assert [error.reason for error in result.errors] == [
+        "nbcheck failed on this notebook (RecursionError: maximum recursion depth exceeded); "
+        "the other notebooks are checked; please report it"
+    ]
+    assert [(d.filename, d.code) for d in result.diagnostics] == [(str(good_path), "NBD301")]
