@@ -391,3 +391,16 @@ def test_nbcheck_reports_deep_nesting_and_huge_integers_on_one_line_each(
     assert "deep.ipynb: not valid JSON for nbcheck: JSON nested deeper" in out
     assert "big.ipynb: not valid JSON for nbcheck: an integer in the JSON has more" in out
     assert "NBD101" in out
+
+
+def test_quotes_around_a_magic_option_value_are_dropped() -> None:
+    from nb_discipline.magic import _unquoted
+
+    assert [_unquoted(v) for v in ["'my runs'", '"a b"', "plain", "'", "'a\"", None]] == [
+        "my runs",
+        "a b",
+        "plain",
+        "'",
+        "'a\"",
+        None,
+    ]
