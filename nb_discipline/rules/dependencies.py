@@ -67,10 +67,11 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
         modules.add(parts[-1].removesuffix(".py"))
         if len(parts) > 1 and parts[0] != ".." and ":" not in parts[0]:
             modules.add(parts[0])
+    # Directories added to sys.path, or made the working directory (the kernel's '' entry).
     calls = [
         call.node.args[-1]
         for call in nb.calls.calls
-        if call.qualified in {"sys.path.insert", "sys.path.append"} and call.node.args
+        if call.qualified in {"sys.path.insert", "sys.path.append", "os.chdir"} and call.node.args
     ]
     assigned = {
         statement.targets[0].id: statement.value
@@ -80,7 +81,17 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
         and len(statement.targets) == 1
         and isinstance(statement.targets[0], ast.Name)
     }
-    paths = (_literal_path(argument, assigned) for argument in calls)
+    paths = [_literal_path(argument, assigned) for argument in calls]
+    paths.extend(
+        name.strip("'\"")
+        for parsed in nb.parsed
+        for name in re.findall(r"^[ \t]*%?cd[ \t]+(\S+)[ \t]*$", parsed.cell.source, re.MULTILINE)
+    )
+    for parsed in nb.parsed:  # moved or copied into place: `!mv repo/going_modular .`
+        for command in parsed.shell_commands:
+            words = command.text.split()
+            if words[:1] in (["mv"], ["cp"], ["ln"], ["rsync"]):
+                modules.update(word.strip("'\"/").rsplit("/", 1)[-1] for word in words[1:])
     directories = tuple(path for path in paths if path is not None)
     return frozenset(modules), directories
 
@@ -225,8 +236,19 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     files = [project.display(path) for path in project.dependency_files]
     looked = ", ".join(files) if files else "none found from the notebook up to the project root"
     target = files[0] if files else "requirements.txt"
+    unseen: bool | None = None
     for site, status in _statuses(nb):
         if not status.declared:
+            if not status.known:
+                # No distribution is known to provide it: it may sit in a directory the notebook
+                # adds to its path but that is not here to look into.
+                if unseen is None:
+                    unseen = any(
+                        not os.path.isdir(os.path.join(project.notebook_dir, directory))
+                        for directory in _notebook_modules(nb)[1]
+                    )
+                if unseen:
+                    continue
             yield _finding(
                 site,
                 f"{_imported(site, status)} is imported but declared in no "
