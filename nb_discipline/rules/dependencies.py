@@ -206,9 +206,10 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     `pyproject.toml`), or listed in `dependency-files`. Standard-library modules (Python 2's
     too), the kernel's own (`IPython`) and a hosted notebook's (`google.colab`), modules of the
     project (a `.py` file or package beside the notebook, above it up to the root, in the root's
-    `src/` or in a directory the notebook adds to `sys.path`; the project's own distribution;
-    `known-first-party`), modules the notebook provides itself (a file a `%%writefile` cell
-    writes, a `name.py` a cell fetches or names), optional imports inside
+    `src/` or in a directory the notebook adds to `sys.path` or moves to; the project's own
+    distribution; `known-first-party`), modules the notebook provides itself (a file a
+    `%%writefile` cell writes, a `name.py` a cell fetches or names, what `!mv`/`!cp` put in
+    place), optional imports inside
     `try: ... except ImportError` and imports under `if TYPE_CHECKING:` are never flagged. Each
     distribution is reported once, at its first import.
 
