@@ -468,7 +468,7 @@ def test_text_report_table(report):
 
 def test_json_report_is_strict_json(report):
     document = json.loads(renderer("json")(report))
-    assert document["reproduced"] is False
+    assert (document["version"], document["reproduced"]) == (2, False)
     assert document["counts"] == {"reproduced": 1, "differs": 1, "failed": 1, "unverified": 1}
     assert [n["verdict"] for n in document["notebooks"]] == [
         "reproduced",

@@ -266,7 +266,9 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "version": 1,
+            # 2: the verdict `unverified` (one run, no baseline; was `reproduced`), and the
+            # fields between_runs, first_differing_cell, likely_causes, a difference's cell
+            "version": 2,
             "reproduced": self.reproduced,
             "counts": self.counts(),
             "runs": self.runs,
