@@ -278,6 +278,17 @@ def test_a_table_is_compared_cell_by_cell_and_the_cell_named():
         assert difference.difference == pytest.approx(0.15)
 
 
+def test_values_are_shown_with_every_digit_and_the_difference_to_4():
+    runs = [
+        execution(1, run({"loss": [0.1234567891234]})),
+        execution(2, run({"loss": [0.1234567891299]})),
+    ]
+    rendered = renderer("text")(
+        Report((compare("nb.ipynb", runs, CompareOptions(rtol=0)),), 2, 42, 0, 0)
+    )
+    assert "metric  loss  -         0.1234567891234  0.1234567891299  6.5e-12     exact" in rendered
+
+
 def test_changed_words_show_the_whole_line():
     long = "x" * 120
     runs = [

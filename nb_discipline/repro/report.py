@@ -19,13 +19,19 @@ def renderer(output_format: str) -> Callable[[Report], str]:
 
 
 def value(item: Any) -> str:
+    """A value as it was: a float with every digit it needs to be told from another."""
     if item is None:
         return "-"
     if isinstance(item, float):
-        if math.isnan(item):
-            return "nan"
-        return f"{item:.10g}"
+        return "nan" if math.isnan(item) else repr(item)
     return str(item)
+
+
+def amount(difference: float | None) -> str:
+    """How much a value moved, to 4 significant digits."""
+    if difference is None:
+        return "-"
+    return "nan" if math.isnan(difference) else f"{difference:.4g}"
 
 
 def difference_rows(result: NotebookResult) -> tuple[list[str], list[list[str]]]:
@@ -40,7 +46,7 @@ def difference_rows(result: NotebookResult) -> tuple[list[str], list[list[str]]]
             value(d.baseline),
             *(value(v) for v in d.values),
             *(["-"] * (runs - len(d.values))),
-            value(d.difference),
+            amount(d.difference),
             d.tolerance,
         ]
         for d in result.differences
