@@ -179,17 +179,6 @@ def test_modules_moved_into_place_or_beside_a_new_working_directory(tmp_path: Pa
     assert found == []
 
 
-def test_an_unknown_module_beside_a_directory_not_here_is_not_claimed(tmp_path: Path) -> None:
-    # The notebook reads modules from a folder of its author's machine: an import no distribution
-    # is known to provide may come from there. A known distribution is still reported.
-    make_project(tmp_path, {"requirements.txt": ""})
-    found = run(
-        tmp_path,
-        "import sys\nsys.path.append('/home/ann/shared/libs')\nimport team_helpers_xyz\nimport numpy",
-    )
-    assert summary(found) == [("NBD402", "numpy")]
-
-
 def test_old_and_hosted_runtimes_provide_their_own_modules(tmp_path: Path) -> None:
     make_project(tmp_path, {"requirements.txt": ""})
     found = run(

@@ -237,19 +237,8 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     files = [project.display(path) for path in project.dependency_files]
     looked = ", ".join(files) if files else "none found from the notebook up to the project root"
     target = files[0] if files else "requirements.txt"
-    unseen: bool | None = None
     for site, status in _statuses(nb):
         if not status.declared:
-            if not status.known:
-                # No distribution is known to provide it: it may sit in a directory the notebook
-                # adds to its path but that is not here to look into.
-                if unseen is None:
-                    unseen = any(
-                        not os.path.isdir(os.path.join(project.notebook_dir, directory))
-                        for directory in _notebook_modules(nb)[1]
-                    )
-                if unseen:
-                    continue
             yield _finding(
                 site,
                 f"{_imported(site, status)} is imported but declared in no "
