@@ -63,6 +63,10 @@ def test_absolute_local_paths(text: str) -> None:
         "/var/tmp",
         "/bin:/usr/bin",
         "\\\\?\\UNC\\",
+        "/job:worker/task:1",  # TensorFlow device names
+        "/job:localhost/replica:0/task:0/device:GPU:0",
+        "/path/to/dataset/",  # placeholders the reader fills in
+        "C:\\path\\to\\data.csv",
         r"\\([\\\$\"\'`])",
     ],
 )
@@ -110,6 +114,15 @@ def test_paths_used_as_data(source: str, expected: list[str]) -> None:
         "url += '/status/deactivated'",
         "name = df[col].replace('/home/ana/', '')",
         "check = path == '/home/ana/data'",
+        "drive.mount('/content/gdrive/', force_remount=True)",  # Colab's mount point
+        "lines = sc.textFile('/sampledata/poem.txt')",  # Spark: the cluster's file system
+        "df = spark.read.format('csv').load('/data/raw/sales')",
+        "df.write.mode('overwrite').parquet('/warehouse/sales')",
+        "ON_VERTEX = os.path.exists('/opt/deeplearning/metadata/env_version')",
+        "if Path('/home/ana/cache.pkl').is_file():\n    model = load('/home/ana/cache.pkl')",
+        # a path tested before use, with a fallback: the notebook runs anywhere
+        "floyd = '/cifar/cifar-10-python.tar.gz'\nif isfile(floyd):\n    path = floyd\n"
+        "else:\n    path = 'cifar-10-python.tar.gz'",
     ],
 )
 def test_not_data_paths(source: str) -> None:
@@ -119,7 +132,7 @@ def test_not_data_paths(source: str) -> None:
 def test_message_location_and_fix() -> None:
     (diagnostic,) = found("import pandas as pd\ndf = pd.read_csv('/home/ana/data/train.csv')")
     assert diagnostic.message == (
-        "Absolute path `/home/ana/data/train.csv` ties the notebook to one machine's file system"
+        "Absolute path `/home/ana/data/train.csv`: the notebook runs only where this path exists"
     )
     assert (diagnostic.location.row, diagnostic.location.column) == (2, 18)
     assert diagnostic.end_location.column == 44
@@ -133,3 +146,12 @@ def test_allowed_absolute_paths_prefixes_and_globs() -> None:
     )
     settings = Settings(allowed_absolute_paths=["/dbfs/", "/kaggle/*"])
     assert paths(source, settings) == ["/dbfsx/y.csv", "/home/ana/x.csv"]
+
+
+def test_a_test_for_another_path_excuses_nothing() -> None:
+    source = (
+        "if os.path.exists('/home/ana/cache'):\n    pass\n"
+        "df = pd.read_csv('/home/ana/data.csv')\n"
+        "spark_rows = pd.read_csv('/data/read/x.csv')"
+    )
+    assert paths(source) == ["/home/ana/data.csv", "/data/read/x.csv"]
