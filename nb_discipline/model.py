@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 PYTHON_LANGUAGES = frozenset({"python", "python3", "ipython", "ipython3"})
+# The language of well-known kernels, for notebooks whose metadata names the kernel but not its
+# language (Colab saves an R notebook as `"kernelspec": {"name": "ir", "display_name": "R"}`).
+KERNEL_LANGUAGES = {"ir": "r", "julia": "julia", "sagemath": "sage", "sage": "sage"}
 
 
 class Cell(Record):
@@ -53,8 +56,12 @@ class Notebook(Record):
         if isinstance(language_info, Mapping) and isinstance(language_info.get("name"), str):
             return language_info["name"].lower()
         kernelspec = self.metadata.get("kernelspec")
-        if isinstance(kernelspec, Mapping) and isinstance(kernelspec.get("language"), str):
-            return kernelspec["language"].lower()
+        if isinstance(kernelspec, Mapping):
+            if isinstance(kernelspec.get("language"), str):
+                return kernelspec["language"].lower()
+            name = kernelspec.get("name")
+            if isinstance(name, str):
+                return KERNEL_LANGUAGES.get(name.lower().split("-")[0], "python")
         return "python"
 
     @property

@@ -184,6 +184,22 @@ def test_non_python_kernel_is_read() -> None:
     assert not notebook.is_python
 
 
+@pytest.mark.parametrize(
+    ("kernelspec", "language"),
+    [
+        ({"name": "ir", "display_name": "R"}, "r"),  # as Colab saves an R notebook
+        ({"name": "julia-1.10", "display_name": "Julia 1.10"}, "julia"),
+        ({"name": "sagemath-10.2", "display_name": "SageMath 10.2"}, "sage"),
+        ({"name": "python3", "display_name": "Python 3"}, "python"),
+        ({"name": "my-project-env", "display_name": "Project"}, "python"),
+    ],
+)
+def test_a_kernel_named_without_its_language(kernelspec: dict, language: str) -> None:
+    document = notebook_dict(code("x <- 1", 1), metadata={"kernelspec": kernelspec})
+    del document["metadata"]["language_info"]
+    assert from_dict(document, "analysis.ipynb").language == language
+
+
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
     lambda children: (
