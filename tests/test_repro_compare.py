@@ -219,6 +219,21 @@ def test_timestamps_are_sanitized_only_inside_the_run_window():
     assert sanitize(now.isoformat()) == now.isoformat()  # no window, no timestamp sanitized
 
 
+def test_a_time_inside_any_run_window_is_sanitized_in_every_run():
+    # The same time of day, printed by both runs from the data, falls in the first run's window:
+    # sanitized in both, or the second run would differ from the first for nothing.
+    start = 1796524300.0  # 2026-12-06 02:31:40 UTC
+    runs = [
+        replace(
+            execution(n, outputs=(CellOutput(2, None, "market opens 02:31:45\n"),)),
+            started_at=start + 60 * (n - 1),
+            finished_at=start + 60 * n,
+        )
+        for n in (1, 2)
+    ]
+    assert compare("nb.ipynb", runs, CompareOptions()).verdict == REPRODUCED
+
+
 def test_numbers_in_outputs_compare_as_numbers_with_the_metrics_tolerance():
     def outputs(text, number):
         return execution(number, outputs=(CellOutput(3, "c", text),))

@@ -308,11 +308,17 @@ def _compare_params(by_execution: list[dict], baseline: dict, options: CompareOp
     return differences
 
 
-def comparable_text(output: CellOutput, options: CompareOptions, execution: Execution) -> str:
+def comparable_text(
+    output: CellOutput,
+    options: CompareOptions,
+    execution: Execution,
+    window: tuple[float, float] | None = None,
+) -> str:
     """What of a cell's outputs is compared: its text sanitized for the run that printed it (its
-    wall-clock window, its MLflow run ids), plus image hashes when asked."""
+    MLflow run ids; timestamps inside `window`, by default the run's own), plus image hashes
+    when asked."""
     known = [run.run_id for run in execution.runs]
-    text = sanitize(output.text, options.sanitizers, execution.window, known)
+    text = sanitize(output.text, options.sanitizers, window or execution.window, known)
     if options.compare_images and output.images:
         text += "".join(f"\n<image sha256:{digest}>" for digest in output.images)
     return text
@@ -325,8 +331,15 @@ def _compare_outputs(
 ) -> tuple[list[Difference], list[str]]:
     """Each cell's outputs against the reference's: the first line whose words differ, or each
     number that moved beyond its tolerance; notes say how many more numbers moved."""
+    # One window for every run, from the first start to the last end: a time from the data that
+    # falls inside one run's window is sanitized in all of them alike.
+    windows = [execution.window for execution in executions if execution.window]
+    window = (min(w[0] for w in windows), max(w[1] for w in windows)) if windows else None
     by_execution = [
-        {output.cell: comparable_text(output, options, execution) for output in execution.outputs}
+        {
+            output.cell: comparable_text(output, options, execution, window)
+            for output in execution.outputs
+        }
         for execution in executions
     ]
     baseline_texts = {output.cell: output.text for output in baseline} if baseline else None
