@@ -134,12 +134,12 @@ def test_stdin(project, nbcheck, monkeypatch) -> None:
 def test_suppression_at_every_level(project, nbcheck) -> None:
     write_notebook(
         project / "notebooks" / "suppressed.ipynb",
-        code("a = 1", 5),
-        code("b = 2  # noqa: NBD101", 1),
-        code("c = 3  # noqa", 2),
-        code("d = 4", 3, tags=["nbcheck-ignore:out-of-order-execution"]),
-        code("e = 5", 4, tags=["nbcheck-ignore"]),
-        code("f = 6", 0, tags=["nbcheck-ignore:NBD2"]),
+        code("a = 1", 6),
+        code("b = 2  # noqa: NBD101", 2),
+        code("c = 3  # noqa", 3),
+        code("d = 4", 4, tags=["nbcheck-ignore:out-of-order-execution"]),
+        code("e = 5", 5, tags=["nbcheck-ignore"]),
+        code("f = 6", 1, tags=["nbcheck-ignore:NBD2"]),
     )
     result = nbcheck("notebooks/suppressed.ipynb", "--output-format", "json", "--select", "NBD101")
     assert [d["cell"] for d in json.loads(result.out)] == [6]
