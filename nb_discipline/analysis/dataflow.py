@@ -154,8 +154,8 @@ def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
         try:
             _CellVisitor(flow, lazy_annotations).run(parsed.tree)
         except RecursionError:  # nested deeper than Python lets us walk: unreadable, like a
-            return CellFlow(parsed, "is nested too deeply to read")  # like a cell that does
-    return flow  # not parse
+            return CellFlow(parsed, "is nested too deeply to read")  # cell that does not parse
+    return flow
 
 
 def _unknown_reason(parsed: ParsedCell) -> str | None:
@@ -974,12 +974,9 @@ class Dataflow:
     def opaque_after(self, names: CellNames, read: Read) -> list[CellNames]:
         """The cells that may bind any name after `read` runs: `names` itself, when its unknown
         binding comes later in the cell, and the cells below that may."""
-        index = names.cell.index
-        return [
-            other
-            for other in self.opaque
-            if other.cell.index > index or (other is names and other.flow.unknown_at > read.order)  # type: ignore[operator]
-        ]
+        later = [other for other in self.opaque if other.cell.index > names.cell.index]
+        unknown_at = names.flow.unknown_at
+        return [names, *later] if unknown_at is not None and unknown_at > read.order else later
 
     def top_to_bottom(self) -> Iterator[Provenance]:
         """Each read that is not always defined, with the cell it gets its value from run top to
