@@ -10,6 +10,8 @@ from .model import FileError
 from .records import Record
 
 NOTEBOOK_SUFFIX = ".ipynb"
+# The group pathspec's gitignore regexes give the slash that closes a folder they match.
+DIRECTORY_MARK = "ps_d"
 
 
 class _Ignore(Record):
@@ -19,12 +21,34 @@ class _Ignore(Record):
     """Match paths outside `base` by their name (excludes do; a .gitignore applies only below)."""
 
     def matches(self, path: str, is_dir: bool) -> bool:
+        """Whether the last pattern that matches `path` itself (not a folder above it: the walk
+        does not enter an ignored folder, and never tests the folders it was given) ignores it."""
         relative = os.path.relpath(path, self.base).replace(os.sep, "/")
         if relative.startswith(".."):
             if not self.outside_by_name:
                 return False
             relative = os.path.basename(path)
-        return self.spec.match_file(relative + ("/" if is_dir else ""))  # type: ignore[attr-defined]
+        if is_dir:
+            relative += "/"
+        ignored = False
+        for pattern in self.spec.patterns:  # type: ignore[attr-defined]
+            if pattern.include is not None and _matches_itself(pattern.regex, relative):
+                ignored = pattern.include
+        return ignored
+
+
+def _matches_itself(regex, relative: str) -> bool:
+    """Whether a pathspec pattern's regex matches `relative` itself, as git and ruff match. The
+    regex also matches what lies below a folder it matches, marking that folder's closing slash
+    (the group `ps_d`): a match whose mark ends before the path does is the folder's, not its own,
+    and a later one may still be the path's own (`*/` marks every folder's slash)."""
+    position = 0
+    while (match := regex.search(relative, position)) is not None:
+        mark = match.groupdict().get(DIRECTORY_MARK)
+        if mark is None or match.end(DIRECTORY_MARK) == len(relative):
+            return True
+        position = match.start() + 1
+    return False
 
 
 def discover(paths: Sequence[str], settings: Settings) -> tuple[list[str], list[FileError]]:
