@@ -169,18 +169,19 @@ def settings_for(args: argparse.Namespace, start: str = "."):
 
 def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
     """Check what the parsed check arguments ask for: the CheckResult, or a UsageError.
-    The CLI and the notebook's `%nbcheck` both go through here."""
+    The CLI and the notebook's `%nbcheck` both go through here. A run that checks nothing (no
+    notebook found, no rule selected) says so on stderr, as ruff does, and is not an error."""
     from . import collector
 
     # The start-up's imports and settings live as long as the run, with no cycles among them.
     with collector.paused():
         from .batch import check_files
-        from .discovery import discover
+        from .model import CheckResult
         from .rules import UnknownSelectorError, selected_rules
 
         settings = settings_for(args, start=start)
         try:
-            selected_rules(settings.select, settings.extend_select, settings.ignore)
+            rules = selected_rules(settings.select, settings.extend_select, settings.ignore)
         except UnknownSelectorError as error:
             raise UsageError(
                 f"unknown rule selector `{error}` (use a code such as NBD101, a prefix such as "
@@ -188,15 +189,35 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
             ) from None
         if args.jobs is not None and args.jobs < 1:
             raise UsageError("--jobs must be at least 1")
-        if args.stdin_filename is not None or paths == ["-"]:
+        stdin = args.stdin_filename is not None or paths == ["-"]
+        if not rules:
+            _warn(args, "no rules selected (--select, --ignore and the configuration leave none)")
+            # The paths are still looked for: one that does not exist is an error.
+            return CheckResult(errors=[] if stdin else _discover(paths, settings)[1])
+        if stdin:
             return _check_stdin(args.stdin_filename or "-", settings)
-        try:
-            files, missing = discover(paths, settings)
-        except ValueError as error:  # pathspec's, for a pattern that is not a gitignore pattern
-            raise UsageError(f"bad pattern in exclude or extend-exclude: {error}") from None
+        files, missing = _discover(paths, settings)
+        if not files and not missing:
+            _warn(args, "no notebooks found under the given paths")
     result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
     return result
+
+
+def _discover(paths: list[str], settings):
+    """The notebooks under `paths`, and the paths that do not exist."""
+    from .discovery import discover
+
+    try:
+        return discover(paths, settings)
+    except ValueError as error:  # pathspec's, for a pattern that is not a gitignore pattern
+        raise UsageError(f"bad pattern in exclude or extend-exclude: {error}") from None
+
+
+def _warn(args: argparse.Namespace, reason: str) -> None:
+    """A run that will check nothing, on stderr (unless --quiet, as ruff)."""
+    if not args.quiet:
+        print(f"nbcheck: warning: {reason}; nothing was checked", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:

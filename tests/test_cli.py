@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -101,7 +102,52 @@ def test_bad_files_are_reported_and_the_rest_still_checked(project, nbcheck) -> 
         f"nbcheck: error: notebooks/link.ipynb: broken symbolic link to {project / 'nowhere.ipynb'}",
     ]
     assert "NBD101" in result.out
-    assert "(2 checked; 4 could not be checked)" in result.out
+    assert "(2 checked; 4 files could not be checked)" in result.out
+
+
+@pytest.mark.parametrize(
+    ("arguments", "summary"),
+    [
+        (["missing.ipynb"], "No notebooks checked; 1 file could not be checked."),
+        (["empty.ipynb", "README.md"], "No notebooks checked; 2 files could not be checked."),
+        (
+            ["notebooks/clean.ipynb", "missing.ipynb"],
+            "No findings in 1 notebook; 1 file could not be checked.",
+        ),
+    ],
+)
+def test_a_file_that_could_not_be_checked_never_passes(project, nbcheck, arguments, summary):
+    (project / "empty.ipynb").write_text("")
+    (project / "README.md").write_text("# A project\n")
+    result = nbcheck(*arguments)
+    assert (result.exit_code, result.out) == (2, summary + "\n")
+    assert len(result.err.splitlines()) == len(arguments) - ("notebooks/clean.ipynb" in arguments)
+
+
+def test_a_run_that_checked_nothing_says_so(project, nbcheck) -> None:
+    """As ruff: a warning on stderr, exit 0; -q silences it."""
+    (project / "notebooks" / ".gitignore").write_text("*.ipynb\n")
+    nothing_found = (
+        "nbcheck: warning: no notebooks found under the given paths; nothing was checked\n"
+    )
+    for arguments in (["notebooks"], ["notebooks", "--output-format", "json"]):
+        result = nbcheck(*arguments)
+        assert (result.exit_code, result.err) == (0, nothing_found)
+    assert nbcheck("notebooks").out == "No notebooks checked.\n"
+    quiet = nbcheck("notebooks", "-q")
+    assert (quiet.exit_code, quiet.out, quiet.err) == (0, "", "")
+    no_rules = (
+        "nbcheck: warning: no rules selected (--select, --ignore and the configuration leave "
+        "none); nothing was checked\n"
+    )
+    for selection in (["--select", ""], ["--select", "NBD1", "--ignore", "NBD1"]):
+        result = nbcheck("notebooks/messy.ipynb", *selection)
+        assert (result.exit_code, result.out, result.err) == (
+            0,
+            "No notebooks checked.\n",
+            no_rules,
+        )
+    assert nbcheck("notebooks/messy.ipynb", "missing.ipynb", "--select", "").exit_code == 2
 
 
 def test_discovery_skips_checkpoints_gitignored_and_excluded(project, nbcheck) -> None:
@@ -113,6 +159,10 @@ def test_discovery_skips_checkpoints_gitignored_and_excluded(project, nbcheck) -
     assert {d["filename"] for d in json.loads(result.out)} == {"notebooks/messy.ipynb"}
     explicit = nbcheck("notebooks/scratch/tmp.ipynb", "--output-format", "json")
     assert {d["filename"] for d in json.loads(explicit.out)} == {"notebooks/scratch/tmp.ipynb"}
+    for notebook in ("notebooks/scratch/tmp.ipynb", "notebooks/out/x.ipynb"):
+        # A folder named on the command line is walked, as ruff walks it.
+        named = nbcheck(os.path.dirname(notebook), "--output-format", "json")
+        assert {d["filename"] for d in json.loads(named.out)} == {notebook}
 
 
 def test_stdin(project, nbcheck, monkeypatch) -> None:

@@ -44,15 +44,23 @@ def line(diagnostic: Diagnostic, color: bool = False) -> str:
 
 
 def summary(result: CheckResult) -> str:
+    """The last line: what was checked, what was found, and what could not be checked. "All checks
+    passed!" only when every notebook given was checked and nothing was found."""
     diagnostics, errors, checked = result.diagnostics, result.errors, result.checked
-    notebooks = "notebook" if checked == 1 else "notebooks"
-    failed = f"; {len(errors)} could not be checked" if errors else ""
-    if not diagnostics:
-        return f"All checks passed! ({checked} {notebooks} checked{failed})"
-    findings = "finding" if len(diagnostics) == 1 else "findings"
-    files = len({diagnostic.filename for diagnostic in diagnostics})
-    in_files = f"{files} {'notebook' if files == 1 else 'notebooks'}"
-    return f"Found {len(diagnostics)} {findings} in {in_files} ({checked} checked{failed})."
+    failed = f"{_count(len(errors), 'file')} could not be checked" if errors else ""
+    if diagnostics:
+        files = len({diagnostic.filename for diagnostic in diagnostics})
+        found = f"Found {_count(len(diagnostics), 'finding')} in {_count(files, 'notebook')}"
+        return f"{found} ({checked} checked{'; ' + failed if failed else ''})."
+    if not checked:
+        return f"No notebooks checked{'; ' + failed if failed else ''}."
+    if failed:
+        return f"No findings in {_count(checked, 'notebook')}; {failed}."
+    return f"All checks passed! ({_count(checked, 'notebook')} checked)"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def render(result: CheckResult, color: bool = False) -> str:
