@@ -1,7 +1,8 @@
 """`nbcheck`: lint notebooks (`nbcheck [check] PATHS`), prove they reproduce (`nbcheck repro`),
 read the rules (`nbcheck rule CODE`, `nbcheck rules`).
 
-Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or I/O errors.
+Exit codes: 0 nothing found (a run that checked nothing, too, with a warning on stderr, as ruff),
+1 findings, 2 usage, configuration or I/O errors (a file that could not be checked among them).
 """
 
 from __future__ import annotations
