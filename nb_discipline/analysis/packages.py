@@ -322,16 +322,12 @@ class Project:
         to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
         if normalize_name(module) in self._first_party:
             return True
-        return self.has_module_in(module, (*self.directories, os.path.join(self.root, "src")))
+        return _has_module(module, (*self.directories, os.path.join(self.root, "src")))
 
     def has_module_in(self, module: str, directories: Iterable[str]) -> bool:
         """A file or package `module` in one of `directories` (relative to the notebook's)."""
-        return any(
-            _listing(directory).has_module(directory, module)
-            for directory in (
-                os.path.normpath(os.path.join(self.notebook_dir, path)) for path in directories
-            )
-        )
+        base = self.notebook_dir
+        return _has_module(module, (os.path.normpath(os.path.join(base, d)) for d in directories))
 
     def is_third_party(self, module: str) -> bool:
         """Whether a dotted import comes from a distribution: not the standard library (Python
@@ -378,6 +374,10 @@ class Project:
         if self.settings.pin_policy == "declared":
             pinned = True
         return ImportStatus((declared or candidates)[0], bool(declared), pinned, known)
+
+
+def _has_module(module: str, directories: Iterable[str]) -> bool:
+    return any(_listing(directory).has_module(directory, module) for directory in directories)
 
 
 def import_key(module: str) -> str:

@@ -51,9 +51,11 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
     import ast  # the analysis has imported both: lookups, not loads
     import re
 
-    files = [parsed.written_file or "" for parsed in nb.parsed]
+    files = [parsed.written_file or "" for parsed in nb.parsed if parsed.cell_magic]
     for parsed in nb.parsed:
         source = parsed.cell.source
+        if ".py" not in source:
+            continue
         for match in re.finditer(r"\.py\b", source):  # then the name before it, read backwards
             before = source[max(match.start() - 200, 0) : match.start()][::-1]
             stem = re.match(r"[\w.-]+", before)
@@ -85,7 +87,8 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
     paths.extend(
         name.strip("'\"")
         for parsed in nb.parsed
-        for name in re.findall(r"^[ \t]*%?cd[ \t]+(\S+)[ \t]*$", parsed.cell.source, re.MULTILINE)
+        if "cd" in parsed.cell.source
+        for name in re.findall(r"(?m)^[ \t]*%?cd[ \t]+(\S+)[ \t]*$", parsed.cell.source)
     )
     for parsed in nb.parsed:  # moved or copied into place: `!mv repo/going_modular .`
         for command in parsed.shell_commands:
