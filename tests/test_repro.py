@@ -267,7 +267,8 @@ def test_baseline_written_then_compared(tmp_path, capsys):
     assert exit_code == 1
     assert out == ""
     assert 'type="differs"' in report.read_text()
-    assert f"metric  score  0.5       {SEEDED_SCORE!r}" in report.read_text()  # every digit
+    # the metric with the cell that logged it, every digit of its value
+    assert f"metric  score (cell 2)  0.5       {SEEDED_SCORE!r}" in report.read_text()
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
@@ -362,7 +363,7 @@ def test_baseline_run_in_a_tracking_server(mlflow_server, tmp_path, capsys):
 
     exit_code, out, _ = nbcheck(capsys, *once_against, other, "--output-format", "markdown")
     assert exit_code == 1
-    assert f"| metric | score | 0.25 | {SEEDED_SCORE!r} |" in out
+    assert f"| metric | score (cell 2) | 0.25 | {SEEDED_SCORE!r} |" in out
 
     exit_code, _, err = nbcheck(
         capsys, str(notebook), "--baseline-run", "0" * 32, "--tracking-uri", mlflow_server
