@@ -15,15 +15,20 @@ DIRECTORY_MARK = "ps_d"
 
 
 class _Ignore(Record):
-    base: str
+    base: str  # absolute
     spec: object  # pathspec.PathSpec
     outside_by_name: bool = False
     """Match paths outside `base` by their name (excludes do; a .gitignore applies only below)."""
 
     def matches(self, path: str, is_dir: bool) -> bool:
-        """Whether the last pattern that matches `path` itself (not a folder above it: the walk
-        does not enter an ignored folder, and never tests the folders it was given) ignores it."""
-        relative = os.path.relpath(path, self.base).replace(os.sep, "/")
+        """Whether the last pattern that matches `path` (absolute) itself (not a folder above it:
+        the walk does not enter an ignored folder, and never tests the folders it was given)
+        ignores it."""
+        inside = self.base.rstrip(os.sep) + os.sep
+        if path.startswith(inside):  # os.path.relpath's answer, in a tenth of its time
+            relative = path[len(inside) :].replace(os.sep, "/")
+        else:
+            relative = os.path.relpath(path, self.base).replace(os.sep, "/")
         if relative.startswith(".."):
             if not self.outside_by_name:
                 return False
@@ -80,19 +85,21 @@ def _excludes(settings: Settings) -> list[_Ignore]:
     if not patterns:
         return []
     spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-    return [_Ignore(settings.root, spec, outside_by_name=True)]
+    return [_Ignore(os.path.abspath(settings.root), spec, outside_by_name=True)]
 
 
 def _walk(top: str, excludes: list[_Ignore], respect_gitignore: bool) -> Iterator[str]:
     ignores = list(excludes)
     if respect_gitignore:
         ignores.extend(_git_ignores_above(top))
-    yield from _walk_dir(top, ignores, respect_gitignore)
+    yield from _walk_dir(top, os.path.abspath(top), ignores, respect_gitignore)
 
 
-def _walk_dir(directory: str, ignores: list[_Ignore], respect_gitignore: bool) -> Iterator[str]:
+def _walk_dir(
+    directory: str, absolute: str, ignores: list[_Ignore], respect_gitignore: bool
+) -> Iterator[str]:
     if respect_gitignore:
-        own = _gitignore(directory, ".gitignore")
+        own = _gitignore(absolute, ".gitignore")
         if own is not None:
             ignores = [*ignores, own]
     try:
@@ -104,11 +111,12 @@ def _walk_dir(directory: str, ignores: list[_Ignore], respect_gitignore: bool) -
             is_dir = entry.is_dir()
         except OSError:
             is_dir = False
-        if any(ignore.matches(entry.path, is_dir) for ignore in ignores):
+        entry_absolute = os.path.join(absolute, entry.name)
+        if any(ignore.matches(entry_absolute, is_dir) for ignore in ignores):
             continue
         if is_dir and not entry.name.endswith(NOTEBOOK_SUFFIX):
             if not entry.is_symlink():
-                yield from _walk_dir(entry.path, ignores, respect_gitignore)
+                yield from _walk_dir(entry.path, entry_absolute, ignores, respect_gitignore)
         elif entry.name.endswith(NOTEBOOK_SUFFIX):
             yield entry.path
 
