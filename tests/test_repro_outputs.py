@@ -67,6 +67,11 @@ def checked(tmp_path_factory):
         code("print(df)"),
     )
     write_notebook(
+        project / "clock_seed.ipynb",
+        code("import time\nimport numpy as np\nnp.random.seed(int(time.time() * 1000) % 2**32)"),
+        code("print(np.random.rand())"),
+    )
+    write_notebook(
         project / "hook_error.ipynb",
         code("import matplotlib.pyplot as plt"),
         code(
@@ -108,6 +113,17 @@ def test_the_first_differing_cell_and_its_likely_cause_are_named(checked):
         f"cell 3 first differs between runs; likely cause: NBD302 in cell 1, {cause.message}"
     )
     assert "`np.random.default_rng` makes a random generator without a seed" in cause.message
+
+
+def test_a_seed_that_is_not_a_seed_is_named_as_the_cause(checked):
+    clock = result(checked, "clock_seed.ipynb")
+    assert (clock.verdict, clock.first_differing_cell) == (DIFFERS, 2)
+    # NBD304: the seed comes from the clock; NBD301: so nothing really seeds what cell 2 draws
+    assert [(c.code, c.cell) for c in clock.likely_causes] == [("NBD304", 1), ("NBD301", 2)]
+    assert explanation(clock).startswith(
+        "cell 2 first differs between runs; likely causes: NBD304 in cell 1, the seed given to "
+        "`np.random.seed` is made from `time.time()`"
+    )
 
 
 def test_a_refused_baseline_is_not_advised_again(checked):
@@ -233,4 +249,4 @@ def test_markdown_of_the_collection(checked):
     assert f"### `{project / 'timing.ipynb'}`" not in rendered
     assert "| output | cell 2 row 'r2', column 'c' |" in rendered
     assert "NBD302 in cell 1" in rendered
-    assert report.counts() == {"reproduced": 1, "differs": 2, "failed": 1, UNVERIFIED: 0}
+    assert report.counts() == {"reproduced": 1, "differs": 3, "failed": 1, UNVERIFIED: 0}

@@ -95,8 +95,16 @@ def explanation(result: NotebookResult) -> str | None:
     if not causes:
         return f"{where}; nbcheck finds no randomness issue (NBD3xx) {scope}"
     label = "likely cause" if len(causes) == 1 else "likely causes"
-    listed = "; ".join(f"{c.code} in cell {c.cell}, {c.message}" for c in causes)
+    listed = "; ".join(f"{c.code} in cell {c.cell}, {_continued(c.message)}" for c in causes)
     return f"{where}; {label}: {listed}"
+
+
+def _continued(sentence: str) -> str:
+    """A sentence that now continues another: its first word in lower case, unless it is an
+    acronym or a name in code."""
+    if sentence[:1].isupper() and sentence[1:2].islower():
+        return sentence[0].lower() + sentence[1:]
+    return sentence
 
 
 def _table(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
