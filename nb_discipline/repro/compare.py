@@ -151,7 +151,10 @@ def compare(
         )
     if baseline is None and len(executions) == 1:
         verdict = UNVERIFIED
-        notes.append("one run and no baseline: nothing to compare it with, so nothing is proven")
+        notes.append(
+            "one run and no baseline: nothing to compare it with, so nothing is proven "
+            "(--runs 2 compares runs with each other)"
+        )
     else:
         verdict = DIFFERS if differences else REPRODUCED
         if baseline is None:
