@@ -45,7 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--update-baseline",
         action="store_true",
-        help="record the metrics as the baseline (written when the runs agree)",
+        help="record the baseline (written when the runs agree; with --runs 1, from that run, "
+        "marked as unchecked)",
     )
     parser.add_argument(
         "--output-format",
