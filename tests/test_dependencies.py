@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from nb_discipline.config import Settings, load_settings
 from nb_discipline.engine import check
 from nb_discipline.loader import load
@@ -323,6 +325,44 @@ def test_a_bad_line_of_a_requirements_file_is_said_as_such(tmp_path: Path) -> No
     )
 
 
+def test_an_environment_file_that_installs_the_project_itself_is_read(tmp_path: Path) -> None:
+    # AllenDowney/ThinkStats2's environment.yml: pip installs the repository itself (`- .`).
+    make_project(
+        tmp_path,
+        {
+            "environment.yml": "name: ThinkStats2\n\ndependencies:\n  - python=3.7\n"
+            "  - numpy\n  - pandas\n  - pip\n  - pip:\n    - .\n    - -e ./thinkstats\n",
+            "thinkstats/setup.py": "from setuptools import setup\nsetup(name='thinkstats')\n",
+        },
+    )
+    found = run(tmp_path, "import numpy as np\nimport pandas as pd\nimport scipy")
+    assert summary(found) == [("NBD401", "numpy"), ("NBD401", "pandas"), ("NBD402", "scipy")]
+
+
+def test_a_bad_pip_entry_of_an_environment_file_is_said_at_its_line(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "environment.yml": "dependencies:\n  - numpy=1.26.4\n  - pip:\n    - .\n    - torch=2.4\n"
+        },
+    )
+    found = run(tmp_path, "import numpy")
+    assert [d.message for d in found] == [
+        "Dependency file environment.yml, line 5: bad requirement 'torch=2.4': "
+        "Expected semicolon (after name with no version specifier) or end"
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_included_by_a_requirements_file_is_one_problem(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "-r other.txt\nnumpy==2.0.0\n"})
+    os.mkfifo(tmp_path / "other.txt")  # opening it waits for a writer: before the fix, no end
+    found = run(tmp_path, "import numpy")
+    assert [d.message for d in found] == [
+        "Cannot read dependency file other.txt: a named pipe (FIFO), not a regular file"
+    ]
+
+
 def test_a_missing_configured_file_is_a_problem(tmp_path: Path) -> None:
     make_project(tmp_path, {})
     settings = Settings(root=str(tmp_path), dependency_files=["requirements/prod.txt"])
@@ -353,9 +393,9 @@ def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monk
     parsed: list[str] = []
     real_parse = packages._parse
 
-    def counting_parse(path, including):
+    def counting_parse(path, content, including):
         parsed.append(os.path.basename(path))
-        return real_parse(path, including)
+        return real_parse(path, content, including)
 
     monkeypatch.setattr(packages, "_parse", counting_parse)
     monkeypatch.setattr(cache, "_in_memory", {})

@@ -95,10 +95,6 @@ def test_a_notebook_above_the_size_limit_is_refused_unread(tmp_path) -> None:
         load(str(path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="analysis/packages.py opens dependency files with open(); loader.read_file needed",
-)
 def test_a_fifo_included_by_a_requirements_file_does_not_hang(project) -> None:
     os.mkfifo(project / "other.txt")
     (project / "requirements.txt").write_text("-r other.txt\nnumpy==2.0\n")

@@ -122,7 +122,14 @@ def test_requirements_syntax(tmp_path: Path) -> None:
         "mylib @ https://example.invalid/mylib-1.0-py3-none-any.whl\n"
         "-e git+https://example.invalid/repo.git@v1#egg=Other_Lib\n"
         "-e .\n"
-        "https://example.invalid/archive.zip\n",
+        "https://example.invalid/archive.zip\n"
+        ".\n"
+        "./vendor/helpers[extra] ; python_version >= '3.8'\n"
+        "file:../shared\n"
+        "git+https://example.invalid/tools.git\n"
+        "..\\windows\\path\n"
+        "dist/helper-1.0.tar.gz\n"
+        "seaborn>=0.13 ; platform_machine != 'x86/64'\n",
     )
     assert declared(requirements) == {
         "pandas": True,
@@ -133,6 +140,7 @@ def test_requirements_syntax(tmp_path: Path) -> None:
         "torch": True,
         "mylib": True,
         "other-lib": True,
+        "seaborn": False,
     }
 
 
@@ -281,6 +289,50 @@ def test_environment_yml_conda_specs_and_pip_section(tmp_path: Path) -> None:
     }
 
 
+def test_pip_installs_the_project_itself_from_an_environment_file(tmp_path: Path) -> None:
+    # As AllenDowney/ThinkStats2's: conda hands the pip entries to pip as requirement lines, and
+    # pip installs the project beside the file (`.`), a local path, a URL or a VCS checkout.
+    environment = write(
+        tmp_path / "environment.yml",
+        "name: ThinkStats2\n"
+        "\n"
+        "dependencies:\n"
+        "  - python=3.7\n"
+        "  - numpy\n"
+        "  - pip\n"
+        "  - pip:\n"
+        "    - .\n"
+        "    - -e .\n"
+        "    - --editable ./thinkstats\n"
+        "    - ./vendor/helpers\n"
+        "    - file:../shared\n"
+        "    - git+https://github.com/example/tools.git@v1.0\n"
+        "    - https://example.invalid/archive.zip#egg=Archived_Lib\n"
+        "    - dist/mylib-1.0.tar.gz\n"
+        "    - empiricaldist==0.6.2  # a comment\n",
+    )
+    assert declared(environment) == {
+        "python": True,
+        "numpy": False,
+        "pip": False,
+        "archived-lib": True,
+        "empiricaldist": True,
+    }
+
+
+def test_a_bad_pip_entry_of_an_environment_file_is_reported_at_its_line(tmp_path: Path) -> None:
+    environment = write(
+        tmp_path / "environment.yml",
+        "name: churn\ndependencies:\n  - numpy\n  - pip:\n    - seaborn==0.13.2\n"
+        "    - pandas=>2\n    - mlflow\n",
+    )
+    result = read_dependency_file(environment)
+    assert set(result.declared) == {"numpy", "seaborn", "mlflow"}
+    [(problem_file, reason)] = result.problems
+    assert problem_file == str(environment)
+    assert reason.startswith("line 6: bad requirement 'pandas=>2': ")
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [
@@ -364,6 +416,18 @@ def test_a_bad_requirement_line_keeps_the_other_lines(tmp_path: Path) -> None:
     result = read_dependency_file(path)
     assert set(result.declared) == {"pandas", "scipy"}
     assert [reason.split(":")[0] for _, reason in result.problems] == ["line 2"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_named_pipe_is_a_problem_not_a_wait(tmp_path: Path) -> None:
+    # Opening a named pipe waits for a writer: before the fix, this test never ended.
+    os.mkfifo(tmp_path / "other.txt")
+    path = write(tmp_path / "requirements.txt", "-r other.txt\nnumpy==2.0\n")
+    result = read_dependency_file(path)
+    assert set(result.declared) == {"numpy"}
+    assert result.problems == (
+        (str(tmp_path / "other.txt"), "a named pipe (FIFO), not a regular file"),
+    )
 
 
 def test_a_missing_include_is_a_problem_of_the_included_file(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from types import MappingProxyType
 
 from .. import cache as disk_cache
 from ..config import Settings
+from ..loader import read_file
 from ..records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -442,53 +443,59 @@ def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
 
 
 def _read(path: str, including: frozenset[str]) -> Declarations:
-    disk_cache.note(path)
     try:
-        declarations = _parse(path, including | {path})
+        declarations = _parse(path, _content(path), including | {path})
         own = {name: source or path for name, source in declarations.declared.items()}
         return declarations._replace(declared=own)
     except DependencyFileError as error:
         reason = str(error)
-    except OSError as error:
-        reason = _os_reason(error)
     except UnicodeDecodeError:
         reason = "not UTF-8 text"
     return Declarations(problems=((path, reason),))
 
 
-def _os_reason(error: OSError) -> str:
-    if isinstance(error, FileNotFoundError):
-        return "file not found"
-    return f"cannot read: {error.strerror or error}"
+def _content(path: str) -> bytes:
+    """The bytes of the regular file at `path`, noted as an input of what is computed from them.
+    Anything else is refused before a byte is read: a named pipe would wait for a writer, a
+    device never end."""
+    try:
+        content, before = read_file(path)
+    except OSError as error:
+        disk_cache.note(path)
+        missing = isinstance(error, FileNotFoundError)
+        raise DependencyFileError(
+            "file not found" if missing else error.strerror or str(error)
+        ) from None
+    disk_cache.note(path, content=content, before=before)
+    return content
 
 
-def _parse(path: str, including: frozenset[str]) -> Declarations:
+def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations:
     name = os.path.basename(path)
     if name == "pyproject.toml":
-        return _pyproject(_toml(path))
+        return _pyproject(_toml(content))
     if name == "Pipfile":
-        return _pipfile(_toml(path))
+        return _pipfile(_toml(content))
     if name == "Pipfile.lock":
-        return _pipfile_lock(path)
+        return _pipfile_lock(content)
     if name in {"uv.lock", "poetry.lock"}:
-        return _locked(_toml(path).get("package", []), path)
+        return _locked(_toml(content).get("package", []), path)
     if name == "pylock.toml" or _PYLOCK_NAME.match(name):
-        return _locked(_toml(path).get("packages", []), path)
+        return _locked(_toml(content).get("packages", []), path)
     if name in ENVIRONMENT_FILE_NAMES or os.path.splitext(name)[1] in {".yml", ".yaml"}:
-        return _environment(path, including)
+        return _environment(path, content, including)
     if name == "setup.cfg":
-        return _setup_cfg(path)
+        return _setup_cfg(path, content)
     if name == "setup.py":
-        return _setup_py(path)
-    return _requirements_file(path, including)
+        return _setup_py(path, content)
+    return _requirement_lines(enumerate(_text(content).splitlines(), 1), path, including)
 
 
-def _toml(path: str) -> dict[str, Any]:
+def _toml(content: bytes) -> dict[str, Any]:
     import tomllib
 
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(_text(content))
     except tomllib.TOMLDecodeError as error:
         raise DependencyFileError(f"not valid TOML: {error}") from None
 
@@ -587,13 +594,13 @@ def _poetry_pinned(constraint: Any) -> bool:
         return False
 
 
-def _setup_cfg(path: str) -> Declarations:
+def _setup_cfg(path: str, content: bytes) -> Declarations:
     """setuptools' declarative config: `install_requires` and `extras_require` of [options]."""
     import configparser
 
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read_string(_text(path), path)
+        parser.read_string(_text(content), path)
     except configparser.Error as error:
         raise DependencyFileError(f"not a valid setup.cfg: {_one_line(str(error))}") from None
     lines = _setup_cfg_lines(parser.get("options", "install_requires", fallback=""))
@@ -619,13 +626,13 @@ def _requirement_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else []
 
 
-def _setup_py(path: str) -> Declarations:
+def _setup_py(path: str, content: bytes) -> Declarations:
     """The literal `install_requires`, `extras_require` and `name` of a `setup(...)` call; values
     computed at run time (read from a file, say) cannot be known without running it."""
     import ast
 
     try:
-        tree = ast.parse(_text(path), path)
+        tree = ast.parse(_text(content), path)
     except (SyntaxError, ValueError) as error:
         raise DependencyFileError(f"not valid Python: {error}") from None
     lines: list[Any] = []
@@ -674,11 +681,11 @@ def _pipfile(document: dict[str, Any]) -> Declarations:
     return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
 
 
-def _pipfile_lock(path: str) -> Declarations:
+def _pipfile_lock(content: bytes) -> Declarations:
     import json
 
     try:
-        document = json.loads(_text(path))
+        document = json.loads(_text(content))
     except json.JSONDecodeError as error:
         raise DependencyFileError(f"not valid JSON: {error}") from None
     _expect(document, dict, "(document)")
@@ -728,11 +735,11 @@ def conda_spec(text: str) -> tuple[str, bool]:
     return name, pinned
 
 
-def _environment(path: str, including: frozenset[str]) -> Declarations:
+def _environment(path: str, content: bytes, including: frozenset[str]) -> Declarations:
     import yaml  # only projects with a conda environment file pay for the import
 
     try:
-        document = yaml.safe_load(_text(path))
+        document = yaml.load(_text(content), Loader=_yaml_loader())
     except yaml.YAMLError as error:
         raise DependencyFileError(f"not valid YAML: {_one_line(str(error))}") from None
     if document is None:
@@ -742,15 +749,38 @@ def _environment(path: str, including: frozenset[str]) -> Declarations:
     result = Declarations()
     for entry in _expect(document.get("dependencies") or [], list, "dependencies"):
         if isinstance(entry, dict):
-            pip_lines = _expect(entry.get("pip") or [], list, "dependencies.pip")
-            pip_lines = [_expect(line, str, "dependencies.pip") for line in pip_lines]
-            result = result.merged(_requirement_lines(pip_lines, path, including))
+            # conda writes these to a requirements file beside this one, a line each, for pip.
+            entries = _expect(entry.get("pip") or [], list, "dependencies.pip")
+            lines = [_expect(line, str, "dependencies.pip") for line in entries]
+            numbered = ((line.line, line) for line in lines)
+            result = result.merged(_requirement_lines(numbered, path, including))
             continue
         name, exact = conda_spec(str(_expect(entry, str, "dependencies")))
         declared.add(name)
         if exact:
             pinned.add(name)
     return result.merged(Declarations(dict.fromkeys(declared, ""), frozenset(pinned)))
+
+
+class _LineString(str):
+    """A string of a YAML file that knows the line it starts on."""
+
+    line = 0
+
+
+@cache
+def _yaml_loader() -> type:
+    """yaml's safe loader, whose strings know their line: a bad pip entry is reported there."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+            text = _LineString(super().construct_yaml_str(node))
+            text.line = node.start_mark.line + 1
+            return text
+
+    Loader.add_constructor("tag:yaml.org,2002:str", Loader.construct_yaml_str)
+    return Loader
 
 
 def _first_line(error: Exception) -> str:
@@ -762,19 +792,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _text(path: str) -> str:
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
+def _text(content: bytes) -> str:
+    return content.decode("utf-8")
 
 
-def _requirements_file(path: str, including: frozenset[str]) -> Declarations:
-    return _requirement_lines(_text(path).splitlines(), path, including)
-
-
-def _logical_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
-    """(first line number, text) with comments dropped and `\\` continuations joined, as pip."""
+def _logical_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of numbered lines, with comments dropped and `\\` continuations
+    joined, as pip reads them."""
     pending, start = "", 0
-    for number, raw in enumerate(lines, 1):
+    for number, raw in lines:
         line = re.sub(r"(^|\s+)#.*$", "", raw)
         if not pending:
             start = number
@@ -796,9 +822,12 @@ _NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
 _EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
 
 
-def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str]) -> Declarations:
-    """requirements.txt syntax: requirements, `-r`/`-c` includes, options, editable installs and
-    URLs. A bad line is the file's problem; the lines around it still count."""
+def _requirement_lines(
+    lines: Iterable[tuple[int, str]], path: str, including: frozenset[str]
+) -> Declarations:
+    """requirements.txt syntax, on numbered lines: requirements, `-r`/`-c` includes, options,
+    and what pip installs from a local path or URL (`.`, `-e ./pkg`, `git+https://...`). A bad
+    line is the file's problem; the lines around it still count."""
     from packaging.requirements import InvalidRequirement, Requirement
 
     declared, pinned = set(), set()
@@ -817,16 +846,16 @@ def _requirement_lines(lines: Iterable[str], path: str, including: frozenset[str
             result = result.merged(included)
             continue
         editable = re.fullmatch(_EDITABLE, text)
-        if editable is not None or ("://" in text and not _NAMED_REFERENCE.match(text)):
-            # A URL or local project: only an `#egg=name` fragment names what it installs.
+        if editable is None and text.startswith("-"):
+            continue  # --index-url, --find-links, ...: options that install nothing
+        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]  # per-line options: --hash=...
+        if editable is not None or _names_no_distribution(text.split(";")[0].strip()):
+            # A local project, archive or URL: only an `#egg=name` fragment names what it installs.
             egg = re.search(_EGG, text)
             if egg is not None:
                 declared.add(normalize_name(egg["name"]))
                 pinned.add(normalize_name(egg["name"]))
             continue
-        if text.startswith("-"):
-            continue  # --index-url, --find-links, ...: options that install nothing
-        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]  # per-line options: --hash=...
         try:
             requirement = Requirement(text)
         except InvalidRequirement as error:
@@ -1057,11 +1086,11 @@ def _installer(words: list[str], position: int) -> tuple[str | None, int]:
 
 
 def _names_no_distribution(word: str) -> bool:
-    """A local path, an archive or a bare URL: pip installs what it holds, under a name it
-    learns only then. `name @ url` names its distribution."""
+    """A local path (`.`, `./pkg`, `..\\pkg`), an archive or a bare URL: pip installs what it
+    holds, under a name it learns only then. `name @ url` names its distribution."""
     if _NAMED_REFERENCE.match(word):
         return False
-    return "://" in word or "/" in word or word.startswith((".", "~")) or word.endswith(ARCHIVES)
+    return "/" in word or "\\" in word or word.startswith((".", "~")) or word.endswith(ARCHIVES)
 
 
 @cache

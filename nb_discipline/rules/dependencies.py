@@ -319,9 +319,11 @@ def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:
 
     ## What it does
     Reports, once per file, a dependency file that is not valid TOML, YAML, JSON or requirements
-    syntax, that a `-r` include names but does not exist, or that `dependency-files` lists but is
-    missing. The finding sits on the notebook's first third-party import. The check goes on with
-    the other files and with the readable lines of a requirements file.
+    syntax (a bad requirement is named by its line, in an `environment.yml`'s `pip:` section
+    too), that a `-r` include names but does not exist, that `dependency-files` lists but is
+    missing, or that is no regular file (a named pipe is refused, not waited on). The finding sits
+    on the notebook's first third-party import. The check goes on with the other files and with
+    the readable lines of a requirements file.
 
     ## Why is this bad?
     What the broken file declares is unknown: NBD401 and NBD402 cannot judge the imports it was
