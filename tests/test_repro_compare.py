@@ -562,3 +562,27 @@ def test_a_pattern_that_is_no_regular_expression_stops_before_any_run(tmp_path, 
         "[tool.nb-discipline.repro.outputs]: 'loss (' is not a regular expression: missing ), "
         "unterminated subpattern at position 5"
     ) in result.err
+
+
+def test_html_tables_are_read_with_their_spans_and_row_labels():
+    from nb_discipline.repro.runner import _html_tables
+
+    pd = pytest.importorskip("pandas")
+    index = pd.MultiIndex.from_product([["a", "b"], [1, 2]], names=["k", "n"])
+    frame = pd.DataFrame({"x": [0.1, 0.2, 0.3, 0.4]}, index=index)
+    table = _html_tables(frame._repr_html_())
+    # the two-level index spans rows in HTML: every row gets its whole label
+    assert table == "\tx\na / 1\t0.1\na / 2\t0.2\nb / 1\t0.3\nb / 2\t0.4\n"
+    frame.iloc[3, 0] = 0.45
+    runs = [
+        execution(n, outputs=(CellOutput(2, None, text),))
+        for n, text in ((1, table), (2, _html_tables(frame._repr_html_())))
+    ]
+    [difference] = compare("nb.ipynb", runs, CompareOptions()).differences
+    assert (difference.name, difference.values) == (
+        "cell 2 row 'b / 2', column 'x'",
+        ("0.4", "0.45"),
+    )
+    wide = pd.DataFrame([[1.5, 2.5]], columns=pd.MultiIndex.from_tuples([("x", "p"), ("x", "q")]))
+    assert _html_tables(wide._repr_html_()) == "\tx / p\tx / q\n0\t1.5\t2.5\n"
+    assert _html_tables("<p>no table</p>") == ""

@@ -426,8 +426,9 @@ def _cell_at(notebook):
 def _html_tables(html: str) -> str:
     """The tables of an HTML output (a DataFrame's, a Styler's) as tab-separated lines, one block
     per table: a header line first (the header rows merged column by column, blank cells when the
-    table has none, the first cell blank when the first column holds row labels), then a line per
-    row; a cell spanning several columns is repeated. Empty when there is no table."""
+    table has none), then a line per row. A cell spanning several columns or rows is repeated in
+    each; the header cells (`th`) that start every row are its label, joined into one first cell
+    (`a / 1` for a two-level index) whose header is blank. Empty when there is no table."""
     if "<table" not in html:
         return ""
     from html.parser import HTMLParser
@@ -443,9 +444,10 @@ def _html_tables(html: str) -> str:
                 table["open"] = []
                 table["head" if self.in_head else "body"].append(table["open"])
             elif tables and tag in ("td", "th") and tables[-1]["open"] is not None:
-                span = dict(attrs).get("colspan") or "1"
-                count = int(span) if span.isdigit() else 1
-                tables[-1]["open"].append([tag, "", count])
+                attributes = dict(attrs)
+                spans = [attributes.get(name) or "1" for name in ("colspan", "rowspan")]
+                spans = [int(span) if span.isdigit() and int(span) > 0 else 1 for span in spans]
+                tables[-1]["open"].append([tag, "", *spans])
             elif tag == "thead":
                 self.in_head = True
 
@@ -465,28 +467,57 @@ def _html_tables(html: str) -> str:
     parser.feed(html)
     blocks = []
     for table in tables:
-        rows = [
-            [(tag, " ".join(text.split())) for tag, text, span in row for _ in range(span)]
-            for row in table["body"]
-            if row
-        ]
-        head = [row for row in table["head"] if row]
+        rows = _grid([row for row in table["body"] if row])
+        head = _grid([row for row in table["head"] if row])
         if not head and rows and all(tag == "th" for tag, _ in rows[0]):
-            head, rows = [[[tag, text, 1] for tag, text in rows[0]]], rows[1:]
-        width = max((len(row) for row in rows), default=0)
+            head, rows = rows[:1], rows[1:]
+        width = max((len(row) for row in rows + head), default=0)
         header = [""] * width
         for row in head:
-            names = [" ".join(text.split()) for _, text, span in row for _ in range(span)]
-            width = max(width, len(names))
-            header += [""] * (width - len(header))
-            for index, name in enumerate(names):
+            for index, (_, name) in enumerate(row):
                 if name:
                     header[index] = f"{header[index]} / {name}" if header[index] else name
-        if rows and header and all(row and row[0][0] == "th" for row in rows):
-            header[0] = ""
+        labels = min((_leading_headers(row) for row in rows), default=0)
+        if labels:
+            header = ["", *header[labels:]]
+            rows = [[("th", " / ".join(t for _, t in row[:labels])), *row[labels:]] for row in rows]
         lines = ["\t".join(header), *("\t".join(text for _, text in row) for row in rows)]
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
+
+
+def _grid(rows: list[list]) -> list[list[tuple[str, str]]]:
+    """Rows of (tag, text) cells with every column and row span filled in."""
+    grid, carried = [], {}  # column -> [rows left, tag, text]
+    for row in rows:
+        cells: list[tuple[str, str]] = []
+        queue = list(row)
+        while queue or len(cells) in carried:
+            column = len(cells)
+            if column in carried:
+                left, tag, text = carried[column]
+                cells.append((tag, text))
+                if left == 1:
+                    del carried[column]
+                else:
+                    carried[column][0] -= 1
+                continue
+            tag, text, colspan, rowspan = queue.pop(0)
+            text = " ".join(text.split())
+            for _ in range(colspan):
+                if rowspan > 1:
+                    carried[len(cells)] = [rowspan - 1, tag, text]
+                cells.append((tag, text))
+        grid.append(cells)
+    return grid
+
+
+def _leading_headers(row: list[tuple[str, str]]) -> int:
+    """How many header cells (`th`) start the row: its label."""
+    count = 0
+    while count < len(row) - 1 and row[count][0] == "th":
+        count += 1
+    return count
 
 
 def _text(value) -> str:
