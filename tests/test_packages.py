@@ -409,6 +409,16 @@ def test_a_file_that_is_not_text_is_a_problem(tmp_path: Path) -> None:
     assert read_dependency_file(path).problems == ((str(path), "not UTF-8 text"),)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "utf-16-be"])
+def test_a_requirements_file_with_a_byte_order_mark_is_read_as_pip_reads_it(
+    tmp_path: Path, encoding: str
+) -> None:
+    # PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a byte order mark.
+    path = tmp_path / "requirements.txt"
+    path.write_bytes("\ufeffpandas==2.2.3\r\nnumpy>=2\r\n".encode(encoding))
+    assert declared(path) == {"pandas": True, "numpy": False}
+
+
 def test_a_bad_requirement_line_keeps_the_other_lines(tmp_path: Path) -> None:
     path = write(
         tmp_path / "requirements.txt", "pandas==2.2.3\nnumpy=>2\nnot a requirement\nscipy\n"

@@ -449,8 +449,8 @@ def _read(path: str, including: frozenset[str]) -> Declarations:
         return declarations._replace(declared=own)
     except DependencyFileError as error:
         reason = str(error)
-    except UnicodeDecodeError:
-        reason = "not UTF-8 text"
+    except UnicodeDecodeError as error:
+        reason = f"not {error.encoding.upper()} text"
     return Declarations(problems=((path, reason),))
 
 
@@ -488,7 +488,8 @@ def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations
         return _setup_cfg(path, content)
     if name == "setup.py":
         return _setup_py(path, content)
-    return _requirement_lines(enumerate(_text(content).splitlines(), 1), path, including)
+    lines = _requirements_text(content).splitlines()
+    return _requirement_lines(enumerate(lines, 1), path, including)
 
 
 def _toml(content: bytes) -> dict[str, Any]:
@@ -794,6 +795,23 @@ def _one_line(text: str) -> str:
 
 def _text(content: bytes) -> str:
     return content.decode("utf-8")
+
+
+# The byte order marks pip looks for at the start of a requirements file, and their encodings.
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _requirements_text(content: bytes) -> str:
+    """A requirements file's text, decoded as pip does: UTF-8, or what a byte order mark says
+    (PowerShell's `pip freeze > requirements.txt` writes UTF-16)."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if content.startswith(mark):
+            return content[len(mark) :].decode(encoding)
+    return _text(content)
 
 
 def _logical_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
