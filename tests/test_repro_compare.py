@@ -304,6 +304,16 @@ def test_values_are_shown_with_every_digit_and_the_difference_to_4():
     assert "metric  loss  -         0.1234567891234  0.1234567891299  6.5e-12     exact" in rendered
 
 
+def test_a_printed_table_names_only_rows_whose_label_it_shows():
+    printed = "       x\nk n     \na 1  0.1\n  2  0.2\nb 1  0.3\n  2  0.4\n"
+    runs = [
+        execution(n, outputs=(CellOutput(2, None, text),))
+        for n, text in ((1, printed), (2, printed.replace("0.1", "0.15").replace("0.4", "0.45")))
+    ]
+    names = [d.name for d in compare("nb.ipynb", runs, CompareOptions()).differences]
+    assert names == ["cell 2 row 'a 1', column 'x'", "cell 2 line 6, 2nd number"]
+
+
 def test_changed_words_show_the_whole_line():
     long = "x" * 120
     runs = [

@@ -412,9 +412,11 @@ def _table_place(lines: list[_Line], index: int, position: int) -> str | None:
         return f"row {row}, column {name!r}"
     if not header[:1].isspace() or "\t" in header:
         return None
-    label = re.match(r"\s*(\S+)", line.text)
-    if label is None or label.start(1) >= start:
-        return None  # the number is the row's label
+    # The label runs to the first gap of two spaces; a line that starts blank continues the label
+    # of a row above (a sparse multi-level index) and is not named.
+    label = re.match(r"(\S+(?: \S+)*?) {2,}", line.text)
+    if label is None or label.end(1) > start:
+        return None  # no label, or the number is part of it
     name = next((m.group() for m in re.finditer(r"\S+", header) if m.end() == end), None)
     if name is None:
         return None
