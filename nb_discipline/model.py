@@ -52,6 +52,16 @@ class Notebook(Record):
     @property
     def language(self) -> str:
         """The kernel's language, lower-cased; notebooks that do not say are taken as Python."""
+        return self._named_language or "python"
+
+    @property
+    def names_its_language(self) -> bool:
+        """Whether the metadata says the kernel's language (or names a kernel known here); a
+        notebook whose metadata was stripped is taken as Python without saying it is."""
+        return self._named_language is not None
+
+    @property
+    def _named_language(self) -> str | None:
         language_info = self.metadata.get("language_info")
         if isinstance(language_info, Mapping) and isinstance(language_info.get("name"), str):
             return language_info["name"].lower()
@@ -61,8 +71,9 @@ class Notebook(Record):
                 return kernelspec["language"].lower()
             name = kernelspec.get("name")
             if isinstance(name, str):
-                return KERNEL_LANGUAGES.get(name.lower().split("-")[0], "python")
-        return "python"
+                prefix = name.lower().split("-")[0]
+                return "python" if prefix.startswith("python") else KERNEL_LANGUAGES.get(prefix)
+        return None
 
     @property
     def is_python(self) -> bool:

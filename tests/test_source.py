@@ -17,7 +17,10 @@ from nb_discipline.analysis.source import (
     parse_source,
 )
 from nb_discipline.config import Settings
-from tests.builders import code, markdown, notebook
+from nb_discipline.engine import check
+from nb_discipline.loader import from_dict
+from nb_discipline.rules import lookup
+from tests.builders import code, markdown, notebook, notebook_dict
 
 LINES = [
     "y?",
@@ -212,6 +215,37 @@ def test_syntax_errors_are_cell_relative_and_in_characters() -> None:
     assert error is not None and (error.row, error.column) == (1, 11)
     assert parse_source("x = 1\n  y = 2").syntax_error == SyntaxErrorInfo("unexpected indent", 2, 2)
     assert parse_source("a\x00b").syntax_error is not None
+
+
+def test_a_lone_surrogate_is_reported_where_it_is() -> None:
+    # JSON may hold "\\ud800"; Python cannot encode the cell to compile it.
+    assert parse_source("x = 1\ny = 'é\ud800'").syntax_error == SyntaxErrorInfo(
+        "it holds a lone surrogate (U+D800), which is not text", 2, 7
+    )
+
+
+def test_a_cell_read_as_python_without_the_notebook_naming_its_language_says_so() -> None:
+    cells = (code("x = (1,", 1), code("git branch newidea", 2))
+
+    def messages(metadata: dict | None) -> list[str]:
+        document = notebook_dict(*cells)
+        if metadata is not None:
+            document["metadata"] = metadata
+        nb = from_dict(document, "test.ipynb")
+        return [d.message for d in check(nb, rules=[lookup("NBD001")])]
+
+    named = ["Cell does not parse: '(' was never closed", "Cell does not parse: invalid syntax"]
+    assert messages(None) == named
+    assert messages({"kernelspec": {"name": "python3", "display_name": "Python 3"}}) == named
+    # Metadata stripped (ipython-books' bash and Julia notebooks), or a kernel unknown here named
+    # without its language: the cells are read as Python, and the message says why.
+    unnamed = [
+        "Cell does not parse as Python (the notebook does not name its language): "
+        "'(' was never closed",
+        "Cell does not parse as Python (the notebook does not name its language): invalid syntax",
+    ]
+    assert messages({}) == unnamed
+    assert messages({"kernelspec": {"name": "conda-env-x", "display_name": "x"}}) == unnamed
 
 
 def test_parsing_does_not_warn(recwarn) -> None:

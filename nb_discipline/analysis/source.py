@@ -226,6 +226,11 @@ def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
         return None, _error_info(error)
     except SyntaxError as error:
         return None, _error_info(error)
+    except UnicodeEncodeError as error:  # JSON's "\ud800": no encoding writes it, nor compiles it
+        rows = _split_lines(text[: error.start])
+        character = f"U+{ord(text[error.start]):04X}"
+        message = f"it holds a lone surrogate ({character}), which is not text"
+        return None, SyntaxErrorInfo(message, len(rows), len(rows[-1]) + 1)
     except (ValueError, RecursionError, MemoryError) as error:  # null bytes, absurd nesting
         return None, SyntaxErrorInfo(str(error) or type(error).__name__, 1, 1)
 

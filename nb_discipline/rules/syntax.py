@@ -19,7 +19,10 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
     stopped. Line and cell magics, shell escapes, `?` help (on a logical line of several rows
     too) and the prompts of a pasted session (`>>> `, `... `) are understood as IPython
     understands them and do not count; the place reported is the cell's own row and column.
-    The other code rules skip such a cell: they cannot see what it reads or binds.
+    The other code rules skip such a cell: they cannot see what it reads or binds. A notebook
+    whose metadata does not name its language (stripped by a tool, or a kernel unknown here
+    named without it) is read as Python, and the message says so: it may be a bash or Julia
+    notebook.
 
     ## Why is this bad?
     Run top to bottom, the cell fails at once and nothing below it runs. The saved outputs, if any,
@@ -37,9 +40,11 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
     scores = {"train": 0.91, "test": 0.87}
     ```
     """
+    does_not_parse = "Cell does not parse"
+    if not nb.notebook.names_its_language:
+        does_not_parse += " as Python (the notebook does not name its language)"
     for parsed in nb.parsed:
         error = parsed.syntax_error
         if error is not None:
-            yield Finding(
-                parsed.cell, f"Cell does not parse: {error.message}", error.row, error.column
-            )
+            message = f"{does_not_parse}: {error.message}"
+            yield Finding(parsed.cell, message, error.row, error.column)
