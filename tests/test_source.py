@@ -248,6 +248,29 @@ def test_a_cell_read_as_python_without_the_notebook_naming_its_language_says_so(
     assert messages({"kernelspec": {"name": "conda-env-x", "display_name": "x"}}) == unnamed
 
 
+def test_a_cell_of_a_python_2_notebook_is_said_not_to_parse_as_python_3() -> None:
+    def messages(metadata: dict) -> list[str]:
+        document = notebook_dict(code("print 'done'", 1)) | {"metadata": metadata}
+        return [d.message for d in check(from_dict(document, "x"), rules=[lookup("NBD001")])]
+
+    python_2 = [
+        "Cell does not parse as Python 3 (the notebook's kernel is Python 2): Missing "
+        "parentheses in call to 'print'. Did you mean print(...)?"
+    ]
+    kernel = {"name": "python2", "display_name": "Python 2", "language": "python"}
+    assert messages({"kernelspec": kernel}) == python_2
+    # The version the kernel reported decides (aymericdamien/TensorFlow-Examples: a "python3"
+    # kernelspec that ran Python 2.7.12).
+    kernel = {"name": "python3", "display_name": "Python [default]", "language": "python"}
+    assert (
+        messages({"kernelspec": kernel, "language_info": {"name": "python", "version": "2.7.12"}})
+        == python_2
+    )
+    assert messages(
+        {"kernelspec": kernel, "language_info": {"name": "python", "version": "3.6.1"}}
+    ) == ["Cell does not parse: Missing parentheses in call to 'print'. Did you mean print(...)?"]
+
+
 def test_parsing_does_not_warn(recwarn) -> None:
     parse_source('pattern = "\\d+\\.\\d"')
     assert [str(w.message) for w in recwarn] == []
