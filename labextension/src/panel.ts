@@ -263,7 +263,8 @@ export class FindingsPanel extends Widget {
     const labels: Record<string, string> = {
       reproduced: 'Reproduced',
       differs: 'Differs',
-      failed: 'Failed'
+      failed: 'Failed',
+      unverified: 'Unverified: one run, no baseline'
     };
     box.append(
       element(
