@@ -403,6 +403,28 @@ def test_a_broken_file_is_one_problem_naming_it(tmp_path: Path, name, text, reas
     assert problem_file == str(path) and reason in problem
 
 
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("environment.yml", "dependencies: " + "[" * DEEP + "]" * DEEP),
+        ("Pipfile.lock", '{"default": ' + "[" * DEEP + "]" * DEEP + "}"),
+        ("uv.lock", "package = " + "[" * DEEP + "]" * DEEP),
+        ("setup.py", "x = " + "1 + " * DEEP + "1\nsetup(install_requires=['pandas'])\n"),
+    ],
+)
+def test_a_file_nested_deeper_than_the_parsers_reach_is_a_problem(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    # The YAML, JSON, TOML and Python parsers recurse once per level: the notebook is still checked.
+    path = write(tmp_path / name, text)
+    assert read_dependency_file(path).problems == (
+        (str(path), "nested deeper than nbcheck reads (Python's recursion limit)"),
+    )
+
+
 def test_a_file_that_is_not_text_is_a_problem(tmp_path: Path) -> None:
     path = tmp_path / "requirements.txt"
     path.write_bytes(b"pandas==2.2.3\n\xff\xfe\n")

@@ -451,6 +451,8 @@ def _read(path: str, including: frozenset[str]) -> Declarations:
         reason = str(error)
     except UnicodeDecodeError as error:
         reason = f"not {error.encoding.upper()} text"
+    except RecursionError:  # the YAML, TOML, JSON and Python parsers recurse once per level
+        reason = "nested deeper than nbcheck reads (Python's recursion limit)"
     return Declarations(problems=((path, reason),))
 
 
