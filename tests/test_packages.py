@@ -126,6 +126,7 @@ def test_requirements_syntax(tmp_path: Path) -> None:
         ".\n"
         "./vendor/helpers[extra] ; python_version >= '3.8'\n"
         "file:../shared\n"
+        "file:vendored\n"
         "git+https://example.invalid/tools.git\n"
         "..\\windows\\path\n"
         "dist/helper-1.0.tar.gz\n"

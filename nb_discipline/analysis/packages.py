@@ -840,6 +840,8 @@ _INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)"
 _EDITABLE = r"(-e|--editable)\s*=?\s*(?P<target>\S+)"
 _NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
 _EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
+# The URL schemes pip takes a requirement for a link by (its own and its version controls').
+_PIP_URL = r"(?i)(file|https?|ftp|(git|hg|svn|bzr)\+[a-z]+):"
 
 
 def _requirement_lines(
@@ -1106,11 +1108,18 @@ def _installer(words: list[str], position: int) -> tuple[str | None, int]:
 
 
 def _names_no_distribution(word: str) -> bool:
-    """A local path (`.`, `./pkg`, `..\\pkg`), an archive or a bare URL: pip installs what it
-    holds, under a name it learns only then. `name @ url` names its distribution."""
+    """A local path (`.`, `./pkg`, `..\\pkg`), an archive or a bare URL (`file:pkg`): pip
+    installs what it holds, under a name it learns only then. `name @ url` names its
+    distribution."""
     if _NAMED_REFERENCE.match(word):
         return False
-    return "/" in word or "\\" in word or word.startswith((".", "~")) or word.endswith(ARCHIVES)
+    return (
+        "/" in word
+        or "\\" in word
+        or word.startswith((".", "~"))
+        or word.endswith(ARCHIVES)
+        or re.match(_PIP_URL, word) is not None
+    )
 
 
 @cache
