@@ -349,7 +349,7 @@ def test_a_bad_pip_entry_of_an_environment_file_is_said_at_its_line(tmp_path: Pa
     found = run(tmp_path, "import numpy")
     assert [d.message for d in found] == [
         "Dependency file environment.yml, line 5: bad requirement 'torch=2.4': "
-        "Expected semicolon (after name with no version specifier) or end"
+        "`=` is not a version operator (`==` is)"
     ]
 
 
@@ -360,6 +360,16 @@ def test_a_named_pipe_included_by_a_requirements_file_is_one_problem(tmp_path: P
     found = run(tmp_path, "import numpy")
     assert [d.message for d in found] == [
         "Cannot read dependency file other.txt: a named pipe (FIFO), not a regular file"
+    ]
+
+
+def test_a_conda_style_pin_in_a_requirements_file_is_said_as_pip_says_it(tmp_path: Path) -> None:
+    # ethen8181/machine-learning's requirements.txt, line 33.
+    make_project(tmp_path, {"requirements.txt": "numpy==1.23.2\npytorch_lightning=2.1.0\n"})
+    found = run(tmp_path, "import numpy")
+    assert [d.message for d in found] == [
+        "Dependency file requirements.txt, line 2: bad requirement 'pytorch_lightning=2.1.0': "
+        "`=` is not a version operator (`==` is)"
     ]
 
 

@@ -519,7 +519,7 @@ def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
         try:
             requirement = Requirement(text)
         except InvalidRequirement as error:
-            reason = _first_line(error)
+            reason = _why_bad(text, error)
             raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {reason}") from None
         name = normalize_name(requirement.name)
         declared.add(name)
@@ -786,8 +786,11 @@ def _yaml_loader() -> type:
     return Loader
 
 
-def _first_line(error: Exception) -> str:
-    """packaging's message without the lines that draw a caret under the requirement."""
+def _why_bad(text: str, error: Exception) -> str:
+    """Why `text` is no requirement: packaging's message without the lines that draw a caret
+    under it, or, for conda's `name=1.0`, what pip's hint says."""
+    if "=" in text and not re.search(r"[=!<>~]=|[<>]", text):
+        return "`=` is not a version operator (`==` is)"
     return (str(error).splitlines() or [""])[0]
 
 
@@ -882,7 +885,7 @@ def _requirement_lines(
             requirement = Requirement(text)
         except InvalidRequirement as error:
             if not problems:
-                reason = _first_line(error)
+                reason = _why_bad(text, error)
                 problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
             continue
         name = normalize_name(requirement.name)
