@@ -129,6 +129,9 @@ class Execution:
     # run's "now", sanitized; any other date is data, compared.
     started_at: float | None = None
     finished_at: float | None = None
+    # Processes the notebook started that were still running after its last cell, outside the
+    # kernel's process group (a daemon), each as "pid 123 (python3)": stopped when the run ended.
+    leftovers: tuple[str, ...] = ()
 
     @property
     def window(self) -> tuple[float, float] | None:
@@ -147,6 +150,7 @@ class Execution:
             "seeded": self.seeded,
             "packages": self.packages,
             "executed_path": self.executed_path,
+            "leftovers": list(self.leftovers),
         }
 
 

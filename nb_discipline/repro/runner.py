@@ -86,8 +86,20 @@ class _Terminated(BaseException):
     """SIGTERM from the parent (Ctrl-C or cancel): stop the kernel and leave."""
 
 
+# The environment variable that marks every process of a run (the run process, its kernel and
+# whatever the notebook starts): its value is the run's own directory.
+RUN_MARKER = "NBCHECK_REPRO_DIR"
+_results = sys.stdout  # where events go: the parent's pipe, this process's alone (see main)
+
+
 def main() -> int:
+    global _results
     spec = json.load(sys.stdin)
+    # The kernel, and every process the notebook starts, inherits file descriptor 1: a daemon that
+    # kept the parent's pipe would keep it waiting for ever. They get stderr (the run's log file);
+    # the events go through a duplicate of the pipe, which no child inherits (PEP 446).
+    _results = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
@@ -108,8 +120,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _emit(event: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(event) + "\n")
-    sys.stdout.flush()
+    _results.write(json.dumps(event) + "\n")
+    _results.flush()
 
 
 MLFLOW_TARGET_VARIABLES = (
@@ -131,7 +143,7 @@ def execute(spec: dict[str, Any], emit) -> Execution:
     for variable in MLFLOW_TARGET_VARIABLES:
         os.environ.pop(variable, None)
     os.environ.update(prepare_store(Path(spec["template"]), directory))
-    os.environ["NBCHECK_REPRO_DIR"] = str(directory)
+    os.environ[RUN_MARKER] = str(directory)
     os.environ["MLFLOW_RUN_CONTEXT"] = json.dumps(
         {
             f"{TAG_PREFIX}notebook": spec["notebook"],
@@ -153,7 +165,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
         finished_at = time.time()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # stopping the kernel is not interrupted
-        _stop_kernel(state.get("kernel"), graceful=failure is None)
+        kernel_group = _stop_kernel(state.get("kernel"), graceful=failure is None)
+        leftovers = stop_marked_processes(str(directory), spare_group=kernel_group)
         if "sockets" in state:
             shutil.rmtree(state["sockets"], ignore_errors=True)
     seeded = _read_json(directory / "seeded.json")
@@ -177,6 +190,7 @@ def execute(spec: dict[str, Any], emit) -> Execution:
         kept,
         started_at,
         finished_at,
+        tuple(leftovers),
     )
 
 
@@ -352,11 +366,12 @@ def _distribution(module: str) -> str:
     return WELL_KNOWN_DISTRIBUTIONS.get(module, (module,))[0]
 
 
-def _stop_kernel(manager, *, graceful: bool) -> None:
+def _stop_kernel(manager, *, graceful: bool) -> int | None:
     """Shut the kernel down (gracefully after a good run, so atexit hooks such as MLflow's
-    flushing run), then kill its whole process group: what it started goes too."""
+    flushing run), then kill its whole process group: what it started goes too. Returns that
+    group (the kernel's pid), None when there was no kernel."""
     if manager is None or not manager.has_kernel:
-        return
+        return None
     from jupyter_core.utils import run_sync
 
     pid = manager.provisioner.pid if manager.provisioner else None
@@ -368,6 +383,44 @@ def _stop_kernel(manager, *, graceful: bool) -> None:
             os.killpg(pid, signal.SIGKILL)
     with contextlib.suppress(Exception):  # leftovers are in the temp dir, which the parent removes
         run_sync(manager.cleanup_resources)()
+    return pid
+
+
+def stop_marked_processes(directory: str, spare_group: int | None = None) -> list[str]:
+    """SIGKILL every process whose environment marks it as the run's of `directory`, except this
+    one and the members of `spare_group` (the kernel's group, killed already), and return them as
+    "pid 123 (python3)". Such a process escaped the kernel's group (a daemon: setsid, a double
+    fork); one that cleared its environment, or that the OS does not let us read, is not found.
+    Linux only (it reads /proc); elsewhere nothing is found."""
+    needle = os.fsencode(f"{RUN_MARKER}={directory}")
+    stopped: dict[int, str] = {}
+    for _ in range(10):  # what a process forked while the scan ran is found by the next one
+        found = False
+        try:
+            entries = os.listdir("/proc")
+        except OSError:
+            break
+        for entry in entries:
+            if not entry.isdigit() or int(entry) in stopped or int(entry) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if needle not in handle.read().split(b"\0"):
+                        continue
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    name, _, fields = handle.read().rpartition(b")")
+                group = int(fields.split()[2])
+            except (OSError, ValueError, IndexError):
+                continue  # gone, or not ours to read
+            if spare_group is not None and group == spare_group:
+                continue
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry), signal.SIGKILL)
+                stopped[int(entry)] = name.partition(b"(")[2].decode("utf-8", "replace")
+                found = True
+        if not found:
+            break
+    return [f"pid {pid} ({name})" for pid, name in sorted(stopped.items())]
 
 
 def _outputs(notebook) -> tuple[CellOutput, ...]:
@@ -552,6 +605,7 @@ def execution_from_json(data: dict[str, Any]) -> Execution:
         data["executed_path"],
         data.get("started_at"),
         data.get("finished_at"),
+        tuple(data.get("leftovers", ())),
     )
 
 

@@ -52,7 +52,7 @@ from .results import (
     NotebookResult,
     Report,
 )
-from .runner import execution_from_json
+from .runner import RUN_MARKER, execution_from_json, stop_marked_processes
 
 # How long a run process gets to stop its kernel after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10.0
@@ -300,6 +300,15 @@ class _Session:
             seed=options.seed,
             notebook_sha256=sha,
         )
+        leftovers = tuple(
+            f"run {execution.number} left {_processes(len(execution.leftovers))} running when it "
+            f"ended, outside the kernel's process group: {', '.join(execution.leftovers)}; "
+            "nbcheck stopped them"
+            for execution in executions
+            if execution.leftovers
+        )
+        if leftovers:
+            result = replace(result, notes=(*result.notes, *leftovers))
         if result.verdict == DIFFERS:
             result = replace(result, likely_causes=likely_causes(notebook, settings, result))
         if options.update_baseline:
@@ -345,7 +354,12 @@ class _Session:
             )
         run_spec = {**spec, "number": number, "directory": str(directory), "keep": keep}
         self.progress(Progress(path, "run", number, options.runs))
-        environment = {**os.environ, "PYTHONHASHSEED": str(options.seed)}
+        # The marker every process of the run inherits: what outlives the run is found by it.
+        environment = {
+            **os.environ,
+            "PYTHONHASHSEED": str(options.seed),
+            RUN_MARKER: str(directory),
+        }
         directory.mkdir(parents=True)
         started = time.perf_counter()
         with open(directory.parent / f"{index}-{number}.stderr", "w+b") as stderr:
@@ -367,6 +381,9 @@ class _Session:
             finally:
                 with self.lock:
                     self.processes.discard(process)
+                # The run process stops what its notebook left behind and says so; this finds
+                # what is left when it could not (killed, crashed).
+                stop_marked_processes(str(directory))
             if execution is None:
                 stderr.seek(0)
                 execution = self._crashed(process, number, started, stderr.read())
@@ -389,7 +406,6 @@ class _Session:
             process.stdin.close()
         except BrokenPipeError:
             return None
-        execution = None
         for line in process.stdout:
             try:
                 event = json.loads(line)
@@ -400,8 +416,9 @@ class _Session:
                     Progress(path, "cell", number, self.options.runs, event["cell"], event["cells"])
                 )
             elif event.get("event") == "result":
-                execution = execution_from_json(event["execution"])
-        return execution
+                # The last event: stop reading here rather than wait for the pipe to close.
+                return execution_from_json(event["execution"])
+        return None
 
     def _crashed(self, process, number: int, started: float, stderr: bytes) -> Execution:
         if self.cancel.is_set():
@@ -446,6 +463,10 @@ def likely_causes(
         if diagnostic.code.startswith("NBD3") and (last is None or diagnostic.cell <= last)
     )
     return tuple(dict.fromkeys(causes))  # two calls alike in one cell make one cause
+
+
+def _processes(count: int) -> str:
+    return "1 process" if count == 1 else f"{count} processes"
 
 
 def _signal(process: subprocess.Popen, signum: int) -> None:

@@ -1,0 +1,84 @@
+"""`nbcheck repro` against notebooks that try to outlive their run: real papermill, real kernels.
+
+A hang here is a failure under a timeout, never a stuck test run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.builders import code, write_notebook
+from tests.test_repro import running
+
+# A run of a tiny notebook takes a few seconds; a hang is anything far beyond that.
+HANG_SECONDS = 120
+
+
+def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`nbcheck repro ARGS` in a session of its own, killed with what it started if it hangs."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nb_discipline.cli", "repro", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    try:
+        out, err = process.communicate(timeout=HANG_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"nbcheck repro {' '.join(args)} hung for {HANG_SECONDS} s: {err}")
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def daemon_notebook(path: Path, pids: Path) -> Path:
+    """Two processes that escape the kernel's process group: one started in a session of its own,
+    one double-forked (its parent exits at once, so it is nobody's child)."""
+    sleeper = "import time; time.sleep(600)"
+    record = f"open({str(pids)!r}, 'a').write(f'{{daemon.pid}}\\n')"
+    start = (
+        f"daemon = subprocess.Popen([sys.executable, '-c', {sleeper!r}], start_new_session=True)"
+    )
+    launcher = f"import subprocess, sys; {start}; {record}"
+    return write_notebook(
+        path,
+        code(f"import subprocess, sys\n{start}\n{record}"),
+        code(f"subprocess.run([sys.executable, '-c', {launcher!r}], check=True)\nprint('started')"),
+    )
+
+
+def test_a_daemon_left_behind_neither_hangs_the_run_nor_outlives_it(tmp_path):
+    pids = tmp_path / "daemons.pid"
+    notebook = daemon_notebook(tmp_path / "daemon.ipynb", pids)
+    started = time.monotonic()
+    done = repro(str(notebook), "--runs", "2", "--output-format", "json", "--progress", "none")
+    daemons = [int(pid) for pid in pids.read_text().split()]
+    try:
+        assert done.returncode == 0, done.stderr
+        assert time.monotonic() - started < HANG_SECONDS
+        assert len(daemons) == 4  # two per run
+        for _ in range(50):
+            if not any(running(pid) for pid in daemons):
+                break
+            time.sleep(0.1)
+        assert [pid for pid in daemons if running(pid)] == []
+        [result] = json.loads(done.stdout)["notebooks"]
+        assert result["verdict"] == "reproduced"
+        assert any(
+            note.startswith("run 1 left 2 processes running when it ended") and "stopped" in note
+            for note in result["notes"]
+        ), result["notes"]
+    finally:
+        for pid in daemons:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
