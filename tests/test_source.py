@@ -271,6 +271,33 @@ def test_a_cell_of_a_python_2_notebook_is_said_not_to_parse_as_python_3() -> Non
     ) == ["Cell does not parse: Missing parentheses in call to 'print'. Did you mean print(...)?"]
 
 
+def test_a_cell_magic_written_with_one_percent_says_how_it_is_read() -> None:
+    # GoogleCloudPlatform/training-data-analyst: Google Cloud Datalab ran `%bash` over a body as
+    # `%%bash`; IPython reads it as a line magic and the body as Python.
+    cells = (
+        code("%bash\ngcloud storage ls gs://${BUCKET}/preproc/", 1),
+        code("%bq query\nSELECT 1", 2),
+        code("%matplotlib inline\nx = (1,", 3),
+        code("%bash", 4),
+    )
+    found = check(notebook(*cells), rules=[lookup("NBD001")])
+    assert [(d.cell, d.location.row, d.message) for d in found] == [
+        (
+            1,
+            2,
+            "Cell does not parse: invalid syntax; `%bash` on its first line is read as a line "
+            "magic, not as the cell magic `%%bash` (Google Cloud Datalab alone read it as one)",
+        ),
+        (
+            2,
+            2,
+            "Cell does not parse: invalid syntax; `%bq` on its first line is read as a line "
+            "magic, not as the cell magic `%%bq` (Google Cloud Datalab alone read it as one)",
+        ),
+        (3, 2, "Cell does not parse: '(' was never closed"),
+    ]
+
+
 def test_parsing_does_not_warn(recwarn) -> None:
     parse_source('pattern = "\\d+\\.\\d"')
     assert [str(w.message) for w in recwarn] == []

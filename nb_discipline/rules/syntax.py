@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 
 from ..records import TYPE_CHECKING
@@ -24,8 +25,9 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
     The other code rules skip such a cell: they cannot see what it reads or binds. A notebook
     whose metadata does not name its language (stripped by a tool, or a kernel unknown here
     named without it) is read as Python, and the message says so: it may be a bash or Julia
-    notebook. So does the message on a notebook whose kernel ran Python 2 (`print x` is valid
-    there): its cells are read as Python 3.
+    notebook. The message also says when the notebook's kernel ran Python 2 (`print x` is
+    valid there; its cells are read as Python 3), and when the cell's first line is a cell
+    magic written with one `%` (`%bash`, which Google Cloud Datalab ran as `%%bash`).
 
     ## Why is this bad?
     Run top to bottom, the cell fails at once and nothing below it runs. The saved outputs, if any,
@@ -52,7 +54,32 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
         error = parsed.syntax_error
         if error is not None:
             message = f"{does_not_parse}: {error.message}"
+            magic = _cell_magic_with_one_percent(parsed.cell.source, error.row)
+            if magic is not None:
+                message += (
+                    f"; `%{magic}` on its first line is read as a line magic, not as the cell "
+                    f"magic `%%{magic}` (Google Cloud Datalab alone read it as one)"
+                )
             yield Finding(parsed.cell, message, error.row, error.column)
+
+
+# Cell magics of Google Cloud Datalab's notebooks (BigQuery), besides IPython's own.
+DATALAB_CELL_MAGICS = frozenset({"bq", "sql"})
+
+
+def _cell_magic_with_one_percent(source: str, error_row: int) -> str | None:
+    """The name of a cell magic written with one `%` on the cell's first line (`%bash`) when the
+    error lies below it: Datalab's notebook ran such a cell as `%%bash`, IPython does not."""
+    from ..analysis.source import FOREIGN_CELL_MAGICS, PYTHON_CELL_MAGICS
+
+    lines = re.split(r"\r\n|\r|\n", source)  # rows as Python's tokenizer counts them
+    first = next((row for row, line in enumerate(lines, 1) if line.strip()), error_row)
+    match = re.match(r"%(\w+)(\s|$)", lines[first - 1].strip()) if first < error_row else None
+    if match is None:
+        return None
+    name = match[1]
+    known = name in FOREIGN_CELL_MAGICS or name in PYTHON_CELL_MAGICS
+    return name if known or name in DATALAB_CELL_MAGICS else None
 
 
 def _ran_python_2(metadata: Mapping[str, Any]) -> bool:
