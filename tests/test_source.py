@@ -174,6 +174,13 @@ def test_unknown_cell_magics_and_run_may_bind_anything() -> None:
     assert stored.magic_bindings == ("model", "data") and not stored.binds_unknown
 
 
+@pytest.mark.parametrize(
+    "line", ["%macro imports 1-3", "%macro -q imports 1", "%macro -r imports 4"]
+)
+def test_macro_binds_its_name_after_its_options(line: str) -> None:
+    assert parse_source(line).magic_bindings == ("imports",)
+
+
 def test_one_line_cells_use_automagic() -> None:
     parsed = parse_source("pip install pandas")
     assert statements("pip install pandas") == ["pass"]

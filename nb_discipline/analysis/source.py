@@ -544,8 +544,8 @@ class _LineMasker:
             names = [word for word in args.split()[1:] if not word.startswith("-")]
             self.bindings.extend(names)
             self.binds_unknown = self.binds_unknown or not names
-        elif name == "macro" and args.split():
-            self.bindings.append(args.split()[0])
+        elif name == "macro" and (words := [w for w in args.split() if not w.startswith("-")]):
+            self.bindings.append(words[0])  # `%macro -q name 1-3`: options come first
         elif name in STATEMENT_MAGICS and not offset and not self._ends_with_help(line):
             # `%time x?` is help on `x`, as a line of its own would be.
             statement = _statement_after_options(args, STATEMENT_MAGICS[name])
