@@ -41,9 +41,9 @@ def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 
-def daemon_notebook(path: Path, pids: Path) -> Path:
+def daemon_notebook(path: Path, pids: Path, *more: dict) -> Path:
     """Two processes that escape the kernel's process group: one started in a session of its own,
-    one double-forked (its parent exits at once, so it is nobody's child)."""
+    one double-forked (its parent exits at once, so it is nobody's child); then `more` cells."""
     sleeper = "import time; time.sleep(600)"
     record = f"open({str(pids)!r}, 'a').write(f'{{daemon.pid}}\\n')"
     start = (
@@ -54,6 +54,7 @@ def daemon_notebook(path: Path, pids: Path) -> Path:
         path,
         code(f"import subprocess, sys\n{start}\n{record}"),
         code(f"subprocess.run([sys.executable, '-c', {launcher!r}], check=True)\nprint('started')"),
+        *more,
     )
 
 

@@ -287,7 +287,7 @@ def test_a_reproducibility_job_runs_in_the_background_and_reports(request_, jp_r
     job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running")
     assert job["state"] == "done", job
     (result,) = job["report"]["notebooks"]
-    assert result["verdict"] == "reproduced", result
+    assert result["verdict"] == "unverified", result  # one run, no baseline: nothing compared
     assert job["report"]["runs"] == 1  # the request's, not the default of 2
     assert job["progress"]["event"] == "finished"
 
@@ -312,6 +312,31 @@ def test_cancelling_a_job_stops_its_kernels(request_, jp_root_dir):
     assert job["state"] == "cancelled"
     assert job["report"]["notebooks"][0]["failure"]["kind"] == "interrupted"
     assert processes_working_in(jp_root_dir) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads processes from /proc")
+def test_cancelling_a_job_whose_notebook_left_a_daemon_ends_it(request_, jp_root_dir, tmp_path):
+    from tests.test_repro import running
+    from tests.test_repro_hostile import daemon_notebook
+
+    pids = tmp_path / "daemons.pid"
+    daemon_notebook(jp_root_dir / "daemon.ipynb", pids, code("import time\ntime.sleep(300)"))
+    status, job = request_("POST", "repro", body={"path": "daemon.ipynb", "runs": 1})
+    assert status == 202
+    wait_for_job(
+        request_, job["id"], lambda job: (job["progress"] or {}).get("cell") == 3, timeout=180
+    )
+    daemons = [int(pid) for pid in pids.read_text().split()]
+    try:
+        assert len(daemons) == 2 and all(running(pid) for pid in daemons)
+        assert request_("DELETE", "repro", job["id"])[0] == 202
+        job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running", timeout=60)
+        assert job["state"] == "cancelled"
+        assert [pid for pid in daemons if running(pid)] == []
+    finally:
+        for pid in daemons:
+            if running(pid):
+                os.kill(pid, 9)
 
 
 def test_at_most_two_jobs_run_at_once(request_, jp_root_dir):

@@ -28,6 +28,9 @@ MAX_CODE_CHARACTERS = 2_000_000
 # Checks run in threads of their own, never more than this many at a time, so that checking never
 # takes the threads the server's other work uses.
 CHECK_THREADS = 2
+# The most runs one reproducibility job may ask for (`runs`, the request's one number): enough to
+# see a notebook disagree with itself, never a job that holds a kernel for good.
+MAX_RUNS = 20
 _check_executor: ThreadPoolExecutor | None = None
 
 
@@ -175,8 +178,10 @@ class ReproStartHandler(_ReproHandler):
     async def post(self) -> None:
         body = self.json_body()
         runs = body.get("runs")
-        if runs is not None and (not isinstance(runs, int) or isinstance(runs, bool) or runs < 1):
-            raise web.HTTPError(400, "`runs` must be a positive integer")
+        if runs is not None and (
+            not isinstance(runs, int) or isinstance(runs, bool) or not 1 <= runs <= MAX_RUNS
+        ):
+            raise web.HTTPError(400, f"`runs` must be an integer from 1 to {MAX_RUNS}")
         api_path, os_path = await self.notebook_file(body.get("path"))
         try:
             job = self.jobs.start(api_path, os_path, runs=runs)
