@@ -3,7 +3,8 @@
     python benchmarks/reexecute.py run FOLDER [--jobs 2] [--budget 3600] [--cache DIR]
     python benchmarks/reexecute.py score FOLDER [--cache DIR] [--nbcheck nbcheck]
 
-`run` executes every notebook under FOLDER (in a seeded random order, so a run cut short by
+`run` executes every Python notebook under FOLDER (one whose metadata names another language,
+such as R, ends as `NotPython` without a kernel) (in a seeded random order, so a run cut short by
 `--budget` is a random sample) in a kernel of its own, with the notebook's folder as the working
 directory, cell by cell, stopping at the first error as a fresh top-to-bottom run would. It records
 the cells that ran fine and the first failing cell with its exception (`ename`, `evalue`); a cell
@@ -53,6 +54,7 @@ NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
 # A read inside a function body with no call seen is reported at the definition: running that
 # cell only defines the function, so it neither confirms nor refutes the finding.
 BODY_READ = re.compile(r"(Function|Method) `")
+OTHER_KERNEL = re.compile(r"\b(ir|R|julia|scala|bash|sagemath|octave|javascript|ruby)\b", re.I)
 SCORED = ("NBD201", "NBD202")
 INFORMATION = ("NBD203",)
 # The kernel gets no network: HTTP(S) through a closed local port, pip with no index at all.
@@ -86,6 +88,18 @@ def cache_file(cache: Path, relative: str, content: bytes, settings: str) -> Pat
     return cache / f"{digest[:32]}.json"
 
 
+def notebook_language(metadata: dict) -> str:
+    """The notebook's language: the kernelspec's or language_info's, else guessed from the kernel's
+    names (Colab saves R notebooks as `{"name": "ir", "display_name": "R"}` alone)."""
+    kernelspec = metadata.get("kernelspec") or {}
+    language = kernelspec.get("language") or (metadata.get("language_info") or {}).get("name")
+    if language:
+        return language.lower()
+    names = f"{kernelspec.get('name', '')} {kernelspec.get('display_name', '')}"
+    other = OTHER_KERNEL.search(names)
+    return other.group(0).lower() if other else "python"
+
+
 def execute_one(path: Path, kernel: str, cell_timeout: float, notebook_timeout: float) -> dict:
     """Run one notebook cell by cell; the record of what ran and what failed first."""
     import nbformat
@@ -98,6 +112,10 @@ def execute_one(path: Path, kernel: str, cell_timeout: float, notebook_timeout: 
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as error:  # the notebook cannot be read: nothing ran
         record["failed"] = {"cell": None, "ename": "Unreadable", "evalue": str(error)[:300]}
+        return record
+    language = notebook_language(notebook.metadata)
+    if language != "python":  # an R or Julia notebook would only fail in a Python kernel
+        record["failed"] = {"cell": None, "ename": "NotPython", "evalue": language}
         return record
     folder = str(path.parent)
     client = NotebookClient(
