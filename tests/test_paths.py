@@ -132,7 +132,7 @@ def test_not_data_paths(source: str) -> None:
 def test_message_location_and_fix() -> None:
     (diagnostic,) = found("import pandas as pd\ndf = pd.read_csv('/home/ana/data/train.csv')")
     assert diagnostic.message == (
-        "Absolute path `/home/ana/data/train.csv`: the notebook runs only where this path exists"
+        "Absolute path `/home/ana/data/train.csv`: the notebook depends on a file system where this path exists"
     )
     assert (diagnostic.location.row, diagnostic.location.column) == (2, 18)
     assert diagnostic.end_location.column == 44

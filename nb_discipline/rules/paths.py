@@ -264,7 +264,7 @@ def absolute_path(nb: Analysis) -> Iterator[Finding]:
             row, column, end_row, end_column = parsed.span(node)
             yield Finding(
                 parsed.cell,
-                f"Absolute path `{text}`: the notebook runs only where this path exists",
+                f"Absolute path `{text}`: the notebook depends on a file system where this path exists",
                 row,
                 column,
                 end_row,
