@@ -43,6 +43,24 @@ def test_skipped_cell_only_when_cells_below_ran() -> None:
     assert findings(tail_never_run, "NBD102") == []
 
 
+def test_a_cell_whose_outputs_are_saved_ran() -> None:
+    """Colab drops a cell's count and keeps its outputs: the outputs show it ran, uncleared."""
+    printed = {"output_type": "stream", "name": "stdout", "text": "55\n"}
+    result = {
+        "output_type": "execute_result",
+        "execution_count": 14,
+        "metadata": {},
+        "data": {"text/plain": "14"},
+    }
+    nb = notebook(
+        code("a = 1", 1),
+        code("print(a)", None, outputs=[printed]),
+        code("a + 13", None, outputs=[result]),
+        code("b = 2", 2),
+    )
+    assert findings(nb, "NBD102") == []
+
+
 @pytest.mark.parametrize(
     ("counts", "message_part"),
     [
