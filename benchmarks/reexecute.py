@@ -10,7 +10,8 @@ directory, cell by cell, stopping at the first error as a fresh top-to-bottom ru
 the cells that ran fine and the first failing cell with its exception (`ename`, `evalue`); a cell
 that exceeds `--cell-timeout`, or a notebook that exceeds `--notebook-timeout`, stops the run with
 the pseudo-exception `Timeout`. Results are kept in the cache directory, one JSON file per notebook
-and content, so a second run only executes what is new or changed.
+and content (under ~/.cache/nb-discipline-reexecute unless `--cache` says where), so a second run
+only executes what is new or changed.
 
 Run it with the interpreter whose libraries the notebooks should see (its own `python3` kernel is
 used unless `--kernel` names another): this script needs only nbclient and nbformat there.
@@ -49,7 +50,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-DEFAULT_CACHE = Path("/work/eval/reexecute")
+DEFAULT_CACHE = Path.home() / ".cache" / "nb-discipline-reexecute"
 NAME_ERROR = re.compile(r"name '([^']+)' is not defined")
 # A read inside a function body with no call seen is reported at the definition: running that
 # cell only defines the function, so it neither confirms nor refutes the finding.
