@@ -83,3 +83,44 @@ def test_a_daemon_left_behind_neither_hangs_the_run_nor_outlives_it(tmp_path):
         for pid in daemons:
             if running(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop):
+    pid_file = tmp_path / "kernel.pid"
+    notebook = write_notebook(
+        tmp_path / "slow.ipynb",
+        code(
+            "import os, time\n"
+            f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+            "time.sleep(600)"
+        ),
+    )
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nb_discipline.cli", "repro", str(notebook), "--runs", "1"],
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + HANG_SECONDS
+        while not (pid_file.is_file() and pid_file.read_text()):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.2)
+        kernel = int(pid_file.read_text())
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == 128 + stop, err
+    assert f"nbcheck: interrupted by {stop.name}".encode() in err
+    for _ in range(50):
+        if not running(kernel):
+            break
+        time.sleep(0.1)
+    assert not running(kernel)
+    assert list(temp.iterdir()) == []

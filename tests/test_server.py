@@ -310,7 +310,7 @@ def test_cancelling_a_job_stops_its_kernels(request_, jp_root_dir):
     assert cancelling["cancelling"] is True
     job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running", timeout=60)
     assert job["state"] == "cancelled"
-    assert job["report"]["notebooks"][0]["failure"]["kind"] == "interrupted"
+    assert job["report"] is None  # a cancelled job has no verdict
     assert processes_working_in(jp_root_dir) == []
 
 
@@ -361,3 +361,21 @@ def test_at_most_two_jobs_run_at_once(request_, jp_root_dir):
             request_("DELETE", "repro", job["id"])
         for _, job in started:
             wait_for_job(request_, job["id"], lambda job: job["state"] != "running", timeout=60)
+
+
+def test_a_job_cancelled_after_its_verdict_has_none(tmp_path):
+    """Cancelled as the notebook's verdict came in: the job is cancelled, and says no verdict."""
+    from nb_discipline.server.jobs import CANCELLED, ReproJob
+
+    class CancelledAtTheVerdict(ReproJob):
+        def progress(self, event):
+            super().progress(event)
+            if event.event == "finished":
+                self.cancel()
+
+    notebook = write_notebook(tmp_path / "nb.ipynb", code("print(1)"))
+    job = CancelledAtTheVerdict(id="0" * 32, path="nb.ipynb", os_path=notebook, runs=2)
+    job.run()
+    assert job.state == CANCELLED
+    assert job.report is None
+    assert job.to_dict()["progress"]["verdict"] is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 
@@ -89,12 +90,18 @@ def run(args: argparse.Namespace) -> int:
         keep_executed=args.keep_executed,
     )
     display = _display(args.progress)
+    previous = _stop_on(STOP_SIGNALS)
     try:
         report = run_repro(args.paths or ["."], options, display, threading.Event(), settings)
     except ReproError as error:
         raise UsageError(str(error)) from None
+    except _Stopped as stopped:
+        print(f"nbcheck: interrupted by {signal.Signals(stopped.signum).name}", file=sys.stderr)
+        return 128 + stopped.signum
     finally:
         display.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     for error in report.errors:
         print(f"nbcheck: error: {error}", file=sys.stderr)
     if not report.results and not report.errors:
@@ -106,6 +113,33 @@ def run(args: argparse.Namespace) -> int:
     if counts[DIFFERS] or counts[FAILED]:
         return 1
     return EXIT_UNVERIFIED if counts[UNVERIFIED] else 0
+
+
+# Stopped by the system or a closed terminal: as with Ctrl-C, the runs stop their kernels and the
+# temporary stores are removed before nbcheck exits (with 128 + the signal's number).
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class _Stopped(KeyboardInterrupt):
+    """A stop signal, raised where Ctrl-C's KeyboardInterrupt would be (it is one)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
+def _stop_on(signals) -> dict:
+    """Raise _Stopped on each of `signals` (in the main thread only: elsewhere Python cannot
+    install a handler); returns the handlers to put back."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _raise_stopped) for signum in signals}
 
 
 def _display(choice: str):

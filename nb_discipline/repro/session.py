@@ -266,6 +266,11 @@ class _Session:
                     self._stop_all()
                     raise
         finally:
+            # A second interrupt while the pool waited for its threads lands here with runs still
+            # going: they are stopped before their directories go (papermill would fail writing
+            # to a removed one: "output folder ... doesn't exist").
+            if self.cancel.is_set():
+                self._stop_all()
             shutil.rmtree(self.directory, ignore_errors=True)
         return [results[index] for index in sorted(results)]
 
@@ -363,17 +368,21 @@ class _Session:
         directory.mkdir(parents=True)
         started = time.perf_counter()
         with open(directory.parent / f"{index}-{number}.stderr", "w+b") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "nb_discipline.repro.runner"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=stderr,
-                cwd=os.path.dirname(os.path.abspath(path)),
-                env=environment,
-                start_new_session=True,  # Ctrl-C reaches us, not it: we stop it in order
-                text=True,
-            )
+            # Started and registered under the lock, and not once cancelled: _stop_all, which
+            # takes the lock, sees every run process there is.
             with self.lock:
+                if self.cancel.is_set():
+                    return Execution(number, 0.0, failure=Failure(INTERRUPTED, "interrupted"))
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "nb_discipline.repro.runner"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=stderr,
+                    cwd=os.path.dirname(os.path.abspath(path)),
+                    env=environment,
+                    start_new_session=True,  # Ctrl-C reaches us, not it: we stop it in order
+                    text=True,
+                )
                 self.processes.add(process)
             try:
                 execution = self._read_events(process, path, number, run_spec)

@@ -74,8 +74,15 @@ class ReproJob:
             self.error = f"{type(error).__name__}: {error}"
             self.state = FAILED
         else:
-            self.report = report
-            self.state = CANCELLED if self.cancel_event.is_set() else DONE
+            if self.cancel_event.is_set():
+                # Cancelled: whatever the runs had shown by then, the check was not done, so the
+                # job says no verdict (neither the report nor the last progress event).
+                if self.latest is not None:
+                    self.latest = {**self.latest, "verdict": None}
+                self.state = CANCELLED
+            else:
+                self.report = report
+                self.state = DONE
         self.finished = time.time()
 
 
