@@ -20,12 +20,15 @@ from tests.test_repro import running
 
 # A run of a tiny notebook takes a few seconds; a hang is anything far beyond that.
 HANG_SECONDS = 120
+# `nbcheck` as its entry point runs it (`python -m nb_discipline.cli` loads that module twice, as
+# __main__ and as itself, and the second one's UsageError is not the first one's).
+NBCHECK = [sys.executable, "-c", "from nb_discipline.cli import run; run()"]
 
 
 def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`nbcheck repro ARGS` in a session of its own, killed with what it started if it hangs."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "nb_discipline.cli", "repro", *args],
+        [*NBCHECK, "repro", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -99,7 +102,7 @@ def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop
     temp = tmp_path / "tmp"
     temp.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "nb_discipline.cli", "repro", str(notebook), "--runs", "1"],
+        [*NBCHECK, "repro", str(notebook), "--runs", "1"],
         env={**os.environ, "TMPDIR": str(temp)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -124,3 +127,34 @@ def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop
         time.sleep(0.1)
     assert not running(kernel)
     assert list(temp.iterdir()) == []
+
+
+def test_keep_executed_keeps_the_layout_and_rewrites_only_its_own_files(tmp_path):
+    write_notebook(tmp_path / "a" / "x.ipynb", code("print('from a')"))
+    write_notebook(tmp_path / "b" / "x.ipynb", code("print('from b')"))
+    kept = tmp_path / "kept"
+    for _ in range(2):  # the second time, it rewrites the files it wrote the first time
+        done = repro(
+            str(tmp_path / "a"), str(tmp_path / "b"), "--runs", "1", "--keep-executed", str(kept)
+        )
+        assert done.returncode == 3, done.stderr
+    for folder in ("a", "b"):
+        executed = json.loads((kept / folder / "x.run1.ipynb").read_text())
+        [output] = [c for c in executed["cells"] if "from" in json.dumps(c.get("outputs"))]
+        assert output["outputs"][0]["text"] == [f"from {folder}\n"]
+
+
+@pytest.mark.parametrize("content", ["my notes\n", json.dumps({"cells": [], "nbformat": 4})])
+def test_keep_executed_never_overwrites_a_file_it_did_not_write(tmp_path, content):
+    notebook = write_notebook(tmp_path / "x.ipynb", code("print(1)"))
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "x.run2.ipynb").write_text(content)
+    done = repro(str(notebook), "--keep-executed", str(kept), "--progress", "plain")
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"nbcheck: error: --keep-executed: {kept / 'x.run2.ipynb'} exists and nbcheck did not "
+        "write it (move it, or choose another directory)"
+    ]
+    assert (kept / "x.run2.ipynb").read_text() == content
+    assert sorted(path.name for path in kept.iterdir()) == ["x.run2.ipynb"]

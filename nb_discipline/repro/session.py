@@ -176,6 +176,7 @@ def run_repro(
             jobs.append((notebook, run_baseline or _file_baseline(notebook, options)))
         except BaselineError as error:
             errors.append(str(error))
+    kept = _kept_paths([notebook for notebook, _ in jobs], options)
     try:
         from .. import cache
 
@@ -183,7 +184,7 @@ def run_repro(
     except StoreError as error:
         raise ReproError(str(error)) from None
     cancel = cancel or threading.Event()
-    session = _Session(options, template, progress or (lambda event: None), cancel)
+    session = _Session(options, template, progress or (lambda event: None), cancel, kept)
     results = session.run(jobs, settings)
     return Report(
         tuple(results),
@@ -193,6 +194,48 @@ def run_repro(
         options.compare.atol,
         tuple(errors),
     )
+
+
+def _kept_paths(notebooks: list[Notebook], options: ReproOptions) -> list[str | None]:
+    """Where each notebook's executed runs go with --keep-executed DIR: DIR, then the notebook's
+    folder below the folder all the notebooks share (so a/x.ipynb and b/x.ipynb keep apart), then
+    `x` (run N is `x.runN.ipynb`). Raises ReproError, before anything runs, when one of those files
+    exists and nbcheck did not write it: a user's file is never overwritten."""
+    if not options.keep_executed or not notebooks:
+        return [None] * len(notebooks)
+    directory = os.path.abspath(options.keep_executed)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise ReproError(f"--keep-executed: {options.keep_executed} is not a directory")
+    folders = [os.path.dirname(os.path.abspath(notebook.path)) for notebook in notebooks]
+    common = os.path.commonpath(folders)
+    kept = [
+        os.path.normpath(
+            os.path.join(directory, os.path.relpath(folder, common), Path(notebook.path).stem)
+        )
+        for folder, notebook in zip(folders, notebooks, strict=True)
+    ]
+    for base in kept:
+        for number in range(1, options.runs + 1):
+            path = f"{base}.run{number}.ipynb"
+            if os.path.lexists(path) and not _written_by_nbcheck(path):
+                raise ReproError(
+                    f"--keep-executed: {path} exists and nbcheck did not write it "
+                    "(move it, or choose another directory)"
+                )
+    return kept
+
+
+def _written_by_nbcheck(path: str) -> bool:
+    """An executed notebook nbcheck kept: its cells carry their numbers in the original file."""
+    from ..loader import read_file
+    from .runner import CELL_KEY
+
+    try:
+        document = json.loads(read_file(path)[0])
+        cells = document["cells"]
+        return any(CELL_KEY in cell["metadata"] for cell in cells)
+    except (OSError, ValueError, RecursionError, TypeError, KeyError):
+        return False
 
 
 def _check_patterns(options: CompareOptions) -> None:
@@ -234,8 +277,9 @@ def _file_baseline(notebook: Notebook, options: ReproOptions) -> BaselineData | 
 
 
 class _Session:
-    def __init__(self, options, template, progress, cancel) -> None:
+    def __init__(self, options, template, progress, cancel, kept) -> None:
         self.options = options
+        self.kept = kept  # per notebook, where its executed runs go (--keep-executed), or None
         self.template = template
         self.progress = progress
         self.cancel = cancel
@@ -352,11 +396,7 @@ class _Session:
     def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
         options = self.options
         directory = self.directory / f"{index}-{number}"
-        keep = None
-        if options.keep_executed:
-            keep = str(
-                Path(options.keep_executed).resolve() / f"{Path(path).stem}.run{number}.ipynb"
-            )
+        keep = f"{self.kept[index]}.run{number}.ipynb" if self.kept[index] else None
         run_spec = {**spec, "number": number, "directory": str(directory), "keep": keep}
         self.progress(Progress(path, "run", number, options.runs))
         # The marker every process of the run inherits: what outlives the run is found by it.
