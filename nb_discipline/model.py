@@ -61,6 +61,16 @@ class Notebook(Record):
         return self._named_language is not None
 
     @property
+    def ran_python_2(self) -> bool:
+        """The version the kernel reported (`language_info`) is 2.x, or, without one, the
+        kernelspec is `python2`."""
+        language_info = self.metadata.get("language_info")
+        if isinstance(language_info, Mapping) and isinstance(language_info.get("version"), str):
+            return language_info["version"].startswith("2.")
+        kernelspec = self.metadata.get("kernelspec")
+        return isinstance(kernelspec, Mapping) and kernelspec.get("name") == "python2"
+
+    @property
     def _named_language(self) -> str | None:
         language_info = self.metadata.get("language_info")
         if isinstance(language_info, Mapping) and isinstance(language_info.get("name"), str):

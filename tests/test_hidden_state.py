@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nb_discipline.engine import check
-from nb_discipline.rules import selected_rules
+from nb_discipline.rules import lookup, selected_rules
 from tests.builders import code, markdown, notebook
 
 
@@ -331,3 +331,11 @@ def test_kernel_predefined_names() -> None:
         plain, Settings(builtins=["spark", "dbutils"]), rules=selected_rules(["NBD2"], [], [])
     )
     assert [d.symbol for d in configured] == ["sc"]
+
+
+def test_python_2_builtins_are_defined_in_a_python_2_notebook() -> None:
+    cells = (code("for i in xrange(3):\n    print(unicode(i))", 1),)
+    python_2 = notebook(*cells, metadata={"language_info": {"name": "python", "version": "2.7.11"}})
+    assert [d.symbol for d in check(python_2, rules=[lookup("NBD202")])] == []
+    python_3 = notebook(*cells)
+    assert [d.symbol for d in check(python_3, rules=[lookup("NBD202")])] == ["xrange", "unicode"]

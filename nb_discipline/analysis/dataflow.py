@@ -61,12 +61,24 @@ DATABRICKS_NAMES = frozenset(
 )
 
 
+# Builtins of Python 2 that Python 3 removed: defined in a notebook whose kernel ran Python 2.
+PYTHON_2_BUILTINS = frozenset(
+    {
+        "apply", "basestring", "buffer", "cmp", "coerce", "execfile", "file", "intern", "long",
+        "raw_input", "reduce", "reload", "unichr", "unicode", "xrange",
+    }
+)  # fmt: skip
+
+
 def predefined_names(notebook: Notebook, configured: list[str]) -> frozenset[str]:
     """Names the notebook's kernel defines besides Python's and IPython's: the `builtins`
-    setting, and Databricks' globals in a notebook exported from Databricks."""
+    setting, Databricks' globals in a notebook exported from Databricks, and Python 2's own
+    builtins in a notebook whose kernel ran Python 2."""
     names = frozenset(configured)
     if DATABRICKS_METADATA in notebook.metadata:
         names |= DATABRICKS_NAMES
+    if notebook.ran_python_2:
+        names |= PYTHON_2_BUILTINS
     return names
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:
-    from typing import Any
-
     from ..analysis import Analysis
 
 
@@ -48,7 +46,7 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
     does_not_parse = "Cell does not parse"
     if not nb.notebook.names_its_language:
         does_not_parse += " as Python (the notebook does not name its language)"
-    elif _ran_python_2(nb.notebook.metadata):
+    elif nb.notebook.ran_python_2:
         does_not_parse += " as Python 3 (the notebook's kernel is Python 2)"
     for parsed in nb.parsed:
         error = parsed.syntax_error
@@ -80,13 +78,3 @@ def _cell_magic_with_one_percent(source: str, error_row: int) -> str | None:
     name = match[1]
     known = name in FOREIGN_CELL_MAGICS or name in PYTHON_CELL_MAGICS
     return name if known or name in DATALAB_CELL_MAGICS else None
-
-
-def _ran_python_2(metadata: Mapping[str, Any]) -> bool:
-    """The version the kernel reported (`language_info`) is 2.x, or, without one, the kernelspec
-    is `python2`."""
-    language_info = metadata.get("language_info")
-    if isinstance(language_info, Mapping) and isinstance(language_info.get("version"), str):
-        return language_info["version"].startswith("2.")
-    kernelspec = metadata.get("kernelspec")
-    return isinstance(kernelspec, Mapping) and kernelspec.get("name") == "python2"
