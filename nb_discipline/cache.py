@@ -88,6 +88,8 @@ def directory_status(path: str | os.PathLike[str]) -> FileStatus:
         status = os.stat(path)
     except OSError as error:
         return ("unreadable", error.errno or 0, 0)
+    except ValueError:  # a NUL in a path given through the API names no file
+        return ("unreadable", 0, 0)
     return ("directory", status.st_mtime_ns, status.st_ctime_ns)
 
 
