@@ -681,6 +681,18 @@ def test_a_seed_that_is_no_seed_does_not_count_for_nbd301(seeding: str) -> None:
             ["DecisionTreeClassifier"],
         ),
         ("tree = DecisionTreeClassifier(max_depth=3)", ["DecisionTreeClassifier"]),
+        # A template named first, then only handed to the meta-estimator, is a template too;
+        # fitted on its own as well, its own randomness counts.
+        (
+            "tree = DecisionTreeClassifier(max_depth=3)\n"
+            "bag = BaggingClassifier(base_estimator=tree, random_state=0)",
+            [],
+        ),
+        (
+            "tree = DecisionTreeClassifier(max_depth=3)\ntree.fit(X, y)\n"
+            "bag = BaggingClassifier(tree, random_state=0)",
+            ["DecisionTreeClassifier"],
+        ),
     ],
 )
 def test_the_template_of_a_re_seeding_meta_estimator(source: str, flagged: list[str]) -> None:

@@ -13,6 +13,7 @@ from ..records import TYPE_CHECKING
 from .base import Finding
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
     from ..analysis import Analysis
@@ -892,6 +893,24 @@ def _given_seed(call: ast.Call, entry: dict[str, Any]) -> ast.expr | None:
     return None
 
 
+def _named_templates(calls: Sequence[CallSite], entries: list[dict[str, Any] | None]) -> set[str]:
+    """Names handed as the template of a meta-estimator that re-seeds its clones
+    (`tree = DecisionTreeClassifier()`, then `BaggingClassifier(tree, random_state=0)`) and used
+    for nothing else: no method of theirs is called, so only the clones ever draw."""
+    names = {
+        template.id
+        for call, entry in zip(calls, entries, strict=True)
+        if entry is not None
+        and "template" in entry
+        and isinstance(template := _given_seed(call.node, entry["template"]), ast.Name)
+    }
+    if names:
+        names -= {
+            call.dotted.partition(".")[0] for call in calls if call.dotted and "." in call.dotted
+        }
+    return names
+
+
 def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     """A callable that takes a seed is called without one, and no global seed stands in for it.
 
@@ -941,10 +960,15 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     configured = _configured_random_state(nb.settings.random_state_functions)
     calls = nb.calls.calls
     seeded: list[frozenset[str]] | None = None  # made on first need
-    templates: set[int] = set()  # estimators a meta-estimator clones and re-seeds
+    entries = [_random_state_entry(call, table, configured) for call in calls]
+    # Estimators a meta-estimator clones and re-seeds: written in its call, or named first.
+    templates: set[int] = set()
+    template_names = _named_templates(calls, entries)
     for index, call in enumerate(calls):
-        entry = _random_state_entry(call, table, configured)
+        entry = entries[index]
         if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
+            continue
+        if call.assigned_to in template_names:
             continue
         if "template" in entry and (template := _given_seed(call.node, entry["template"])):
             templates.add(id(template))
