@@ -252,6 +252,16 @@ def test_loop_reads_of_names_the_cell_binds_later_do_not_count() -> None:
     source = "for epoch in range(3):\n    if epoch:\n        print(previous)\n    previous = epoch"
     assert reads(source) == []
     assert reads("for e in range(3):\n    print(unknown)") == ["unknown"]
+    nested = "while True:\n    for e in range(3):\n        print(last)\n    last = e"
+    assert reads(nested) == []
+
+
+def test_a_loop_does_not_see_what_a_later_loop_binds() -> None:
+    """The first loop ends before the second starts: no iteration of it sees `ilag`."""
+    source = "for i in range(3):\n    print(ilag)\nfor j in range(3):\n    ilag = j"
+    assert reads(source) == ["ilag"]
+    in_a_function = "for i in range(2):\n    def f():\n        for k in x:\n            pass\n"
+    assert reads(in_a_function + "    print(n)\n    n = i") == []
 
 
 def test_ipython_magic_bindings() -> None:

@@ -248,7 +248,10 @@ class _CellVisitor(ast.NodeVisitor):
         self.guard_depth = 0
         self.checked_names: list[str] = []
         """Names an enclosing `if "name" in globals()` tests: reading them there is safe."""
-        self.loop_reads: list[str] = []
+        self.loop = 0
+        """The outermost loop the visit is in (numbered from 1 in the cell), while loop_depth > 0."""
+        self.loop_reads: list[tuple[str, int]] = []
+        self.loop_binds: set[tuple[str, int]] = set()
         self.lambda_name: str | None = None
 
     def visit(self, node: ast.AST) -> None:
@@ -280,8 +283,8 @@ class _CellVisitor(ast.NodeVisitor):
         for statement in tree.body:
             self.top_level = True
             self.visit(statement)
-        for name in self.loop_reads:
-            if name in self.flow.binds:
+        for name, loop in self.loop_reads:
+            if (name, loop) in self.loop_binds:  # a later iteration sees the loop's own value
                 del self.flow.reads[name]
         for name, summary in list(self.flow.functions.items()):
             if "." not in name and (constructors := self._constructors(name)):
@@ -355,7 +358,7 @@ class _CellVisitor(ast.NodeVisitor):
         if name not in flow.reads:
             flow.reads[name] = read or self._make_read(name, node)
             if self.loop_depth:
-                self.loop_reads.append(name)
+                self.loop_reads.append((name, self.loop))
 
     def _deferred_read(self, pending: _Pending) -> None:
         if pending.owner is None:
@@ -389,6 +392,8 @@ class _CellVisitor(ast.NodeVisitor):
         if scope.kind == "module":
             self.flow.binds.setdefault(name, self._tick())
             self.flow.final[name] = True
+            if self.loop_depth:
+                self.loop_binds.add((name, self.loop))
 
     def _binds_unknown(self, reason: str) -> None:
         flow = self.flow
@@ -501,9 +506,14 @@ class _CellVisitor(ast.NodeVisitor):
             else:
                 self._bind(alias.asname or alias.name)
 
+    def _enter_loop(self) -> None:
+        if not self.loop_depth:
+            self.loop += 1
+        self.loop_depth += 1
+
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
-        self.loop_depth += 1
+        self._enter_loop()
         self.visit(node.target)
         self._nested(node.body)
         self.loop_depth -= 1
@@ -512,7 +522,7 @@ class _CellVisitor(ast.NodeVisitor):
     visit_AsyncFor = visit_For
 
     def visit_While(self, node: ast.While) -> None:
-        self.loop_depth += 1
+        self._enter_loop()
         self.visit(node.test)
         if _known_truth(node.test) is not False:
             self._nested(node.body)
@@ -637,11 +647,11 @@ class _CellVisitor(ast.NodeVisitor):
         self._end_scope(scope)
 
     def _nested_in_function(self, body: list) -> None:
-        was_top, was_loop, was_guard = self.top_level, self.loop_depth, self.guard_depth
+        was = self.top_level, self.loop_depth, self.loop, self.guard_depth
         self.top_level, self.loop_depth, self.guard_depth = False, 0, 0
         for item in body:
             self.visit(item)
-        self.top_level, self.loop_depth, self.guard_depth = was_top, was_loop, was_guard
+        self.top_level, self.loop_depth, self.loop, self.guard_depth = was
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         for decorator in node.decorator_list:
