@@ -59,6 +59,13 @@ def test_a_cell_whose_outputs_are_saved_ran() -> None:
         code("b = 2", 2),
     )
     assert findings(nb, "NBD102") == []
+    # Such a front-end drops the count of a cell that printed nothing too.
+    silent = notebook(
+        code("import pandas as pd", None),
+        code("pd.read_csv('x.csv')", None, outputs=[result]),
+        code("b = 2", 2),
+    )
+    assert findings(silent, "NBD102") == []
 
 
 @pytest.mark.parametrize(

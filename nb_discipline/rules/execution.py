@@ -65,11 +65,12 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
     """A non-empty code cell was never run, but cells below it were.
 
     ## What it does
-    Flags a code cell with source but no execution count and no saved outputs when some code
-    cell below it has a count. The cell was not run before them, or its output was cleared
-    since: either way the saved results below do not show what it does. A Python cell of
-    comments alone does nothing, and a cell whose outputs are saved ran (some front-ends, Colab
-    among them, save a cell's outputs without its count): neither is flagged.
+    Flags a code cell with source but no execution count when some code cell below it has one. The
+    cell was not run before them, or its output was cleared since: either way the saved results
+    below do not show what it does. A Python cell of comments alone does nothing and is not flagged.
+    A notebook where some cell's outputs are saved without its count (some front-ends, Colab among
+    them, drop the counts of cells that ran) says nothing by a missing count: the rule is silent
+    there.
 
     ## Why is this bad?
     The saved results were made without this cell. Run top to bottom, it runs, and what it does
@@ -107,13 +108,11 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
         ),
         default=-1,
     )
+    if any(cell.execution_count is None and cell.outputs for cell in code_cells):
+        return  # outputs saved without their count: this front-end drops counts of cells that ran
     python = nb.notebook.is_python
     for cell in code_cells[:last_run]:
-        if (
-            cell.execution_count is None
-            and not cell.outputs  # saved outputs show it ran (Colab drops a kept cell's count)
-            and not _does_nothing(cell.source, python)
-        ):
+        if cell.execution_count is None and not _does_nothing(cell.source, python):
             yield Finding(
                 cell,
                 f"Cell {cell.index} has no execution count (not run, or its output cleared), "
