@@ -133,6 +133,23 @@ def test_nothing_outside_the_root_is_read_or_run(request_, jp_root_dir, path):
     assert os.path.abspath(str(jp_root_dir.parent)) not in json.dumps(body)
 
 
+def test_a_job_runs_the_notebook_it_checked_though_a_symlink_replaced_it(request_, jp_root_dir):
+    marker = jp_root_dir.parent / "ran-outside"
+    outside = write_notebook(
+        jp_root_dir.parent / "outside.ipynb", code(f"open({str(marker)!r}, 'w').write('ran')")
+    )
+    checked = write_notebook(jp_root_dir / "nb.ipynb", code("print('the checked notebook')"))
+    status, job = request_("POST", "repro", body={"path": "nb.ipynb", "runs": 1})
+    assert status == 202
+    checked.unlink()  # right after the 202: the path now leads out of the root
+    os.symlink(outside, checked)
+    job = wait_for_job(request_, job["id"], lambda job: job["state"] != "running")
+    assert job["state"] == "done", job
+    assert not marker.exists()
+    (result,) = job["report"]["notebooks"]
+    assert result["verdict"] == "unverified", result
+
+
 def test_hidden_files_are_not_served(request_, jp_root_dir):
     write_notebook(jp_root_dir / ".secret" / "nb.ipynb", *CLEAN["cells"])
     assert check(request_, ".secret/nb.ipynb", OUT_OF_ORDER)[0] == 404
@@ -374,7 +391,9 @@ def test_a_job_cancelled_after_its_verdict_has_none(tmp_path):
                 self.cancel()
 
     notebook = write_notebook(tmp_path / "nb.ipynb", code("print(1)"))
-    job = CancelledAtTheVerdict(id="0" * 32, path="nb.ipynb", os_path=notebook, runs=2)
+    job = CancelledAtTheVerdict(
+        id="0" * 32, path="nb.ipynb", os_path=notebook, document=notebook.read_bytes(), runs=2
+    )
     job.run()
     assert job.state == CANCELLED
     assert job.report is None

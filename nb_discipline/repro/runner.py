@@ -199,7 +199,8 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     import papermill
     from jupyter_client.manager import AsyncKernelManager
 
-    notebook = nbformat.read(spec["notebook"], as_version=4)
+    # The JSON the parent read and checked, not the file read again (it may have changed since).
+    notebook = nbformat.reads(spec["source"], as_version=4)
     for number, cell in enumerate(notebook.cells, start=1):
         cell.metadata[CELL_KEY] = number
     is_python = spec.get("python", True)  # the setup and teardown cells are Python

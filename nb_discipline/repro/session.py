@@ -143,12 +143,17 @@ def run_repro(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     settings: Settings | None = None,
+    documents: dict[str, bytes] | None = None,
 ) -> Report:
     """Run every notebook under `paths` `options.runs` times and judge it. Files that cannot be
     checked (missing, not a notebook, a bad baseline) are listed in `Report.errors`; the others
-    still run. Raises ReproError when nothing can run."""
+    still run. Raises ReproError when nothing can run.
+
+    Each notebook file is read once: the runs execute the bytes that were read and checked, never
+    the path read again. `documents` gives those bytes by path when the caller has read them
+    (the server, which checks what it opened); `paths` is not searched then."""
     from ..discovery import discover
-    from ..loader import LoadError, load
+    from ..loader import LoadError, loads, read_notebook
 
     settings = settings or Settings()
     options = options or ReproOptions.from_settings(settings)
@@ -159,14 +164,21 @@ def run_repro(
     if options.baseline_run and not options.tracking_uri:
         raise ReproError("--baseline-run needs --tracking-uri (or MLFLOW_TRACKING_URI)")
     _check_patterns(options.compare)
-    files, missing = discover(list(paths), settings)
-    errors = [str(error) for error in missing]
+    if documents is None:
+        files, missing = discover(list(paths), settings)
+        errors = [str(error) for error in missing]
+    else:
+        files, errors = list(documents), []
     notebooks: list[Notebook] = []
+    sources: dict[str, str] = {}
     for path in files:
         try:
-            notebooks.append(load(path))
+            data = documents[path] if documents is not None else read_notebook(path)[0]
+            notebooks.append(loads(data, path))
         except LoadError as error:
             errors.append(f"{error.path}: {error.reason}")
+        else:
+            sources[path] = data.decode("utf-8-sig")  # loads read it as UTF-8
     if options.baseline and len(notebooks) > 1:
         raise ReproError("--baseline FILE compares one notebook; give one notebook path")
     run_baseline = _baseline_run(options)
@@ -184,7 +196,7 @@ def run_repro(
     except StoreError as error:
         raise ReproError(str(error)) from None
     cancel = cancel or threading.Event()
-    session = _Session(options, template, progress or (lambda event: None), cancel, kept)
+    session = _Session(options, template, progress or (lambda event: None), cancel, kept, sources)
     results = session.run(jobs, settings)
     return Report(
         tuple(results),
@@ -277,8 +289,9 @@ def _file_baseline(notebook: Notebook, options: ReproOptions) -> BaselineData | 
 
 
 class _Session:
-    def __init__(self, options, template, progress, cancel, kept) -> None:
+    def __init__(self, options, template, progress, cancel, kept, sources) -> None:
         self.options = options
+        self.sources = sources  # path -> the notebook's JSON as read once, which the runs execute
         self.kept = kept  # per notebook, where its executed runs go (--keep-executed), or None
         self.template = template
         self.progress = progress
@@ -322,6 +335,7 @@ class _Session:
         options = self.options
         spec = {
             "notebook": os.path.abspath(notebook.path),
+            "source": self.sources[notebook.path],
             "seed": options.seed,
             "kernel": options.kernel,
             "timeout": options.timeout,

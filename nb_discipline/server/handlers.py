@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -119,6 +121,39 @@ class _Handler(APIHandler):
         return api_path, os_path
 
 
+# Without waiting for a named pipe's writer; the flags a platform lacks are 0 there.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_inside(os_path: Path, root: Path, api_path: str) -> bytes:
+    """The bytes of the notebook at `os_path`, opened once, and only when the file that was opened
+    is a regular file inside `root`: the path was checked before, but a part of it may have been
+    replaced by a symbolic link since. Where the process's open files are listed (/proc/self/fd),
+    the opened file's own path is checked; elsewhere, that it is the file the path led to when it
+    was checked just now. What the job runs is these bytes, never the path read again."""
+    from ..loader import MAX_FILE_BYTES, read_limited
+
+    missing = web.HTTPError(404, f"{api_path}: no such notebook in the server root")
+    try:
+        checked = os.stat(os_path)
+        descriptor = os.open(os_path, _OPEN_FLAGS)
+    except OSError:
+        raise missing from None
+    with open(descriptor, "rb") as handle:
+        opened = os.fstat(descriptor)
+        listed = f"/proc/self/fd/{descriptor}"
+        if os.path.exists(listed):
+            inside = Path(os.path.realpath(listed)).is_relative_to(root)
+        else:
+            inside = os.path.samestat(opened, checked)
+        if not inside or not stat.S_ISREG(opened.st_mode):
+            raise missing
+        try:
+            return read_limited(handle, MAX_FILE_BYTES, str(os_path))
+        except OSError as error:
+            raise web.HTTPError(400, f"{api_path}: {error.strerror}") from None
+
+
 def _selectors(body: dict[str, Any], key: str) -> list[str]:
     value = body.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
@@ -183,8 +218,9 @@ class ReproStartHandler(_ReproHandler):
         ):
             raise web.HTTPError(400, f"`runs` must be an integer from 1 to {MAX_RUNS}")
         api_path, os_path = await self.notebook_file(body.get("path"))
+        document = read_inside(os_path, Path(self.contents_manager.root_dir).resolve(), api_path)
         try:
-            job = self.jobs.start(api_path, os_path, runs=runs)
+            job = self.jobs.start(api_path, os_path, document, runs=runs)
         except JobLimitError as error:
             raise web.HTTPError(429, str(error)) from None
         self.set_status(202)

@@ -28,6 +28,7 @@ class ReproJob:
     id: str
     path: str  # as the browser knows it
     os_path: Path
+    document: bytes  # the notebook as read and checked when the job was asked for: what runs
     runs: int | None
     state: str = RUNNING
     latest: dict[str, Any] | None = None  # the latest progress event
@@ -94,7 +95,12 @@ def run_repro_for(job: ReproJob) -> dict[str, Any]:
     settings = load_settings(None, start=str(job.os_path.parent))
     options = ReproOptions.from_settings(settings, runs=job.runs)
     report = run_repro(
-        [str(job.os_path)], options, job.progress, job.cancel_event, settings=settings
+        [str(job.os_path)],
+        options,
+        job.progress,
+        job.cancel_event,
+        settings=settings,
+        documents={str(job.os_path): job.document},
     )
     return report.to_dict()
 
@@ -110,7 +116,7 @@ class ReproJobs:
     def get(self, job_id: str) -> ReproJob | None:
         return self._jobs.get(job_id)
 
-    def start(self, path: str, os_path: Path, *, runs: int | None) -> ReproJob:
+    def start(self, path: str, os_path: Path, document: bytes, *, runs: int | None) -> ReproJob:
         with self._lock:
             running = [job for job in self._jobs.values() if job.state == RUNNING]
             if len(running) >= MAX_RUNNING:
@@ -120,7 +126,9 @@ class ReproJobs:
             finished = [job for job in self._jobs.values() if job.state != RUNNING]
             for old in finished[: max(0, len(self._jobs) + 1 - MAX_KEPT)]:
                 del self._jobs[old.id]
-            job = ReproJob(id=uuid.uuid4().hex, path=path, os_path=os_path, runs=runs)
+            job = ReproJob(
+                id=uuid.uuid4().hex, path=path, os_path=os_path, document=document, runs=runs
+            )
             # A daemon thread, so that the atexit hook below gets to cancel it at server exit.
             job.thread = threading.Thread(
                 target=job.run, name=f"nb-discipline-repro-{job.id[:8]}", daemon=True
