@@ -25,7 +25,7 @@ HANG_SECONDS = 120
 NBCHECK = [sys.executable, "-c", "from nb_discipline.cli import run; run()"]
 
 
-def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def repro(*args: str, env: dict[str, str] | None = None, cwd=None) -> subprocess.CompletedProcess:
     """`nbcheck repro ARGS` in a session of its own, killed with what it started if it hangs."""
     process = subprocess.Popen(
         [*NBCHECK, "repro", *args],
@@ -33,6 +33,7 @@ def repro(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, **(env or {})},
+        cwd=cwd,
         start_new_session=True,
     )
     try:
@@ -158,3 +159,105 @@ def test_keep_executed_never_overwrites_a_file_it_did_not_write(tmp_path, conten
     ]
     assert (kept / "x.run2.ipynb").read_text() == content
     assert sorted(path.name for path in kept.iterdir()) == ["x.run2.ipynb"]
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--seed", "-1"], "argument --seed: must be an integer from 0 to 4294967295"),
+        (["--seed", str(2**32)], "argument --seed: must be an integer from 0 to 4294967295"),
+        (["--timeout", "inf"], "argument --timeout: must be a number of seconds, 0 or more"),
+        (["--timeout", "nan"], "argument --timeout: must be a number of seconds, 0 or more"),
+        (["--timeout", "-1"], "argument --timeout: must be a number of seconds, 0 or more"),
+        (["--rtol", "-1"], "argument --rtol: must be a number, 0 or more"),
+        (["--atol", "nan"], "argument --atol: must be a number, 0 or more"),
+        (["--runs", "0"], "argument --runs: must be an integer, 1 or more"),
+        (["--jobs", "0"], "argument -j/--jobs: must be an integer, 1 or more"),
+    ],
+)
+def test_a_number_nothing_can_run_with_is_a_usage_error(tmp_path, args, said):
+    marker = tmp_path / "ran"
+    notebook = write_notebook(tmp_path / "nb.ipynb", code(f"open({str(marker)!r}, 'w')"))
+    done = repro(str(notebook), *args)
+    assert done.returncode == 2
+    assert said in done.stderr and "Traceback" not in done.stderr
+    assert not marker.exists()
+
+
+def test_a_seed_out_of_range_in_the_configuration_is_refused_before_running(tmp_path):
+    marker = tmp_path / "ran"
+    notebook = write_notebook(tmp_path / "nb.ipynb", code(f"open({str(marker)!r}, 'w')"))
+    (tmp_path / "pyproject.toml").write_text("[tool.nb-discipline.repro]\nseed = -1\n")
+    done = repro(str(notebook), cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        "nbcheck: error: seed must be from 0 to 4294967295 (got -1)"
+    ]
+    assert not marker.exists()
+
+
+def test_an_unwritable_baseline_dir_is_refused_before_running(tmp_path):
+    marker = tmp_path / "ran"
+    notebook = write_notebook(tmp_path / "nb.ipynb", code(f"open({str(marker)!r}, 'w')"))
+    (tmp_path / "notes.txt").write_text("a file, not a folder\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nb-discipline.repro]\nbaseline-dir = "notes.txt/baselines"\n'
+    )
+    done = repro(str(notebook), "--update-baseline", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"nbcheck: error: cannot write the baseline {tmp_path / 'notes.txt/baselines/nb.repro.json'}: "
+        f"{tmp_path / 'notes.txt'} is not a folder"
+    ]
+    assert not marker.exists()
+
+
+def test_a_baseline_run_in_a_store_mlflow_cannot_read_is_one_line(tmp_path):
+    notebook = write_notebook(tmp_path / "nb.ipynb", code("x = 1"))
+    done = repro(str(notebook), "--baseline-run", "abc", "--tracking-uri", "bogus://x")
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert line.startswith("nbcheck: error: run abc at bogus://x: ") and "unsupported URI" in line
+
+
+def test_an_nbformat_3_notebook_runs(tmp_path):
+    notebook = tmp_path / "old.ipynb"
+    notebook.write_text(
+        json.dumps(
+            {
+                "metadata": {"name": "old"},
+                "nbformat": 3,
+                "nbformat_minor": 0,
+                "worksheets": [
+                    {
+                        "cells": [
+                            {"cell_type": "heading", "level": 1, "metadata": {}, "source": "Old"},
+                            {
+                                "cell_type": "code",
+                                "collapsed": False,
+                                "input": "print(6 * 7)",
+                                "language": "python",
+                                "metadata": {},
+                                "outputs": [],
+                                "prompt_number": 1,
+                            },
+                        ],
+                        "metadata": {},
+                    }
+                ],
+            }
+        )
+    )
+    done = repro(str(notebook), "--runs", "2", "--output-format", "json", "--progress", "none")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [result] = json.loads(done.stdout)["notebooks"]
+    assert result["verdict"] == "reproduced"
+
+
+def test_a_timeout_with_a_fraction_applies(tmp_path):
+    notebook = write_notebook(tmp_path / "slow.ipynb", code("import time\ntime.sleep(60)"))
+    done = repro(str(notebook), "--runs", "1", "--timeout", "2.5", "--output-format", "json")
+    assert done.returncode == 1, done.stderr
+    [result] = json.loads(done.stdout)["notebooks"]
+    assert result["failure"]["kind"] == "timeout", result["failure"]
+    assert result["failure"]["message"] == "cell 1 did not finish within 2.5 s"

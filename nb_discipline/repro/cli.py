@@ -21,17 +21,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="*", metavar="PATH", help="notebooks or folders (default: .)"
     )
-    parser.add_argument("--runs", type=int, metavar="N", help="runs per notebook (default 2)")
-    parser.add_argument("--seed", type=int, metavar="SEED", help="seed for every RNG (default 42)")
     parser.add_argument(
-        "-j", "--jobs", type=int, default=1, metavar="N", help="notebooks run in parallel"
+        "--runs", type=_at_least_one, metavar="N", help="runs per notebook (default 2)"
+    )
+    parser.add_argument(
+        "--seed", type=_seed, metavar="SEED", help="seed for every RNG, 0 to 2**32 - 1 (default 42)"
+    )
+    parser.add_argument(
+        "-j", "--jobs", type=_at_least_one, default=1, metavar="N", help="notebooks run in parallel"
     )
     parser.add_argument("--kernel", metavar="NAME", help="kernel to use instead of the notebook's")
     parser.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="per cell, 0 for none (default 600)"
+        "--timeout", type=_seconds, metavar="SECONDS", help="per cell, 0 for none (default 600)"
     )
-    parser.add_argument("--rtol", type=float, metavar="R", help="relative tolerance for metrics")
-    parser.add_argument("--atol", type=float, metavar="A", help="absolute tolerance for metrics")
+    parser.add_argument(
+        "--rtol", type=_tolerance, metavar="R", help="relative tolerance for metrics"
+    )
+    parser.add_argument(
+        "--atol", type=_tolerance, metavar="A", help="absolute tolerance for metrics"
+    )
     baseline = parser.add_mutually_exclusive_group()
     baseline.add_argument("--baseline", metavar="FILE", help="baseline file (one notebook)")
     baseline.add_argument(
@@ -64,6 +72,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="live lines on a terminal, plain lines otherwise (auto)",
     )
+
+
+# The numbers of the command line, refused as the configuration refuses them (argparse says which
+# option: `argument --seed: must be ...`, exit code 2).
+def _number(convert, accept, said: str):
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(said)
+        return value
+
+    return parse
+
+
+_at_least_one = _number(int, lambda value: value >= 1, "must be an integer, 1 or more")
+_seed = _number(int, lambda value: 0 <= value < 2**32, f"must be an integer from 0 to {2**32 - 1}")
+# inf and nan are floats, but no time or tolerance: `not value >= 0` is true of nan.
+_seconds = _number(
+    float, lambda value: 0 <= value < float("inf"), "must be a number of seconds, 0 or more"
+)
+_tolerance = _number(float, lambda value: 0 <= value < float("inf"), "must be a number, 0 or more")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -155,8 +155,8 @@ def read_run(tracking_uri: str, run_id: str) -> MlflowRun:
         from mlflow.tracking import MlflowClient
     except ImportError as error:
         raise StoreError(f"cannot read MLflow runs: {error}") from None
-    client = MlflowClient(tracking_uri)
     try:
+        client = MlflowClient(tracking_uri)  # refuses a URI whose scheme it does not know
         run = client.get_run(run_id)
         metrics = {}
         for key in sorted(run.data.metrics):
@@ -167,7 +167,8 @@ def read_run(tracking_uri: str, run_id: str) -> MlflowRun:
                 history[int(metric.step)] = float(metric.value)
             metrics[key] = tuple(history.items())
     except MlflowException as error:
-        message = str(error.message).splitlines()[0] if error.message else type(error).__name__
+        message = str(error.message).strip().splitlines()[0] if error.message else ""
+        message = message or type(error).__name__
         raise StoreError(f"run {run_id} at {tracking_uri}: {message}") from None
     except OSError as error:
         raise StoreError(f"run {run_id} at {tracking_uri}: {error}") from None

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -200,7 +201,10 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     from jupyter_client.manager import AsyncKernelManager
 
     # The JSON the parent read and checked, not the file read again (it may have changed since).
-    notebook = nbformat.reads(spec["source"], as_version=4)
+    # An nbformat 3 notebook is upgraded in memory, as the linter's loader reads it; from_dict
+    # makes the upgrade's v3 nodes the NotebookNode papermill takes for a notebook (it takes
+    # anything else for a path: "AttributeError: format").
+    notebook = nbformat.from_dict(nbformat.reads(spec["source"], as_version=4))
     for number, cell in enumerate(notebook.cells, start=1):
         cell.metadata[CELL_KEY] = number
     is_python = spec.get("python", True)  # the setup and teardown cells are Python
@@ -242,7 +246,8 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         kernel_name=kernel_name,
         progress_bar=False,
         request_save_on_cell_execute=False,
-        execution_timeout=spec.get("timeout"),
+        # nbclient takes whole seconds (a float such as 2.5 is a TraitError): rounded up.
+        execution_timeout=math.ceil(spec["timeout"]) if spec.get("timeout") else None,
         km=manager,
         on_cell_start=on_cell_start,
     )

@@ -161,6 +161,10 @@ def run_repro(
         raise ReproError("--runs must be at least 1")
     if options.jobs < 1:
         raise ReproError("--jobs must be at least 1")
+    if not 0 <= options.seed < 2**32:  # numpy's range; PYTHONHASHSEED's too
+        raise ReproError(f"seed must be from 0 to {2**32 - 1} (got {options.seed})")
+    if options.timeout is not None and not 0 <= options.timeout < float("inf"):
+        raise ReproError(f"timeout must be a number of seconds, 0 for none (got {options.timeout})")
     if options.baseline_run and not options.tracking_uri:
         raise ReproError("--baseline-run needs --tracking-uri (or MLFLOW_TRACKING_URI)")
     _check_patterns(options.compare)
@@ -181,6 +185,9 @@ def run_repro(
             sources[path] = data.decode("utf-8-sig")  # loads read it as UTF-8
     if options.baseline and len(notebooks) > 1:
         raise ReproError("--baseline FILE compares one notebook; give one notebook path")
+    if options.update_baseline:
+        for notebook in notebooks:
+            _check_writable(_baseline_target(notebook, options))
     run_baseline = _baseline_run(options)
     jobs = []
     for notebook in notebooks:
@@ -206,6 +213,30 @@ def run_repro(
         options.compare.atol,
         tuple(errors),
     )
+
+
+def _baseline_target(notebook: Notebook, options: ReproOptions) -> Path:
+    """Where --update-baseline writes the notebook's baseline."""
+    if options.baseline:
+        return Path(options.baseline)
+    return baseline_path(notebook.path, options.baseline_dir, options.root)
+
+
+def _check_writable(path: Path) -> None:
+    """ReproError, before anything runs, when `path` cannot be written: the nearest folder
+    that exists on its way must be a folder this process may write in."""
+    folder = path.parent
+    while not os.path.lexists(folder) and folder != folder.parent:
+        folder = folder.parent
+    reason = None
+    if not folder.is_dir():
+        reason = f"{folder} is not a folder"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"{folder} is not writable"
+    elif path.is_dir():
+        reason = "it is a folder"
+    if reason:
+        raise ReproError(f"cannot write the baseline {path}: {reason}")
 
 
 def _kept_paths(notebooks: list[Notebook], options: ReproOptions) -> list[str | None]:
@@ -388,11 +419,7 @@ class _Session:
         if result.verdict not in (REPRODUCED, UNVERIFIED):
             why = "the notebook failed" if result.verdict == FAILED else "the runs do not agree"
             return replace(result, notes=(*notes, f"baseline not written: {why}"))
-        path = (
-            Path(self.options.baseline)
-            if self.options.baseline
-            else baseline_path(notebook.path, self.options.baseline_dir, self.options.root)
-        )
+        path = _baseline_target(notebook, self.options)
         runs = len(result.executions)
         document = baseline_document(
             notebook, result.executions[0], self.options.seed, self.options.compare, runs
