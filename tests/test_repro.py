@@ -274,11 +274,11 @@ def test_baseline_written_then_compared(tmp_path, capsys):
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
-    exit_code, _, err = nbcheck(capsys, str(broken), str(tmp_path / "nowhere.ipynb"))
+    exit_code, out, err = nbcheck(capsys, str(broken), str(tmp_path / "nowhere.ipynb"))
     assert exit_code == 2
-    assert f"nbcheck: error: {broken}: not valid JSON" in err
-    assert f"{tmp_path / 'nowhere.ipynb'}: no such file or directory" in err
-    assert "Traceback" not in err
+    assert f"error: {broken}: not valid JSON" in out  # in the report, not again on stderr
+    assert f"{tmp_path / 'nowhere.ipynb'}: no such file or directory" in out
+    assert "Traceback" not in err + out
 
 
 def test_usage_errors(capsys):

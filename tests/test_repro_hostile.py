@@ -261,3 +261,15 @@ def test_a_timeout_with_a_fraction_applies(tmp_path):
     [result] = json.loads(done.stdout)["notebooks"]
     assert result["failure"]["kind"] == "timeout", result["failure"]
     assert result["failure"]["message"] == "cell 1 did not finish within 2.5 s"
+
+
+def test_a_file_that_cannot_be_checked_is_said_once(tmp_path):
+    missing = tmp_path / "missing.ipynb"
+    done = repro(str(missing))
+    assert done.returncode == 2
+    said = f"{missing}: no such file or directory"
+    assert (done.stdout + done.stderr).count(said) == 1, done
+    # A report that goes elsewhere, or is not for reading, leaves stderr to say it.
+    done = repro(str(missing), "--output-format", "json")
+    assert said in json.loads(done.stdout)["errors"][0]
+    assert done.stderr.count(said) == 1

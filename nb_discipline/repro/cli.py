@@ -134,8 +134,11 @@ def run(args: argparse.Namespace) -> int:
         display.close()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    for error in report.errors:
-        print(f"nbcheck: error: {error}", file=sys.stderr)
+    if args.output or args.output_format != "text":
+        # The text report on stdout lists them already; a report that goes to a file, or in a
+        # format for machines, leaves them to stderr.
+        for error in report.errors:
+            print(f"nbcheck: error: {error}", file=sys.stderr)
     if not report.results and not report.errors:
         print("nbcheck: warning: no notebooks found", file=sys.stderr)
     write_report(renderer(args.output_format)(report), args.output)
