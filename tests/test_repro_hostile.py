@@ -273,3 +273,37 @@ def test_a_file_that_cannot_be_checked_is_said_once(tmp_path):
     done = repro(str(missing), "--output-format", "json")
     assert said in json.loads(done.stdout)["errors"][0]
     assert done.stderr.count(said) == 1
+
+
+def install_notebook(path: Path, marker: Path) -> Path:
+    """An install cell that would change the environment (here: it leaves `marker`)."""
+    return write_notebook(
+        path,
+        code("x = 1"),
+        code(f"!pip install --dry-run --no-index nothing-to-install; touch {marker}"),
+        code("print(x)"),
+    )
+
+
+def test_an_install_cell_is_said_before_it_runs(tmp_path):
+    marker = tmp_path / "installed"
+    notebook = install_notebook(tmp_path / "nb.ipynb", marker)
+    done = repro(str(notebook), "--runs", "1", "--progress", "plain")
+    warning = (
+        f"nbcheck: warning: {notebook}: cell 2 runs `!pip install --dry-run --no-index "
+        f"nothing-to-install; touch {marker}`, which may install packages into the kernel's "
+        "environment (--skip-install-cells runs such cells as no-ops)"
+    )
+    lines = done.stderr.splitlines()
+    assert warning in lines, done.stderr
+    assert lines.index(warning) < next(i for i, line in enumerate(lines) if "run 1/1" in line)
+    assert marker.exists()
+
+
+def test_skip_install_cells_runs_them_as_no_ops(tmp_path):
+    marker = tmp_path / "installed"
+    notebook = install_notebook(tmp_path / "nb.ipynb", marker)
+    done = repro(str(notebook), "--runs", "2", "--skip-install-cells", "--progress", "plain")
+    assert done.returncode == 0, done.stderr
+    assert f"nbcheck: warning: {notebook}: cell 2 skipped (--skip-install-cells)" in done.stderr
+    assert not marker.exists()

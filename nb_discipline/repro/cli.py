@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
     parser.add_argument("--keep-executed", metavar="DIR", help="save each executed notebook in DIR")
+    parser.add_argument(
+        "--skip-install-cells",
+        action="store_true",
+        help="run cells with install commands (%%pip install, !pip install...) as no-ops",
+    )
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml or nb-discipline.toml")
     parser.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     parser.add_argument(
@@ -120,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         tracking_uri=args.tracking_uri,
         update_baseline=args.update_baseline or None,
         keep_executed=args.keep_executed,
+        skip_install_cells=args.skip_install_cells or None,
     )
     display = _display(args.progress)
     previous = _stop_on(STOP_SIGNALS)
@@ -187,7 +193,8 @@ def _display(choice: str):
 
 
 class _Display:
-    """Plain progress lines (CI logs): one when a run ends, one with each verdict."""
+    """Plain progress lines (CI logs): one when a run ends, one with each verdict. Warnings are
+    written to stderr even when progress is not shown."""
 
     def __init__(self, stream) -> None:
         self.stream = stream
@@ -195,13 +202,16 @@ class _Display:
 
     def __call__(self, event) -> None:
         line = self.line(event)
-        if line and self.stream is not None:
+        stream = sys.stderr if event.event == "warning" else self.stream
+        if line and stream is not None:
             with self.lock:
-                self.stream.write(line + "\n")
+                stream.write(line + "\n")
                 self.stream.flush()
 
     @staticmethod
     def line(event) -> str | None:
+        if event.event == "warning":
+            return f"nbcheck: warning: {event.path}: {event.message}"
         if event.event == "run-finished":
             outcome = f"failed: {event.failure.message}" if event.failure else "finished"
             return f"{event.path}: run {event.run}/{event.runs} {outcome} ({event.seconds:.1f} s)"
@@ -225,6 +235,13 @@ class _LiveDisplay(_Display):
 
     def __call__(self, event) -> None:
         with self.lock:
+            if event.event == "warning":  # a line that stays, above the live ones
+                up = f"\x1b[{self.drawn}F" if self.drawn else ""
+                self.stream.write(f"{up}\x1b[2K{self.line(event)}\n")
+                self.drawn = 0
+                if self.states:
+                    self._draw()
+                return
             if event.event == "run":
                 state = f"run {event.run}/{event.runs} starting kernel"
             elif event.event == "cell":

@@ -205,8 +205,11 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
     # makes the upgrade's v3 nodes the NotebookNode papermill takes for a notebook (it takes
     # anything else for a path: "AttributeError: format").
     notebook = nbformat.from_dict(nbformat.reads(spec["source"], as_version=4))
+    skipped = set(spec.get("skip_cells", ()))
     for number, cell in enumerate(notebook.cells, start=1):
         cell.metadata[CELL_KEY] = number
+        if number in skipped:  # --skip-install-cells: the cell runs, as a no-op
+            cell.source = "# nbcheck repro --skip-install-cells: this cell's installs were not run"
     is_python = spec.get("python", True)  # the setup and teardown cells are Python
     if is_python:
         seeding_source = Path(importlib.util.find_spec("nb_discipline.seeding").origin).read_text(

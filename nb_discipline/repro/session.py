@@ -78,6 +78,7 @@ class ReproOptions:
     update_baseline: bool = False
     baseline_dir: str | None = None
     keep_executed: str | None = None  # directory for the executed notebooks
+    skip_install_cells: bool = False  # run cells with install commands as no-ops
     root: str = "."  # the project root baseline_dir is relative to
 
     @classmethod
@@ -121,7 +122,9 @@ class ReproOptions:
 @dataclass(frozen=True)
 class Progress:
     """What the progress callback receives. `event` is `run` (a run started), `cell` (a cell
-    started), `run-finished`, or `finished` (the notebook's verdict is in `result`)."""
+    started), `run-finished`, `finished` (the notebook's verdict is in `result`), or `warning`
+    (before the first run: `message` says what the user should know, such as a cell that
+    installs packages)."""
 
     path: str
     event: str
@@ -132,6 +135,7 @@ class Progress:
     seconds: float = 0.0
     failure: Failure | None = None
     result: NotebookResult | None = None
+    message: str | None = None
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -374,6 +378,20 @@ class _Session:
             "python": notebook.is_python,
             "modules": _imported_modules(notebook, settings),
         }
+        installs = install_cells(notebook, settings)
+        for cell, line in installs.items():
+            if options.skip_install_cells:
+                message = f"cell {cell} skipped (--skip-install-cells)"
+            else:
+                message = (
+                    f"cell {cell} runs `{line}`, which may install packages into the kernel's "
+                    "environment (--skip-install-cells runs such cells as no-ops)"
+                )
+            self.progress(
+                Progress(notebook.path, "warning", 0, options.runs, cell, message=message)
+            )
+        if options.skip_install_cells:
+            spec["skip_cells"] = sorted(installs)
         executions: list[Execution] = []
         for number in range(1, options.runs + 1):
             if self.cancel.is_set():
@@ -553,6 +571,22 @@ def likely_causes(
         if diagnostic.code.startswith("NBD3") and (last is None or diagnostic.cell <= last)
     )
     return tuple(dict.fromkeys(causes))  # two calls alike in one cell make one cause
+
+
+def install_cells(notebook: Notebook, settings: Settings) -> dict[int, str]:
+    """The cells that run an install command (`%pip install`, `!pip install`, `%conda install`,
+    a `%%bash` line...), each with its first such line as written."""
+    if not notebook.is_python:
+        return {}
+    from ..analysis import Analysis
+    from ..analysis.packages import install_commands
+
+    found: dict[int, str] = {}
+    for parsed in Analysis(notebook, settings).parsed:
+        for command in parsed.shell_commands:
+            if parsed.cell.index not in found and install_commands(command.text):
+                found[parsed.cell.index] = parsed.cell.lines[command.row - 1].strip()
+    return found
 
 
 def _processes(count: int) -> str:

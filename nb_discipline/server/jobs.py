@@ -32,6 +32,7 @@ class ReproJob:
     runs: int | None
     state: str = RUNNING
     latest: dict[str, Any] | None = None  # the latest progress event
+    warnings: list[str] = field(default_factory=list)  # said before the runs (install cells)
     report: dict[str, Any] | None = None
     error: str | None = None
     started: float = field(default_factory=time.time)
@@ -44,6 +45,9 @@ class ReproJob:
 
     def progress(self, event: Any) -> None:
         """The progress callback of `run_repro` (called from the job's thread)."""
+        if event.event == "warning":
+            self.warnings.append(event.message)
+            return
         self.latest = {
             "event": event.event,
             "run": event.run,
@@ -62,6 +66,7 @@ class ReproJob:
             "state": self.state,
             "cancelling": self.state == RUNNING and self.cancel_event.is_set(),
             "progress": self.latest,
+            "warnings": self.warnings,
             "report": self.report,
             "error": self.error,
             "started": self.started,
