@@ -63,6 +63,9 @@ def server(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        # As in a terminal: a test run started in the background by a shell without job control
+        # inherits SIGINT ignored, and so would the server.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     url = f"http://127.0.0.1:{port}"
     try:
