@@ -417,4 +417,8 @@ def run() -> None:
 
 
 if __name__ == "__main__":
-    run()
+    # `python -m nb_discipline.cli` runs this file as __main__, a second copy of the module: the
+    # errors the subcommands raise are the package module's classes, so run that module's entry.
+    from nb_discipline.cli import run as package_run
+
+    package_run()

@@ -56,8 +56,8 @@ class ReproSettings(Record):
     """`[tool.nb-discipline.repro]`: defaults for `nbcheck repro`."""
 
     runs: Annotated[int, Ge(1)] = 2
-    seed: int = 42
-    timeout: Annotated[float, Ge(0)] | None = 600.0
+    seed: Annotated[int, Ge(0), Lt(2**32)] = 42
+    timeout: Annotated[float, Ge(0), Lt(float("inf"))] | None = 600.0
     kernel: str | None = None
     rtol: Annotated[float, Ge(0)] = 1e-6
     atol: Annotated[float, Ge(0)] = 0.0
