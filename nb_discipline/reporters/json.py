@@ -1,4 +1,4 @@
-"""A JSON list of findings with ruff's field names (the contract in DESIGN.md)."""
+"""A JSON list of findings with ruff's field names (the contract in docs/architecture.md)."""
 
 from __future__ import annotations
 

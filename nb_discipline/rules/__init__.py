@@ -1,4 +1,4 @@
-"""The rule table. Codes are a stable contract; see DESIGN.md for the catalog."""
+"""The rule table. Codes are a stable contract; `nbcheck rules` lists them, docs/architecture.md the contract."""
 
 from __future__ import annotations
 
