@@ -1,4 +1,4 @@
-"""The rule table. Codes are a stable contract; `nbcheck rules` lists them, docs/architecture.md the contract."""
+"""The rule table. Codes are a stable contract (docs/architecture.md); `nbcheck rules` lists them."""
 
 from __future__ import annotations
 
