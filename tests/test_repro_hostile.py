@@ -191,7 +191,8 @@ def test_a_seed_out_of_range_in_the_configuration_is_refused_before_running(tmp_
     done = repro(str(notebook), cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
-        "nbcheck: error: seed must be from 0 to 4294967295 (got -1)"
+        f"nbcheck: error: {tmp_path / 'pyproject.toml'}: bad value for `repro.seed` in "
+        "[tool.nb-discipline]: Input should be greater than or equal to 0 (got -1)"
     ]
     assert not marker.exists()
 
