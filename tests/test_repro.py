@@ -371,44 +371,6 @@ def test_baseline_run_in_a_tracking_server(mlflow_server, tmp_path, capsys):
     assert exit_code == 2 and f"run {'0' * 32} at {mlflow_server}" in err
 
 
-def test_ctrl_c_stops_the_kernel_and_removes_the_stores(tmp_path):
-    pid_file = tmp_path / "kernel.pid"
-    notebook = write_notebook(
-        tmp_path / "slow.ipynb",
-        code(
-            "import os, time\n"
-            f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
-            "time.sleep(600)"
-        ),
-    )
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nb_discipline.cli", "repro", str(notebook), "--runs", "1"],
-        env={**os.environ, "TMPDIR": str(temp)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # As in a terminal: a test run started in the background by a shell without job control
-        # inherits SIGINT ignored, and so would nbcheck.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-    deadline = time.monotonic() + 180
-    while not (pid_file.is_file() and pid_file.read_text()):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.2)
-    kernel = int(pid_file.read_text())
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    assert b"interrupted" in err
-    for _ in range(50):  # killed, then reaped once its parent is gone: poll briefly
-        if not running(kernel):
-            break
-        time.sleep(0.1)
-    assert not running(kernel)
-    assert list(temp.iterdir()) == []
-
-
 def running(pid: int) -> bool:
     """Alive and not a zombie waiting to be reaped."""
     try:

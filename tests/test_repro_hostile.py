@@ -89,8 +89,9 @@ def test_a_daemon_left_behind_neither_hangs_the_run_nor_outlives_it(tmp_path):
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_a_stop_signal_stops_the_kernel_and_removes_the_stores(tmp_path, stop):
+    """Ctrl-C, SIGTERM and SIGHUP alike: the kernel stopped, the temporary stores removed."""
     pid_file = tmp_path / "kernel.pid"
     notebook = write_notebook(
         tmp_path / "slow.ipynb",
@@ -108,6 +109,9 @@ def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        # As in a terminal: a test run started in the background by a shell without job control
+        # inherits SIGINT ignored, and so would nbcheck.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + HANG_SECONDS
@@ -121,7 +125,7 @@ def test_sigterm_and_sighup_stop_the_kernel_and_remove_the_stores(tmp_path, stop
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 128 + stop, err
-    assert f"nbcheck: interrupted by {stop.name}".encode() in err
+    assert b"nbcheck: interrupted" in err
     for _ in range(50):
         if not running(kernel):
             break
