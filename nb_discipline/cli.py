@@ -14,54 +14,15 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .frontend import Parser, UsageError, comma_list, settings_for, write_report
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 COMMANDS = ("check", "repro", "rule", "rules", "clean")
 
 
-class UsageError(Exception):
-    """A problem with the command line or the configuration: one line, exit code 2."""
-
-
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help formatter, given the terminal's width. Left to find it, argparse imports
-    shutil (and with it bz2 and lzma) for every argument added: a tenth of a one-notebook run."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24) -> None:
-        super().__init__(prog, indent_increment, max_help_position, _terminal_columns() - 2)
-
-
-def _terminal_columns() -> int:
-    """The width shutil.get_terminal_size gives: $COLUMNS if positive, else the terminal's, else
-    80."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-class _Parser(argparse.ArgumentParser):
-    def __init__(self, **options) -> None:
-        super().__init__(formatter_class=_Formatter, **options)
-
-    def error(self, message: str):  # argparse exits with 2 too; keep its usage line
-        self.print_usage(sys.stderr)
-        raise UsageError(message)
-
-
-def _comma_list(value: str) -> list[str]:
-    return [item.strip() for item in value.split(",") if item.strip()]
-
-
 def check_parser(prog: str, description: str) -> argparse.ArgumentParser:
     """The parser of the check's options: `nbcheck [check]` and the notebook's `%nbcheck`."""
-    parser = _Parser(prog=prog, description=description)
+    parser = Parser(prog=prog, description=description)
     _add_check_arguments(parser)
     return parser
 
@@ -76,10 +37,10 @@ def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "--output-format", choices=FORMATS, default=os.environ.get("NBCHECK_OUTPUT_FORMAT", "text")
     )
     parser.add_argument("-o", "--output-file", metavar="FILE", help="write the report to FILE")
-    parser.add_argument("--select", type=_comma_list, metavar="RULES", help="rules to enable")
-    parser.add_argument("--extend-select", type=_comma_list, default=[], metavar="RULES")
-    parser.add_argument("--ignore", type=_comma_list, default=[], metavar="RULES")
-    parser.add_argument("--extend-exclude", type=_comma_list, default=[], metavar="PATTERNS")
+    parser.add_argument("--select", type=comma_list, metavar="RULES", help="rules to enable")
+    parser.add_argument("--extend-select", type=comma_list, default=[], metavar="RULES")
+    parser.add_argument("--ignore", type=comma_list, default=[], metavar="RULES")
+    parser.add_argument("--extend-exclude", type=comma_list, default=[], metavar="PATTERNS")
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml or nb-discipline.toml")
     parser.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     parser.add_argument("--statistics", action="store_true", help="count findings per rule")
@@ -134,7 +95,7 @@ def _dispatch(arguments: list[str]) -> int:
     if command == "repro":
         from .repro.cli import add_arguments, run
 
-        parser = _Parser(prog="nbcheck repro", description="Re-execute notebooks and compare.")
+        parser = Parser(prog="nbcheck repro", description="Re-execute notebooks and compare.")
         add_arguments(parser)
         return run(parser.parse_args(rest))
     parser = check_parser(
@@ -143,29 +104,6 @@ def _dispatch(arguments: list[str]) -> int:
         "Subcommands: check (default), repro, rule CODE, rules, clean.",
     )
     return _check(parser.parse_args(rest))
-
-
-def settings_for(args: argparse.Namespace, start: str = "."):
-    """Settings from the configuration file and the command-line overrides."""
-    from .config import ConfigError, Settings, load_settings
-
-    try:
-        if getattr(args, "isolated", False):
-            settings = Settings(root=os.path.abspath(start))
-        else:
-            settings = load_settings(args.config, start=start)
-    except ConfigError as error:
-        raise UsageError(str(error)) from None
-    changes = {}
-    if getattr(args, "select", None) is not None:
-        changes["select"] = args.select
-    if getattr(args, "extend_select", None):
-        changes["extend_select"] = [*settings.extend_select, *args.extend_select]
-    if getattr(args, "ignore", None):
-        changes["ignore"] = [*settings.ignore, *args.ignore]
-    if getattr(args, "extend_exclude", None):
-        changes["extend_exclude"] = [*settings.extend_exclude, *args.extend_exclude]
-    return settings.replace(**changes) if changes else settings
 
 
 def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
@@ -231,36 +169,6 @@ def _check(args: argparse.Namespace) -> int:
     if result.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.diagnostics and not args.exit_zero else EXIT_CLEAN
-
-
-def write_report(text: str, output_file: str | None) -> None:
-    """The report to `output_file`, or to stdout without one, as UTF-8. A lone surrogate (from a
-    file name that is not UTF-8) is written as its escape, `\\udcff`, which JSON reads back."""
-    data = text.encode("utf-8", "backslashreplace")
-    if output_file is not None:
-        try:
-            with open(output_file, "wb") as handle:
-                handle.write(data)
-        except OSError as error:
-            raise UsageError(f"{output_file}: cannot write report: {error.strerror}") from None
-        return
-    stream = sys.stdout
-    try:
-        if stream is None:  # started with stdout closed
-            raise OSError(errno.EBADF, "standard output is closed")
-        stream.flush()
-        buffer = getattr(stream, "buffer", None)
-        if buffer is None:  # a text stream with no bytes below it
-            stream.write(data.decode("utf-8"))
-            stream.flush()
-        else:
-            buffer.write(data)
-            buffer.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as error:
-        reason = "standard output is closed" if error.errno == errno.EBADF else error.strerror
-        raise UsageError(f"cannot write the output: {reason}") from None
 
 
 def report(args: argparse.Namespace, result) -> str:
@@ -332,7 +240,7 @@ def _use_color(choice: str) -> bool:
 def _rule(arguments: list[str]) -> int:
     from .rules import RULES, lookup
 
-    parser = _Parser(prog="nbcheck rule", description="Show a rule's documentation.")
+    parser = Parser(prog="nbcheck rule", description="Show a rule's documentation.")
     parser.add_argument("rule", nargs="?", metavar="CODE_OR_NAME")
     parser.add_argument("--all", action="store_true", help="every rule's documentation")
     parser.add_argument("--output-format", choices=("text", "json"), default="text")
@@ -360,7 +268,7 @@ def _rule(arguments: list[str]) -> int:
 def _rules(arguments: list[str]) -> int:
     from .rules import RULES
 
-    parser = _Parser(prog="nbcheck rules", description="List every rule.")
+    parser = Parser(prog="nbcheck rules", description="List every rule.")
     parser.add_argument("--json", action="store_true", help="machine-readable, with the docs")
     args = parser.parse_args(arguments)
     if args.json:
@@ -380,7 +288,7 @@ def _clean(arguments: list[str]) -> int:
 
     from . import cache
 
-    parser = _Parser(
+    parser = Parser(
         prog="nbcheck clean",
         description="Remove what nbcheck keeps between runs: findings, parsed dependency files, "
         "validated settings, the MLflow template store of `nbcheck repro`.",

@@ -424,7 +424,7 @@ class NbDisciplineMagics(Magics):
     @line_magic
     def nbcheck(self, line: str) -> None:
         """`nbcheck` on this notebook (or the PATHS given): `%nbcheck --select NBD2`."""
-        from . import cli
+        from . import cli, frontend
 
         parser = cli.check_parser("%nbcheck", "Lint this notebook.")
         try:
@@ -437,10 +437,10 @@ class NbDisciplineMagics(Magics):
             start = os.path.dirname(os.path.abspath(paths[0]))
             result = cli.collect(args, paths, start=start)
             if args.output_file is not None:
-                cli.write_report(cli.report(args, result), args.output_file)
+                frontend.write_report(cli.report(args, result), args.output_file)
                 print(f"nbcheck: report written to {args.output_file}")
                 return
-        except cli.UsageError as error:
+        except frontend.UsageError as error:
             raise UsageError(str(error)) from None
         except SystemExit:  # --help, after argparse printed it
             return

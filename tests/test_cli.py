@@ -356,10 +356,10 @@ def test_help_width_is_the_one_shutil_gives(monkeypatch, columns) -> None:
     """nbcheck tells argparse the width itself, so that argparse does not import shutil."""
     import shutil
 
-    from nb_discipline.cli import _terminal_columns
+    from nb_discipline.frontend import terminal_columns
 
     if columns is None:
         monkeypatch.delenv("COLUMNS", raising=False)
     else:
         monkeypatch.setenv("COLUMNS", columns)
-    assert _terminal_columns() == shutil.get_terminal_size().columns
+    assert terminal_columns() == shutil.get_terminal_size().columns

@@ -104,7 +104,7 @@ _tolerance = _number(float, lambda value: 0 <= value < float("inf"), "must be a 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import UsageError, settings_for, write_report
+    from ..frontend import UsageError, settings_for, write_report
     from .report import renderer
     from .session import ReproError, ReproOptions, run_repro
 

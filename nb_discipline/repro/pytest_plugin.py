@@ -45,7 +45,7 @@ class ReproFailure(Exception):
 
 class NotebookItem(pytest.Item):
     def runtest(self) -> None:
-        from ..cli import settings_for
+        from ..frontend import settings_for
         from .report import summary, text
         from .results import UNVERIFIED
         from .session import ReproOptions, run_repro

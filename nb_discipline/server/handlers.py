@@ -54,8 +54,8 @@ def check_document(
 
     Raises ValueError with a one-line reason for a broken notebook, configuration or selector.
     """
-    from ..cli import UsageError, settings_for
     from ..engine import check
+    from ..frontend import UsageError, settings_for
     from ..loader import LoadError, from_dict
     from ..rules import UnknownSelectorError, selected_rules
 
