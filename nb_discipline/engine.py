@@ -75,8 +75,9 @@ def _diagnostic(rule: Rule, finding: Finding, filename: str, cell_lines: _CellLi
         location=Location(finding.row, finding.column),
         end_location=Location(end_row, end_column),
         severity=rule.severity,
-        fix=finding.fix,
+        help=finding.help,
         symbol=finding.symbol,
+        fix=finding.fix,
     )
 
 

@@ -610,7 +610,7 @@ class Findings:
             f"<td>{d.location.row}:{d.location.column}</td>"
             f"<td><code>{escape(d.code)}</code></td>"
             f"<td>{escape(d.message)}"
-            + (f"<br><small>help: {escape(d.fix)}</small>" if d.fix else "")
+            + (f"<br><small>help: {escape(d.help)}</small>" if d.help else "")
             + "</td></tr>"
             for d in self.result.diagnostics
         )

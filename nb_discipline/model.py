@@ -98,6 +98,70 @@ class Location(Record):
     column: int
 
 
+class Edit(Record):
+    """Replace the text between `location` and `end_location` (an empty span inserts) with
+    `content`: in cell `cell` of the notebook (rows and columns relative to the cell's source,
+    as a finding's), or, when `filename` is set, in that file (a dependency file)."""
+
+    content: str
+    location: Location
+    end_location: Location
+    cell: int | None = None
+    filename: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        edit = {
+            "content": self.content,
+            "location": {"row": self.location.row, "column": self.location.column},
+            "end_location": {"row": self.end_location.row, "column": self.end_location.column},
+            "cell": self.cell,
+        }
+        if self.filename is not None:
+            edit["filename"] = self.filename
+        return edit
+
+    def plain(self) -> tuple:
+        return (
+            self.content,
+            tuple(self.location),
+            tuple(self.end_location),
+            self.cell,
+            self.filename,
+        )
+
+    @classmethod
+    def from_plain(cls, fields: tuple) -> Edit:
+        content, location, end_location, cell, filename = fields
+        return cls(content, Location(*location), Location(*end_location), cell, filename)
+
+
+SAFE, UNSAFE = "safe", "unsafe"
+
+
+class Fix(Record):
+    """The edits that resolve a finding, with ruff's meaning of `applicability`: `safe` keeps
+    the program's behaviour, `unsafe` may change it (applied only with `--unsafe-fixes`)."""
+
+    applicability: str
+    message: str
+    edits: tuple[Edit, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "applicability": self.applicability,
+            "message": self.message,
+            "edits": [edit.to_dict() for edit in self.edits],
+        }
+
+    def plain(self) -> tuple:
+        return (self.applicability, self.message, tuple(edit.plain() for edit in self.edits))
+
+    @classmethod
+    def from_plain(cls, fields: tuple) -> Fix:
+        applicability, message, edits = fields
+        return cls(applicability, message, tuple(Edit.from_plain(edit) for edit in edits))
+
+
 class Diagnostic(Record):
     """One finding, with the fields of the JSON contract in docs/architecture.md."""
 
@@ -111,8 +175,9 @@ class Diagnostic(Record):
     end_location: Location
     severity: str = "warning"
     url: str | None = None
-    fix: str | None = None
+    help: str | None = None
     symbol: str | None = None
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         return (
@@ -126,14 +191,18 @@ class Diagnostic(Record):
 
     def plain(self) -> tuple:
         """The fields as built-in values only (what `marshal` writes); `from_plain` reverses it."""
-        locations = {"location": tuple(self.location), "end_location": tuple(self.end_location)}
-        return tuple(self._replace(**locations))
+        plain = {"location": tuple(self.location), "end_location": tuple(self.end_location)}
+        if self.fix is not None:
+            plain["fix"] = self.fix.plain()
+        return tuple(self._replace(**plain))
 
     @classmethod
     def from_plain(cls, fields: tuple) -> Diagnostic:
         diagnostic = cls(*fields)
         return diagnostic._replace(
-            location=Location(*diagnostic.location), end_location=Location(*diagnostic.end_location)
+            location=Location(*diagnostic.location),
+            end_location=Location(*diagnostic.end_location),
+            fix=None if diagnostic.fix is None else Fix.from_plain(diagnostic.fix),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,7 +217,8 @@ class Diagnostic(Record):
             "end_location": {"row": self.end_location.row, "column": self.end_location.column},
             "severity": self.severity,
             "url": self.url,
-            "fix": self.fix,
+            "help": self.help,
+            "fix": None if self.fix is None else self.fix.to_dict(),
             "symbol": self.symbol,
         }
 

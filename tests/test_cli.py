@@ -260,7 +260,7 @@ def test_json_contract(project, nbcheck) -> None:
     first = diagnostics[0]
     assert set(first) >= {
         "code", "name", "message", "filename", "cell", "cell_id", "location",
-        "end_location", "severity", "url", "fix", "symbol",
+        "end_location", "severity", "url", "help", "fix", "symbol",
     }  # fmt: skip
     assert first["cell"] == 3 and first["cell_id"].startswith("cell-")
     assert first["location"] == {"row": 1, "column": 1}

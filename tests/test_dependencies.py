@@ -50,7 +50,8 @@ def test_declared_pinned_unpinned_and_undeclared(tmp_path: Path) -> None:
     )
     assert (unpinned.cell, unpinned.location.row, unpinned.location.column) == (1, 2, 1)
     assert (
-        unpinned.fix == "Pin it in requirements.txt: `scikit-learn==<version>` (or use a lock file)"
+        unpinned.help
+        == "Pin it in requirements.txt: `scikit-learn==<version>` (or use a lock file)"
     )
     assert undeclared.message == (
         "`seaborn` is imported but declared in no dependency file (read: requirements.txt)"
@@ -115,7 +116,7 @@ def test_no_dependency_file_at_all(tmp_path: Path) -> None:
         "notebook up to the project root)"
     ]
     assert (
-        found[0].fix == "Declare it with an exact version in requirements.txt: `numpy==<version>`"
+        found[0].help == "Declare it with an exact version in requirements.txt: `numpy==<version>`"
     )
 
 
@@ -206,7 +207,7 @@ def test_a_distribution_is_reported_once_whatever_it_is_imported_as(tmp_path: Pa
 def test_the_fix_of_an_unknown_module_does_not_take_it_for_a_distribution(tmp_path: Path) -> None:
     make_project(tmp_path, {"requirements.txt": "pandas==2.2.3\n"})
     (unknown,) = run(tmp_path, "import our_plotting_helpers_xyz")
-    assert unknown.fix == (
+    assert unknown.help == (
         "If it is a module of the project, list it in `known-first-party`; else declare it with "
         "an exact version in requirements.txt: `our-plotting-helpers-xyz==<version>`"
     )
@@ -276,7 +277,7 @@ def test_unpinned_installs(tmp_path: Path) -> None:
         "`pip install seaborn` pins no exact version: which version the cell gets depends on "
         "when it runs and on what is already installed"
     )
-    assert found[2].fix.startswith("Pin an exact version (`name=X.Y.Z`)")
+    assert found[2].help.startswith("Pin an exact version (`name=X.Y.Z`)")
     assert (found[0].location.column, found[0].end_location.column) == (1, 49)
 
 
@@ -320,7 +321,7 @@ def test_a_bad_line_of_a_requirements_file_is_said_as_such(tmp_path: Path) -> No
         "Dependency file requirements.txt, line 2: bad requirement 'python_version > \"3.0\"': "
         "Expected semicolon (after name with no version specifier) or end"
     )
-    assert found[0].fix == (
+    assert found[0].help == (
         "Fix requirements.txt (pip refuses the whole file); its other lines are still checked"
     )
 

@@ -136,7 +136,7 @@ def test_message_location_and_fix() -> None:
     )
     assert (diagnostic.location.row, diagnostic.location.column) == (2, 18)
     assert diagnostic.end_location.column == 44
-    assert diagnostic.fix.startswith("Use a path relative to the project")
+    assert diagnostic.help.startswith("Use a path relative to the project")
 
 
 def test_allowed_absolute_paths_prefixes_and_globs() -> None:

@@ -125,7 +125,7 @@ def test_one_finding_per_library_counting_the_other_uses() -> None:
     )
     assert [(d.cell, d.location.row, d.location.column) for d in found] == [(2, 1, 5)]
     assert found[0].message.endswith("(2 more uses below)")
-    assert found[0].fix.startswith("Seed it before its first use: `np.random.seed(42)`")
+    assert found[0].help.startswith("Seed it before its first use: `np.random.seed(42)`")
 
 
 def test_one_more_use_is_counted_in_the_singular() -> None:
@@ -286,7 +286,7 @@ def test_seeding_globals_does_not_seed_a_generator_object() -> None:
     assert [(d.location.row, d.location.column, d.end_location.column) for d in found] == [
         (3, 7, 30)
     ]
-    assert found[0].fix == "Pass a seed: `np.random.default_rng(42)`"
+    assert found[0].help == "Pass a seed: `np.random.default_rng(42)`"
 
 
 # --- NBD303 ---------------------------------------------------------------------------------

@@ -75,7 +75,15 @@ def test_check_reports_the_notebook_the_browser_holds(request_, jp_root_dir):
     assert diagnostic["name"] == "out-of-order-execution"
     assert diagnostic["filename"] == "sub/nb.ipynb"
     assert (diagnostic["cell"], diagnostic["cell_id"]) == (3, "second")
-    assert set(diagnostic) >= {"message", "location", "end_location", "severity", "url", "fix"}
+    assert set(diagnostic) >= {
+        "message",
+        "location",
+        "end_location",
+        "severity",
+        "url",
+        "help",
+        "fix",
+    }
 
 
 def test_check_of_a_clean_notebook_is_empty(request_, jp_root_dir):

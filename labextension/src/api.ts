@@ -13,8 +13,22 @@ export interface IDiagnostic {
   end_location: { row: number; column: number };
   severity: string;
   url: string | null;
-  fix: string | null;
+  help: string | null;
   symbol: string | null;
+  fix: IFix | null;
+}
+
+/** ruff's fix object: the edits `nbcheck --fix` would make, rows and columns relative to the cell. */
+export interface IFix {
+  applicability: 'safe' | 'unsafe';
+  message: string;
+  edits: {
+    content: string;
+    location: { row: number; column: number };
+    end_location: { row: number; column: number };
+    cell: number | null;
+    filename?: string;
+  }[];
 }
 
 export interface IRule {

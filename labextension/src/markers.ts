@@ -78,7 +78,7 @@ class CellFindings extends Widget {
         message.className = 'nbd-message';
         message.textContent = d.message;
         item.append(code, ' ', message, ' ', where);
-        item.title = d.fix ? `${d.name}: ${d.fix}` : d.name;
+        item.title = d.help ? `${d.name}: ${d.help}` : d.name;
         return item;
       })
     );

@@ -163,7 +163,7 @@ export class FindingsPanel extends Widget {
           ),
           element('span', 'nbd-message', diagnostic.message)
         );
-        item.title = diagnostic.fix ?? 'Go to the cell';
+        item.title = diagnostic.help ?? 'Go to the cell';
         item.addEventListener('click', () => this.actions.jump(diagnostic));
         group.append(item);
       }

@@ -1,4 +1,4 @@
-"""The default format: one ruff-style line per finding, a help line when there is a fix, a summary."""
+"""The default format: one ruff-style line per finding, a help line when there is advice, a summary."""
 
 from __future__ import annotations
 
@@ -68,8 +68,8 @@ def render(result: CheckResult, color: bool = False) -> str:
     out = []
     for diagnostic in diagnostics:
         out.append(line(diagnostic, color))
-        if diagnostic.fix:
-            help_text = f"  = help: {printable(diagnostic.fix)}"
+        if diagnostic.help:
+            help_text = f"  = help: {printable(diagnostic.help)}"
             out.append(f"{DIM}{help_text}{RESET}" if color else help_text)
     if diagnostics:
         out.append("")

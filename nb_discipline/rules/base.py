@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from ..model import Cell
+from ..model import Cell, Fix
 from ..records import TYPE_CHECKING, Record
 
 if TYPE_CHECKING:
@@ -21,7 +21,10 @@ class Finding(Record):
     end_row: int | None = None
     end_column: int | None = None
     symbol: str | None = None
-    fix: str | None = None
+    help: str | None = None
+    """A sentence for the person: what to do about it."""
+    fix: Fix | None = None
+    """The edits that do it, when the machine can (`nbcheck --fix`)."""
 
 
 class Rule(Record):

@@ -138,9 +138,9 @@ def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
             yield site, status
 
 
-def _finding(site: ImportSite, message: str, symbol: str, fix: str) -> Finding:
+def _finding(site: ImportSite, message: str, symbol: str, help: str) -> Finding:
     row, column, end_row, end_column = site.parsed.span(site.node)
-    return Finding(site.parsed.cell, message, row, column, end_row, end_column, symbol, fix)
+    return Finding(site.parsed.cell, message, row, column, end_row, end_column, symbol, help)
 
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
@@ -309,7 +309,7 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
                         command.row,
                         command.end_column,
                         symbol=package.name,
-                        fix=f"Pin an exact version (`{exact}`), or install from a pinned "
+                        help=f"Pin an exact version (`{exact}`), or install from a pinned "
                         "requirements file",
                     )
 
@@ -353,8 +353,8 @@ def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:
         shown = nb.project.display(path)
         if reason.startswith("line "):  # one bad line of a requirements file: the rest is read
             message = f"Dependency file {shown}, {reason}"
-            fix = f"Fix {shown} (pip refuses the whole file); its other lines are still checked"
+            help = f"Fix {shown} (pip refuses the whole file); its other lines are still checked"
         else:
             message = f"Cannot read dependency file {shown}: {reason}"
-            fix = f"Fix {shown}; until then the imports it declares are not checked"
-        yield _finding(first, message, shown, fix)
+            help = f"Fix {shown}; until then the imports it declares are not checked"
+        yield _finding(first, message, shown, help)

@@ -55,7 +55,7 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
                 cell,
                 f"Cell {cell.index} ran as [{cell.execution_count}], before cell "
                 f"{highest_above.index} above it (run as [{highest_above.execution_count}])",
-                fix="Restart the kernel and run all cells top to bottom",
+                help="Restart the kernel and run all cells top to bottom",
             )
         if highest_above is None or cell.execution_count > highest_above.execution_count:
             highest_above = cell
@@ -117,7 +117,7 @@ def skipped_cell(nb: Analysis) -> Iterator[Finding]:
                 cell,
                 f"Cell {cell.index} has no execution count (not run, or its output cleared), "
                 "but cells below it ran",
-                fix="Run all cells top to bottom, or delete the cell",
+                help="Run all cells top to bottom, or delete the cell",
             )
 
 
@@ -174,7 +174,7 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
             f"Not run from a fresh kernel: cells {names} {'both' if len(cells) == 2 else 'all'} "
             f"carry [{cells[0].execution_count}], and one kernel session never repeats a count "
             f"(it restarted, or a cell was copied){more if others else ''}",
-            fix="Restart the kernel and run all cells top to bottom",
+            help="Restart the kernel and run all cells top to bottom",
         )
         return
     gaps = history.gaps()
@@ -190,7 +190,7 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
     yield Finding(
         cell,
         f"Not run from a fresh kernel: {detail}{more}; runs are missing from the saved notebook",
-        fix="Restart the kernel and run all cells top to bottom",
+        help="Restart the kernel and run all cells top to bottom",
     )
 
 

@@ -270,6 +270,6 @@ def absolute_path(nb: Analysis) -> Iterator[Finding]:
                 end_row,
                 end_column,
                 symbol=text,
-                fix="Use a path relative to the project (pathlib.Path), or make it a parameter "
+                help="Use a path relative to the project (pathlib.Path), or make it a parameter "
                 "of the notebook",
             )

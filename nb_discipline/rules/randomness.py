@@ -488,7 +488,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
             end_row,
             end_column,
             symbol=library,
-            fix=f"Seed it before its first use: `{SEED_EXAMPLES[library]}`, or "
+            help=f"Seed it before its first use: `{SEED_EXAMPLES[library]}`, or "
             "`nb_discipline.seed_everything(42)` for every library",
         )
 
@@ -578,7 +578,7 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
             end_row,
             end_column,
             symbol=library,
-            fix=GENERATOR_FIXES[library],
+            help=GENERATOR_FIXES[library],
         )
 
 
@@ -798,7 +798,7 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
             end_row,
             end_column,
             symbol=name or callee,
-            fix="Pass a fixed number (`42`); to try several seeds, loop over fixed ones or "
+            help="Pass a fixed number (`42`); to try several seeds, loop over fixed ones or "
             "print the seed each run uses",
         )
 
@@ -1003,5 +1003,5 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             end_row,
             end_column,
             symbol=name,
-            fix=f"Pass `{parameters[0]}=42` (or a seed parameter of the notebook)",
+            help=f"Pass `{parameters[0]}=42` (or a seed parameter of the notebook)",
         )
