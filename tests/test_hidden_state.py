@@ -333,6 +333,23 @@ def test_kernel_predefined_names() -> None:
     assert [d.symbol for d in configured] == ["sc"]
 
 
+def test_the_pyspark_shell_names_in_a_notebook_that_imports_pyspark_and_does_not_make_them() -> (
+    None
+):
+    shell = notebook(
+        code("from pyspark.mllib.regression import LabeledPoint", 1),
+        code("raw = sc.textFile('data.txt')\nprint(spark, sqlContext)", 2),
+    )
+    assert findings(shell) == []
+    without_pyspark = notebook(code("raw = sc.textFile('data.txt')", 1))
+    assert [symbol for _, _, symbol in findings(without_pyspark)] == ["sc"]
+    makes_its_own = notebook(
+        code("from pyspark import SparkContext\nraw = sc.textFile('d')", 1),
+        code("sc = SparkContext()", 2),
+    )
+    assert findings(makes_its_own) == [("NBD201", 1, "sc")]
+
+
 def test_python_2_builtins_are_defined_in_a_python_2_notebook() -> None:
     cells = (code("for i in xrange(3):\n    print(unicode(i))", 1),)
     python_2 = notebook(*cells, metadata={"language_info": {"name": "python", "version": "2.7.11"}})

@@ -61,6 +61,20 @@ DATABRICKS_NAMES = frozenset(
 )
 
 
+# Names the pyspark shell (`pyspark`, or a Jupyter kernel it launches) defines before the first
+# cell runs. A notebook that imports pyspark and never binds one of them ran in such a kernel;
+# one that binds it (`sc = SparkContext()`) did not: the shell refuses a second SparkContext.
+PYSPARK_SHELL_NAMES = frozenset({"sc", "spark", "sqlContext", "sqlCtx"})
+_IMPORTS_PYSPARK = None
+
+
+def _imports_pyspark(notebook: Notebook) -> bool:
+    global _IMPORTS_PYSPARK
+    if _IMPORTS_PYSPARK is None:
+        _IMPORTS_PYSPARK = re.compile(r"^[ \t]*(?:from|import)[ \t]+pyspark\b", re.M)
+    return any(_IMPORTS_PYSPARK.search(cell.source) for cell in notebook.code_cells)
+
+
 # Builtins of Python 2 that Python 3 removed: defined in a notebook whose kernel ran Python 2.
 PYTHON_2_BUILTINS = frozenset(
     {
@@ -70,16 +84,28 @@ PYTHON_2_BUILTINS = frozenset(
 )  # fmt: skip
 
 
-def predefined_names(notebook: Notebook, configured: list[str]) -> frozenset[str]:
-    """Names the notebook's kernel defines besides Python's and IPython's: the `builtins`
-    setting, Databricks' globals in a notebook exported from Databricks, and Python 2's own
-    builtins in a notebook whose kernel ran Python 2."""
+class Predefined(Record):
+    """Names the notebook's kernel defines besides Python's and IPython's."""
+
+    always: frozenset[str] = frozenset()
+    unless_bound: frozenset[str] = frozenset()
+    """Defined only when no cell binds them: the notebook that binds one ran elsewhere."""
+
+
+NONE = Predefined()
+
+
+def predefined_names(notebook: Notebook, configured: list[str]) -> Predefined:
+    """The `builtins` setting, Databricks' globals in a notebook exported from Databricks,
+    Python 2's own builtins in a notebook whose kernel ran Python 2, and the pyspark shell's
+    globals in a notebook that imports pyspark and does not make them itself."""
     names = frozenset(configured)
     if DATABRICKS_METADATA in notebook.metadata:
         names |= DATABRICKS_NAMES
     if notebook.ran_python_2:
         names |= PYTHON_2_BUILTINS
-    return names
+    shell = PYSPARK_SHELL_NAMES if _imports_pyspark(notebook) else frozenset()
+    return Predefined(names, shell)
 
 
 class Read(Record):
@@ -906,11 +932,7 @@ class Provenance(Record):
 class Dataflow:
     """Every code cell's reads and bindings, functions resolved top to bottom."""
 
-    def __init__(
-        self, parsed: tuple[ParsedCell, ...], predefined: frozenset[str] = frozenset()
-    ) -> None:
-        """`predefined`: names the kernel defines beyond Python's and IPython's own."""
-        self.predefined = predefined
+    def __init__(self, parsed: tuple[ParsedCell, ...], predefined: Predefined = NONE) -> None:
         self.binders: dict[str, list[CellNames]] = {}
         with collector.paused():
             self.cells = tuple(self._resolve(_cell_flows(parsed)))
@@ -926,6 +948,12 @@ class Dataflow:
             for summary in names.flow.functions.values()
             for name in summary.binds
         }
+        self.predefined = predefined.always | {
+            name
+            for name in predefined.unless_bound
+            if name not in self.binders and name not in self._bound_by_functions
+        }
+        """Names the kernel defines beyond Python's and IPython's own."""
 
     def bound_anywhere(self, name: str) -> bool:
         """Some cell, or some function's `global` statement, binds `name`, or it always exists."""
