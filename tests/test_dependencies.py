@@ -391,7 +391,7 @@ def test_no_problem_reported_without_a_third_party_import(tmp_path: Path) -> Non
 
 def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monkeypatch) -> None:
     from nb_discipline import cache
-    from nb_discipline.analysis import packages
+    from nb_discipline.analysis import dependency_files
 
     make_project(
         tmp_path,
@@ -402,13 +402,13 @@ def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monk
         },
     )
     parsed: list[str] = []
-    real_parse = packages._parse
+    real_parse = dependency_files._parse
 
     def counting_parse(path, content, including):
         parsed.append(os.path.basename(path))
         return real_parse(path, content, including)
 
-    monkeypatch.setattr(packages, "_parse", counting_parse)
+    monkeypatch.setattr(dependency_files, "_parse", counting_parse)
     monkeypatch.setattr(cache, "_in_memory", {})
     assert run(tmp_path, "import pandas, numpy, sklearn", where="nb/0.ipynb") == []
     first = sorted(parsed)

@@ -579,7 +579,7 @@ def install_cells(notebook: Notebook, settings: Settings) -> dict[int, str]:
     if not notebook.is_python:
         return {}
     from ..analysis import Analysis
-    from ..analysis.packages import install_commands
+    from ..analysis.install_commands import install_commands
 
     found: dict[int, str] = {}
     for parsed in Analysis(notebook, settings).parsed:

@@ -145,7 +145,8 @@ def _finding(site: ImportSite, message: str, symbol: str, help: str) -> Finding:
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
     """`sklearn` (scikit-learn), or just `pandas` when the names agree."""
-    from ..analysis.packages import import_key, normalize_name
+    from ..analysis.package_specs import normalize_name
+    from ..analysis.packages import import_key
 
     key = import_key(site.module)
     if normalize_name(key) == status.distribution:
@@ -290,7 +291,7 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
     %pip install pandas==2.2.3 scikit-learn==1.5.2
     ```
     """
-    from ..analysis.packages import CONDA_TOOLS, install_commands
+    from ..analysis.install_commands import CONDA_TOOLS, install_commands
 
     for parsed in nb.parsed:
         for command in parsed.shell_commands:

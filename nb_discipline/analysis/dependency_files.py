@@ -1,0 +1,518 @@
+"""What a project's dependency files declare and pin: requirements*.txt (with `-r`/`-c`
+includes), pyproject.toml (PEP 621, PEP 735 groups, Poetry), setup.cfg, setup.py, Pipfile, the lock
+files (Pipfile.lock, uv.lock, poetry.lock, pylock.toml) and conda's environment.yml.
+
+What a file declares is kept between runs (nb_discipline.cache) while none of the files read
+changes, so checking a thousand notebooks of one project, or one notebook at every commit, parses
+each dependency file once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from types import MappingProxyType
+
+from .. import cache as disk_cache
+from ..loader import read_file
+from ..records import TYPE_CHECKING, Record
+from .package_specs import (
+    conda_spec,
+    is_exact,
+    names_no_distribution,
+    normalize_name,
+    requirement_is_pinned,
+)
+
+if TYPE_CHECKING:
+    from typing import Any
+
+LOCK_FILE_NAMES = frozenset({"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"})
+ENVIRONMENT_FILE_NAMES = frozenset({"environment.yml", "environment.yaml"})
+_REQUIREMENTS_NAME = re.compile(r"requirements.*\.txt\Z")
+_PYLOCK_NAME = re.compile(r"pylock\.[^.]+\.toml\Z")
+
+
+class DependencyFileError(Exception):
+    """A dependency file that cannot be read; the message says where and why."""
+
+
+class Declarations(Record):
+    """What one dependency file (with its includes) says: names are PEP 503 normalized."""
+
+    declared: Mapping[str, str] = MappingProxyType({})
+    """Declared name -> the file that declares it ("" until `_read` knows the file)."""
+    pinned: frozenset[str] = frozenset()
+    project_names: frozenset[str] = frozenset()
+    """The project's own distribution names (its imports are first-party)."""
+    problems: tuple[tuple[str, str], ...] = ()
+    """(file, reason) for each file that could not be read; the readable rest still counts."""
+
+    def merged(self, other: Declarations) -> Declarations:
+        return Declarations(
+            {**other.declared, **self.declared},
+            self.pinned | other.pinned,
+            self.project_names | other.project_names,
+            self.problems + tuple(p for p in other.problems if p not in self.problems),
+        )
+
+
+def is_dependency_file(name: str) -> bool:
+    """Whether a file named `name` is one nbcheck reads dependencies from."""
+    return bool(
+        name in {"pyproject.toml", "Pipfile", "setup.cfg", "setup.py"}
+        or name in LOCK_FILE_NAMES
+        or name in ENVIRONMENT_FILE_NAMES
+        or _REQUIREMENTS_NAME.match(name)
+        or _PYLOCK_NAME.match(name)
+    )
+
+
+def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
+    """What `path` declares and pins (with its includes); a broken file becomes a problem.
+
+    Kept between runs (see nb_discipline.cache) while none of the files read has changed: parsing
+    needs `packaging`, whose import alone costs a quarter of a one-notebook run."""
+    path = os.path.abspath(path)
+
+    def parse() -> tuple:
+        declarations = _read(path, frozenset())
+        # A plain dict and tuple: marshal writes neither the read-only default mapping nor a
+        # NamedTuple.
+        return tuple(declarations._replace(declared=dict(declarations.declared)))
+
+    return Declarations(*disk_cache.from_files("dependencies", path, parse))
+
+
+def _read(path: str, including: frozenset[str]) -> Declarations:
+    try:
+        declarations = _parse(path, _content(path), including | {path})
+        own = {name: source or path for name, source in declarations.declared.items()}
+        return declarations._replace(declared=own)
+    except DependencyFileError as error:
+        reason = str(error)
+    except UnicodeDecodeError as error:
+        reason = f"not {error.encoding.upper()} text"
+    except RecursionError:  # the YAML, TOML, JSON and Python parsers recurse once per level
+        reason = "nested deeper than nbcheck reads (Python's recursion limit)"
+    return Declarations(problems=((path, reason),))
+
+
+def _content(path: str) -> bytes:
+    """The bytes of the regular file at `path`, noted as an input of what is computed from them.
+    Anything else is refused before a byte is read: a named pipe would wait for a writer, a
+    device never end."""
+    try:
+        content, before = read_file(path)
+    except OSError as error:
+        disk_cache.note(path)
+        missing = isinstance(error, FileNotFoundError)
+        raise DependencyFileError(
+            "file not found" if missing else error.strerror or str(error)
+        ) from None
+    disk_cache.note(path, content=content, before=before)
+    return content
+
+
+def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations:
+    name = os.path.basename(path)
+    if name == "pyproject.toml":
+        return _pyproject(_toml(content))
+    if name == "Pipfile":
+        return _pipfile(_toml(content))
+    if name == "Pipfile.lock":
+        return _pipfile_lock(content)
+    if name in {"uv.lock", "poetry.lock"}:
+        return _locked(_toml(content).get("package", []), path)
+    if name == "pylock.toml" or _PYLOCK_NAME.match(name):
+        return _locked(_toml(content).get("packages", []), path)
+    if name in ENVIRONMENT_FILE_NAMES or os.path.splitext(name)[1] in {".yml", ".yaml"}:
+        return _environment(path, content, including)
+    if name == "setup.cfg":
+        return _setup_cfg(path, content)
+    if name == "setup.py":
+        return _setup_py(path, content)
+    lines = _requirements_text(content).splitlines()
+    return _requirement_lines(enumerate(lines, 1), path, including)
+
+
+def _toml(content: bytes) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(_text(content))
+    except tomllib.TOMLDecodeError as error:
+        raise DependencyFileError(f"not valid TOML: {error}") from None
+
+
+def _expect(value: Any, kind: type, where: str) -> Any:
+    if not isinstance(value, kind):
+        expected = {list: "a list", dict: "a table", str: "a string"}[kind]
+        raise DependencyFileError(f"`{where}` must be {expected}")
+    return value
+
+
+def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    declared, pinned = set(), set()
+    for line in lines:
+        text = _expect(line, str, where)
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            reason = _why_bad(text, error)
+            raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {reason}") from None
+        name = normalize_name(requirement.name)
+        declared.add(name)
+        if requirement_is_pinned(requirement):
+            pinned.add(name)
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
+
+
+def _pyproject(document: dict[str, Any]) -> Declarations:
+    result = Declarations()
+    project = _expect(document.get("project", {}), dict, "project")
+    if "name" in project:
+        result = Declarations(project_names=frozenset({normalize_name(str(project["name"]))}))
+    result = result.merged(
+        _from_requirement_strings(
+            _expect(project.get("dependencies", []), list, "project.dependencies"),
+            "project.dependencies",
+        )
+    )
+    optional = _expect(project.get("optional-dependencies", {}), dict, "optional-dependencies")
+    for extra, lines in optional.items():
+        where = f"project.optional-dependencies.{extra}"
+        result = result.merged(_from_requirement_strings(_expect(lines, list, where), where))
+    groups = _expect(document.get("dependency-groups", {}), dict, "dependency-groups")
+    for group, entries in groups.items():
+        where = f"dependency-groups.{group}"
+        # PEP 735: strings are requirements; tables are {include-group = "..."}.
+        lines = [entry for entry in _expect(entries, list, where) if not isinstance(entry, dict)]
+        result = result.merged(_from_requirement_strings(lines, where))
+    poetry = _expect(document.get("tool", {}), dict, "tool").get("poetry")
+    if isinstance(poetry, dict):
+        result = result.merged(_poetry(poetry))
+    return result
+
+
+def _poetry(poetry: dict[str, Any]) -> Declarations:
+    tables = [("tool.poetry.dependencies", poetry.get("dependencies", {}))]
+    tables.append(("tool.poetry.dev-dependencies", poetry.get("dev-dependencies", {})))
+    groups = _expect(poetry.get("group", {}), dict, "tool.poetry.group")
+    for group, table in groups.items():
+        where = f"tool.poetry.group.{group}"
+        tables.append(
+            (f"{where}.dependencies", _expect(table, dict, where).get("dependencies", {}))
+        )
+    declared, pinned = set(), set()
+    for where, table in tables:
+        for name, constraint in _expect(table, dict, where).items():
+            if name.lower() == "python":
+                continue
+            normalized = normalize_name(name)
+            declared.add(normalized)
+            if _poetry_pinned(constraint):
+                pinned.add(normalized)
+    names = {normalize_name(str(poetry["name"]))} if "name" in poetry else set()
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned), frozenset(names))
+
+
+def _poetry_pinned(constraint: Any) -> bool:
+    """Poetry: a bare version (`"1.2.3"`) or `==` is exact; a table without a version is a
+    git, path or URL source, which names one artifact."""
+    if isinstance(constraint, list):
+        return all(_poetry_pinned(item) for item in constraint)
+    if isinstance(constraint, dict):
+        if "version" not in constraint:
+            return True
+        constraint = constraint["version"]
+    from packaging.specifiers import SpecifierSet
+
+    text = str(constraint).strip()
+    if re.fullmatch(r"\d[\w.+!-]*", text) and "*" not in text:
+        return True
+    try:
+        return is_exact(SpecifierSet(text))
+    except ValueError:
+        return False
+
+
+def _setup_cfg(path: str, content: bytes) -> Declarations:
+    """setuptools' declarative config: `install_requires` and `extras_require` of [options]."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(_text(content), path)
+    except configparser.Error as error:
+        raise DependencyFileError(f"not a valid setup.cfg: {_one_line(str(error))}") from None
+    lines = _setup_cfg_lines(parser.get("options", "install_requires", fallback=""))
+    if parser.has_section("options.extras_require"):
+        for _, value in parser.items("options.extras_require"):
+            lines.extend(_setup_cfg_lines(value))
+    result = _from_requirement_strings(lines, "options.install_requires")
+    name = parser.get("metadata", "name", fallback="")
+    if name:
+        result = result.merged(Declarations(project_names=frozenset({normalize_name(name)})))
+    return result
+
+
+def _setup_cfg_lines(value: str) -> list[str]:
+    lines = (line.split(" #")[0].strip() for line in value.splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def _requirement_list(value: Any) -> list[Any]:
+    """setuptools takes a list of requirements, or one string of them, a line each."""
+    if isinstance(value, str):
+        return _setup_cfg_lines(value)
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _setup_py(path: str, content: bytes) -> Declarations:
+    """The literal `install_requires`, `extras_require` and `name` of a `setup(...)` call; values
+    computed at run time (read from a file, say) cannot be known without running it."""
+    import ast
+
+    try:
+        tree = ast.parse(_text(content), path)
+    except (SyntaxError, ValueError) as error:
+        raise DependencyFileError(f"not valid Python: {error}") from None
+    lines: list[Any] = []
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) != "setup":
+            continue
+        for keyword in node.keywords:
+            try:
+                value = ast.literal_eval(keyword.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                continue
+            if keyword.arg == "install_requires":
+                lines.extend(_requirement_list(value))
+            elif keyword.arg == "extras_require" and isinstance(value, dict):
+                lines.extend(line for extra in value.values() for line in _requirement_list(extra))
+            elif keyword.arg == "name" and isinstance(value, str):
+                names.add(normalize_name(value))
+    result = _from_requirement_strings(lines, "setup(install_requires=...)")
+    return result.merged(Declarations(project_names=frozenset(names)))
+
+
+def _pipfile(document: dict[str, Any]) -> Declarations:
+    from packaging.specifiers import SpecifierSet
+
+    declared, pinned = set(), set()
+    for section in ("packages", "dev-packages"):
+        for name, constraint in _expect(document.get(section, {}), dict, section).items():
+            normalized = normalize_name(name)
+            declared.add(normalized)
+            if isinstance(constraint, dict):
+                if "version" not in constraint:
+                    pinned.add(normalized)  # git, path or file source
+                    continue
+                constraint = constraint["version"]
+            text = str(constraint).strip()
+            try:
+                exact = text != "*" and is_exact(SpecifierSet(text))
+            except ValueError:
+                exact = False
+            if exact:
+                pinned.add(normalized)
+    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
+
+
+def _pipfile_lock(content: bytes) -> Declarations:
+    import json
+
+    try:
+        document = json.loads(_text(content))
+    except json.JSONDecodeError as error:
+        raise DependencyFileError(f"not valid JSON: {error}") from None
+    _expect(document, dict, "(document)")
+    names = [
+        name
+        for section in ("default", "develop")
+        for name in _expect(document.get(section, {}), dict, section)
+    ]
+    locked = frozenset(normalize_name(name) for name in names)
+    return Declarations(dict.fromkeys(locked, ""), locked)
+
+
+def _locked(packages: Any, path: str) -> Declarations:
+    """A lock file: every package it lists is installed at the version it records."""
+    names = set()
+    for package in _expect(packages, list, "package"):
+        name = _expect(package, dict, "package").get("name")
+        if not isinstance(name, str):
+            raise DependencyFileError(f"a package entry in {os.path.basename(path)} has no name")
+        names.add(normalize_name(name))
+    locked = frozenset(names)
+    return Declarations(dict.fromkeys(locked, ""), locked)
+
+
+def _environment(path: str, content: bytes, including: frozenset[str]) -> Declarations:
+    import yaml  # only projects with a conda environment file pay for the import
+
+    try:
+        document = yaml.load(_text(content), Loader=_yaml_loader())
+    except yaml.YAMLError as error:
+        raise DependencyFileError(f"not valid YAML: {_one_line(str(error))}") from None
+    if document is None:
+        return Declarations()
+    _expect(document, dict, "(document)")
+    declared, pinned = set(), set()
+    result = Declarations()
+    for entry in _expect(document.get("dependencies") or [], list, "dependencies"):
+        if isinstance(entry, dict):
+            # conda writes these to a requirements file beside this one, a line each, for pip.
+            entries = _expect(entry.get("pip") or [], list, "dependencies.pip")
+            lines = [_expect(line, str, "dependencies.pip") for line in entries]
+            numbered = ((line.line, line) for line in lines)
+            result = result.merged(_requirement_lines(numbered, path, including))
+            continue
+        try:
+            name, exact = conda_spec(str(_expect(entry, str, "dependencies")))
+        except ValueError as error:
+            raise DependencyFileError(str(error)) from None
+        declared.add(name)
+        if exact:
+            pinned.add(name)
+    return result.merged(Declarations(dict.fromkeys(declared, ""), frozenset(pinned)))
+
+
+class _LineString(str):
+    """A string of a YAML file that knows the line it starts on."""
+
+    line = 0
+
+
+@cache
+def _yaml_loader() -> type:
+    """yaml's safe loader, whose strings know their line: a bad pip entry is reported there."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        def construct_yaml_str(self, node: yaml.ScalarNode) -> str:
+            text = _LineString(super().construct_yaml_str(node))
+            text.line = node.start_mark.line + 1
+            return text
+
+    Loader.add_constructor("tag:yaml.org,2002:str", Loader.construct_yaml_str)
+    return Loader
+
+
+def _why_bad(text: str, error: Exception) -> str:
+    """Why `text` is no requirement: packaging's message without the lines that draw a caret
+    under it, or, for conda's `name=1.0`, what pip's hint says."""
+    if "=" in text and not re.search(r"[=!<>~]=|[<>]", text):
+        return "`=` is not a version operator (`==` is)"
+    return (str(error).splitlines() or [""])[0]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _text(content: bytes) -> str:
+    return content.decode("utf-8")
+
+
+# The byte order marks pip looks for at the start of a requirements file, and their encodings.
+_BYTE_ORDER_MARKS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _requirements_text(content: bytes) -> str:
+    """A requirements file's text, decoded as pip does: UTF-8, or what a byte order mark says
+    (PowerShell's `pip freeze > requirements.txt` writes UTF-16)."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if content.startswith(mark):
+            return content[len(mark) :].decode(encoding)
+    return _text(content)
+
+
+def _logical_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of numbered lines, with comments dropped and `\\` continuations
+    joined, as pip reads them."""
+    pending, start = "", 0
+    for number, raw in lines:
+        line = re.sub(r"(^|\s+)#.*$", "", raw)
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        text = (pending + line).strip()
+        pending = ""
+        if text:
+            yield start, text
+    if pending.strip():
+        yield start, pending.strip()
+
+
+# Strings compiled on first use, as _CONDA_SPEC above; _NAMED_REFERENCE serves install commands.
+
+
+# Strings compiled (and kept) by `re` on first use: a run reads a file only when it changed.
+_INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)"
+_EDITABLE = r"(-e|--editable)\s*=?\s*(?P<target>\S+)"
+_EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
+
+
+def _requirement_lines(
+    lines: Iterable[tuple[int, str]], path: str, including: frozenset[str]
+) -> Declarations:
+    """requirements.txt syntax, on numbered lines: requirements, `-r`/`-c` includes, options,
+    and what pip installs from a local path or URL (`.`, `-e ./pkg`, `git+https://...`). A bad
+    line is the file's problem; the lines around it still count."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    declared, pinned = set(), set()
+    problems: list[tuple[str, str]] = []
+    result = Declarations()
+    for number, text in _logical_lines(lines):
+        include = re.fullmatch(_INCLUDE, text)
+        if include is not None:
+            target = os.path.abspath(os.path.join(os.path.dirname(path), include["file"]))
+            if target in including:
+                continue
+            included = _read(target, including)
+            if include["option"] in {"-c", "--constraint"}:
+                # A constraint file pins versions but installs nothing.
+                included = Declarations(pinned=included.pinned, problems=included.problems)
+            result = result.merged(included)
+            continue
+        editable = re.fullmatch(_EDITABLE, text)
+        if editable is None and text.startswith("-"):
+            continue  # --index-url, --find-links, ...: options that install nothing
+        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]  # per-line options: --hash=...
+        if editable is not None or names_no_distribution(text.split(";")[0].strip()):
+            # A local project, archive or URL: only an `#egg=name` fragment names what it installs.
+            egg = re.search(_EGG, text)
+            if egg is not None:
+                declared.add(normalize_name(egg["name"]))
+                pinned.add(normalize_name(egg["name"]))
+            continue
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as error:
+            if not problems:
+                reason = _why_bad(text, error)
+                problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
+            continue
+        name = normalize_name(requirement.name)
+        declared.add(name)
+        if requirement_is_pinned(requirement):
+            pinned.add(name)
+    own = Declarations(dict.fromkeys(declared, ""), frozenset(pinned), problems=tuple(problems))
+    return result.merged(own)

@@ -1,0 +1,88 @@
+"""One package as a dependency file or an install command writes it: its PEP 503 name, whether it
+pins one release (a PEP 508 requirement or a conda spec), and the arguments that name no
+distribution at all (a local path, an archive, a URL).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..records import TYPE_CHECKING
+
+if TYPE_CHECKING:  # packaging is imported where a file or command is parsed: it costs start-up
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+# conda package names that differ from the PyPI distribution of the same code.
+CONDA_TO_PYPI = {
+    "pytorch": "torch",
+    "py-xgboost": "xgboost",
+    "py-opencv": "opencv-python",
+    "libopencv": "opencv-python",
+    "pytorch-cpu": "torch",
+    "pytorch-gpu": "torch",
+    "tensorflow-base": "tensorflow",
+    "matplotlib-base": "matplotlib",
+}
+
+# Archives pip installs from a file (they name no distribution it can see before unpacking).
+ARCHIVES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz")
+# Compiled now: every install argument of every run is matched against it.
+_NAMED_REFERENCE = re.compile(r"[A-Za-z0-9][\w.-]*\s*(\[[^\]]*\])?\s*@")
+# Compiled (and kept) by `re` on first use: dependency files are read only when they change.
+_CONDA_SPEC = r"(?s)(?:[\w./-]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.-]*)\s*(?P<rest>.*)"
+# The URL schemes pip takes a requirement for a link by (its own and its version controls').
+_PIP_URL = r"(?i)(file|https?|ftp|(git|hg|svn|bzr)\+[a-z]+):"
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503: `Scikit_Learn` and `scikit-learn` are the same distribution."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def is_exact(specifier: SpecifierSet) -> bool:
+    """True for `==1.2.3` or `===1.2.3`, alone or with other clauses; `==1.*` is not exact."""
+    return any(
+        (spec.operator == "==" and not spec.version.endswith(".*")) or spec.operator == "==="
+        for spec in specifier
+    )
+
+
+def requirement_is_pinned(requirement: Requirement) -> bool:
+    """Exact version, or a direct reference (`name @ url`) that names one artifact."""
+    return bool(requirement.url) or is_exact(requirement.specifier)
+
+
+def conda_spec(text: str) -> tuple[str, bool]:
+    """(PyPI-style normalized name, pinned) for a conda spec: `numpy=1.26.4`, `numpy==1.26.4`,
+    `conda-forge::numpy 1.26.4 py311_0`. conda's `=1.26.4` selects that release; a `*`, a range
+    or no version is not a pin. A ValueError says why `text` is no spec."""
+    match = re.fullmatch(_CONDA_SPEC, text.strip())
+    if match is None:
+        raise ValueError(f"bad conda package spec {text!r}")
+    name = normalize_name(match["name"])
+    name = CONDA_TO_PYPI.get(name, name)
+    rest = match["rest"].strip()
+    version = rest.lstrip("=").split("=")[0].split()[0] if rest.lstrip("=") else ""
+    pinned = (
+        bool(version)
+        and (rest.startswith("=") or rest[:1].isdigit())
+        and "*" not in version
+        and not re.search(r"[<>!~,|]", version)
+    )
+    return name, pinned
+
+
+def names_no_distribution(word: str) -> bool:
+    """A local path (`.`, `./pkg`, `..\\pkg`), an archive or a bare URL (`file:pkg`): pip
+    installs what it holds, under a name it learns only then. `name @ url` names its
+    distribution."""
+    if _NAMED_REFERENCE.match(word):
+        return False
+    return (
+        "/" in word
+        or "\\" in word
+        or word.startswith((".", "~"))
+        or word.endswith(ARCHIVES)
+        or re.match(_PIP_URL, word) is not None
+    )
