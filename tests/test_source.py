@@ -232,9 +232,9 @@ def test_a_lone_surrogate_is_reported_where_it_is() -> None:
 
 
 def test_a_cell_read_as_python_without_the_notebook_naming_its_language_says_so() -> None:
-    cells = (code("x = (1,", 1), code("git branch newidea", 2))
+    cells = (code("x = (1,", 1), code("git branch newidea", 2), code("y = 1", 3), code("z = 2", 4))
 
-    def messages(metadata: dict | None) -> list[str]:
+    def messages(metadata: dict | None, cells: tuple = cells) -> list[str]:
         document = notebook_dict(*cells)
         if metadata is not None:
             document["metadata"] = metadata
@@ -253,6 +253,13 @@ def test_a_cell_read_as_python_without_the_notebook_naming_its_language_says_so(
     ]
     assert messages({}) == unnamed
     assert messages({"kernelspec": {"name": "conda-env-x", "display_name": "x"}}) == unnamed
+    # Most of its cells do not parse: one finding says it may be another kernel's notebook.
+    shell = (code("pwd", 1), code("git branch newidea", 2), code("echo 'x' > f.py", 3), code("", 4))
+    assert messages({}, shell) == [
+        "Cell does not parse as Python (invalid syntax), nor does 1 more of the notebook's 3 code "
+        "cells, and the notebook does not name its language: it may be written for another kernel"
+    ]
+    assert len(messages({"kernelspec": {"name": "python3"}}, shell)) == 2
 
 
 def test_a_cell_of_a_python_2_notebook_is_said_not_to_parse_as_python_3() -> None:

@@ -22,8 +22,9 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
     understands them and do not count; the place reported is the cell's own row and column.
     The other code rules skip such a cell: they cannot see what it reads or binds. A notebook
     whose metadata does not name its language (stripped by a tool, or a kernel unknown here
-    named without it) is read as Python, and the message says so: it may be a bash or Julia
-    notebook. The message also says when the notebook's kernel ran Python 2 (`print x` is
+    named without it) is read as Python, and the message says so; when most of its code cells
+    do not parse, it is likely written for another kernel (bash, Julia), and one finding says
+    that instead of one per cell. The message also says when the notebook's kernel ran Python 2 (`print x` is
     valid there; its cells are read as Python 3), and when the cell's first line is a cell
     magic written with one `%` (`%bash`, which Google Cloud Datalab ran as `%%bash`).
 
@@ -48,17 +49,33 @@ def syntax_error(nb: Analysis) -> Iterator[Finding]:
         does_not_parse += " as Python (the notebook does not name its language)"
     elif nb.notebook.ran_python_2:
         does_not_parse += " as Python 3 (the notebook's kernel is Python 2)"
-    for parsed in nb.parsed:
+    failing = [parsed for parsed in nb.parsed if parsed.syntax_error is not None]
+    written = [parsed for parsed in nb.parsed if parsed.cell.source.strip()]
+    if failing and not nb.notebook.names_its_language and 2 * len(failing) > len(written):
+        error = failing[0].syntax_error
+        others = len(failing) - 1
+        if others == 0:
+            also = "the notebook's only code cell"
+        else:
+            verb = "does" if others == 1 else "do"
+            also = f"nor {verb} {others} more of the notebook's {len(written)} code cells"
+        message = (
+            f"Cell does not parse as Python ({error.message}), {also}, and the notebook does not "
+            f"name its language: it may be written for another kernel"
+        )
+        help = "Save it from its kernel, so that its metadata names the language"
+        yield Finding(failing[0].cell, message, error.row, error.column, help=help)
+        return
+    for parsed in failing:
         error = parsed.syntax_error
-        if error is not None:
-            message = f"{does_not_parse}: {error.message}"
-            magic = _cell_magic_with_one_percent(parsed.cell.source, error.row)
-            if magic is not None:
-                message += (
-                    f"; `%{magic}` on its first line is read as a line magic, not as the cell "
-                    f"magic `%%{magic}` (Google Cloud Datalab alone read it as one)"
-                )
-            yield Finding(parsed.cell, message, error.row, error.column)
+        message = f"{does_not_parse}: {error.message}"
+        magic = _cell_magic_with_one_percent(parsed.cell.source, error.row)
+        if magic is not None:
+            message += (
+                f"; `%{magic}` on its first line is read as a line magic, not as the cell "
+                f"magic `%%{magic}` (Google Cloud Datalab alone read it as one)"
+            )
+        yield Finding(parsed.cell, message, error.row, error.column)
 
 
 # Cell magics of Google Cloud Datalab's notebooks (BigQuery), besides IPython's own.
