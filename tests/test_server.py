@@ -88,7 +88,20 @@ def test_check_reports_the_notebook_the_browser_holds(request_, jp_root_dir):
 
 def test_check_of_a_clean_notebook_is_empty(request_, jp_root_dir):
     write_notebook(jp_root_dir / "nb.ipynb", *CLEAN["cells"])
-    assert check(request_, "nb.ipynb", CLEAN) == (200, {"path": "nb.ipynb", "diagnostics": []})
+    status, body = check(request_, "nb.ipynb", CLEAN)
+    assert status == 200
+    assert (body["path"], body["diagnostics"]) == ("nb.ipynb", [])
+    assert body["selected"] == [rule.code for rule in RULES]
+
+
+def test_check_says_which_rules_ran_and_when_the_selection_leaves_none(request_, jp_root_dir):
+    # Nothing found because nothing was looked for is not a clean notebook: the panel says so.
+    write_notebook(jp_root_dir / "nb.ipynb", *OUT_OF_ORDER["cells"])
+    status, body = check(request_, "nb.ipynb", OUT_OF_ORDER, select=["NBD1"], ignore=["NBD1"])
+    assert (status, body["diagnostics"], body["selected"]) == (200, [], [])
+    status, body = check(request_, "nb.ipynb", OUT_OF_ORDER, select=["NBD101"])
+    assert body["selected"] == ["NBD101"]
+    assert [d["code"] for d in body["diagnostics"]] == ["NBD101"]
 
 
 def test_project_configuration_applies_and_the_request_can_narrow_it(request_, jp_root_dir):

@@ -49,8 +49,9 @@ def _executor() -> ThreadPoolExecutor:
 
 def check_document(
     document: Any, os_path: Path, api_path: str, select: list[str] | None, ignore: list[str]
-) -> list[dict[str, Any]]:
-    """The diagnostics of notebook JSON, with the configuration found from the file's folder.
+) -> dict[str, Any]:
+    """The diagnostics of notebook JSON, with the configuration found from the file's folder,
+    and the codes of the rules that were selected (none: the panel says no rule ran).
 
     Raises ValueError with a one-line reason for a broken notebook, configuration or selector.
     """
@@ -79,7 +80,12 @@ def check_document(
     except UnknownSelectorError as error:
         raise ValueError(f"unknown rule selector `{error}`") from None
     # Report the path as the browser knows it, not where the server keeps it.
-    return [{**d.to_dict(), "filename": api_path} for d in check(notebook, settings, rules)]
+    return {
+        "diagnostics": [
+            {**d.to_dict(), "filename": api_path} for d in check(notebook, settings, rules)
+        ],
+        "selected": [rule.code for rule in rules],
+    }
 
 
 class _Handler(APIHandler):
@@ -173,14 +179,14 @@ class CheckHandler(_Handler):
         ignore = _selectors(body, "ignore")
         api_path, os_path = await self.notebook_file(body.get("path"))
         try:
-            diagnostics = await asyncio.get_running_loop().run_in_executor(
+            checked = await asyncio.get_running_loop().run_in_executor(
                 _executor(), check_document, document, os_path, api_path, select, ignore
             )
         except TooMuchCode as error:
             raise web.HTTPError(413, str(error)) from None
         except ValueError as error:
             raise web.HTTPError(400, str(error)) from None
-        self.finish({"path": api_path, "diagnostics": diagnostics})
+        self.finish({"path": api_path, **checked})
 
 
 class RulesHandler(_Handler):
