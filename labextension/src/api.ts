@@ -27,7 +27,7 @@ export interface IFix {
     location: { row: number; column: number };
     end_location: { row: number; column: number };
     cell: number | null;
-    filename?: string;
+    filename?: string | null;
   }[];
 }
 
@@ -79,6 +79,8 @@ export interface IReproJob {
   state: 'running' | 'done' | 'failed' | 'cancelled';
   cancelling: boolean;
   progress: IReproProgress | null;
+  /** Said before the runs: the cells that run an install command. */
+  warnings: string[];
   report: {
     reproduced: boolean;
     errors: string[];
@@ -118,7 +120,7 @@ export function checkNotebook(
   notebook: unknown,
   select: string[],
   ignore: string[]
-): Promise<{ diagnostics: IDiagnostic[] }> {
+): Promise<{ diagnostics: IDiagnostic[]; selected: string[] }> {
   return requestAPI('check', {
     method: 'POST',
     body: JSON.stringify({ path, notebook, select, ignore })

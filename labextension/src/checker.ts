@@ -1,9 +1,10 @@
 import { DocumentRegistry } from '@jupyterlab/docregistry';
-import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookModel, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { checkNotebook, IDiagnostic } from './api';
+import { checkNotebook, IDiagnostic, IFix } from './api';
+import { fixableInLab, planFixes } from './fixes';
 import { showCellFindings } from './markers';
 
 export interface ICheckSettings {
@@ -21,6 +22,17 @@ export const DEFAULT_SETTINGS: ICheckSettings = {
   select: [],
   ignore: []
 };
+
+/** As `nbcheck --fix`: fix, check again, and fix what the first pass left, at most this often. */
+const MAX_FIX_PASSES = 10;
+
+type SharedCell = INotebookModel['sharedModel']['cells'][number];
+
+/** A cell as it was sent to the server: its findings' positions are in this source. */
+interface ICheckedCell {
+  id: string | null;
+  source: string;
+}
 
 /**
  * Keeps one notebook's findings current: about a second after an edit, after a cell runs and
@@ -56,6 +68,21 @@ export class NotebookChecker implements IDisposable {
     return this.getSettings().enabled;
   }
 
+  /** The codes of the rules the last check ran (empty: the selection left none); null before
+   * a check succeeded. */
+  get selected(): string[] | null {
+    return this._selected;
+  }
+
+  /** What the last fix did, or why it did nothing; null before any. */
+  get fixStatus(): string | null {
+    return this._fixStatus;
+  }
+
+  get fixing(): boolean {
+    return this._fixing;
+  }
+
   /** How many checks have completed (0 until the first findings arrive). */
   get completed(): number {
     return this._completed;
@@ -86,14 +113,23 @@ export class NotebookChecker implements IDisposable {
     this._checking = true;
     this._changed.emit();
     try {
+      const document = this.panel.context.model.toJSON() as {
+        cells: { id?: string; source: string | string[] }[];
+      };
+      const checked = document.cells.map(cell => ({
+        id: cell.id ?? null,
+        source: Array.isArray(cell.source) ? cell.source.join('') : cell.source
+      }));
       const body = await checkNotebook(
         this.panel.context.path,
-        this.panel.context.model.toJSON(),
+        document,
         settings.select,
         settings.ignore
       );
       if (request === this._sequence && !this._isDisposed) {
         this._diagnostics = body.diagnostics;
+        this._selected = body.selected;
+        this._checked = checked;
         this._error = null;
       }
     } catch (error) {
@@ -122,6 +158,23 @@ export class NotebookChecker implements IDisposable {
     return Math.min(diagnostic.cell - 1, cells.length - 1);
   }
 
+  /** Apply one finding's fix to the notebook the browser holds (undoable), then check again. */
+  fix(diagnostic: IDiagnostic): Promise<void> {
+    return this.fixPasses(() => (diagnostic.fix ? [diagnostic.fix] : []), 1);
+  }
+
+  /**
+   * Apply every fix the lab can apply (the safe ones; with `unsafe`, the unsafe ones too), check
+   * again, and repeat for the fixes a pass left because their edits overlapped, as `nbcheck
+   * --fix` does.
+   */
+  fixAll(unsafe: boolean): Promise<void> {
+    return this.fixPasses(
+      diagnostics => diagnostics.filter(d => fixableInLab(d, unsafe)).map(d => d.fix!),
+      MAX_FIX_PASSES
+    );
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -130,6 +183,91 @@ export class NotebookChecker implements IDisposable {
     window.clearTimeout(this._timer);
     NotebookActions.executed.disconnect(this.onExecuted, this);
     Signal.clearData(this);
+  }
+
+  private async fixPasses(
+    pick: (diagnostics: IDiagnostic[]) => IFix[],
+    passes: number
+  ): Promise<void> {
+    if (this._fixing) {
+      return;
+    }
+    this._fixing = true;
+    this._changed.emit();
+    let applied = 0;
+    let misplaced = 0;
+    let stale = false;
+    try {
+      for (let pass = 0; pass < passes; pass++) {
+        const fixes = pick(this._diagnostics);
+        if (fixes.length === 0) {
+          break;
+        }
+        const plan = planFixes(fixes, this._checked.map(cell => cell.source));
+        misplaced += plan.misplaced;
+        const cells = this.currentCells([...plan.cells.keys()]);
+        if (cells === null) {
+          stale = true;
+          await this.check();
+          break;
+        }
+        for (const [index, edits] of plan.cells) {
+          const cell = cells.get(index)!;
+          // One undo step of its own in the cell (Ctrl+Z there undoes the fix).
+          const undoManager = (cell as { undoManager?: { stopCapturing(): void } | null })
+            .undoManager;
+          undoManager?.stopCapturing();
+          cell.transact(() => {
+            for (const edit of [...edits].sort((a, b) => b.start - a.start)) {
+              cell.updateSource(edit.start, edit.end, edit.content);
+            }
+          });
+          undoManager?.stopCapturing();
+        }
+        applied += plan.applied;
+        await this.check();
+        if (plan.applied === 0 || this._error) {
+          break;
+        }
+      }
+    } finally {
+      const parts = [`Applied ${applied} fix${applied === 1 ? '' : 'es'}.`];
+      if (stale) {
+        parts.push('The notebook changed since it was last checked: checked again, try again.');
+      }
+      if (misplaced) {
+        parts.push(
+          `${misplaced} fix${misplaced === 1 ? ' was' : 'es were'} not applied: ` +
+            'the edits do not fall inside the cell that was checked.'
+        );
+      }
+      this._fixStatus = parts.join(' ');
+      this._fixing = false;
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * The shared models of the cells at these positions of the last checked notebook, found by id
+   * (else by position), or null when one has changed since that check: edits are positions in
+   * the source that was checked.
+   */
+  private currentCells(indices: number[]): Map<number, SharedCell> | null {
+    const cells = this.panel.context.model.sharedModel.cells;
+    const found = new Map<number, SharedCell>();
+    for (const index of indices) {
+      const checked = this._checked[index];
+      const cell = checked.id
+        ? cells.find(cell => cell.id === checked.id)
+        : cells.length === this._checked.length
+          ? cells[index]
+          : undefined;
+      if (!cell || cell.getSource() !== checked.source) {
+        return null;
+      }
+      found.set(index, cell);
+    }
+    return found;
   }
 
   private schedule(delay: number): void {
@@ -164,6 +302,7 @@ export class NotebookChecker implements IDisposable {
     window.clearTimeout(this._timer);
     this._sequence++;
     this._diagnostics = [];
+    this._selected = null;
     this._error = null;
     this._checking = false;
     this.render();
@@ -177,11 +316,15 @@ export class NotebookChecker implements IDisposable {
       byCell.set(index, [...(byCell.get(index) ?? []), diagnostic]);
     }
     this.panel.content.widgets.forEach((cell, index) =>
-      showCellFindings(cell, byCell.get(index) ?? [])
+      showCellFindings(cell, byCell.get(index) ?? [], diagnostic => void this.fix(diagnostic))
     );
   }
 
   private _diagnostics: IDiagnostic[] = [];
+  private _selected: string[] | null = null;
+  private _checked: ICheckedCell[] = [];
+  private _fixStatus: string | null = null;
+  private _fixing = false;
   private _error: string | null = null;
   private _checking = false;
   private _sequence = 0;

@@ -23,7 +23,7 @@ import { Widget } from '@lumino/widgets';
 
 import { fetchRules, IDiagnostic, IRule } from './api';
 import { DEFAULT_SETTINGS, ICheckSettings, NotebookChecker } from './checker';
-import { FindingsPanel } from './panel';
+import { FindingsPanel, NO_RULES } from './panel';
 import { ReproRun } from './repro';
 
 const PLUGIN_ID = 'nb-discipline:plugin';
@@ -41,7 +41,6 @@ class CountButton extends Widget {
     super({ node: document.createElement('button') });
     this.addClass('jp-ToolbarButtonComponent');
     this.addClass('nbd-toolbar-count');
-    this.node.title = 'nb-discipline findings: open the panel';
     this.node.addEventListener('click', onClick);
     checker.changed.connect(this.refresh, this);
     this.refresh();
@@ -52,10 +51,14 @@ class CountButton extends Widget {
     this.node.dataset.count = String(count);
     this.node.dataset.checks = String(this.checker.completed);
     this.toggleClass('nbd-has-findings', count > 0);
+    this.node.title = 'nb-discipline findings: open the panel';
     if (this.checker.error) {
       this.node.textContent = 'NBD ?';
     } else if (count) {
       this.node.textContent = `NBD ${count}`;
+    } else if (this.checker.selected?.length === 0) {
+      this.node.textContent = 'NBD –';
+      this.node.title = `nb-discipline: ${NO_RULES}`;
     } else {
       this.node.textContent = this.checker.enabled ? 'NBD ✓' : 'NBD off';
     }
@@ -77,8 +80,10 @@ class CountStatus extends Widget {
   }
 
   private refresh(): void {
-    const count = this.checker?.diagnostics.length ?? 0;
-    this.node.textContent = this.checker ? `nb-discipline: ${count}` : '';
+    const checker = this.checker;
+    const count = checker?.diagnostics.length ?? 0;
+    const none = count === 0 && checker?.selected?.length === 0;
+    this.node.textContent = checker ? `nb-discipline: ${none ? 'no rules selected' : count}` : '';
   }
 
   private checker: NotebookChecker | null = null;

@@ -5,6 +5,7 @@ import { CodeMirrorEditor } from '@jupyterlab/codemirror';
 import { PanelLayout, Widget } from '@lumino/widgets';
 
 import { IDiagnostic } from './api';
+import { appliesInLab, columnOffset, otherFiles } from './fixes';
 
 const setFindings = StateEffect.define<IDiagnostic[]>();
 
@@ -50,7 +51,38 @@ function buildDecorations(diagnostics: IDiagnostic[], doc: Text): DecorationSet 
 
 function position(doc: Text, row: number, column: number): number {
   const line = doc.line(row);
-  return Math.min(line.from + Math.max(column - 1, 0), line.to);
+  return line.from + (columnOffset(line.text, Math.max(column, 1)) ?? line.length);
+}
+
+/** A finding's fix button: "Fix", or "Fix (unsafe)" for a fix that may change behaviour. */
+export function fixButton(diagnostic: IDiagnostic, onFix: () => void): HTMLButtonElement | null {
+  const fix = diagnostic.fix;
+  if (!appliesInLab(fix)) {
+    return null;
+  }
+  const unsafe = fix.applicability === 'unsafe';
+  const button = document.createElement('button');
+  button.className = `nbd-fix-button${unsafe ? ' nbd-fix-unsafe' : ''}`;
+  button.textContent = unsafe ? 'Fix (unsafe)' : 'Fix';
+  const what = /[.!?]$/.test(fix.message) ? fix.message : `${fix.message}.`;
+  button.title = unsafe
+    ? `${what} Unsafe fix: it may change what the notebook does. Ctrl+Z in the cell undoes it.`
+    : `${what} Ctrl+Z in the cell undoes it.`;
+  button.addEventListener('click', event => {
+    event.stopPropagation();
+    onFix();
+  });
+  return button;
+}
+
+/** For a fix that edits other files than the notebook: the command that applies it. */
+export function fixCommand(diagnostic: IDiagnostic): string | null {
+  const files = otherFiles(diagnostic.fix);
+  if (!files.length) {
+    return null;
+  }
+  const unsafe = diagnostic.fix!.applicability === 'unsafe' ? ' --unsafe-fixes' : '';
+  return `${diagnostic.fix!.message}: run \`nbcheck --fix${unsafe}\` (it edits ${files.join(', ')})`;
 }
 
 const injected = new WeakSet<CodeMirrorEditor>();
@@ -62,7 +94,7 @@ class CellFindings extends Widget {
     this.addClass('nbd-cell-findings');
   }
 
-  render(diagnostics: IDiagnostic[]): void {
+  render(diagnostics: IDiagnostic[], onFix: (diagnostic: IDiagnostic) => void): void {
     this.node.replaceChildren(
       ...diagnostics.map(d => {
         const item = document.createElement('div');
@@ -78,7 +110,13 @@ class CellFindings extends Widget {
         message.className = 'nbd-message';
         message.textContent = d.message;
         item.append(code, ' ', message, ' ', where);
-        item.title = d.help ? `${d.name}: ${d.help}` : d.name;
+        const fix = fixButton(d, () => onFix(d));
+        if (fix) {
+          item.append(' ', fix);
+        }
+        item.title = [d.help ? `${d.name}: ${d.help}` : d.name, fixCommand(d)]
+          .filter(Boolean)
+          .join('\n');
         return item;
       })
     );
@@ -93,7 +131,11 @@ const latest = new WeakMap<Cell, IDiagnostic[]>();
  * Show `diagnostics` beside `cell`. Cells render lazily (windowed notebooks), so the decoration is
  * applied once the cell is ready, with the latest findings at that time.
  */
-export function showCellFindings(cell: Cell, diagnostics: IDiagnostic[]): void {
+export function showCellFindings(
+  cell: Cell,
+  diagnostics: IDiagnostic[],
+  onFix: (diagnostic: IDiagnostic) => void
+): void {
   const previous = latest.get(cell);
   if (!previous && diagnostics.length === 0) {
     return;
@@ -103,11 +145,15 @@ export function showCellFindings(cell: Cell, diagnostics: IDiagnostic[]): void {
     if (cell.isDisposed || latest.get(cell) !== diagnostics) {
       return;
     }
-    decorateCell(cell, diagnostics);
+    decorateCell(cell, diagnostics, onFix);
   });
 }
 
-function decorateCell(cell: Cell, diagnostics: IDiagnostic[]): void {
+function decorateCell(
+  cell: Cell,
+  diagnostics: IDiagnostic[],
+  onFix: (diagnostic: IDiagnostic) => void
+): void {
   let box = boxes.get(cell);
   if (!box || box.isDisposed) {
     const layout = cell.layout as PanelLayout;
@@ -119,7 +165,7 @@ function decorateCell(cell: Cell, diagnostics: IDiagnostic[]): void {
     layout.insertWidget(layout.widgets.indexOf(input) + 1, box);
     boxes.set(cell, box);
   }
-  box.render(diagnostics);
+  box.render(diagnostics, onFix);
   cell.toggleClass('nbd-has-findings', diagnostics.length > 0);
 
   const editor = cell.editor;

@@ -9,6 +9,8 @@ import {
   IRule
 } from './api';
 import { NotebookChecker } from './checker';
+import { fixableInLab } from './fixes';
+import { fixButton, fixCommand } from './markers';
 import { ReproRun } from './repro';
 
 export interface IPanelActions {
@@ -18,6 +20,10 @@ export interface IPanelActions {
   jump(diagnostic: IDiagnostic): void;
   renderDocs(rule: IRule): Promise<HTMLElement>;
 }
+
+/** What the panel and the count say when the selection leaves no rule to run. */
+export const NO_RULES =
+  'no rules selected (the select and ignore settings and the project leave none)';
 
 function element<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -55,7 +61,7 @@ export class FindingsPanel extends Widget {
       this._summary,
       this._buttons
     );
-    this.node.append(header, this._status, this._reproBox, this._groupsBox);
+    this.node.append(header, this._status, this._fixBox, this._reproBox, this._groupsBox);
     this.render();
   }
 
@@ -80,23 +86,36 @@ export class FindingsPanel extends Widget {
     if (!checker) {
       this._summary.textContent = 'Open a notebook to check it.';
       this._status.replaceChildren();
+      this.updatePart('fixes', this._fixBox, null, () => []);
       this.updatePart('repro', this._reproBox, null, () => []);
       this.updatePart('groups', this._groupsBox, null, () => []);
       return;
     }
     const name = checker.panel.context.localPath.split('/').pop() ?? '';
     const count = checker.diagnostics.length;
-    this._summary.textContent = `${name}: ${
-      count === 0 ? 'no findings' : `${count} finding${count === 1 ? '' : 's'}`
-    }`;
+    let found = count === 0 ? 'no findings' : `${count} finding${count === 1 ? '' : 's'}`;
+    if (checker.selected?.length === 0) {
+      found = NO_RULES;
+    }
+    this._summary.textContent = `${name}: ${found}`;
     const status: HTMLElement[] = [];
-    if (checker.checking) {
+    if (checker.fixing) {
+      status.push(element('div', 'nbd-status', 'Fixing…'));
+    } else if (checker.checking) {
       status.push(element('div', 'nbd-status', 'Checking…'));
     }
     if (checker.error) {
       status.push(element('div', 'nbd-status nbd-error', checker.error));
     }
+    if (checker.fixStatus && !checker.fixing) {
+      status.push(element('div', 'nbd-status nbd-fix-status', checker.fixStatus));
+    }
     this._status.replaceChildren(...status);
+    const safe = checker.diagnostics.filter(d => fixableInLab(d, false)).length;
+    const all = checker.diagnostics.filter(d => fixableInLab(d, true)).length;
+    this.updatePart('fixes', this._fixBox, [checker.panel.id, safe, all, checker.fixing], () =>
+      this.renderFixAll(checker, safe, all)
+    );
     const repro = this._repro;
     this.updatePart(
       'repro',
@@ -123,6 +142,34 @@ export class FindingsPanel extends Widget {
       this._rendered.set(part, key);
       box.replaceChildren(...render());
     }
+  }
+
+  /** "Fix all safe (n)" and "Fix all, including unsafe (n)", when the lab can fix something. */
+  private renderFixAll(checker: NotebookChecker, safe: number, all: number): HTMLElement[] {
+    if (all === 0) {
+      return [];
+    }
+    const fixSafe = button('nbd-fix-all-safe', `Fix all safe (${safe})`, () =>
+      void checker.fixAll(false)
+    );
+    fixSafe.disabled = safe === 0 || checker.fixing;
+    fixSafe.title = safe
+      ? 'Apply every safe fix to the notebook in the browser (nothing is saved). Ctrl+Z in a cell undoes its fixes.'
+      : 'No safe fixes here: the fixes offered may change what the notebook does.';
+    const buttons = [fixSafe];
+    if (all > safe) {
+      const fixAll = button('nbd-fix-all-unsafe', `Fix all, including unsafe (${all})`, () =>
+        void checker.fixAll(true)
+      );
+      fixAll.disabled = checker.fixing;
+      fixAll.title =
+        'Apply every fix, the unsafe ones too: they may change what the notebook does ' +
+        '(nothing is saved; Ctrl+Z in a cell undoes its fixes).';
+      buttons.push(fixAll);
+    }
+    const bar = element('div', 'nbd-panel-buttons nbd-fix-all');
+    bar.append(...buttons);
+    return [bar];
   }
 
   private renderGroups(checker: NotebookChecker): HTMLElement {
@@ -153,6 +200,7 @@ export class FindingsPanel extends Widget {
         group.append(this.renderDocs(code));
       }
       for (const diagnostic of diagnostics) {
+        const row = element('div', 'nbd-finding-row');
         const item = element('button', 'nbd-finding');
         item.dataset.cell = String(diagnostic.cell);
         item.append(
@@ -165,7 +213,16 @@ export class FindingsPanel extends Widget {
         );
         item.title = diagnostic.help ?? 'Go to the cell';
         item.addEventListener('click', () => this.actions.jump(diagnostic));
-        group.append(item);
+        row.append(item);
+        const fix = fixButton(diagnostic, () => void checker.fix(diagnostic));
+        if (fix) {
+          row.append(fix);
+        }
+        const command = fixCommand(diagnostic);
+        if (command) {
+          row.append(element('div', 'nbd-fix-command', command));
+        }
+        group.append(row);
       }
       list.append(group);
     }
@@ -205,6 +262,9 @@ export class FindingsPanel extends Widget {
         section.append(element('div', 'nbd-status', 'Starting…'));
       }
       return section;
+    }
+    for (const warning of job.warnings) {
+      section.append(element('div', 'nbd-status nbd-repro-warning', warning));
     }
     if (job.state === 'running') {
       section.append(this.renderProgress(job));
@@ -328,6 +388,7 @@ export class FindingsPanel extends Widget {
   private _summary = element('div', 'nbd-panel-summary');
   private _buttons = element('div', 'nbd-panel-buttons');
   private _status = element('div', 'nbd-panel-status');
+  private _fixBox = element('div', 'nbd-panel-fixes');
   private _reproBox = element('div', 'nbd-panel-repro');
   private _groupsBox = element('div', 'nbd-panel-groups');
   private _rendered = new Map<string, string>();

@@ -9,6 +9,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from nb_discipline.rules import RULES
+from tests.builders import code, write_notebook
 
 FINDING = ".nbd-cell-finding"
 
@@ -193,3 +194,38 @@ def test_settings_select_rules_and_turn_automatic_checks_off(page, lab):
         expect(count).to_have_text(f"NBD {expected - 1}")
     finally:
         put_settings(lab, {})
+
+
+def test_the_panel_says_when_the_selection_leaves_no_rule(page, lab):
+    # Nothing found because nothing was looked for is not a clean notebook.
+    try:
+        put_settings(lab, {"select": ["NBD5"], "ignore": ["NBD5"]})
+        count = open_notebook(page, lab, "sins.ipynb")
+        expect(count).to_have_text("NBD –")
+        count.click()
+        summary = page.locator("#nb-discipline-panel .nbd-panel-summary")
+        expect(summary).to_have_text(
+            "sins.ipynb: no rules selected "
+            "(the select and ignore settings and the project leave none)"
+        )
+    finally:
+        put_settings(lab, {})
+
+
+def test_the_reproducibility_check_shows_its_warnings(page, lab):
+    write_notebook(
+        lab.root / "installs.ipynb",
+        code("%pip install --no-index --dry-run pip", count=1),
+        code("print('done')", count=2),
+    )
+    open_notebook(page, lab, "installs.ipynb")
+    page.locator(".nbd-toolbar-repro:visible").click()
+    panel = page.locator("#nb-discipline-panel")
+    warning = panel.locator(".nbd-repro-warning")
+    expect(warning).to_have_text(
+        "cell 1 runs `%pip install --no-index --dry-run pip`, which may install packages into "
+        "the kernel's environment (--skip-install-cells runs such cells as no-ops)",
+        timeout=60_000,
+    )
+    expect(panel.locator(".nbd-verdict")).to_be_visible(timeout=300_000)
+    expect(warning).to_have_count(1)
