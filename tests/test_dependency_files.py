@@ -269,24 +269,70 @@ def test_a_bad_pip_entry_of_an_environment_file_is_reported_at_its_line(tmp_path
 )
 def test_lock_files_pin_what_they_list(tmp_path: Path, name: str, text: str) -> None:
     assert declared(write(tmp_path / name, text)) == {"numpy": True}
+    assert read_dependency_file(tmp_path / name).versions == {"numpy": "2.0.0"}
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("requirements.txt", "numpy==2.0.0\npandas>=2\nscipy==1.*\ntorch===2.4.0+cpu\n"),
+        (
+            "pyproject.toml",
+            '[project]\ndependencies = ["numpy==2.0.0", "pandas>=2", "scipy==1.*"]\n'
+            '[dependency-groups]\ngpu = ["torch===2.4.0+cpu"]\n',
+        ),
+        (
+            "pyproject.toml",
+            '[tool.poetry.dependencies]\npython = "^3.11"\nnumpy = "2.0.0"\npandas = "^2"\n'
+            'scipy = "1.*"\ntorch = {version = "===2.4.0+cpu", source = "cpu"}\n',
+        ),
+        (
+            "Pipfile",
+            '[packages]\nnumpy = "==2.0.0"\npandas = ">=2"\nscipy = "*"\n'
+            'torch = {version = "===2.4.0+cpu"}\n',
+        ),
+        (
+            "Pipfile.lock",
+            '{"default": {"numpy": {"version": "==2.0.0"}, "torch": {"version": "==2.4.0+cpu"}},'
+            ' "develop": {"pandas": {"editable": true, "path": "."}}}',
+        ),
+        (
+            "environment.yml",
+            "dependencies:\n  - numpy=2.0.0\n  - pandas>=2\n  - scipy=1.*\n"
+            "  - pip:\n    - torch==2.4.0+cpu\n",
+        ),
+    ],
+)
+def test_each_pin_records_its_version(tmp_path: Path, name: str, text: str) -> None:
+    """What NBD403's fix pins an install command to: the release a file pins or locks."""
+    versions = read_dependency_file(write(tmp_path / name, text)).versions
+    assert versions == {"numpy": "2.0.0", "torch": "2.4.0+cpu"}
+
+
+def test_files_pinning_two_versions_give_none(tmp_path: Path) -> None:
+    write(tmp_path / "requirements.txt", "-r ml.txt\n-c constraints.txt\nnumpy==2.0.0\n")
+    write(tmp_path / "ml.txt", "numpy==1.26.4\nscipy==1.14.1\n")
+    write(tmp_path / "constraints.txt", "pandas==2.2.3\n")
+    versions = read_dependency_file(tmp_path / "requirements.txt").versions
+    assert versions == {"numpy": "", "scipy": "1.14.1", "pandas": "2.2.3"}
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("numpy=1.26.4", ("numpy", True)),
-        ("numpy==1.26.4", ("numpy", True)),
-        ("numpy=1.26.4=py311h64a7726_0", ("numpy", True)),
-        ("numpy 1.26.4", ("numpy", True)),
-        ("conda-forge::numpy=1.26.4", ("numpy", True)),
-        ("numpy=1.26.*", ("numpy", False)),
-        ("numpy>=1.26", ("numpy", False)),
-        ("numpy>=1.26,<2", ("numpy", False)),
-        ("numpy", ("numpy", False)),
-        ("pytorch=2.4.0", ("torch", True)),
+        ("numpy=1.26.4", ("numpy", "1.26.4")),
+        ("numpy==1.26.4", ("numpy", "1.26.4")),
+        ("numpy=1.26.4=py311h64a7726_0", ("numpy", "1.26.4")),
+        ("numpy 1.26.4", ("numpy", "1.26.4")),
+        ("conda-forge::numpy=1.26.4", ("numpy", "1.26.4")),
+        ("numpy=1.26.*", ("numpy", None)),
+        ("numpy>=1.26", ("numpy", None)),
+        ("numpy>=1.26,<2", ("numpy", None)),
+        ("numpy", ("numpy", None)),
+        ("pytorch=2.4.0", ("torch", "2.4.0")),
     ],
 )
-def test_conda_specs(spec: str, expected: tuple[str, bool]) -> None:
+def test_conda_specs(spec: str, expected: tuple[str, str | None]) -> None:
     assert conda_spec(spec) == expected
 
 

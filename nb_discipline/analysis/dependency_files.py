@@ -20,7 +20,7 @@ from ..loader import read_file
 from ..records import TYPE_CHECKING, Record
 from .package_specs import (
     conda_spec,
-    is_exact,
+    exact_version,
     names_no_distribution,
     normalize_name,
     requirement_is_pinned,
@@ -28,6 +28,8 @@ from .package_specs import (
 
 if TYPE_CHECKING:
     from typing import Any
+
+    from packaging.requirements import Requirement
 
 LOCK_FILE_NAMES = frozenset({"uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"})
 ENVIRONMENT_FILE_NAMES = frozenset({"environment.yml", "environment.yaml"})
@@ -49,6 +51,8 @@ class Declarations(Record):
     """The project's own distribution names (its imports are first-party)."""
     problems: tuple[tuple[str, str], ...] = ()
     """(file, reason) for each file that could not be read; the readable rest still counts."""
+    versions: Mapping[str, str] = MappingProxyType({})
+    """Pinned name -> the release it is pinned or locked at ("" when two pins disagree)."""
 
     def merged(self, other: Declarations) -> Declarations:
         return Declarations(
@@ -56,7 +60,16 @@ class Declarations(Record):
             self.pinned | other.pinned,
             self.project_names | other.project_names,
             self.problems + tuple(p for p in other.problems if p not in self.problems),
+            _versions([*self.versions.items(), *other.versions.items()]),
         )
+
+
+def _versions(pins: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """name -> version of (name, version) pairs; "" for a name pinned at two versions."""
+    versions: dict[str, str] = {}
+    for name, version in pins:
+        versions[name] = version if versions.get(name, version) == version else ""
+    return versions
 
 
 def is_dependency_file(name: str) -> bool:
@@ -81,7 +94,8 @@ def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
         declarations = _read(path, frozenset())
         # A plain dict and tuple: marshal writes neither the read-only default mapping nor a
         # NamedTuple.
-        return tuple(declarations._replace(declared=dict(declarations.declared)))
+        plain = {"declared": dict(declarations.declared), "versions": dict(declarations.versions)}
+        return tuple(declarations._replace(**plain))
 
     return Declarations(*disk_cache.from_files("dependencies", path, parse))
 
@@ -157,19 +171,30 @@ def _expect(value: Any, kind: type, where: str) -> Any:
 def _from_requirement_strings(lines: Iterable[Any], where: str) -> Declarations:
     from packaging.requirements import InvalidRequirement, Requirement
 
-    declared, pinned = set(), set()
+    requirements = []
     for line in lines:
         text = _expect(line, str, where)
         try:
-            requirement = Requirement(text)
+            requirements.append(Requirement(text))
         except InvalidRequirement as error:
             reason = _why_bad(text, error)
             raise DependencyFileError(f"bad requirement {text!r} in `{where}`: {reason}") from None
+    return _from_requirements(requirements)
+
+
+def _from_requirements(requirements: Iterable[Requirement]) -> Declarations:
+    declared, pinned, versions = set(), set(), []
+    for requirement in requirements:
         name = normalize_name(requirement.name)
         declared.add(name)
         if requirement_is_pinned(requirement):
             pinned.add(name)
-    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
+        version = exact_version(requirement.specifier)
+        if version is not None:
+            versions.append((name, version))
+    return Declarations(
+        dict.fromkeys(declared, ""), frozenset(pinned), versions=_versions(versions)
+    )
 
 
 def _pyproject(document: dict[str, Any]) -> Declarations:
@@ -208,37 +233,54 @@ def _poetry(poetry: dict[str, Any]) -> Declarations:
         tables.append(
             (f"{where}.dependencies", _expect(table, dict, where).get("dependencies", {}))
         )
-    declared, pinned = set(), set()
+    declared, pinned, versions = set(), set(), []
     for where, table in tables:
         for name, constraint in _expect(table, dict, where).items():
             if name.lower() == "python":
                 continue
             normalized = normalize_name(name)
             declared.add(normalized)
-            if _poetry_pinned(constraint):
+            exact, version = _poetry_pin(constraint)
+            if exact:
                 pinned.add(normalized)
+            if version:
+                versions.append((normalized, version))
     names = {normalize_name(str(poetry["name"]))} if "name" in poetry else set()
-    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned), frozenset(names))
+    return Declarations(
+        dict.fromkeys(declared, ""),
+        frozenset(pinned),
+        frozenset(names),
+        versions=_versions(versions),
+    )
 
 
-def _poetry_pinned(constraint: Any) -> bool:
-    """Poetry: a bare version (`"1.2.3"`) or `==` is exact; a table without a version is a
-    git, path or URL source, which names one artifact."""
+def _poetry_pin(constraint: Any) -> tuple[bool, str | None]:
+    """(pinned, the version) of a Poetry constraint: a bare version (`"1.2.3"`) or `==` is
+    exact; a table without a version is a git, path or URL source, which names one artifact;
+    a list (one constraint per platform) pins when each item does."""
     if isinstance(constraint, list):
-        return all(_poetry_pinned(item) for item in constraint)
+        pins = [_poetry_pin(item) for item in constraint]
+        versions = {version for _, version in pins}
+        return all(exact for exact, _ in pins), versions.pop() if len(versions) == 1 else None
     if isinstance(constraint, dict):
         if "version" not in constraint:
-            return True
+            return True, None
         constraint = constraint["version"]
+    version = _exact(str(constraint).strip(), bare=True)
+    return version is not None, version
+
+
+def _exact(text: str, *, bare: bool = False) -> str | None:
+    """The version a PEP 440 specifier (or, with `bare`, a bare `1.2.3`, as Poetry and Pipfile
+    write one) selects alone; None for a range, `*` or text that is no specifier."""
     from packaging.specifiers import SpecifierSet
 
-    text = str(constraint).strip()
-    if re.fullmatch(r"\d[\w.+!-]*", text) and "*" not in text:
-        return True
+    if bare and re.fullmatch(r"\d[\w.+!-]*", text) and "*" not in text:
+        return text
     try:
-        return is_exact(SpecifierSet(text))
+        return exact_version(SpecifierSet(text))
     except ValueError:
-        return False
+        return None
 
 
 def _setup_cfg(path: str, content: bytes) -> Declarations:
@@ -306,9 +348,7 @@ def _setup_py(path: str, content: bytes) -> Declarations:
 
 
 def _pipfile(document: dict[str, Any]) -> Declarations:
-    from packaging.specifiers import SpecifierSet
-
-    declared, pinned = set(), set()
+    declared, pinned, versions = set(), set(), []
     for section in ("packages", "dev-packages"):
         for name, constraint in _expect(document.get(section, {}), dict, section).items():
             normalized = normalize_name(name)
@@ -318,14 +358,13 @@ def _pipfile(document: dict[str, Any]) -> Declarations:
                     pinned.add(normalized)  # git, path or file source
                     continue
                 constraint = constraint["version"]
-            text = str(constraint).strip()
-            try:
-                exact = text != "*" and is_exact(SpecifierSet(text))
-            except ValueError:
-                exact = False
-            if exact:
+            version = _exact(str(constraint).strip())
+            if version is not None:
                 pinned.add(normalized)
-    return Declarations(dict.fromkeys(declared, ""), frozenset(pinned))
+                versions.append((normalized, version))
+    return Declarations(
+        dict.fromkeys(declared, ""), frozenset(pinned), versions=_versions(versions)
+    )
 
 
 def _pipfile_lock(content: bytes) -> Declarations:
@@ -336,25 +375,32 @@ def _pipfile_lock(content: bytes) -> Declarations:
     except json.JSONDecodeError as error:
         raise DependencyFileError(f"not valid JSON: {error}") from None
     _expect(document, dict, "(document)")
-    names = [
-        name
+    entries = [
+        (normalize_name(name), entry)
         for section in ("default", "develop")
-        for name in _expect(document.get(section, {}), dict, section)
+        for name, entry in _expect(document.get(section, {}), dict, section).items()
     ]
-    locked = frozenset(normalize_name(name) for name in names)
-    return Declarations(dict.fromkeys(locked, ""), locked)
+    locked = frozenset(name for name, _ in entries)
+    versions = [
+        (name, version)
+        for name, entry in entries
+        if isinstance(entry, dict) and (version := _exact(str(entry.get("version", ""))))
+    ]
+    return Declarations(dict.fromkeys(locked, ""), locked, versions=_versions(versions))
 
 
 def _locked(packages: Any, path: str) -> Declarations:
     """A lock file: every package it lists is installed at the version it records."""
-    names = set()
+    names, versions = set(), []
     for package in _expect(packages, list, "package"):
         name = _expect(package, dict, "package").get("name")
         if not isinstance(name, str):
             raise DependencyFileError(f"a package entry in {os.path.basename(path)} has no name")
         names.add(normalize_name(name))
+        if isinstance(package.get("version"), str):
+            versions.append((normalize_name(name), package["version"]))
     locked = frozenset(names)
-    return Declarations(dict.fromkeys(locked, ""), locked)
+    return Declarations(dict.fromkeys(locked, ""), locked, versions=_versions(versions))
 
 
 def _environment(path: str, content: bytes, including: frozenset[str]) -> Declarations:
@@ -367,7 +413,7 @@ def _environment(path: str, content: bytes, including: frozenset[str]) -> Declar
     if document is None:
         return Declarations()
     _expect(document, dict, "(document)")
-    declared, pinned = set(), set()
+    declared, pinned, versions = set(), set(), []
     result = Declarations()
     for entry in _expect(document.get("dependencies") or [], list, "dependencies"):
         if isinstance(entry, dict):
@@ -378,13 +424,17 @@ def _environment(path: str, content: bytes, including: frozenset[str]) -> Declar
             result = result.merged(_requirement_lines(numbered, path, including))
             continue
         try:
-            name, exact = conda_spec(str(_expect(entry, str, "dependencies")))
+            name, version = conda_spec(str(_expect(entry, str, "dependencies")))
         except ValueError as error:
             raise DependencyFileError(str(error)) from None
         declared.add(name)
-        if exact:
+        if version is not None:
             pinned.add(name)
-    return result.merged(Declarations(dict.fromkeys(declared, ""), frozenset(pinned)))
+            versions.append((name, version))
+    conda = Declarations(
+        dict.fromkeys(declared, ""), frozenset(pinned), versions=_versions(versions)
+    )
+    return result.merged(conda)
 
 
 class _LineString(str):
@@ -477,7 +527,7 @@ def _requirement_lines(
     line is the file's problem; the lines around it still count."""
     from packaging.requirements import InvalidRequirement, Requirement
 
-    declared, pinned = set(), set()
+    requirements, pinned_by_egg = [], set()
     problems: list[tuple[str, str]] = []
     result = Declarations()
     for number, text in _logical_lines(lines):
@@ -489,7 +539,9 @@ def _requirement_lines(
             included = _read(target, including)
             if include["option"] in {"-c", "--constraint"}:
                 # A constraint file pins versions but installs nothing.
-                included = Declarations(pinned=included.pinned, problems=included.problems)
+                included = Declarations(
+                    pinned=included.pinned, problems=included.problems, versions=included.versions
+                )
             result = result.merged(included)
             continue
         editable = re.fullmatch(_EDITABLE, text)
@@ -500,19 +552,14 @@ def _requirement_lines(
             # A local project, archive or URL: only an `#egg=name` fragment names what it installs.
             egg = re.search(_EGG, text)
             if egg is not None:
-                declared.add(normalize_name(egg["name"]))
-                pinned.add(normalize_name(egg["name"]))
+                pinned_by_egg.add(normalize_name(egg["name"]))
             continue
         try:
-            requirement = Requirement(text)
+            requirements.append(Requirement(text))
         except InvalidRequirement as error:
             if not problems:
                 reason = _why_bad(text, error)
                 problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
-            continue
-        name = normalize_name(requirement.name)
-        declared.add(name)
-        if requirement_is_pinned(requirement):
-            pinned.add(name)
-    own = Declarations(dict.fromkeys(declared, ""), frozenset(pinned), problems=tuple(problems))
-    return result.merged(own)
+    eggs = Declarations(dict.fromkeys(pinned_by_egg, ""), frozenset(pinned_by_egg))
+    own = _from_requirements(requirements).merged(eggs)
+    return result.merged(own._replace(problems=tuple(problems)))

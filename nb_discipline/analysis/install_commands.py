@@ -237,7 +237,8 @@ def _parse_spec(family: str, word: str) -> tuple[str, bool] | None:
 
     try:
         if family == "conda":
-            return conda_spec(word)
+            name, version = conda_spec(word)
+            return name, version is not None
         requirement = Requirement(word)
     except ValueError:  # InvalidRequirement is one
         return None

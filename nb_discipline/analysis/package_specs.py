@@ -40,23 +40,24 @@ def normalize_name(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def is_exact(specifier: SpecifierSet) -> bool:
-    """True for `==1.2.3` or `===1.2.3`, alone or with other clauses; `==1.*` is not exact."""
-    return any(
-        (spec.operator == "==" and not spec.version.endswith(".*")) or spec.operator == "==="
-        for spec in specifier
-    )
+def exact_version(specifier: SpecifierSet) -> str | None:
+    """The one release `==1.2.3` or `===1.2.3` selects (alone or with other clauses); None when
+    the specifier allows several (`==1.*`, `>=1.2`)."""
+    for spec in specifier:
+        if (spec.operator == "==" and not spec.version.endswith(".*")) or spec.operator == "===":
+            return spec.version
+    return None
 
 
 def requirement_is_pinned(requirement: Requirement) -> bool:
     """Exact version, or a direct reference (`name @ url`) that names one artifact."""
-    return bool(requirement.url) or is_exact(requirement.specifier)
+    return bool(requirement.url) or exact_version(requirement.specifier) is not None
 
 
-def conda_spec(text: str) -> tuple[str, bool]:
-    """(PyPI-style normalized name, pinned) for a conda spec: `numpy=1.26.4`, `numpy==1.26.4`,
-    `conda-forge::numpy 1.26.4 py311_0`. conda's `=1.26.4` selects that release; a `*`, a range
-    or no version is not a pin. A ValueError says why `text` is no spec."""
+def conda_spec(text: str) -> tuple[str, str | None]:
+    """(PyPI-style normalized name, the exact version or None) of a conda spec: `numpy=1.26.4`,
+    `numpy==1.26.4`, `conda-forge::numpy 1.26.4 py311_0`. conda's `=1.26.4` selects that release;
+    a `*`, a range or no version is not a pin. A ValueError says why `text` is no spec."""
     match = re.fullmatch(_CONDA_SPEC, text.strip())
     if match is None:
         raise ValueError(f"bad conda package spec {text!r}")
@@ -70,7 +71,7 @@ def conda_spec(text: str) -> tuple[str, bool]:
         and "*" not in version
         and not re.search(r"[<>!~,|]", version)
     )
-    return name, pinned
+    return name, version if pinned else None
 
 
 def names_no_distribution(word: str) -> bool:
