@@ -1,8 +1,9 @@
 """The IPython extension: `%load_ext nb_discipline`.
 
-- `%%production [--seed N] [--strict] [--mlflow EXPERIMENT] [--run-name NAME]`: check the cell with
-  the project's rules in the context of its notebook, seed every RNG, run it, optionally inside an
-  MLflow run that carries its lineage.
+- `%%production [--seed N] [--strict] [--mlflow EXPERIMENT] [--run-name NAME] [--quiet]`: check the
+  cell with the project's rules in the context of its notebook, seed every RNG, run it while
+  recording the files and URLs it reads (nb_discipline.lineage), optionally inside an MLflow run
+  that carries its lineage and those reads as dataset inputs.
 - `%nbcheck [options]`: `nbcheck` on the current notebook, from inside it.
 - Live warnings (`%nb_discipline on|off|status`): after each cell, one short line when the cell read
   a name last bound by a deleted cell or by a cell below it.
@@ -367,16 +368,20 @@ class NbDisciplineMagics(Magics):
     @argument("--strict", action="store_true", help="refuse to run the cell when checks find")
     @argument("--mlflow", metavar="EXPERIMENT", help="run inside an MLflow run in EXPERIMENT")
     @argument("--run-name", metavar="NAME", help="the MLflow run's name")
+    @argument("--quiet", action="store_true", help="do not print the data the cell read")
     @cell_magic
     def production(self, line: str, cell: str) -> Any:
-        """Check this cell, seed every RNG, run it; with --mlflow, inside an MLflow run that
-        records the notebook's lineage.
+        """Check this cell, seed every RNG, run it while recording the data it reads; with
+        --mlflow, inside an MLflow run that records the notebook's lineage and the data.
 
         Findings (hidden state, unseeded randomness, missing random_state, unpinned imports) are
-        printed; with --strict the cell does not run.
+        printed; with --strict the cell does not run. The files and URLs the cell read are
+        printed on one line (not with --quiet; with --mlflow they are the run's dataset inputs).
         """
         from . import tracking
+        from .analysis.packages import project_root
         from .config import ConfigError, load_settings
+        from .lineage import Recorder
         from .seeding import seed_everything
 
         args = parse_argstring(self.production, line)
@@ -400,9 +405,15 @@ class NbDisciplineMagics(Magics):
             self.extension.live.reported(context.cell.id, diagnostics)
         seed = settings.seed if args.seed is None else args.seed
         imports = _imports(context.notebook)
+        recorder = Recorder(project_root(os.path.dirname(path) if path else os.getcwd()))
         if args.mlflow is None:
             seed_everything(seed, libraries=imports)
-            return self._run(cell)
+            try:
+                with recorder.record():
+                    return self._run(cell)
+            finally:
+                if recorder.reads and not args.quiet:
+                    print(recorder.reads.line(), file=sys.stderr)
         try:
             tracking.require_mlflow()
         except tracking.MissingMlflowError as error:
@@ -419,7 +430,12 @@ class NbDisciplineMagics(Magics):
         with tracking.start_run(args.mlflow, run_name, run_lineage):
             tracking.log_params(run_lineage)
             seed_everything(seed, libraries=imports)
-            return self._run(cell)
+            try:
+                with recorder.record(skip_urls=tracking.tracking_urls()):
+                    return self._run(cell)
+            finally:
+                if recorder.reads is not None:
+                    tracking.log_reads(recorder.reads)
 
     @line_magic
     def nbcheck(self, line: str) -> None:

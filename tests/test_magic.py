@@ -6,6 +6,7 @@ in test_magic_mlflow.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -271,6 +272,39 @@ def test_production_reports_names_from_deleted_cells(shell, capsys) -> None:
     err = capsys.readouterr().err
     assert "`weights` was last set by a deleted cell" in err
     assert "has been deleted" not in err  # the live warning does not repeat it
+
+
+def test_production_prints_the_data_the_cell_read_on_one_line(shell, tmp_path, capsys) -> None:
+    (tmp_path / "train.csv").write_bytes(b"a,b\n1,2\n")
+    capsys.readouterr()
+    result = run(shell, "%%production\nimport pandas\nrows = len(pandas.read_csv('train.csv'))")
+    assert result.error_in_exec is None
+    lines = [line for line in capsys.readouterr().err.splitlines() if "nb_discipline: read" in line]
+    digest = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert lines == [f"nb_discipline: read train.csv (8 B, sha256 {digest[:8]})"]
+
+
+def test_production_quiet_prints_no_reads_and_a_failing_cell_still_says_them(
+    shell, tmp_path, capsys
+) -> None:
+    (tmp_path / "train.csv").write_text("x\n")
+    run(shell, "%%production --quiet\nopen('train.csv').read()")
+    assert "nb_discipline: read" not in capsys.readouterr().err
+    result = run(shell, "%%production\nopen('train.csv').read()\nraise ValueError('late')")
+    assert isinstance(result.error_in_exec, ValueError)
+    assert "nb_discipline: read train.csv (2 B" in capsys.readouterr().err
+
+
+def test_the_audit_hook_is_inert_outside_production_and_after_unloading(shell, tmp_path) -> None:
+    from nb_discipline import lineage
+
+    (tmp_path / "train.csv").write_text("x\n")
+    run(shell, "%%production --quiet\nopen('train.csv').read()")
+    assert lineage._installed and lineage._recording is None
+    shell.run_line_magic("unload_ext", "nb_discipline")
+    run(shell, "open('train.csv').read()")
+    assert lineage._recording is None
+    shell.run_line_magic("load_ext", "nb_discipline")
 
 
 def test_production_rejects_bad_options(shell) -> None:
