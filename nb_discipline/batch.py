@@ -16,6 +16,10 @@ from . import cache, collector
 from .config import Settings
 from .loader import LoadError, loads, read_notebook
 from .model import CheckResult, Diagnostic, FileError
+from .records import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .fix import Outcome
 
 # Below this much material, starting worker processes costs more than it saves.
 PARALLEL_MIN_BYTES = 4_000_000
@@ -29,7 +33,7 @@ def check_file(
             return _check(path, settings)
         plain = cache.from_files(
             "findings",
-            repr((os.path.abspath(path), path, settings)),
+            repr((os.path.abspath(path), path, settings.for_checking())),
             lambda: [diagnostic.plain() for diagnostic in _check(path, settings)],
             remember=False,
         )
@@ -37,12 +41,37 @@ def check_file(
     except LoadError as error:
         return FileError(error.path, error.reason)
     except Exception as error:  # nbcheck's own failure on this notebook must not end the run
-        first_line = (str(error).strip().splitlines() or [""])[0][:200]
-        return FileError(
-            path,
-            f"nbcheck failed on this notebook ({type(error).__name__}: {first_line}); "
-            "the other notebooks are checked; please report it",
-        )
+        return _failure(path, error)
+
+
+def _failure(path: str, error: Exception) -> FileError:
+    first_line = (str(error).strip().splitlines() or [""])[0][:200]
+    return FileError(
+        path,
+        f"nbcheck failed on this notebook ({type(error).__name__}: {first_line}); "
+        "the other notebooks are checked; please report it",
+    )
+
+
+def fix_file(path: str, settings: Settings, use_cache: bool = True) -> Outcome | FileError:
+    """The applicable fixes applied to the notebook at `path` in memory (nothing is written
+    here): the findings kept from an earlier check say whether there is anything to fix."""
+    from .fix import Outcome, Policy, fix_notebook
+
+    found = check_file(path, settings, use_cache)
+    if isinstance(found, FileError):
+        return found
+    policy = Policy.of(settings)
+    if not any(policy.applies(diagnostic) for diagnostic in found):
+        return Outcome(path, b"", {}, {}, found, {})
+    try:
+        data = read_notebook(path)[0]
+        with collector.paused():
+            return fix_notebook(loads(data, path), data, settings, policy)
+    except LoadError as error:
+        return FileError(error.path, error.reason)
+    except Exception as error:
+        return _failure(path, error)
 
 
 def _check(path: str, settings: Settings) -> list[Diagnostic]:
@@ -59,7 +88,7 @@ def check_files(
     paths: Sequence[str], settings: Settings, jobs: int | None = None, use_cache: bool = True
 ) -> CheckResult:
     result = CheckResult()
-    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache):
+    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache, check_file):
         if isinstance(outcome, FileError):
             result.errors.append(outcome)
         else:
@@ -70,10 +99,23 @@ def check_files(
     return result
 
 
-def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bool):
+def fix_files(
+    paths: Sequence[str], settings: Settings, jobs: int | None = None, use_cache: bool = True
+) -> tuple[list[Outcome], list[FileError]]:
+    """`fix_file` for every notebook, on every core: what fixing each one gave (nothing is
+    written), and the files that could not be checked."""
+    outcomes, errors = [], []
+    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache, fix_file):
+        (errors if isinstance(outcome, FileError) else outcomes).append(outcome)
+    outcomes.sort(key=lambda outcome: outcome.path)
+    errors.sort(key=lambda error: error.filename)
+    return outcomes, errors
+
+
+def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bool, task):
     if jobs <= 1 or len(paths) < 2 or _total_size(paths) < PARALLEL_MIN_BYTES:
         for path in paths:
-            yield check_file(path, settings, use_cache)
+            yield task(path, settings, use_cache)
         return
     import multiprocessing
 
@@ -90,26 +132,27 @@ def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bo
         with context.Pool(
             workers,
             initializer=_init_worker,
-            initargs=(settings, use_cache, collector.pauses_allowed()),
+            initargs=(settings, use_cache, task, collector.pauses_allowed()),
         ) as pool:
-            yield from pool.imap_unordered(_check_in_worker, largest_first, chunksize=chunksize)
+            yield from pool.imap_unordered(_run_in_worker, largest_first, chunksize=chunksize)
     finally:
         gc.unfreeze()  # `%nbcheck` runs in a kernel, whose objects must stay collectable
 
 
-_worker_arguments: tuple[Settings, bool] | None = None
+_worker_arguments: tuple | None = None
 
 
-def _init_worker(settings: Settings, use_cache: bool, pauses_allowed: bool) -> None:
+def _init_worker(settings: Settings, use_cache: bool, task, pauses_allowed: bool) -> None:
     global _worker_arguments
-    _worker_arguments = (settings, use_cache)
+    _worker_arguments = (task, settings, use_cache)
     if pauses_allowed:  # a spawned worker starts without the parent's module state
         collector.allow_pauses()
 
 
-def _check_in_worker(path: str) -> list[Diagnostic] | FileError:
+def _run_in_worker(path: str):
     assert _worker_arguments is not None
-    return check_file(path, *_worker_arguments)
+    task, settings, use_cache = _worker_arguments
+    return task(path, settings, use_cache)
 
 
 def _size(path: str) -> int:

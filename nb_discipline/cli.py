@@ -103,7 +103,46 @@ def _dispatch(arguments: list[str]) -> int:
         "Lint Jupyter notebooks for hidden state, unseeded randomness and unpinned dependencies. "
         "Subcommands: check (default), repro, rule CODE, rules, clean.",
     )
+    _add_fix_arguments(parser)
     return _check(parser.parse_args(rest))
+
+
+def _add_fix_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `nbcheck --fix`, with ruff's names and meanings."""
+    fixes = parser.add_argument_group("fixes")
+    fixes.add_argument(
+        "--fix",
+        action="store_true",
+        default=None,
+        help="apply the fixes (the safe ones; unsafe ones too with --unsafe-fixes)",
+    )
+    fixes.add_argument("--no-fix", dest="fix", action="store_false", help="do not apply fixes")
+    fixes.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        default=None,
+        help="apply and mark [*] the fixes that may change what the notebook does, too",
+    )
+    fixes.add_argument("--no-unsafe-fixes", dest="unsafe_fixes", action="store_false")
+    fixes.add_argument(
+        "--diff",
+        action="store_true",
+        help="show the fixes as a diff of each cell's source, write nothing; exit 1 if any",
+    )
+    fixes.add_argument(
+        "--fix-only",
+        action="store_true",
+        help="apply fixes and report nothing else; exit 0 whatever remains",
+    )
+    fixes.add_argument("--show-fixes", action="store_true", help="list the fixes applied")
+    fixes.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="exit 1 when something was fixed, even if nothing remains",
+    )
+    fixes.add_argument("--fixable", type=comma_list, metavar="RULES", help="rules --fix may fix")
+    fixes.add_argument("--extend-fixable", type=comma_list, metavar="RULES")
+    fixes.add_argument("--unfixable", type=comma_list, metavar="RULES", help="rules never fixed")
 
 
 def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
@@ -133,13 +172,62 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
             _warn(args, "no rules selected (--select, --ignore and the configuration leave none)")
             # The paths are still looked for: one that does not exist is an error.
             return CheckResult(errors=[] if stdin else _discover(paths, settings)[1])
+        mode = fix_mode(args, settings)
         if stdin:
-            return _check_stdin(args.stdin_filename or "-", settings)
+            return _check_stdin(args.stdin_filename or "-", settings, mode)
         files, missing = _discover(paths, settings)
         if not files and not missing:
             _warn(args, "no notebooks found under the given paths")
-    result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
+    if mode is None:
+        result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
+    else:
+        result = _fix_files(files, settings, args, mode)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
+    return result
+
+
+def fix_mode(args: argparse.Namespace, settings) -> str | None:
+    """ "diff", "fix-only" or "fix" when fixes are asked for (on the command line or by `fix =
+    true`), else None."""
+    if getattr(args, "diff", False):
+        return "diff"
+    if getattr(args, "fix_only", False):
+        return "fix-only"
+    return "fix" if settings.fix else None
+
+
+def _fix_files(files: list[str], settings, args: argparse.Namespace, mode: str):
+    """Apply the fixes (`--diff`: only work them out), then say what remains."""
+    from .batch import check_files, fix_files
+    from .fix import Policy, diff, merge_file_edits, write
+    from .model import CheckResult
+
+    use_cache = not args.no_cache
+    outcomes, errors = fix_files(files, settings, args.jobs, use_cache=use_cache)
+    result = CheckResult(errors=errors, checked=len(outcomes))
+    result.policy, result.fix_mode, result.show_fixes = Policy.of(settings), mode, args.show_fixes
+    for outcome in outcomes:
+        if outcome.warning:
+            _warn_about(args, f"{outcome.path}: {outcome.warning}")
+    if mode == "diff":
+        other_files, merge_errors = merge_file_edits(outcomes)
+        result.errors.extend(merge_errors)
+        result.diff = diff(outcomes, other_files)
+        changed = set()
+    else:
+        written = write(outcomes)
+        result.errors.extend(written.errors)
+        changed = set(written.changed)
+        # Fixes that were not written (the file changed meanwhile) did not fix anything.
+        outcomes = [o for o in outcomes if o.path in changed or not o.sources]
+    result.diagnostics = sorted(
+        (d for outcome in outcomes for d in outcome.diagnostics), key=lambda d: d.sort_key()
+    )
+    if mode != "diff" and changed - {outcome.path for outcome in outcomes}:
+        # A dependency file changed: what the notebooks' last checks read is no longer so.
+        rechecked = check_files(files, settings, args.jobs, use_cache=use_cache)
+        result.diagnostics = rechecked.diagnostics
+    result.fixed = {outcome.path: outcome.fixed for outcome in outcomes if outcome.fixed}
     return result
 
 
@@ -159,16 +247,41 @@ def _warn(args: argparse.Namespace, reason: str) -> None:
         print(f"nbcheck: warning: {reason}; nothing was checked", file=sys.stderr)
 
 
+def _warn_about(args: argparse.Namespace, text: str) -> None:
+    from .reporters.text import printable
+
+    if not args.quiet:
+        print(f"nbcheck: warning: {printable(text)}", file=sys.stderr)
+
+
 def _check(args: argparse.Namespace) -> int:
     from .reporters.text import printable
 
     result = collect(args, args.paths or ["."])
     for error in result.errors:
         print(f"nbcheck: error: {printable(str(error))}", file=sys.stderr)
-    write_report(report(args, result), args.output_file)
+    fixed = any(result.fixed.values())
+    if result.fix_mode == "diff":
+        from .reporters.text import fixed_summary
+
+        last = fixed_summary(result, verb="Would fix")
+        separator = "\n" if result.diff else ""
+        write_report(result.diff + (f"{separator}{last}\n" if last else ""), args.output_file)
+        if result.errors:
+            return EXIT_ERROR
+        return EXIT_FINDINGS if result.diff else EXIT_CLEAN
+    if result.fixed_notebook is not None:  # a notebook read from stdin: it goes to stdout
+        write_report(result.fixed_notebook, None)
+        print(report(args, result), end="", file=sys.stderr)
+    else:
+        write_report(report(args, result), args.output_file)
     if result.errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.diagnostics and not args.exit_zero else EXIT_CLEAN
+    if fixed and args.exit_non_zero_on_fix:
+        return EXIT_FINDINGS
+    if result.fix_mode == "fix-only" or args.exit_zero:
+        return EXIT_CLEAN
+    return EXIT_FINDINGS if result.diagnostics else EXIT_CLEAN
 
 
 def report(args: argparse.Namespace, result) -> str:
@@ -176,7 +289,7 @@ def report(args: argparse.Namespace, result) -> str:
     from .reporters import renderer
 
     if args.statistics:
-        return _statistics(result.diagnostics)
+        return _statistics(result)
     color = _use_color(args.color) and not args.output_file
     output_format = args.output_format
     if args.quiet and output_format == "text":
@@ -184,19 +297,34 @@ def report(args: argparse.Namespace, result) -> str:
     return renderer(output_format)(result, color)
 
 
-def _check_stdin(filename: str, settings):
+def _check_stdin(filename: str, settings, mode: str | None):
+    """The notebook on stdin, checked; with a fix mode, fixed (its edits to other files left
+    out: a notebook on stdin is fixed onto stdout, as ruff does, and nothing is written)."""
     from .engine import check
     from .loader import LoadError, loads
     from .model import CheckResult, FileError
 
     result = CheckResult()
     try:
-        notebook = loads(_read_stdin(filename), filename)
+        data = _read_stdin(filename)
+        notebook = loads(data, filename)
     except LoadError as error:
         result.errors.append(FileError(error.path, error.reason))
         return result
     result.checked = 1
-    result.diagnostics = check(notebook, settings)
+    if mode is None:
+        result.diagnostics = check(notebook, settings)
+        return result
+    from .fix import Policy, diff, fix_notebook, notebook_bytes
+
+    result.policy, result.fix_mode = Policy.of(settings), mode
+    outcome = fix_notebook(notebook, data, settings, result.policy, other_files=False)
+    result.diagnostics = outcome.diagnostics
+    result.fixed = {filename: outcome.fixed} if outcome.fixed else {}
+    if mode == "diff":
+        result.diff = diff([outcome], {})
+    else:
+        result.fixed_notebook = notebook_bytes(outcome) or data
     return result
 
 
@@ -214,16 +342,22 @@ def _read_stdin(filename: str) -> bytes:
         raise LoadError(filename, f"cannot read: {reason}") from None
 
 
-def _statistics(diagnostics) -> str:
+def _statistics(result) -> str:
+    """Findings per rule; when `--fix` would fix some, each rule marked `[*]` (fixable) or `[ ]`,
+    as ruff marks them."""
     from collections import Counter
 
+    from .reporters.text import policy
     from .rules import lookup
 
-    counts = Counter(diagnostic.code for diagnostic in diagnostics)
+    fixes = policy(result)
+    counts = Counter(diagnostic.code for diagnostic in result.diagnostics)
+    fixable = {d.code for d in result.diagnostics if fixes.applies(d)}
     lines = []
     for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         rule = lookup(code)
-        lines.append(f"{count:>5}\t{code}\t{rule.name if rule else ''}")
+        marker = ("[*] " if code in fixable else "[ ] ") if fixable else ""
+        lines.append(f"{count:>5}\t{code}\t{marker}{rule.name if rule else ''}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -21,6 +21,16 @@ if TYPE_CHECKING:
     # The annotations are strings until pydantic resolves them, in _validate_with_pydantic.
     from annotated_types import Ge, Lt
 
+FIX_FIELDS = (
+    "fix",
+    "unsafe_fixes",
+    "fixable",
+    "extend_fixable",
+    "unfixable",
+    "extend_safe_fixes",
+    "extend_unsafe_fixes",
+)
+SELECTOR_FIELDS = FIX_FIELDS[2:]
 CONFIG_FILES = ("nb-discipline.toml", ".nb-discipline.toml", "pyproject.toml")
 _TOO_DEEP = "nested deeper than nbcheck reads (Python's recursion limit)"
 DEFAULT_EXCLUDE = (
@@ -91,6 +101,15 @@ class Settings(Record):
     allowed_absolute_paths: tuple[str, ...] = ()
     builtins: tuple[str, ...] = ()
     """Names the project's kernels predefine (`spark` on a Spark kernel): never undefined."""
+    fix: bool = False
+    """Apply the fixes without `--fix` (`--no-fix` turns it off for one run)."""
+    unsafe_fixes: bool | None = None
+    """Apply unsafe fixes too; None: not said (the summary then says how many there are)."""
+    fixable: tuple[str, ...] = ("ALL",)
+    extend_fixable: tuple[str, ...] = ()
+    unfixable: tuple[str, ...] = ()
+    extend_safe_fixes: tuple[str, ...] = ()
+    extend_unsafe_fixes: tuple[str, ...] = ()
     seed: Annotated[int, Ge(0), Lt(2**32)] = 42
     """What `%%production` seeds every RNG with: numpy takes 0 to 2**32 - 1."""
     repro: ReproSettings = ReproSettings()
@@ -100,6 +119,11 @@ class Settings(Record):
 
     def replace(self, **changes: Any) -> Settings:
         return self._replace(**changes)
+
+    def for_checking(self) -> Settings:
+        """These settings with the fix options at their defaults: they change what is fixed,
+        not what is found (a `--fix` run uses the findings a check kept)."""
+        return self._replace(**{field: getattr(Settings, field) for field in FIX_FIELDS})
 
 
 class ConfigError(Exception):
@@ -225,31 +249,36 @@ def _validate_with_pydantic(table: dict, source: str) -> Settings:
             f"{source}: bad value for `{key}` in [tool.nb-discipline]: {message}"
             f" (got {problem.get('input')!r})"
         ) from None
-    _check_per_file_ignores(settings, source)
+    _check_selectors(settings, source)
     return settings
 
 
-def _check_per_file_ignores(settings: Settings, source: str) -> None:
-    """Each key a pattern pathspec reads, each selector one that names a rule (a typo would
-    silently ignore nothing)."""
+def _check_selectors(settings: Settings, source: str) -> None:
+    """Each `per-file-ignores` key a pattern pathspec reads, and each selector there and in the
+    fix options one that names a rule (a typo would silently ignore or fix nothing)."""
     import pathspec
 
     from .rules import UnknownSelectorError, matching
 
+    places = [(f"`{_kebab(field)}`", getattr(settings, field)) for field in SELECTOR_FIELDS]
     for pattern, selectors in settings.per_file_ignores.items():
-        where = f"`per-file-ignores` key {pattern!r} in [tool.nb-discipline]"
+        where = f"`per-file-ignores` key {pattern!r}"
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])
         except ValueError as error:
-            raise ConfigError(f"{source}: bad pattern, {where}: {error}") from None
+            raise ConfigError(
+                f"{source}: bad pattern, {where} in [tool.nb-discipline]: {error}"
+            ) from None
+        places.append((where, selectors))
+    for where, selectors in places:
         for selector in selectors:
             try:
                 matching(selector)
             except UnknownSelectorError:
                 raise ConfigError(
-                    f"{source}: unknown rule selector `{selector}` in {where} (use a code such "
-                    "as NBD101, a prefix such as NBD1, a rule name, or ALL; `nbcheck rules` "
-                    "lists them)"
+                    f"{source}: unknown rule selector `{selector}` in {where} in "
+                    "[tool.nb-discipline] (use a code such as NBD101, a prefix such as NBD1, a "
+                    "rule name, or ALL; `nbcheck rules` lists them)"
                 ) from None
 
 

@@ -70,13 +70,43 @@ def settings_for(args: argparse.Namespace, start: str = "."):
         changes["ignore"] = [*settings.ignore, *args.ignore]
     if getattr(args, "extend_exclude", None):
         changes["extend_exclude"] = [*settings.extend_exclude, *args.extend_exclude]
+    changes.update(_fix_changes(args, settings))
     return settings.replace(**changes) if changes else settings
 
 
-def write_report(text: str, output_file: str | None) -> None:
-    """The report to `output_file`, or to stdout without one, as UTF-8. A lone surrogate (from a
-    file name that is not UTF-8) is written as its escape, `\\udcff`, which JSON reads back."""
-    data = text.encode("utf-8", "backslashreplace")
+def _fix_changes(args: argparse.Namespace, settings) -> dict:
+    """The fix options of the command line (`nbcheck` only; `%nbcheck` has none), as ruff reads
+    them: --fixable and --unfixable replace the configured lists, --extend-fixable adds."""
+    changes: dict = {}
+    if getattr(args, "fix", None) is not None:
+        changes["fix"] = args.fix
+    if getattr(args, "unsafe_fixes", None) is not None:
+        changes["unsafe_fixes"] = args.unsafe_fixes
+    for option in ("fixable", "unfixable", "extend_fixable"):
+        selectors = getattr(args, option, None)
+        if selectors is None:
+            continue
+        for selector in selectors:
+            from .rules import UnknownSelectorError, matching
+
+            try:
+                matching(selector)
+            except UnknownSelectorError:
+                raise UsageError(
+                    f"unknown rule selector `{selector}` in --{option.replace('_', '-')} (use a "
+                    "code such as NBD101, a prefix such as NBD1, a rule name, or ALL; "
+                    "`nbcheck rules` lists them)"
+                ) from None
+        previous = settings.extend_fixable if option == "extend_fixable" else ()
+        changes[option] = (*previous, *selectors)
+    return changes
+
+
+def write_report(text: str | bytes, output_file: str | None) -> None:
+    """The report to `output_file`, or to stdout without one, as UTF-8 (bytes as they are). A
+    lone surrogate (from a file name that is not UTF-8) is written as its escape, `\\udcff`, which
+    JSON reads back."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
     if output_file is not None:
         try:
             with open(output_file, "wb") as handle:

@@ -235,9 +235,20 @@ class FileError(Record):
 
 class CheckResult:
     """What checking some files gave: the findings, the files that could not be checked, and how
-    many were. Every reporter renders one."""
+    many were; with `--fix`, `--fix-only` or `--diff`, what was fixed. Every reporter renders
+    one."""
 
-    __slots__ = ("checked", "diagnostics", "errors")
+    __slots__ = (
+        "checked",
+        "diagnostics",
+        "diff",
+        "errors",
+        "fix_mode",
+        "fixed",
+        "fixed_notebook",
+        "policy",
+        "show_fixes",
+    )
 
     def __init__(
         self,
@@ -248,3 +259,16 @@ class CheckResult:
         self.diagnostics = [] if diagnostics is None else diagnostics
         self.errors = [] if errors is None else errors
         self.checked = checked
+        self.policy: Any = None
+        """The fix settings (nb_discipline.fix.Policy) that say which findings `--fix` fixes;
+        None: the defaults."""
+        self.fix_mode: str | None = None
+        """"fix", "fix-only" or "diff" when fixes were applied (or, for "diff", shown)."""
+        self.fixed: dict[str, dict[str, int]] = {}
+        """Per file, the fixes applied (or that `--diff` shows) per rule code."""
+        self.show_fixes = False
+        """List the fixes applied (`--show-fixes`)."""
+        self.diff = ""
+        """`--diff`: the unified diff of the sources the fixes change."""
+        self.fixed_notebook: bytes | None = None
+        """A notebook read from stdin, fixed: it is written to stdout."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ..model import CheckResult
-from .text import line
+from .text import line, policy
 
 
 def render(result: CheckResult, color: bool = False) -> str:
-    diagnostics = result.diagnostics
-    return "".join(line(diagnostic, color) + "\n" for diagnostic in diagnostics)
+    fixes = policy(result)
+    return "".join(line(d, color, fixes.applies(d)) + "\n" for d in result.diagnostics)
