@@ -1,4 +1,5 @@
-"""Lineage of a notebook run, as MLflow tags and params: which notebook, which cell, which code.
+"""Lineage of a notebook run, as MLflow tags, params and dataset inputs: which notebook, which cell,
+which code, which data.
 
 `lineage(...)` gathers the facts (no MLflow needed); `start_run(...)` opens an MLflow run that carries
 them. MLflow is optional: `require_mlflow()` imports it or raises MissingMlflowError saying how to
@@ -13,9 +14,13 @@ import os
 import platform
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .lineage import FileInput, Reads
 
 INSTALL_HINT = "pip install 'nb-discipline[mlflow]'  (or: pip install mlflow)"
 TAG_PREFIX = "nb_discipline."
@@ -191,3 +196,71 @@ def log_params(run_lineage: Lineage) -> None:
     params = run_lineage.params()
     if params:
         require_mlflow().log_params(params)
+
+
+def tracking_urls() -> tuple[str, ...]:
+    """The MLflow tracking server's URL when it is one: the cell's own MLflow calls are not data."""
+    uri = require_mlflow().get_tracking_uri()
+    return (uri,) if uri.startswith(("http://", "https://")) else ()
+
+
+INPUTS_TAG = f"{TAG_PREFIX}inputs"
+# MLflow keeps a tag's value up to 8,000 characters, a dataset's digest up to 36.
+TAG_CHARACTERS = 8000
+DIGEST_CHARACTERS = 32
+
+
+def log_reads(reads: Reads) -> None:
+    """Each file and URL `reads` holds as a dataset input of the active run (a file's digest is
+    the start of its sha256, the whole one an input tag), and one tag listing them all. MLflow's
+    own failure is said on stderr: it must not hide the cell's result or error."""
+    if not reads:
+        return
+    mlflow = require_mlflow()
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.http_dataset_source import HTTPDatasetSource
+    from mlflow.data.meta_dataset import MetaDataset
+
+    datasets, tags = [], []
+    for file in reads.files:
+        with warnings.catch_warnings():  # MLflow registers its local source twice, and says so
+            warnings.simplefilter("ignore", UserWarning)
+            source = resolve_dataset_source(file.location)
+        datasets.append(MetaDataset(source, name=file.path, digest=file.sha256[:DIGEST_CHARACTERS]))
+        tags.append(_input_tags(file))
+    for url in reads.urls:
+        datasets.append(MetaDataset(HTTPDatasetSource(url), name=url[:500]))
+        tags.append({f"{TAG_PREFIX}remote": "true"})
+    try:
+        mlflow.log_inputs(datasets, contexts=[None] * len(datasets), tags_list=tags)
+        mlflow.set_tag(INPUTS_TAG, inputs_tag(reads))
+    except mlflow.exceptions.MlflowException as error:
+        print(
+            f"nb_discipline: MLflow did not record the data the cell read: {error}", file=sys.stderr
+        )
+
+
+def _input_tags(file: FileInput) -> dict[str, str]:
+    tags = {f"{TAG_PREFIX}sha256": file.sha256, f"{TAG_PREFIX}size": str(file.size)}
+    if file.git is not None:
+        tags[f"{TAG_PREFIX}git"] = file.git
+    if file.dvc is not None:
+        tags[f"{TAG_PREFIX}dvc.file"] = file.dvc.metadata
+        if file.dvc.md5 is not None:
+            tags[f"{TAG_PREFIX}dvc.md5"] = file.dvc.md5
+        if file.dvc.matches is not None:
+            tags[f"{TAG_PREFIX}dvc.matches"] = str(file.dvc.matches).lower()
+    return tags
+
+
+def inputs_tag(reads: Reads) -> str:
+    """One line per input: `sha256 path` for a file, the URL for a remote one; cut to what a tag
+    holds, saying how many lines were left out."""
+    lines = [f"{file.sha256} {file.path}" for file in reads.files] + list(reads.urls)
+    text = "\n".join(lines)
+    kept = len(lines)
+    while len(text) > TAG_CHARACTERS:
+        kept -= 1
+        more = len(lines) - kept
+        text = "\n".join([*lines[:kept], f"... {more} more (the run's dataset inputs list them)"])
+    return text

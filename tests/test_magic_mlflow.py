@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import platform
 import subprocess
+import threading
 
 import mlflow
 import pytest
@@ -151,3 +153,52 @@ def test_the_same_cell_unseeded_and_without_the_magic_does_not_reproduce(store, 
         assert result.error_in_exec is None
     first, second = runs(store, "unseeded")
     assert first.data.metrics != second.data.metrics
+
+
+def test_the_files_and_urls_the_cell_read_are_the_runs_dataset_inputs(
+    store, shell, project, capsys
+) -> None:
+    from tests.test_lineage import _Served
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Served)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/remote.csv"
+    path, _ = project
+    data = path.parent / "train.csv"
+    data.write_bytes(b"a,b\n1,2\n")
+    git(path.parent, "add", "train.csv")
+    git(path.parent, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "d")
+    (path.parent / "extra.csv").write_bytes(b"x\n")
+    result = shell.run_cell(
+        "%%production --mlflow data --run-name d\nimport pandas\n"
+        "rows = len(pandas.read_csv('train.csv')) + len(open('extra.csv').read())\n"
+        f"remote = pandas.read_csv('{url}')",
+        cell_id="train-cell",
+    )
+    server.shutdown()
+    server.server_close()
+    assert result.error_in_exec is None
+    (run,) = runs(store, "data")
+    digest = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    extra = hashlib.sha256(b"x\n").hexdigest()
+    inputs = {
+        dataset_input.dataset.name: dataset_input for dataset_input in run.inputs.dataset_inputs
+    }
+    assert set(inputs) == {"train.csv", "extra.csv", url}
+    assert inputs[url].dataset.source_type == "http"
+    assert url in inputs[url].dataset.source
+    train = inputs["train.csv"]
+    assert train.dataset.digest == digest[:32]
+    assert train.dataset.source_type == "local"
+    assert str(data) in train.dataset.source
+    tags = {tag.key: tag.value for tag in train.tags}
+    assert tags["nb_discipline.sha256"] == digest
+    assert tags["nb_discipline.size"] == "8"
+    assert tags["nb_discipline.git"] == "unchanged"
+    assert {tag.key: tag.value for tag in inputs["extra.csv"].tags}["nb_discipline.git"] == (
+        "untracked"
+    )
+    assert run.data.tags["nb_discipline.inputs"] == (
+        f"{digest} train.csv\n{extra} extra.csv\n{url}"
+    )
+    assert "nb_discipline: read" not in capsys.readouterr().err  # MLflow has them

@@ -119,3 +119,22 @@ def test_importing_tracking_does_not_import_mlflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_inputs_tag_lists_what_fits_and_says_how_many_more() -> None:
+    from nb_discipline.lineage import FileInput, Reads
+    from nb_discipline.tracking import TAG_CHARACTERS, inputs_tag
+
+    files = tuple(
+        FileInput(f"data/part-{n:04}.csv", f"/p/data/part-{n:04}.csv", 1, f"{n:064x}")
+        for n in range(500)
+    )
+    tag = inputs_tag(Reads(files, ("https://example.org/x.csv",)))
+    lines = tag.splitlines()
+    assert len(tag) <= TAG_CHARACTERS
+    assert lines[0] == f"{0:064x} data/part-0000.csv"
+    kept = len(lines) - 1
+    assert lines[-1] == f"... {501 - kept} more (the run's dataset inputs list them)"
+    assert inputs_tag(Reads(files[:2])) == (
+        f"{0:064x} data/part-0000.csv\n{1:064x} data/part-0001.csv"
+    )
