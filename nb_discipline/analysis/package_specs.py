@@ -87,3 +87,59 @@ def names_no_distribution(word: str) -> bool:
         or word.endswith(ARCHIVES)
         or re.match(_PIP_URL, word) is not None
     )
+
+
+# A requirement's name and extras, as written: what a pin keeps before its `==version`.
+_REQUIREMENT_HEAD = r"\s*[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?(?:\s*\[[^\]]*\])?"
+
+
+def pin_requirement(text: str, version: str) -> str | None:
+    """`text` (a PEP 508 requirement) pinned to `version`: its version specifier, if any,
+    replaced by `==version`, its name, extras and markers kept as written (`pandas[excel]>=2 ;
+    python_version>'3.9'` -> `pandas[excel]==2.2.3 ; python_version>'3.9'`). None when `text`
+    is no requirement, names a URL, or excludes `version` (a pin must not contradict it)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion
+
+    try:
+        requirement = Requirement(text)
+        if requirement.url or not requirement.specifier.contains(version, prereleases=True):
+            return None
+    except (InvalidRequirement, InvalidVersion):
+        return None
+    head = re.match(_REQUIREMENT_HEAD, text)
+    if head is None:
+        return None
+    marker = text.find(";", head.end())
+    end = len(text) if marker < 0 else marker
+    specifier = text[head.end() : end]
+    space = specifier[len(specifier.rstrip()) :] if marker >= 0 else ""
+    return f"{text[: head.end()]}=={version}{space}{text[end:]}"
+
+
+def pin_conda_spec(text: str, version: str) -> str | None:
+    """`text` (a conda spec) pinned to `version` as conda pins (`numpy=1.26.4`): its channel and
+    name kept, its version constraint and build string replaced. None when `text` is no spec or
+    its constraint excludes `version`."""
+    match = re.fullmatch(_CONDA_SPEC, text.strip())
+    if match is None or not _conda_allows(match["rest"], version):
+        return None
+    return f"{text[: match.end('name')]}={version}"
+
+
+def _conda_allows(constraint: str, version: str) -> bool:
+    """Whether a conda version constraint (`>=1.2,<2`, `1.2.*`, `=1.2` meaning 1.2.*, `==1.2.3`,
+    none) admits `version`; a constraint read no further (`1.2|1.4`) admits nothing."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion
+
+    words = constraint.split()
+    if not words:
+        return True
+    text = words[0]
+    if not text.startswith(("==", "<", ">", "!", "~")):  # `=1.2`, `1.2`: that release and after
+        text = "==" + text.lstrip("=").removesuffix("*").removesuffix(".") + ".*"
+    try:
+        return SpecifierSet(text).contains(version, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 
 from .. import cache as disk_cache
 from ..config import Settings
-from ..records import Record
+from ..records import TYPE_CHECKING, Record
 from .dependency_files import Declarations, is_dependency_file, read_dependency_file
 from .package_specs import normalize_name
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 PROJECT_ROOT_MARKERS = (".git", "pyproject.toml")
 
@@ -324,19 +329,49 @@ def installed_distributions() -> Mapping[str, list[str]]:
     (nb_discipline.cache) while the site-packages directories on sys.path are unchanged (installing,
     upgrading or removing a package changes them), and in memory for the process.
     """
+
+    def gather() -> dict[str, list[str]]:
+        from importlib.metadata import packages_distributions
+
+        return packages_distributions()
+
+    return _from_installed("distributions", gather)
+
+
+def installed_release(distribution: str) -> str | None:
+    """The public release of `distribution` (a normalized name) installed where nbcheck runs
+    (`2.4.0` of `2.4.0+cu121`: `==2.4.0` admits it), or None; kept between runs as
+    `installed_distributions` is."""
+
+    def gather() -> dict[str, str]:
+        from importlib.metadata import distributions
+
+        from packaging.version import InvalidVersion, Version
+
+        releases: dict[str, str] = {}
+        for found in distributions():  # in sys.path order: the first is the one imported
+            name = normalize_name(found.metadata["Name"] or "")
+            if name and name not in releases:
+                try:
+                    releases[name] = Version(found.version).public
+                except (InvalidVersion, TypeError):
+                    releases[name] = ""
+        return releases
+
+    return _from_installed("releases", gather).get(distribution) or None
+
+
+def _from_installed(kind: str, gather: Callable[[], T]) -> T:
+    """What `gather` reads from the installed metadata, kept while the site-packages
+    directories on sys.path are unchanged."""
     # The script's or current directory changes often and holds no metadata.
     site_directories = [
         entry for entry in sys.path if os.path.basename(entry) in {"site-packages", "dist-packages"}
     ]
 
-    def gather() -> dict[str, list[str]]:
-        from importlib.metadata import packages_distributions
-
+    def noted() -> T:
         for site_directory in site_directories:
             disk_cache.note(site_directory)
-        return packages_distributions()
+        return gather()
 
-    return disk_cache.from_files("distributions", repr(site_directories), gather)
-
-
-# --- dependency files ------------------------------------------------------------------------
+    return disk_cache.from_files(kind, repr(site_directories), noted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from ..model import SAFE, UNSAFE, Edit, Fix, Location
 from ..records import TYPE_CHECKING
 from .base import Finding
 
@@ -13,7 +14,10 @@ if TYPE_CHECKING:
 
     from ..analysis import Analysis
     from ..analysis.calls import ImportSite
+    from ..analysis.install_commands import InstalledPackage
     from ..analysis.packages import ImportStatus
+    from ..analysis.source import ShellCommand
+    from ..model import Cell
 
 # The analysis is imported by the functions that run it: listing and selecting rules needs none.
 
@@ -312,7 +316,100 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
                         symbol=package.name,
                         help=f"Pin an exact version (`{exact}`), or install from a pinned "
                         "requirements file",
+                        fix=_pin_install(nb, parsed.cell, command, install.tool, package),
                     )
+
+
+# A word of a shell line, quotes and escapes included: what a pin rewrites in place.
+_SHELL_WORD = r"""(?:[^\s'"\\;&|<>()]|\\.|'[^']*'|"(?:[^"\\]|\\.)*")+"""
+
+
+def _pin_install(
+    nb: Analysis, cell: Cell, command: ShellCommand, tool: str, package: InstalledPackage
+) -> Fix | None:
+    """NBD403's fix: the package's argument pinned to the release the project's dependency
+    files pin or lock (safe), else to the one installed where nbcheck runs (unsafe); a `!pip`
+    line that is one command becomes `%pip`, which installs into the kernel's environment.
+    None when no release is known, the argument excludes it, or the argument cannot be found
+    once in the command as written (a command continued over several lines, say)."""
+    import re
+    import shlex
+
+    from .. import cache as disk_cache
+    from ..analysis.install_commands import CONDA_TOOLS
+    from ..analysis.package_specs import pin_conda_spec, pin_requirement
+    from ..analysis.packages import installed_release
+
+    version = nb.project.declarations.versions.get(package.name)
+    applicability, source = SAFE, "the project's pin"
+    if not version:
+        version = installed_release(package.name)
+        applicability, source = UNSAFE, "the version installed where nbcheck runs"
+    if version is None:
+        return None
+    pin = pin_conda_spec if tool in CONDA_TOOLS else pin_requirement
+    # Kept between runs: pinning needs `packaging`, and a notebook's install lines rarely change.
+    key = (pin.__name__, package.argument, version)
+    pinned = disk_cache.memoized("pin", key, lambda: pin(package.argument, version))
+    line = re.split(r"\r\n|\r|\n", cell.source)[command.row - 1]
+    start = line.find(command.text, command.column - 1)
+    if pinned is None or start < 0:
+        return None
+    words = list(re.finditer(_SHELL_WORD, line[start : start + len(command.text)]))
+    values = [shlex.split(word[0]) for word in words]
+    found = [word for word, value in zip(words, values, strict=True) if value == [package.argument]]
+    if len(found) != 1:
+        return None
+    written = _as_written(found[0][0], package.argument, pinned)
+    if written is None:
+        return None
+    edits = [
+        _cell_edit(cell, command.row, start + found[0].start(), start + found[0].end(), written)
+    ]
+    message = f"Pin `{pinned}` ({source})"
+    if tool == "pip" and line[:start].strip() == "!":
+        program = _program_end(words, values, command.text)
+        if program is not None:
+            edits.insert(0, _cell_edit(cell, command.row, start - 1, start + program, "%pip"))
+            message += " and install it with `%pip`, into the kernel's environment"
+    return Fix(applicability, message, tuple(edits))
+
+
+def _as_written(word: str, argument: str, pinned: str) -> str | None:
+    """`pinned` quoted as `word` (the argument as the line writes it) is: bare, or in single or
+    double quotes; None for a word quoted some other way."""
+    if word == argument:
+        return pinned
+    for quote, forbidden in (("'", "'"), ('"', '"\\$`')):
+        if word == f"{quote}{argument}{quote}" and not any(c in pinned for c in forbidden):
+            return f"{quote}{pinned}{quote}"
+    return None
+
+
+def _program_end(words: list, values: list[list[str]], text: str) -> int | None:
+    """Where the words that run pip end in a command that is nothing but one `pip install`
+    (`pip`, `pip3`, `python -m pip`, `{sys.executable} -m pip`): `%pip` replaces them. None for
+    a line with shell syntax besides (`&&`, `|`, a redirection), whose meaning `%pip` may not
+    keep, or a pip named by its path."""
+    import re
+
+    if re.sub(_SHELL_WORD, "", text).strip() or not values:
+        return None
+    program = values[0]
+    if re.fullmatch(r"pip[\d.]*", program[0] if len(program) == 1 else ""):
+        return words[0].end()
+    python = r"python[\d.]*|\{sys\.executable\}"
+    if len(program) == 1 and re.fullmatch(python, program[0]):
+        if values[1:3] == [["-m"], ["pip"]]:
+            return words[2].end()
+        if values[1:2] == [["-mpip"]]:
+            return words[1].end()
+    return None
+
+
+def _cell_edit(cell: Cell, row: int, start: int, end: int, content: str) -> Edit:
+    """Replace columns `start` to `end` (0-based, end excluded) of `row` of `cell`."""
+    return Edit(content, Location(row, start + 1), Location(row, end + 1), cell=cell.index)
 
 
 def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:

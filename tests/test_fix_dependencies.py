@@ -1,0 +1,201 @@
+"""The fixes of NBD401 unpinned-import, NBD402 undeclared-import and NBD403 unpinned-install:
+each edit is applied here as the engine applies it (a span replaced, rows and columns 1-based),
+and the project is checked again."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from nb_discipline.config import Settings
+from nb_discipline.engine import check
+from nb_discipline.loader import load
+from nb_discipline.model import Edit
+from nb_discipline.rules import lookup
+from tests.builders import code, write_notebook
+
+RULES = [lookup(code_) for code_ in ("NBD401", "NBD402", "NBD403", "NBD404")]
+# Distributions installed wherever the tests run (nb-discipline's own dependencies).
+YAML = importlib.metadata.version("PyYAML")
+PACKAGING = importlib.metadata.version("packaging")
+
+
+def make_project(root: Path, files: dict[str, str]) -> None:
+    (root / ".git").mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(text.encode("utf-8"))
+
+
+def run(root: Path, *cells: str, where: str = "nb.ipynb"):
+    path = write_notebook(root / where, *(code(source, n) for n, source in enumerate(cells, 1)))
+    return check(load(str(path)), Settings(root=str(root)), rules=RULES)
+
+
+def offset(text: str, row: int, column: int) -> int:
+    """The engine's reading of a place: rows split as Python's tokenizer splits lines,
+    columns in characters."""
+    starts = [0] + [match.end() for match in re.finditer(r"\r\n|\r|\n", text)]
+    return starts[row - 1] + column - 1
+
+
+def applied(text: str, edits: list[Edit]) -> str:
+    spans = sorted(
+        (offset(text, *e.location), offset(text, *e.end_location), e.content) for e in edits
+    )
+    for (_, end, _), (start, _, _) in itertools.pairwise(spans):
+        assert end < start, "edits of one fix overlap or touch"
+    for start, end, content in reversed(spans):
+        text = text[:start] + content + text[end:]
+    return text
+
+
+def apply_fix(root: Path, diagnostic, where: str = "nb.ipynb") -> None:
+    """Write `diagnostic`'s fix into the notebook and the dependency files it edits."""
+    notebook = root / where
+    document = json.loads(notebook.read_text(encoding="utf-8"))
+    by_file: dict[str, list[Edit]] = {}
+    for edit in diagnostic.fix.edits:
+        by_file.setdefault(edit.filename or "", []).append(edit)
+    for filename, edits in by_file.items():
+        if filename:
+            path = Path(filename)
+            path.write_bytes(applied(path.read_bytes().decode("utf-8"), edits).encode("utf-8"))
+            continue
+        for cell in {edit.cell for edit in edits}:
+            source = document["cells"][cell - 1]["source"]
+            mine = [edit for edit in edits if edit.cell == cell]
+            document["cells"][cell - 1]["source"] = applied(source, mine)
+    notebook.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+
+
+def source_of(root: Path, cell: int, where: str = "nb.ipynb") -> str:
+    return json.loads((root / where).read_text(encoding="utf-8"))["cells"][cell - 1]["source"]
+
+
+# --- NBD403: install commands -----------------------------------------------------------------
+
+
+def test_an_install_is_pinned_to_the_projects_pin_safely(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pandas==2.2.3\n"})
+    [found] = run(tmp_path, "%pip install -q pandas\nimport pandas")
+    assert found.code == "NBD403"
+    assert found.fix.to_dict() == {
+        "applicability": "safe",
+        "message": "Pin `pandas==2.2.3` (the project's pin)",
+        "edits": [
+            {
+                "content": "pandas==2.2.3",
+                "location": {"row": 1, "column": 17},
+                "end_location": {"row": 1, "column": 23},
+                "cell": 1,
+            }
+        ],
+    }
+    apply_fix(tmp_path, found)
+    assert source_of(tmp_path, 1) == "%pip install -q pandas==2.2.3\nimport pandas"
+    assert run(tmp_path, source_of(tmp_path, 1)) == []
+
+
+def test_a_lock_files_release_is_the_projects_pin(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "demo"\ndependencies = ["torch>=2"]\n',
+            "uv.lock": 'version = 1\n[[package]]\nname = "torch"\nversion = "2.4.0+cpu"\n',
+        },
+    )
+    [found] = run(tmp_path, "%pip install 'torch>=2'")
+    assert (found.fix.applicability, [e.content for e in found.fix.edits]) == (
+        "safe",
+        ["'torch==2.4.0+cpu'"],
+    )
+
+
+def test_without_a_pin_the_installed_release_is_unsafe_and_pip_becomes_the_magic(
+    tmp_path: Path,
+) -> None:
+    make_project(tmp_path, {})
+    [found] = run(tmp_path, 'if True:\n    !pip install -q "pyyaml>=5"')
+    assert found.fix.applicability == "unsafe"
+    assert found.fix.message == (
+        f"Pin `pyyaml=={YAML}` (the version installed where nbcheck runs) and install it with "
+        "`%pip`, into the kernel's environment"
+    )
+    apply_fix(tmp_path, found)
+    assert source_of(tmp_path, 1) == f'if True:\n    %pip install -q "pyyaml=={YAML}"'
+    assert run(tmp_path, source_of(tmp_path, 1)) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ("!pip3 install pyyaml", f"%pip install pyyaml=={YAML}"),
+        ("!python -m pip install -U pyyaml", f"%pip install -U pyyaml=={YAML}"),
+        ("!python3.11 -mpip install pyyaml", f"%pip install pyyaml=={YAML}"),
+        ("!{sys.executable} -m pip install pyyaml", f"%pip install pyyaml=={YAML}"),
+        ("!pip -q install PyYAML[libyaml]", f"%pip -q install PyYAML[libyaml]=={YAML}"),
+        # Shell syntax besides the one command: `%pip` might not keep its meaning.
+        ("!pip install pyyaml && ls", f"!pip install pyyaml=={YAML} && ls"),
+        ("!pip install pyyaml > /dev/null", f"!pip install pyyaml=={YAML} > /dev/null"),
+        ("!/opt/conda/bin/pip install pyyaml", f"!/opt/conda/bin/pip install pyyaml=={YAML}"),
+        ("!sudo pip install pyyaml", f"!sudo pip install pyyaml=={YAML}"),
+        # The output is kept (`!!`), or assigned: `%pip` gives none.
+        ("!!pip install pyyaml", f"!!pip install pyyaml=={YAML}"),
+        ("log = !pip install pyyaml", f"log = !pip install pyyaml=={YAML}"),
+        (
+            "%pip install 'pyyaml ; python_version>\"3\"'",
+            f"%pip install 'pyyaml=={YAML} ; python_version>\"3\"'",
+        ),
+        ("!uv pip install pyyaml", f"!uv pip install pyyaml=={YAML}"),
+        (
+            "%%bash\necho start\npip install pyyaml",
+            f"%%bash\necho start\npip install pyyaml=={YAML}",
+        ),
+    ],
+)
+def test_the_pin_keeps_the_line_as_written(tmp_path: Path, line: str, fixed: str) -> None:
+    make_project(tmp_path, {})
+    [found] = run(tmp_path, line)
+    apply_fix(tmp_path, found)
+    assert source_of(tmp_path, 1) == fixed
+    assert run(tmp_path, fixed) == []
+
+
+def test_each_package_of_a_line_gets_its_pin_and_the_same_magic(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    first, second = run(tmp_path, "!pip install pyyaml packaging")
+    assert first.fix.edits[0] == second.fix.edits[0]  # `%pip`: made once
+    apply_fix(tmp_path, first)
+    [second] = run(tmp_path, source_of(tmp_path, 1))
+    apply_fix(tmp_path, second)
+    assert source_of(tmp_path, 1) == f"%pip install pyyaml=={YAML} packaging=={PACKAGING}"
+
+
+def test_conda_installs_are_pinned_as_conda_pins(tmp_path: Path) -> None:
+    make_project(tmp_path, {"environment.yml": "dependencies:\n  - numpy=1.26.4\n"})
+    [found] = run(tmp_path, "%conda install -y -c conda-forge 'conda-forge::numpy>=1.20'")
+    apply_fix(tmp_path, found)
+    assert source_of(tmp_path, 1) == "%conda install -y -c conda-forge 'conda-forge::numpy=1.26.4'"
+    assert found.fix.applicability == "safe"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "%pip install surely-not-installed-anywhere",  # no release known
+        "%pip install 'pyyaml<1'",  # the release installed is excluded
+        "!pip install --target pyyaml pyyaml",  # the argument is written twice
+        "!pip install \\\n    pyyaml",  # continued over two lines
+        "!pip install py\\yaml",  # the word is not the argument as written
+    ],
+)
+def test_no_fix_when_no_pin_is_known_and_unique(tmp_path: Path, line: str) -> None:
+    make_project(tmp_path, {})
+    [found] = run(tmp_path, line)
+    assert found.fix is None
