@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
+from ..model import UNSAFE, Edit, Fix, Location
 from ..records import TYPE_CHECKING
 from .base import Finding
 
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..analysis import Analysis
-    from ..analysis.calls import CallSite
+    from ..analysis.calls import CallSite, ImportSite
+    from ..analysis.source import ParsedCell
 
 ALL_LIBRARIES = frozenset({"random", "numpy", "torch", "tensorflow", "keras"})
 
@@ -310,6 +312,115 @@ def _callee(call: CallSite) -> str:
     return call.dotted or ast.unparse(call.node.func)
 
 
+# --- fixes ---------------------------------------------------------------------------------
+# Every fix here is unsafe (ruff's meaning): a seed changes the numbers the notebook draws.
+
+
+def fix_seed(nb: Analysis) -> int:
+    """The seed the fixes write: the `seed` setting, or, when that is left at its default (42),
+    the repro seed (`[tool.nb-discipline.repro] seed`, 42 too unless configured)."""
+    settings = nb.settings
+    return settings.seed if settings.seed != 42 else settings.repro.seed
+
+
+def _lines(parsed: ParsedCell) -> tuple[str, ...]:
+    from ..analysis.source import _cached_lines  # the analysis is loaded when a rule runs
+
+    return _cached_lines(parsed.cell.source)
+
+
+def _code_characters(lines: Sequence[str], row: int, column: int) -> Iterator[tuple[int, int, str]]:
+    """The characters from (row, column) on, 1-based, with their positions, skipping what holds
+    no code: blanks, comments, line continuations and line ends. Only ever read between the
+    nodes of one call, where no string can be."""
+    while row <= len(lines):
+        line = lines[row - 1]
+        while column <= len(line):
+            character = line[column - 1]
+            if character == "#":
+                break
+            if character not in " \t\f\\":
+                yield row, column, character
+            column += 1
+        row, column = row + 1, 1
+
+
+def _newline(parsed: ParsedCell) -> str:
+    return "\r\n" if "\r\n" in parsed.cell.source else "\n"
+
+
+def _edit(
+    parsed: ParsedCell, content: str, start: tuple[int, int], end: tuple[int, int] | None = None
+) -> Edit:
+    return Edit(content, Location(*start), Location(*(end or start)), parsed.cell.index)
+
+
+def _append_argument(parsed: ParsedCell, call: ast.Call, argument: str) -> Edit | None:
+    """The edit that adds `argument` (a keyword argument) after a call's last argument, placed as
+    the call is written: `f(a, b, random_state=42)`; a multi-line call that ends its arguments with
+    a comma gets a line of its own, indented as the last argument. None when the text between
+    the last argument and the closing parenthesis is not what a call can hold there (a
+    generator expression sharing the call's parentheses, prompts pasted with a session)."""
+    lines = _lines(parsed)
+    _, _, close_row, close_column = parsed.span(call)
+    close = (close_row, close_column - 1)  # the call's closing parenthesis
+    arguments = [*call.args, *call.keywords]
+    if not arguments:
+        return _edit(parsed, argument, close)
+    last = max(arguments, key=lambda node: (node.end_lineno, node.end_col_offset))
+    first_row, _, end_row, end_column = parsed.span(last)
+    after = (end_row, end_column)  # where the argument ends: a parenthesis closing it may follow
+    comma = None
+    reached = after
+    for row, column, character in _code_characters(lines, end_row, end_column):
+        reached = (row, column)
+        if reached >= close:
+            break
+        if character == ")" and comma is None:
+            after = (row, column + 1)
+        elif character == "," and comma is None:
+            comma = (row, column + 1)
+        else:
+            return None
+    if reached != close:
+        return None
+    if comma is None:
+        return _edit(parsed, f", {argument}", after)
+    if comma[0] == close_row:
+        return _edit(parsed, f" {argument}", comma)
+    line = lines[first_row - 1]
+    indent = line[: len(line) - len(line.lstrip())]
+    content = f"{_newline(parsed)}{indent}{argument},"
+    return _edit(parsed, content, (comma[0], len(lines[comma[0] - 1]) + 1))
+
+
+def _prepend_argument(parsed: ParsedCell, call: ast.Call, argument: str) -> Edit | None:
+    """The edit that passes `argument` first, right after the call's opening parenthesis:
+    `default_rng(42)`, `SeedSequence(42, pool_size=8)`."""
+    _, _, end_row, end_column = parsed.span(call.func)
+    opened = False
+    for row, column, character in _code_characters(_lines(parsed), end_row, end_column):
+        if opened:
+            content = argument if not (call.args or call.keywords) else f"{argument}, "
+            return _edit(parsed, content, (row, column))
+        if character == "(":
+            opened = True
+        elif character != ")":  # only a parenthesized callee's own parentheses come first
+            return None
+    return None
+
+
+def _replacement(parsed: ParsedCell, node: ast.expr, content: str) -> Edit:
+    row, column, end_row, end_column = parsed.span(node)
+    return _edit(parsed, content, (row, column), (end_row, end_column))
+
+
+def _unsafe_fix(message: str, *edits: Edit | None) -> Fix | None:
+    if None in edits:
+        return None
+    return Fix(UNSAFE, message, edits)
+
+
 def global_rng_library(call: CallSite) -> str | None:
     """The library whose global generator this call draws from, if it does."""
     name = normalized(call.qualified)
@@ -428,6 +539,146 @@ class _Seeding:
         return result
 
 
+# How a library's global generator is seeded from a name bound to one of its modules.
+SEEDING_CALLS = {
+    "random": {"random": "seed"},
+    "numpy": {"numpy": "random.seed", "numpy.random": "seed"},
+    "torch": {"torch": "manual_seed", "torch.random": "manual_seed"},
+    "tensorflow": {
+        "tensorflow": "random.set_seed",
+        "tensorflow.random": "set_seed",
+        "tensorflow.compat.v1": "set_random_seed",
+    },
+    "keras": {"keras": "utils.set_random_seed", "keras.utils": "set_random_seed"},
+}
+# TensorFlow 1 has no `tf.random.set_seed`: a notebook calling what only TensorFlow 1 has at its
+# top (`tf.Session()`, `tf.placeholder(...)`) is seeded with `tf.set_random_seed`.
+TENSORFLOW_1_ONLY = frozenset(
+    f"tensorflow.{name}"
+    for name in (
+        "Session",
+        "InteractiveSession",
+        "placeholder",
+        "global_variables_initializer",
+        "reset_default_graph",
+        "get_variable",
+        "variable_scope",
+        "set_random_seed",
+    )
+)
+TENSORFLOW_1_SEEDING = {"tensorflow": "set_random_seed", "tensorflow.compat.v1": "set_random_seed"}
+# The name a fix imports a library under when the notebook binds none of its modules.
+IMPORT_NAMES = {"numpy": "np", "tensorflow": "tf"}
+
+
+def _position(site: CallSite | ImportSite) -> tuple[int, int, int]:
+    return site.parsed.cell.index, site.node.lineno, site.node.col_offset
+
+
+def _binding(site: ImportSite) -> tuple[str | None, str | None]:
+    """The name an import binds and the module it binds it to: (`np`, `numpy`) for `import
+    numpy as np`, (`numpy`, `numpy`) for `import numpy.random`, (`npr`, `numpy.random`) for
+    `from numpy import random as npr`."""
+    node = site.node
+    for alias in node.names:
+        if isinstance(node, ast.Import) and alias.name == site.module:
+            if alias.asname:
+                return alias.asname, alias.name
+            top = alias.name.split(".")[0]
+            return top, top
+        if isinstance(node, ast.ImportFrom) and f"{node.module}.{alias.name}" == site.module:
+            return alias.asname or alias.name, site.module
+    return None, None
+
+
+def _runs_once(body: Sequence[ast.stmt], node: ast.stmt) -> bool:
+    """True when the statement is in the cell's body, or in an `if`, `with` or `try` block of
+    it: not in a function, a class or a loop, where a seeding call would run again and again."""
+    for statement in body:
+        if statement is node:
+            return True
+        blocks = []
+        if isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
+            blocks = [statement.body, getattr(statement, "orelse", [])]
+        elif isinstance(statement, (ast.Try, ast.TryStar)):
+            blocks = [statement.body, statement.orelse, statement.finalbody]
+            blocks += [handler.body for handler in statement.handlers]
+        if any(_runs_once(block, node) for block in blocks):
+            return True
+    return False
+
+
+def _may_be_bound(nb: Analysis, name: str, library: str) -> bool:
+    """True when any cell may bind the name to something other than the library (bound by
+    `import library as name` in a cell's body): an assignment, a definition, another import, a
+    star import, or IPython syntax that binds names nobody can see."""
+    for parsed in nb.parsed:
+        if parsed.binds_unknown or (parsed.tree is None and name in parsed.cell.source):
+            return True
+        for statement in parsed.tree.body if parsed.tree is not None else ():
+            if isinstance(statement, ast.Import) and all(
+                alias.name == library
+                for alias in statement.names
+                if (alias.asname or alias.name.split(".")[0]) == name
+            ):
+                continue
+            if _binds(statement, name):
+                return True
+    return any(alias.name == "*" for site in nb.calls.imports for alias in site.node.names)
+
+
+def _after_statement(parsed: ParsedCell, node: ast.stmt, statements: list[str]) -> Edit:
+    """The edit that runs `statements` right after `node`: on lines of their own below it,
+    indented as it is, when the statement has its line(s) to itself (a comment may follow);
+    else on its line, after a `;` (`import numpy as np; np.random.seed(42); x = ...`, and in
+    `if ok: import torch`, where a new line would leave the `if`)."""
+    lines = _lines(parsed)
+    row, column, end_row, end_column = parsed.span(node)
+    before = lines[row - 1][: column - 1]
+    after = lines[end_row - 1][end_column - 1 :].strip()
+    if before.strip() or (after and not after.startswith("#")):
+        return _edit(parsed, "".join(f"; {each}" for each in statements), (end_row, end_column))
+    content = "".join(f"{_newline(parsed)}{before}{each}" for each in statements)
+    return _edit(parsed, content, (end_row, len(lines[end_row - 1]) + 1))
+
+
+def _seeding_fix(nb: Analysis, library: str, first: CallSite) -> Fix | None:
+    """The fix of NBD301: the library's seeding call right after the first import above its
+    first use that binds a module to seed it with, run once (in the cell's body, or in an
+    `if`/`with`/`try` block of it); when no import binds one (`from random import choice`),
+    the first import of the library gets an import that does (`import random`) and the seeding
+    call, unless the name may be bound to something else."""
+    if library == "keras" and (first.qualified or "").startswith("tensorflow."):
+        library = "tensorflow"  # tf.keras draws from TensorFlow's generator: its seed covers it
+    modules = SEEDING_CALLS[library]
+    if library == "tensorflow" and any(c.qualified in TENSORFLOW_1_ONLY for c in nb.calls.calls):
+        modules = TENSORFLOW_1_SEEDING
+    seed = fix_seed(nb)
+    position = _position(first)
+    imports = [
+        site
+        for site in nb.calls.imports
+        if _position(site) < position and _runs_once(site.parsed.tree.body, site.node)
+    ]
+    for site in imports:
+        name, module = _binding(site)
+        if module in modules:
+            statements = [f"{name}.{modules[module]}({seed})"]
+            break
+    else:
+        site = next((site for site in imports if site.top_level == library), None)
+        name = IMPORT_NAMES.get(library, library)
+        if site is None or _may_be_bound(nb, name, library):
+            return None
+        binding = f"import {library} as {name}" if name != library else f"import {library}"
+        statements = [binding, f"{name}.{modules[library]}({seed})"]
+    inserted = "` and `".join(statements)
+    return _unsafe_fix(
+        f"Insert `{inserted}` after the import in cell {site.parsed.cell.index}",
+        _after_statement(site.parsed, site.node, statements),
+    )
+
+
 def _more(uses: int) -> str:
     return f" ({uses} more use below)" if uses == 1 else f" ({uses} more uses below)"
 
@@ -467,16 +718,40 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     # cell 2, run as [2]
     noise = np.random.normal(size=100)
     ```
+
+    ## Fix
+    Unsafe: the numbers drawn change. Inserts the library's seeding call right after the first
+    import above its first use that binds a module to seed it with: `np.random.seed(42)` on the
+    line below `import numpy as np`, indented as the import (inside its `try` or `if` block), or
+    after a `;` on the import's line when the import shares it (`if gpu: import torch;
+    torch.manual_seed(42)`). An import inside a function or a loop is not used: there the seed would
+    run again on every call or turn. The seeders are `random.seed`, `np.random.seed`, `torch.manual_seed`,
+    `tf.random.set_seed` (`tf.set_random_seed` in a notebook that calls TensorFlow 1's
+    `tf.Session` or `tf.placeholder`, or imports `tensorflow.compat.v1 as tf`; TensorFlow's seed
+    covers `tf.keras`) and `keras.utils.set_random_seed` (Keras 2.7 or later). When the library is
+    only imported by name (`from random import choice`), the fix imports it too (`import random`,
+    `import numpy as np`, `import tensorflow as tf`), unless that name may be bound to something
+    else. No fix when the library is seeded from the clock or fresh entropy above its first use
+    (NBD304 says so): a seed after the import would silence this finding and change nothing.
+    The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
+    `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
-    seeded = _Seeding(nb).seeded_for_each_call()
-    unseeded_uses: dict[str, list[CallSite]] = {}
-    for call, seeded_for_call in zip(calls, seeded, strict=True):
+    seeding = _Seeding(nb)
+    seeded = seeding.seeded_for_each_call()
+    unseeded_uses: dict[str, list[int]] = {}
+    for index, (call, seeded_for_call) in enumerate(zip(calls, seeded, strict=True)):
         library = global_rng_library(call)
         if library is not None and library not in seeded_for_call:
-            unseeded_uses.setdefault(library, []).append(call)
+            unseeded_uses.setdefault(library, []).append(index)
     for library, uses in unseeded_uses.items():
-        first = uses[0]
+        first = calls[uses[0]]
+        # Seeded from the clock or fresh entropy before its first use (NBD304): a seed after
+        # the import would silence this finding and leave the numbers as they are.
+        reseeded = any(
+            library in seeding.seeds_of(call) and not seeding.seeded_by(call)
+            for call in calls[: uses[0]]
+        )
         more = _more(len(uses) - 1) if len(uses) > 1 else ""
         row, column, end_row, end_column = first.parsed.span(first.node.func)
         yield Finding(
@@ -490,6 +765,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
             symbol=library,
             help=f"Seed it before its first use: `{SEED_EXAMPLES[library]}`, or "
             "`nb_discipline.seed_everything(42)` for every library",
+            fix=None if reseeded else _seeding_fix(nb, library, first),
         )
 
 
@@ -545,6 +821,14 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
     rng = np.random.default_rng(42)
     sample = rng.choice(1000, size=10)
     ```
+
+    ## Fix
+    Unsafe: the numbers drawn change. Passes the seed first, or in place of `None`:
+    `np.random.default_rng(42)`, `random.Random(42)`, `np.random.SeedSequence(42, pool_size=8)`;
+    appends `.manual_seed(42)` to `torch.Generator()` (it returns the generator), unless `.seed()`
+    reseeds it right away; turns `tf.random.Generator.from_non_deterministic_state()` into
+    `from_seed(42)`. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
+    `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
     seeded_targets = {
@@ -567,6 +851,7 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
         else:
             continue
         row, column, end_row, end_column = call.parsed.span(call.node)
+        fix = _generator_fix(call, library, fix_seed(nb))
         yield Finding(
             call.parsed.cell,
             f"`{call.dotted}` makes a random generator without a seed: its numbers differ "
@@ -579,7 +864,40 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
             end_column,
             symbol=library,
             help=GENERATOR_FIXES[library],
+            fix=fix,
         )
+
+
+def _generator_fix(call: CallSite, library: str, seed: int) -> Fix | None:
+    """NBD302's fix: the seed passed first (or in place of `None`); `.manual_seed(seed)` on a
+    `torch.Generator()` (it returns the generator), unless `.seed()`, which reseeds it from fresh
+    entropy, is called on it right away; `from_seed(seed)` for TensorFlow's
+    `from_non_deterministic_state()`, with the arguments it was given."""
+    parsed, node = call.parsed, call.node
+    if library == "tensorflow":
+        _, _, row, column = parsed.span(node.func)
+        name = node.func.attr  # from_non_deterministic_state, an attribute's name
+        return _unsafe_fix(
+            f"Make it with `from_seed({seed})`",
+            _edit(parsed, "from_seed", (row, column - len(name)), (row, column)),
+            _prepend_argument(parsed, node, str(seed)),
+        )
+    argument = GENERATORS[call.qualified or ""]
+    if argument is None:
+        if call.chained_method == "seed":
+            return None
+        _, _, row, column = parsed.span(node)
+        return _unsafe_fix(
+            f"Seed it with `.manual_seed({seed})`",
+            _edit(parsed, f".manual_seed({seed})", (row, column)),
+        )
+    given = _argument(node, *argument)
+    return _unsafe_fix(
+        f"Pass the seed `{seed}`",
+        _prepend_argument(parsed, node, str(seed))
+        if given is None
+        else _replacement(parsed, given, str(seed)),
+    )
 
 
 class _EntropySources:
@@ -741,6 +1059,13 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
     import numpy as np
     np.random.seed(42)
     ```
+
+    ## Fix
+    Unsafe: the numbers drawn change. Only for `random.seed()` and `np.random.seed()` given no seed
+    or `None`: passes the seed. A seed made from the clock, the process id or fresh entropy gets
+    no fix: whoever wrote it wanted other numbers on every run (perhaps printing the seed), and
+    which fixed seed to use instead, if any, is theirs to say. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
+    `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
     entropy = _EntropySources(nb)
@@ -778,12 +1103,21 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
             continue
         row, column, end_row, end_column = call.parsed.span(call.node.func)
         callee = _callee(call)
+        fix = None
         if source == "":
             label = LIBRARY_LABELS[next(iter(libraries))]
             how = "with `None`" if call.node.args or call.node.keywords else "without a seed"
             message = (
                 f"`{callee}` is called {how}: it seeds the global random generator of {label} "
                 "from fresh entropy, so the numbers drawn after it differ on every run"
+            )
+            given = _argument(call.node, *RESEED_FROM_ENTROPY[name])
+            seed = str(fix_seed(nb))
+            fix = _unsafe_fix(
+                f"Pass the seed `{seed}`",
+                _prepend_argument(call.parsed, call.node, seed)
+                if given is None
+                else _replacement(call.parsed, given, seed),
             )
         else:
             message = (
@@ -800,6 +1134,7 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
             symbol=name or callee,
             help="Pass a fixed number (`42`); to try several seeds, loop over fixed ones or "
             "print the seed each run uses",
+            fix=fix,
         )
 
 
@@ -955,6 +1290,13 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
     model = RandomForestClassifier(n_estimators=200, random_state=42).fit(X_train, y_train)
     ```
+
+    ## Fix
+    Unsafe: the result changes. Adds the seed argument the table names (`random_state=42`,
+    `seed=42` for TensorFlow Probability, `random_seed=42` for PyMC) after the call's last
+    argument, or replaces the `None` it was given; a multi-line call whose arguments end with a
+    comma gets it on a line of its own, indented as the last argument. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
+    `seed` is left at 42; 42 when neither is configured.
     """
     table = random_state_table()
     configured = _configured_random_state(nb.settings.random_state_functions)
@@ -994,6 +1336,13 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             name = f"{call.receiver}.{call.node.func.attr}"
         how = f"with `{parameters[0]}=None`" if given is not None else f"without `{parameters[0]}`"
         row, column, end_row, end_column = call.parsed.span(call.node.func)
+        seed = fix_seed(nb)
+        fix = _unsafe_fix(
+            f"Pass `{parameters[0]}={seed}`",
+            _append_argument(call.parsed, call.node, f"{parameters[0]}={seed}")
+            if given is None
+            else _replacement(call.parsed, given, str(seed)),
+        )
         yield Finding(
             call.parsed.cell,
             f"{callee} is called {how}{UNSEEDED_FALLBACK.get(library, '')}: its result changes "
@@ -1004,4 +1353,5 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             end_column,
             symbol=name,
             help=f"Pass `{parameters[0]}=42` (or a seed parameter of the notebook)",
+            fix=fix,
         )
