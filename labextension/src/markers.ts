@@ -94,7 +94,16 @@ class CellFindings extends Widget {
     this.addClass('nbd-cell-findings');
   }
 
+  /**
+   * Show the findings; a list that has not changed is left in place, since every check renders
+   * the findings again and replacing a button the user is clicking would swallow the click.
+   */
   render(diagnostics: IDiagnostic[], onFix: (diagnostic: IDiagnostic) => void): void {
+    const key = JSON.stringify(diagnostics);
+    if (key === this._shown) {
+      return;
+    }
+    this._shown = key;
     this.node.replaceChildren(
       ...diagnostics.map(d => {
         const item = document.createElement('div');
@@ -122,6 +131,8 @@ class CellFindings extends Widget {
     );
     this.setHidden(diagnostics.length === 0);
   }
+
+  private _shown = '';
 }
 
 const boxes = new WeakMap<Cell, CellFindings>();
