@@ -121,6 +121,48 @@ def test_project_configuration_applies_and_the_request_can_narrow_it(request_, j
     assert {d["code"] for d in body["diagnostics"]} <= {"NBD102", "NBD103", "NBD104"}
 
 
+# A generator made without a seed (NBD302) on a line with characters outside the Basic
+# Multilingual Plane before it: 🎲 is one character for Python, two UTF-16 code units in the browser.
+UNSEEDED = notebook_dict(
+    code("import numpy as np", count=1),
+    code('label = "données 🎲"; rng = np.random.default_rng()\nrng.random()', count=2),
+)
+
+
+def apply_edit(source: str, edit: dict) -> str:
+    """`source` with one edit made, its rows and columns 1-based code points in the cell."""
+    lines = source.splitlines(keepends=True)
+
+    def offset(location):
+        return sum(map(len, lines[: location["row"] - 1])) + location["column"] - 1
+
+    return (
+        source[: offset(edit["location"])]
+        + edit["content"]
+        + source[offset(edit["end_location"]) :]
+    )
+
+
+def test_check_returns_the_fix_of_a_finding_and_writes_nothing(request_, jp_root_dir):
+    saved = write_notebook(jp_root_dir / "nb.ipynb", *UNSEEDED["cells"]).read_bytes()
+    status, body = check(request_, "nb.ipynb", UNSEEDED)
+    assert status == 200
+    (finding,) = [d for d in body["diagnostics"] if d["code"] == "NBD302"]
+    fix = finding["fix"]
+    assert fix["applicability"] == "unsafe"
+    (edit,) = fix["edits"]
+    assert edit["cell"] == 2
+    assert "filename" not in edit
+    # Columns count characters: the edit lands inside the parentheses, not one character early.
+    fixed = apply_edit(UNSEEDED["cells"][1]["source"], edit)
+    assert fixed.splitlines()[0] == 'label = "données 🎲"; rng = np.random.default_rng(42)'
+    assert (jp_root_dir / "nb.ipynb").read_bytes() == saved
+    cells = [dict(cell) for cell in UNSEEDED["cells"]]
+    cells[1]["source"] = fixed
+    status, body = check(request_, "nb.ipynb", notebook_dict(*cells))
+    assert "NBD302" not in {d["code"] for d in body["diagnostics"]}
+
+
 def test_rules_lists_every_rule_with_its_docs(request_):
     status, body = request_("GET", "rules")
     assert status == 200
