@@ -179,7 +179,10 @@ def collect(args: argparse.Namespace, paths: list[str], start: str = "."):
         if not files and not missing:
             _warn(args, "no notebooks found under the given paths")
     if mode is None:
+        from .fix import Policy
+
         result = check_files(files, settings, args.jobs, use_cache=not args.no_cache)
+        result.policy = Policy.of(settings)
     else:
         result = _fix_files(files, settings, args, mode)
     result.errors = sorted([*missing, *result.errors], key=lambda error: error.filename)
@@ -312,12 +315,13 @@ def _check_stdin(filename: str, settings, mode: str | None):
         result.errors.append(FileError(error.path, error.reason))
         return result
     result.checked = 1
+    from .fix import Policy, diff, fix_notebook, notebook_bytes
+
+    result.policy = Policy.of(settings)
     if mode is None:
         result.diagnostics = check(notebook, settings)
         return result
-    from .fix import Policy, diff, fix_notebook, notebook_bytes
-
-    result.policy, result.fix_mode = Policy.of(settings), mode
+    result.fix_mode = mode
     outcome = fix_notebook(notebook, data, settings, result.policy, other_files=False)
     result.diagnostics = outcome.diagnostics
     result.fixed = {filename: outcome.fixed} if outcome.fixed else {}

@@ -349,11 +349,12 @@ def notebook_bytes(outcome: Outcome) -> bytes | None:
 
     expected = {index: after for index, (_, after) in outcome.sources.items()}
     data = replace_sources(outcome.original, expected)
-    # What is written must read back as the notebook the fixes made, cell for cell.
+    # What is written must read back as the notebook the fixes made, cell for cell (ids
+    # aside: upgrading an nbformat 3 notebook makes new ones each time).
     before, after = loads(outcome.original, outcome.path), loads(data, outcome.path)
     if len(after.cells) != len(before.cells) or any(
         new.source != expected.get(new.index, old.source)
-        or new._replace(source="") != old._replace(source="")
+        or new._replace(source="", id=None) != old._replace(source="", id=None)
         for old, new in zip(before.cells, after.cells, strict=True)
     ):
         raise NotebookTextError("the rewritten JSON does not read back as the fixed notebook")
