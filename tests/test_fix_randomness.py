@@ -1,10 +1,11 @@
-"""The fixes of the randomness rules (NBD301-NBD304): every one unsafe, each applied here to the
-cells the way `nbcheck --fix` applies edits (non-overlapping, again until nothing changes); the
-cells must still parse and the finding must be gone."""
+"""The fixes of the randomness rules (NBD301-NBD304): every one unsafe; applied by
+`nbcheck --fix --unsafe-fixes` (in memory, and end to end on files), the cells must still parse
+and the finding must be gone."""
 
 from __future__ import annotations
 
-import re
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,68 +13,29 @@ import pytest
 from nb_discipline.analysis.source import parse_source
 from nb_discipline.config import ReproSettings, Settings
 from nb_discipline.engine import check
+from nb_discipline.fix import Policy, fix_notebook
 from nb_discipline.loader import load
-from nb_discipline.model import Diagnostic, Edit, Notebook
+from nb_discipline.model import Notebook
 from nb_discipline.rules import lookup
-from tests.builders import code, notebook
+from tests.builders import code, notebook, write_notebook
 
 RANDOMNESS = ("NBD301", "NBD302", "NBD303", "NBD304")
 REALWORLD = Path(__file__).parent / "realworld"
 
 
-def _offset(source: str, row: int, column: int) -> int:
-    lines = re.split(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)", source)
-    return sum(len(line) for line in lines[: row - 1]) + column - 1
-
-
-def apply_edits(source: str, edits: list[Edit]) -> str:
-    """The source with the (non-overlapping) edits made, the last first."""
-    spans = [
-        (
-            _offset(source, edit.location.row, edit.location.column),
-            _offset(source, edit.end_location.row, edit.end_location.column),
-            edit.content,
-        )
-        for edit in edits
-    ]
-    for start, end, content in sorted(spans, reverse=True):
-        source = source[:start] + content + source[end:]
-    return source
-
-
-def one_round(nb: Notebook, diagnostics: list[Diagnostic]) -> Notebook | None:
-    """The notebook with the fixes that do not overlap an earlier one applied (ruff's rule: an
-    edit starting where the last applied one ends overlaps it); None when there is none."""
-    applied: dict[int, list[Edit]] = {}
-    last_end: dict[int, tuple[int, int]] = {}
-    fixes = [d.fix for d in diagnostics if d.fix is not None]
-    for fix in sorted(fixes, key=lambda fix: [(e.cell, *e.location) for e in fix.edits]):
-        edits = sorted(fix.edits, key=lambda edit: (edit.cell, *edit.location))
-        if any(tuple(edit.location) <= last_end.get(edit.cell, (0, 0)) for edit in edits):
-            continue
-        for edit in edits:
-            applied.setdefault(edit.cell, []).append(edit)
-            last_end[edit.cell] = tuple(edit.end_location)
-    if not applied:
-        return None
+def fix_all(nb: Notebook, codes=RANDOMNESS, settings: Settings | None = None) -> Notebook:
+    """The notebook after `nbcheck --fix --unsafe-fixes` with the rules given, in memory."""
+    settings = (settings or Settings()).replace(unsafe_fixes=True)
+    rules = [lookup(code_) for code_ in codes]
+    outcome = fix_notebook(nb, b"", settings, Policy.of(settings), rules)
+    assert outcome.warning is None, outcome.warning
     cells = tuple(
-        cell._replace(source=apply_edits(cell.source, applied[cell.index]))
-        if cell.index in applied
+        cell._replace(source=outcome.sources[cell.index][1])
+        if cell.index in outcome.sources
         else cell
         for cell in nb.cells
     )
     return nb._replace(cells=cells)
-
-
-def fix_all(nb: Notebook, codes=RANDOMNESS, settings: Settings | None = None) -> Notebook:
-    """Fix again and again, as ruff does, until nothing more applies (at most 10 rounds)."""
-    rules = [lookup(code_) for code_ in codes]
-    for _ in range(10):
-        fixed = one_round(nb, check(nb, settings or Settings(), rules=rules))
-        if fixed is None:
-            return nb
-        nb = fixed
-    raise AssertionError("the fixes do not converge")
 
 
 def build(*cells: str) -> Notebook:
@@ -542,3 +504,84 @@ def test_fixes_on_real_notebooks_parse_and_remove_their_findings(path: Path) -> 
     for original, cell in zip(nb.code_cells, fixed.code_cells, strict=True):
         if cell.source != original.source:
             assert parse_source(cell.source).syntax_error is None, cell.source
+
+
+# --- end to end: nbcheck --fix ----------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / ".git").mkdir()  # the project root: no configuration above it counts
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _sources(path: Path) -> list[str]:
+    return ["".join(cell["source"]) for cell in json.loads(path.read_text())["cells"]]
+
+
+def _without_sources(path: Path | bytes) -> dict:
+    document = json.loads(path if isinstance(path, bytes) else path.read_bytes())
+    for cell in document["cells"]:
+        del cell["source"]
+    return document
+
+
+CELLS = (
+    "import numpy as np\nfrom sklearn.ensemble import RandomForestClassifier",
+    "noise = np.random.normal(size=10)\nrng = np.random.default_rng()",
+    "model = RandomForestClassifier(\n    n_estimators=10,\n)",
+)
+
+
+def test_nbcheck_fix_writes_the_seeds_only_with_unsafe_fixes(project: Path, nbcheck) -> None:
+    path = write_notebook(project / "nb.ipynb", *(code(s, n) for n, s in enumerate(CELLS, 1)))
+    before = path.read_bytes()
+    safe_only = nbcheck("--no-cache", "--fix", "--select", "NBD3", "nb.ipynb")
+    assert path.read_bytes() == before
+    assert safe_only.out.splitlines()[-1] == (
+        "3 unsafe fixes available with `--fix --unsafe-fixes`."
+    )
+    fixed = nbcheck("--no-cache", "--fix", "--unsafe-fixes", "--select", "NBD3", "nb.ipynb")
+    assert fixed.exit_code == 0, fixed.out
+    assert _sources(path) == [
+        "import numpy as np\nnp.random.seed(42)\n"
+        "from sklearn.ensemble import RandomForestClassifier",
+        "noise = np.random.normal(size=10)\nrng = np.random.default_rng(42)",
+        "model = RandomForestClassifier(\n    n_estimators=10,\n    random_state=42,\n)",
+    ]
+    assert _without_sources(path) == _without_sources(before)
+    again = nbcheck("--no-cache", "--fix", "--unsafe-fixes", "nb.ipynb")
+    assert [line for line in again.out.splitlines() if "NBD3" in line] == []
+
+
+def test_nbcheck_fix_writes_the_configured_seed(project: Path, nbcheck) -> None:
+    (project / "pyproject.toml").write_text("[tool.nb-discipline]\nseed = 2024\n")
+    path = write_notebook(project / "nb.ipynb", *(code(s, n) for n, s in enumerate(CELLS, 1)))
+    result = nbcheck("--no-cache", "--fix", "--unsafe-fixes", "--select", "NBD3", "nb.ipynb")
+    assert result.exit_code == 0, result.out
+    assert [source for source in _sources(path) if "2024" in source] == [
+        "import numpy as np\nnp.random.seed(2024)\n"
+        "from sklearn.ensemble import RandomForestClassifier",
+        "noise = np.random.normal(size=10)\nrng = np.random.default_rng(2024)",
+        "model = RandomForestClassifier(\n    n_estimators=10,\n    random_state=2024,\n)",
+    ]
+
+
+def test_nbcheck_fix_on_the_real_notebooks(project: Path, nbcheck) -> None:
+    """Every NBD30x fix of tests/realworld applied to a copy: what stays is what had no fix,
+    and nothing but the edited cells' sources changed."""
+    for original in sorted(REALWORLD.glob("*.ipynb")):
+        path = project / original.name
+        shutil.copyfile(original, path)
+    select = ("--no-cache", "--select", "NBD3", "--output-format", "json")
+    before = json.loads(nbcheck(*select, ".").out)
+    nbcheck("--no-cache", "--fix", "--unsafe-fixes", "--select", "NBD3", ".")
+    after = json.loads(nbcheck(*select, ".").out)
+    unfixable = [(d["filename"], d["code"], d["message"]) for d in before if d["fix"] is None]
+    assert [(d["filename"], d["code"], d["message"]) for d in after] == unfixable
+    assert len(before) > len(after)
+    for original in sorted(REALWORLD.glob("*.ipynb")):
+        assert _without_sources(project / original.name) == _without_sources(original)
+        for source in _sources(project / original.name):
+            assert parse_source(source).syntax_error is None or source in _sources(original)
