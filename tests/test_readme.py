@@ -149,7 +149,7 @@ def test_every_finding_the_documentation_shows_is_a_tested_example() -> None:
 
 def test_the_documentation_has_examples() -> None:
     pages = {example.values[0].relative_to(ROOT).as_posix() for example in _examples()}
-    assert {"README.md", "docs/linting.md", "docs/rules.md"} <= pages
+    assert {"README.md", "docs/linting.md", "docs/rules.md", "docs/repro.md"} <= pages
 
 
 def test_sins_breaks_every_rule_but_a_broken_dependency_file() -> None:
