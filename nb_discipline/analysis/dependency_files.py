@@ -130,23 +130,40 @@ def _content(path: str) -> bytes:
     return content
 
 
-def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations:
+def file_format(path: str) -> str:
+    """How a dependency file is read, by its name: `pyproject`, `Pipfile`, `Pipfile.lock`,
+    `lock` (uv.lock, poetry.lock), `pylock`, `environment` (conda's YAML), `setup.cfg`,
+    `setup.py`, or `requirements` (any other name: an included file may be called anything)."""
     name = os.path.basename(path)
     if name == "pyproject.toml":
-        return _pyproject(_toml(content))
-    if name == "Pipfile":
-        return _pipfile(_toml(content))
-    if name == "Pipfile.lock":
-        return _pipfile_lock(content)
+        return "pyproject"
+    if name in {"Pipfile", "Pipfile.lock", "setup.cfg", "setup.py"}:
+        return name
     if name in {"uv.lock", "poetry.lock"}:
-        return _locked(_toml(content).get("package", []), path)
+        return "lock"
     if name == "pylock.toml" or _PYLOCK_NAME.match(name):
-        return _locked(_toml(content).get("packages", []), path)
+        return "pylock"
     if name in ENVIRONMENT_FILE_NAMES or os.path.splitext(name)[1] in {".yml", ".yaml"}:
+        return "environment"
+    return "requirements"
+
+
+def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations:
+    kind = file_format(path)
+    if kind == "pyproject":
+        return _pyproject(_toml(content))
+    if kind == "Pipfile":
+        return _pipfile(_toml(content))
+    if kind == "Pipfile.lock":
+        return _pipfile_lock(content)
+    if kind in {"lock", "pylock"}:
+        entries = "package" if kind == "lock" else "packages"
+        return _locked(_toml(content).get(entries, []), path)
+    if kind == "environment":
         return _environment(path, content, including)
-    if name == "setup.cfg":
+    if kind == "setup.cfg":
         return _setup_cfg(path, content)
-    if name == "setup.py":
+    if kind == "setup.py":
         return _setup_py(path, content)
     lines = _requirements_text(content).splitlines()
     return _requirement_lines(enumerate(lines, 1), path, including)
@@ -199,58 +216,65 @@ def _from_requirements(requirements: Iterable[Requirement]) -> Declarations:
 
 def _pyproject(document: dict[str, Any]) -> Declarations:
     result = Declarations()
+    for where, listed in pyproject_requirements(document):
+        if isinstance(listed, list):
+            # PEP 735: strings are requirements; tables are {include-group = "..."}.
+            lines = [entry for entry in listed if not isinstance(entry, dict)]
+            result = result.merged(_from_requirement_strings(lines, where))
+        else:
+            result = result.merged(_poetry_table(listed))
+    project = document.get("project", {})
+    poetry = document.get("tool", {}).get("poetry")
+    names = [project.get("name"), poetry.get("name") if isinstance(poetry, dict) else None]
+    own = frozenset(normalize_name(str(name)) for name in names if name is not None)
+    return result.merged(Declarations(project_names=own))
+
+
+def pyproject_requirements(document: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(place, value) for each place of a pyproject.toml that lists requirements: PEP 621's
+    dependencies and optional dependencies and PEP 735's groups (lists), and Poetry's dependency
+    tables (name -> constraint). A place of the wrong type is a DependencyFileError."""
     project = _expect(document.get("project", {}), dict, "project")
-    if "name" in project:
-        result = Declarations(project_names=frozenset({normalize_name(str(project["name"]))}))
-    result = result.merged(
-        _from_requirement_strings(
-            _expect(project.get("dependencies", []), list, "project.dependencies"),
-            "project.dependencies",
-        )
+    yield (
+        "project.dependencies",
+        _expect(project.get("dependencies", []), list, "project.dependencies"),
     )
     optional = _expect(project.get("optional-dependencies", {}), dict, "optional-dependencies")
     for extra, lines in optional.items():
         where = f"project.optional-dependencies.{extra}"
-        result = result.merged(_from_requirement_strings(_expect(lines, list, where), where))
+        yield where, _expect(lines, list, where)
     groups = _expect(document.get("dependency-groups", {}), dict, "dependency-groups")
     for group, entries in groups.items():
         where = f"dependency-groups.{group}"
-        # PEP 735: strings are requirements; tables are {include-group = "..."}.
-        lines = [entry for entry in _expect(entries, list, where) if not isinstance(entry, dict)]
-        result = result.merged(_from_requirement_strings(lines, where))
+        yield where, _expect(entries, list, where)
     poetry = _expect(document.get("tool", {}), dict, "tool").get("poetry")
-    if isinstance(poetry, dict):
-        result = result.merged(_poetry(poetry))
-    return result
-
-
-def _poetry(poetry: dict[str, Any]) -> Declarations:
+    if not isinstance(poetry, dict):
+        return
     tables = [("tool.poetry.dependencies", poetry.get("dependencies", {}))]
     tables.append(("tool.poetry.dev-dependencies", poetry.get("dev-dependencies", {})))
-    groups = _expect(poetry.get("group", {}), dict, "tool.poetry.group")
-    for group, table in groups.items():
+    for group, table in _expect(poetry.get("group", {}), dict, "tool.poetry.group").items():
         where = f"tool.poetry.group.{group}"
         tables.append(
             (f"{where}.dependencies", _expect(table, dict, where).get("dependencies", {}))
         )
-    declared, pinned, versions = set(), set(), []
     for where, table in tables:
-        for name, constraint in _expect(table, dict, where).items():
-            if name.lower() == "python":
-                continue
-            normalized = normalize_name(name)
-            declared.add(normalized)
-            exact, version = _poetry_pin(constraint)
-            if exact:
-                pinned.add(normalized)
-            if version:
-                versions.append((normalized, version))
-    names = {normalize_name(str(poetry["name"]))} if "name" in poetry else set()
+        yield where, _expect(table, dict, where)
+
+
+def _poetry_table(table: Mapping[str, Any]) -> Declarations:
+    declared, pinned, versions = set(), set(), []
+    for name, constraint in table.items():
+        if name.lower() == "python":
+            continue
+        normalized = normalize_name(name)
+        declared.add(normalized)
+        exact, version = _poetry_pin(constraint)
+        if exact:
+            pinned.add(normalized)
+        if version:
+            versions.append((normalized, version))
     return Declarations(
-        dict.fromkeys(declared, ""),
-        frozenset(pinned),
-        frozenset(names),
-        versions=_versions(versions),
+        dict.fromkeys(declared, ""), frozenset(pinned), versions=_versions(versions)
     )
 
 
@@ -510,13 +534,27 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]
         yield start, pending.strip()
 
 
-# Strings compiled on first use, as _CONDA_SPEC above; _NAMED_REFERENCE serves install commands.
-
-
 # Strings compiled (and kept) by `re` on first use: a run reads a file only when it changed.
 _INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)"
 _EDITABLE = r"(-e|--editable)\s*=?\s*(?P<target>\S+)"
 _EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
+
+
+def requirements_file_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, str]]:
+    """(first line number, kind, text) of each logical line of a requirements file, numbered:
+    kind `include` (`-r`/`-c` file), `local` (a local path, archive or URL, editable or not:
+    only an `#egg=name` fragment names what it installs) or `requirement` (per-line options
+    such as `--hash` cut off); options that install nothing (`--index-url`) are left out."""
+    for number, text in _logical_lines(lines):
+        if re.fullmatch(_INCLUDE, text) is not None:
+            yield number, "include", text
+            continue
+        editable = re.fullmatch(_EDITABLE, text) is not None
+        if not editable and text.startswith("-"):
+            continue
+        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]
+        local = editable or names_no_distribution(text.split(";")[0].strip())
+        yield number, "local" if local else "requirement", text
 
 
 def _requirement_lines(
@@ -530,9 +568,9 @@ def _requirement_lines(
     requirements, pinned_by_egg = [], set()
     problems: list[tuple[str, str]] = []
     result = Declarations()
-    for number, text in _logical_lines(lines):
-        include = re.fullmatch(_INCLUDE, text)
-        if include is not None:
+    for number, kind, text in requirements_file_lines(lines):
+        if kind == "include":
+            include = re.fullmatch(_INCLUDE, text)
             target = os.path.abspath(os.path.join(os.path.dirname(path), include["file"]))
             if target in including:
                 continue
@@ -543,23 +581,17 @@ def _requirement_lines(
                     pinned=included.pinned, problems=included.problems, versions=included.versions
                 )
             result = result.merged(included)
-            continue
-        editable = re.fullmatch(_EDITABLE, text)
-        if editable is None and text.startswith("-"):
-            continue  # --index-url, --find-links, ...: options that install nothing
-        text = re.split(r"\s+--?[a-z]", text, maxsplit=1)[0]  # per-line options: --hash=...
-        if editable is not None or names_no_distribution(text.split(";")[0].strip()):
-            # A local project, archive or URL: only an `#egg=name` fragment names what it installs.
+        elif kind == "local":
             egg = re.search(_EGG, text)
             if egg is not None:
                 pinned_by_egg.add(normalize_name(egg["name"]))
-            continue
-        try:
-            requirements.append(Requirement(text))
-        except InvalidRequirement as error:
-            if not problems:
-                reason = _why_bad(text, error)
-                problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
+        else:
+            try:
+                requirements.append(Requirement(text))
+            except InvalidRequirement as error:
+                if not problems:
+                    reason = _why_bad(text, error)
+                    problems.append((path, f"line {number}: bad requirement {text!r}: {reason}"))
     eggs = Declarations(dict.fromkeys(pinned_by_egg, ""), frozenset(pinned_by_egg))
     own = _from_requirements(requirements).merged(eggs)
     return result.merged(own._replace(problems=tuple(problems)))
