@@ -69,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run cells with install commands (%%pip install, !pip install...) as no-ops",
     )
+    parser.add_argument(
+        "--write-outputs",
+        action="store_true",
+        help="save run 1's outputs and execution counts into each notebook that ran without "
+        "failing (fixes NBD1xx findings; nothing else of the file changes)",
+    )
     parser.add_argument("--config", metavar="FILE", help="pyproject.toml or nb-discipline.toml")
     parser.add_argument("--isolated", action="store_true", help="ignore all configuration files")
     parser.add_argument(
@@ -106,7 +112,7 @@ _tolerance = _number(float, lambda value: 0 <= value < float("inf"), "must be a 
 def run(args: argparse.Namespace) -> int:
     from ..frontend import UsageError, settings_for, write_report
     from .report import renderer
-    from .session import ReproError, ReproOptions, run_repro
+    from .session import NOT_WRITTEN, ReproError, ReproOptions, run_repro
 
     if args.update_baseline and args.baseline_run:
         raise UsageError("--update-baseline writes a baseline file; it cannot rewrite a run")
@@ -126,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
         update_baseline=args.update_baseline or None,
         keep_executed=args.keep_executed,
         skip_install_cells=args.skip_install_cells or None,
+        write_outputs=args.write_outputs or None,
     )
     display = _display(args.progress)
     previous = _stop_on(STOP_SIGNALS)
@@ -148,9 +155,14 @@ def run(args: argparse.Namespace) -> int:
     if not report.results and not report.errors:
         print("nbcheck: warning: no notebooks found", file=sys.stderr)
     write_report(renderer(args.output_format)(report), args.output)
-    if report.errors:
-        return 2
     counts = report.counts()
+    # A notebook that ran but could not be written (it changed meanwhile): an input error.
+    unwritten = any(
+        result.verdict != FAILED and any(note.startswith(NOT_WRITTEN) for note in result.notes)
+        for result in report.results
+    )
+    if report.errors or unwritten:
+        return 2
     if counts[DIFFERS] or counts[FAILED]:
         return 1
     return EXIT_UNVERIFIED if counts[UNVERIFIED] else 0
@@ -206,7 +218,7 @@ class _Display:
         if line and stream is not None:
             with self.lock:
                 stream.write(line + "\n")
-                self.stream.flush()
+                stream.flush()
 
     @staticmethod
     def line(event) -> str | None:

@@ -16,6 +16,7 @@ tagged, left out of the comparison, and cells are reported by their number in th
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import importlib.util
@@ -29,6 +30,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -592,6 +595,111 @@ def _read_json(path: Path) -> dict:
             return json.load(handle)
     except (OSError, ValueError):
         return {}
+
+
+class NotWritable(Exception):
+    """The run's outputs cannot be saved into the notebook: the message says why."""
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The notebook's file with the run's outputs (`data`), and what the user should know."""
+
+    data: bytes
+    notes: tuple[str, ...] = ()
+
+
+def saved_notebook(original: bytes, executed: str, skipped: Collection[int] = ()) -> Saved:
+    """`original` (the notebook file as read) with each code cell's outputs and execution count
+    those of the run that wrote `executed` (the executed notebook's JSON), and nothing else
+    changed: what papermill and nbcheck added (the setup, teardown and injected-parameters cells,
+    the `papermill` and timing metadata) is not taken. The counts are renumbered 1, 2, ... in
+    the order the cells ran, as in a fresh kernel that ran only the user's cells; the cells in
+    `skipped` (--skip-install-cells: their code did not run) are saved with neither.
+
+    Written in the file's JSON style: its key order, indentation, separators, line ends, final
+    newline, byte order mark, and its escaping of non-ASCII text."""
+    text = original.decode("utf-8-sig")
+    document = json.loads(text)
+    if document.get("nbformat") != 4:
+        raise NotWritable(
+            f"the file is nbformat {document.get('nbformat')}, and the run's outputs are "
+            "nbformat 4's (upgrade it first: jupyter nbconvert --to notebook --inplace)"
+        )
+    ran = {}
+    injected = []  # (the cell above it, its source)
+    for cell in json.loads(executed)["cells"]:
+        number = cell.get("metadata", {}).get(CELL_KEY)
+        if number is not None:
+            ran[number] = cell
+        elif "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            injected.append((max(ran, default=0), _text(cell.get("source", ""))))
+    code_cells = [
+        (number, cell)
+        for number, cell in enumerate(document["cells"], start=1)
+        if cell.get("cell_type") == "code"
+    ]
+    counts = sorted(
+        ran[number]["execution_count"]
+        for number, _ in code_cells
+        if number in ran and number not in skipped and ran[number].get("execution_count")
+    )
+    renumbered = {count: new for new, count in enumerate(counts, start=1)}
+    notes = []
+    for number, cell in code_cells:
+        run = ran.get(number, {})
+        count = renumbered.get(run.get("execution_count"))
+        outputs = run.get("outputs", []) if count is not None else []
+        for output in outputs:
+            if "execution_count" in output:
+                output["execution_count"] = count
+        cell["execution_count"], cell["outputs"] = count, outputs
+        if number in skipped:
+            notes.append(
+                f"cell {number} was skipped (--skip-install-cells): saved with no outputs and "
+                "no execution count"
+            )
+    cells = document["cells"]
+    for above, source in injected:
+        written = {line.strip() for line in _text(cells[above - 1].get("source", "")).splitlines()}
+        values = [
+            line.strip()
+            for line in source.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        if above and not written.issuperset(values):
+            said = ", ".join(f"`{value}`" for value in values)
+            those = "that value" if len(values) == 1 else "those values"
+            notes.append(
+                f"run with {said} injected after cell {above} (papermill's parameters for "
+                f"--seed): the saved outputs are those of {those}, not of cell {above} as written"
+            )
+    return Saved(_dumps_like(document, text, original), tuple(notes))
+
+
+def _dumps_like(document: dict, text: str, original: bytes) -> bytes:
+    """`document` serialised as `text` is: see saved_notebook."""
+    layout = re.match(r'\s*\{(\r?\n)?([ \t]*)"(?:[^"\\]|\\.)*"([ \t]*:[ \t]*)', text)
+    newline, indent, colon = layout.groups() if layout else (None, "", ": ")
+    comma = "," if newline or not colon.endswith(" ") else ", "
+    ensure_ascii = text.isascii() and any(
+        int(escape, 16) >= 0x80
+        for escape in re.findall(r"(?<!\\)(?:\\\\)*\\u([0-9a-fA-F]{4})", text)
+    )
+    dumped = json.dumps(
+        document,
+        indent=indent if newline else None,
+        separators=(comma, colon),
+        ensure_ascii=ensure_ascii,
+    )
+    # A lone surrogate (from an output) has no UTF-8: written escaped, as JSON allows.
+    dumped = re.sub("[\ud800-\udfff]", lambda match: f"\\u{ord(match.group()):04x}", dumped)
+    if newline == "\r\n":  # JSON strings escape their line ends: every one here is layout
+        dumped = dumped.replace("\n", "\r\n")
+    ending = re.search(r"\r?\n\Z", text)
+    dumped += ending.group() if ending else ""
+    bom = "\ufeff" if original.startswith(codecs.BOM_UTF8) else ""
+    return (bom + dumped).encode("utf-8")
 
 
 def execution_to_json(execution: Execution) -> dict[str, Any]:

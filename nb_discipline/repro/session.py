@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -52,12 +53,20 @@ from .results import (
     NotebookResult,
     Report,
 )
-from .runner import RUN_MARKER, execution_from_json, stop_marked_processes
+from .runner import (
+    RUN_MARKER,
+    NotWritable,
+    execution_from_json,
+    saved_notebook,
+    stop_marked_processes,
+)
 
 # How long a run process gets to stop its kernel after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 10.0
 # The notes that say a notebook has no baseline: dropped once --update-baseline has run.
 NO_BASELINE = ("no baseline", "one run and no baseline")
+# The start of the note that says --write-outputs did not write a notebook, and why.
+NOT_WRITTEN = "outputs not written: "
 
 
 class ReproError(Exception):
@@ -79,6 +88,7 @@ class ReproOptions:
     baseline_dir: str | None = None
     keep_executed: str | None = None  # directory for the executed notebooks
     skip_install_cells: bool = False  # run cells with install commands as no-ops
+    write_outputs: bool = False  # save run 1's outputs and counts into the notebook file
     root: str = "."  # the project root baseline_dir is relative to
 
     @classmethod
@@ -179,6 +189,7 @@ def run_repro(
         files, errors = list(documents), []
     notebooks: list[Notebook] = []
     sources: dict[str, str] = {}
+    originals: dict[str, bytes] = {}  # the bytes read: --write-outputs writes over only these
     for path in files:
         try:
             data = documents[path] if documents is not None else read_notebook(path)[0]
@@ -187,11 +198,15 @@ def run_repro(
             errors.append(f"{error.path}: {error.reason}")
         else:
             sources[path] = data.decode("utf-8-sig")  # loads read it as UTF-8
+            originals[path] = data
     if options.baseline and len(notebooks) > 1:
         raise ReproError("--baseline FILE compares one notebook; give one notebook path")
     if options.update_baseline:
         for notebook in notebooks:
             _check_writable(_baseline_target(notebook, options))
+    if options.write_outputs:
+        for notebook in notebooks:
+            _check_rewritable(notebook.path)
     run_baseline = _baseline_run(options)
     jobs = []
     for notebook in notebooks:
@@ -207,7 +222,9 @@ def run_repro(
     except StoreError as error:
         raise ReproError(str(error)) from None
     cancel = cancel or threading.Event()
-    session = _Session(options, template, progress or (lambda event: None), cancel, kept, sources)
+    session = _Session(
+        options, template, progress or (lambda event: None), cancel, kept, sources, originals
+    )
     results = session.run(jobs, settings)
     return Report(
         tuple(results),
@@ -241,6 +258,20 @@ def _check_writable(path: Path) -> None:
         reason = "it is a folder"
     if reason:
         raise ReproError(f"cannot write the baseline {path}: {reason}")
+
+
+def _check_rewritable(path: str) -> None:
+    """ReproError, before anything runs, when --write-outputs could not replace the notebook at
+    `path` (a symbolic link's target): the file and its folder must be writable. A read-only
+    notebook is refused, though its folder would let a rename replace it."""
+    target = os.path.realpath(path)
+    reason = None
+    if not os.access(target, os.W_OK):
+        reason = "the file is not writable"
+    elif not os.access(os.path.dirname(target), os.W_OK | os.X_OK):
+        reason = f"its folder {os.path.dirname(target)} is not writable"
+    if reason:
+        raise ReproError(f"--write-outputs: cannot write {path}: {reason}")
 
 
 def _kept_paths(notebooks: list[Notebook], options: ReproOptions) -> list[str | None]:
@@ -324,9 +355,10 @@ def _file_baseline(notebook: Notebook, options: ReproOptions) -> BaselineData | 
 
 
 class _Session:
-    def __init__(self, options, template, progress, cancel, kept, sources) -> None:
+    def __init__(self, options, template, progress, cancel, kept, sources, originals) -> None:
         self.options = options
         self.sources = sources  # path -> the notebook's JSON as read once, which the runs execute
+        self.originals = originals  # path -> the bytes read (--write-outputs)
         self.kept = kept  # per notebook, where its executed runs go (--keep-executed), or None
         self.template = template
         self.progress = progress
@@ -425,6 +457,8 @@ class _Session:
             result = replace(result, likely_causes=likely_causes(notebook, settings, result))
         if options.update_baseline:
             result = self._update_baseline(notebook, result)
+        if options.write_outputs:
+            result = self._write_outputs(index, notebook.path, result, spec.get("skip_cells", ()))
         self.progress(
             Progress(notebook.path, "finished", len(executions), options.runs, result=result)
         )
@@ -451,6 +485,26 @@ class _Session:
         else:
             note = f"baseline written to {path} from {runs} runs that agree"
         return replace(result, baseline=str(path), notes=(*notes, note))
+
+    def _write_outputs(
+        self, index: int, path: str, result: NotebookResult, skipped
+    ) -> NotebookResult:
+        """Save run 1's outputs and execution counts into the notebook file when no run failed
+        and the file is still what was read; the note says which, or why not."""
+        failed = result.failed_execution
+        if failed is not None:
+            why = f"run {failed.number} failed ({failed.failure.message})"
+            return replace(result, notes=(*result.notes, NOT_WRITTEN + why))
+        executed = self.directory / f"{index}-1" / "executed.ipynb"
+        try:
+            saved = saved_notebook(
+                self.originals[path], executed.read_text(encoding="utf-8"), skipped
+            )
+            replace_if_unchanged(path, self.originals[path], saved.data)
+        except NotWritable as error:
+            return replace(result, notes=(*result.notes, NOT_WRITTEN + str(error)))
+        written = f"outputs and execution counts of run 1 written to {path}"
+        return replace(result, notes=(*result.notes, *saved.notes, written))
 
     def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
         options = self.options
@@ -587,6 +641,46 @@ def install_cells(notebook: Notebook, settings: Settings) -> dict[int, str]:
             if parsed.cell.index not in found and install_commands(command.text):
                 found[parsed.cell.index] = parsed.cell.lines[command.row - 1].strip()
     return found
+
+
+def replace_if_unchanged(path: str, expected: bytes, data: bytes) -> None:
+    """Write `data` over the file at `path` (a symbolic link's target) when it still holds
+    `expected`, atomically: a temporary file in the same folder, synced, then renamed over it,
+    with the file's permissions (and owner, when this process may set it). NotWritable when the
+    file changed or cannot be written."""
+    from ..loader import read_file
+
+    target = os.path.realpath(path)
+    try:
+        current, status = read_file(target)
+    except OSError as error:
+        raise NotWritable(f"{path} cannot be read again: {error.strerror or error}") from None
+    if current != expected:
+        raise NotWritable(
+            f"{path} changed on disk while the notebook ran (run it again to write them)"
+        )
+    folder, name = os.path.split(target)
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise NotWritable(f"{path}: {error.strerror or error}") from None
+    try:
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temporary, stat.S_IMODE(status.st_mode))
+            if (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
+                with contextlib.suppress(PermissionError):
+                    os.chown(temporary, status.st_uid, status.st_gid)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+    except OSError as error:
+        raise NotWritable(f"{path}: {error.strerror or error}") from None
 
 
 def _processes(count: int) -> str:
