@@ -187,3 +187,9 @@ def _anchors(page: Path) -> set[str]:
             title = line.lstrip("#").strip().lower()
             anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
     return anchors
+
+
+def test_every_rule_has_its_row_in_the_rules_page() -> None:
+    page = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    missing = [rule.code for rule in RULES if f"| {rule.code} | `{rule.name}` |" not in page]
+    assert missing == []
