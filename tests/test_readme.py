@@ -2,8 +2,8 @@
 
 A fenced block opened with ```console in README.md or docs/*.md is an example: each line starting
 with `$ ` is a command, run by bash in a fresh copy of the repository's examples/ and
-pyproject.toml, and the lines up to the next command are its output, stdout and stderr as a
-terminal shows them, compared exactly. Only what changes from run to run by its nature is
+pyproject.toml (a git repository, as a clone is), and the lines up to the next command are its
+output, stdout and stderr as a terminal shows them, compared exactly. Only what changes from run to run by its nature is
 normalised, in both texts: durations printed as `[34.5 s]` or `(14.0 s)`. Commands the reader runs
 for effect (installs, servers) are shown in ```bash blocks, which are not run; no other block may
 show a finding line, so every finding the documentation shows is one of these examples.
@@ -27,9 +27,10 @@ from nb_discipline.rules import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# What an example works on: the repository's examples and the pyproject.toml that makes their
-# folder's parent the project root (it declares matplotlib, unpinned: NBD401 in sins.ipynb).
-COPIED = ("examples", "pyproject.toml")
+# What an example works on, as a fresh clone has it (a git repository): the repository's examples,
+# and the pyproject.toml that makes their folder's parent the project root (it declares matplotlib,
+# unpinned: NBD401 in sins.ipynb).
+COPIED = ("examples", "pyproject.toml", ".gitignore")
 DURATION = re.compile(r"(?<=[\[(])\d+(?:\.\d+)? s(?=[\])])")
 FINDING = re.compile(r"^\S+\.ipynb:cell \d+:\d+:\d+: NBD\d{3} ", re.MULTILINE)
 SEPARATOR = "\x1e"  # printed by the script between commands, as printf's \036
@@ -106,16 +107,25 @@ def _normalised(text: str) -> str:
     return DURATION.sub("… s", text)
 
 
+def _clone(work: Path) -> Path:
+    """The files of COPIED that git tracks (with their changes), in a new repository's index."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", *COPIED], cwd=ROOT, capture_output=True, text=True
+    )
+    if listed.returncode != 0:
+        pytest.skip("the examples run in a copy of this project's git checkout")
+    for name in listed.stdout.split("\0"):
+        if name and (ROOT / name).is_file():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, work / name)
+    for command in (["git", "init", "-q"], ["git", "add", "."]):
+        subprocess.run(command, cwd=work, check=True, capture_output=True)
+    return work
+
+
 @pytest.mark.parametrize(("page", "line", "text"), _examples())
 def test_console_example_prints_what_the_page_shows(page, line, text, tmp_path) -> None:
-    work = tmp_path / "work"
-    work.mkdir()
-    for name in COPIED:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, work / name)
-        else:
-            shutil.copy(source, work / name)
+    work = _clone(tmp_path / "work")
     pairs = _commands(text)
     outputs = _run([command for command, _ in pairs], work)
     shown = "\n".join(f"$ {command}\n{output}".rstrip("\n") for command, output in pairs)
