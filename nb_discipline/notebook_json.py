@@ -40,6 +40,7 @@ class _SourceValue(Record):
 _DECODER = json.JSONDecoder()
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _STRING_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u([0-9a-fA-F]{4})")
+_SLASH_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\/")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LOWER_ESCAPE = re.compile(r"(\\+)u([0-9a-f]{4})")
 
@@ -170,19 +171,19 @@ class _Style(Record):
 
     @classmethod
     def of(cls, text: str) -> _Style:
-        escapes = [match.group(1) for match in _STRING_ESCAPE.finditer(text)]
-        non_ascii_escapes = [escape for escape in escapes if int(escape, 16) >= 0x80]
+        body = text[1:] if text.startswith("\ufeff") else text
+        escapes = [match.group(1) for match in _STRING_ESCAPE.finditer(body)]
         # A file with non-ASCII text written as is was not written with ensure_ascii; one that
         # escapes it was; one with none either way gets nbformat's choice (not escaped).
-        ensure_ascii = text.isascii() and bool(non_ascii_escapes)
+        ensure_ascii = body.isascii() and any(int(escape, 16) >= 0x80 for escape in escapes)
         upper_hex = any(escape != escape.lower() for escape in escapes) and not any(
             escape != escape.upper() for escape in escapes
         )
-        body = text[1:] if text.startswith("\ufeff") else text
+        escaped_slash = _SLASH_ESCAPE.search(body) is not None
         match = re.match(r"\s*\{(\r?\n)([ \t]*)", body)
         if match is None:
-            return cls(ensure_ascii, upper_hex, "\\/" in text, "\n", None)
-        return cls(ensure_ascii, upper_hex, "\\/" in text, match.group(1), match.group(2) or " ")
+            return cls(ensure_ascii, upper_hex, escaped_slash, "\n", None)
+        return cls(ensure_ascii, upper_hex, escaped_slash, match.group(1), match.group(2) or " ")
 
     def encode(self, value: str) -> str:
         encoded = json.dumps(value, ensure_ascii=self.ensure_ascii)
@@ -214,6 +215,8 @@ def _new_value(text: str, value: _SourceValue, source: str, style: _Style) -> st
         return text[value.value.start : value.value.end] if old == source else style.encode(source)
     elements = value.elements
     strings = [_DECODER.raw_decode(text, element.start)[0] for element in elements]
+    if "".join(strings) == source:
+        return text[value.value.start : value.value.end]
     # The lines at either end that the new source still has, as they are, keep their text.
     # A kept line is a whole line of the new source (the lines around it are split anew).
     head, offset = 0, 0
