@@ -199,3 +199,176 @@ def test_no_fix_when_no_pin_is_known_and_unique(tmp_path: Path, line: str) -> No
     make_project(tmp_path, {})
     [found] = run(tmp_path, line)
     assert found.fix is None
+
+
+# --- NBD401 and NBD402: dependency files ----------------------------------------------------
+
+
+def fix_file(root: Path, diagnostic) -> str:
+    """Apply the fix's one edit to the dependency file it names; the file's new text."""
+    [edit] = diagnostic.fix.edits
+    assert edit.filename == str(root / Path(edit.filename).relative_to(root))  # absolute
+    apply_fix(root, diagnostic)
+    return Path(edit.filename).read_bytes().decode("utf-8")
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """The lines that differ, pairing old and new (a line added pairs with '')."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    changed = [(a, b) for a, b in zip(old, new, strict=False) if a != b]
+    return changed or list(zip([""] * (len(new) - len(old)), new[len(old) :], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line", "pinned"),
+    [
+        (
+            "requirements.txt",
+            "# tools\npackaging==24.1\r\npyyaml >= 5  # config\r\nrich\n",
+            "pyyaml >= 5  # config\r\n",
+            f"pyyaml=={YAML}  # config\r\n",
+        ),
+        (
+            "pyproject.toml",
+            '[project]\nname = "demo"\ndependencies = [\n  "PyYAML[libyaml]>=5 ; '
+            "python_version >= '3.9'\",  # config\n]\n",
+            "  \"PyYAML[libyaml]>=5 ; python_version >= '3.9'\",  # config\n",
+            f"  \"PyYAML[libyaml]=={YAML} ; python_version >= '3.9'\",  # config\n",
+        ),
+        (
+            "pyproject.toml",
+            "[project]\nname = 'demo'\n[project.optional-dependencies]\nio = ['pyyaml']\n",
+            "io = ['pyyaml']\n",
+            f"io = ['pyyaml=={YAML}']\n",
+        ),
+        (
+            "pyproject.toml",
+            '[tool.poetry.dependencies]\npython = "^3.11"\npyyaml = "^6"\n',
+            'pyyaml = "^6"\n',
+            f'pyyaml = "{YAML}"\n',
+        ),
+        (
+            "pyproject.toml",
+            "[tool.poetry.group.io.dependencies]\nPyYAML = { version = '>=5', optional = true }\n",
+            "PyYAML = { version = '>=5', optional = true }\n",
+            f"PyYAML = {{ version = '{YAML}', optional = true }}\n",
+        ),
+        (
+            "environment.yml",
+            "name: demo\ndependencies:\n  - python=3.11\n  - conda-forge::pyyaml>=5  # c\n",
+            "  - conda-forge::pyyaml>=5  # c\n",
+            f"  - conda-forge::pyyaml={YAML}  # c\n",
+        ),
+        (
+            "environment.yml",
+            'dependencies:\n  - pip\n  - pip:\n      - "pyyaml"\n',
+            '      - "pyyaml"\n',
+            f'      - "pyyaml=={YAML}"\n',
+        ),
+    ],
+)
+def test_unpinned_declarations_are_pinned_in_their_file(
+    tmp_path: Path, name: str, text: str, line: str, pinned: str
+) -> None:
+    make_project(tmp_path, {name: text})
+    [found] = run(tmp_path, "import yaml")
+    assert found.code == "NBD401"
+    assert found.fix.applicability == "unsafe"
+    assert found.fix.message.startswith("Pin `") and found.fix.message.endswith(f"` in {name}")
+    after = fix_file(tmp_path, found)
+    assert changed_lines(text, after) == [(line, pinned)]
+    assert run(tmp_path, "import yaml") == []
+
+
+def test_what_nbd401_cannot_pin_once_gets_no_fix(tmp_path: Path) -> None:
+    cases = {
+        "excluded/requirements.txt": "pyyaml<5\n",  # the installed release is excluded
+        "twice/requirements.txt": "pyyaml>=5 ; python_version<'3.12'\npyyaml>=6 ; python_version>='3.12'\n",
+        "continued/requirements.txt": "pyyaml \\\n  >=5\n",
+        "poetry/pyproject.toml": '[tool.poetry.dependencies]\npyyaml = "^5.1 || ^6"\n',
+        "setup/setup.cfg": "[options]\ninstall_requires =\n    pyyaml>=5\n",
+    }
+    for name, text in cases.items():
+        make_project(tmp_path / name.split("/")[0], {name.split("/")[1]: text})
+        [found] = run(tmp_path / name.split("/")[0], "import yaml")
+        assert (name, found.code, found.fix) == (name, "NBD401", None)
+
+
+def test_an_undeclared_import_is_declared_where_the_notebooks_other_imports_are(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "requirements.txt": "-r requirements/base.txt\n",
+        "requirements/base.txt": "rich==13.9.4\npackaging==24.1\n",
+        "requirements-dev.txt": "pytest==8.3.3\n",
+        "pyproject.toml": '[project]\nname = "demo"\ndependencies = []\n',
+    }
+    make_project(tmp_path, files)
+    [found] = run(tmp_path, "import packaging, yaml")
+    assert found.fix.message == f"Declare `pyyaml=={YAML}` in requirements/base.txt"
+    after = fix_file(tmp_path, found)
+    assert after == f"rich==13.9.4\npackaging==24.1\npyyaml=={YAML}\n"
+    assert run(tmp_path, "import packaging, yaml") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "declared"),
+    [
+        ("requirements.txt", "", f"pyyaml=={YAML}\n"),
+        ("requirements.txt", "packaging\r\nzarr", f"packaging\r\npyyaml=={YAML}\r\nzarr"),
+        ("requirements.txt", "zarr\npackaging", f"zarr\npackaging\npyyaml=={YAML}"),
+        (
+            "pyproject.toml",
+            '[project]\nname = "demo"\ndependencies = [\n    "packaging",\n    "zarr",\n]\n',
+            f'[project]\nname = "demo"\ndependencies = [\n    "packaging",\n    "pyyaml=={YAML}",'
+            '\n    "zarr",\n]\n',
+        ),
+        (
+            "pyproject.toml",
+            '[tool.poetry.dependencies]\npython = "^3.11"\n\n[build-system]\n',
+            f'[tool.poetry.dependencies]\npython = "^3.11"\npyyaml = "{YAML}"\n\n[build-system]\n',
+        ),
+        (
+            "environment.yml",
+            "dependencies:\n  - pip:\n    - zarr  # arrays\n",
+            f"dependencies:\n  - pip:\n    - zarr  # arrays\n    - pyyaml=={YAML}\n",
+        ),
+    ],
+)
+def test_the_declaration_is_written_in_place(
+    tmp_path: Path, name: str, text: str, declared: str
+) -> None:
+    make_project(tmp_path, {name: text})
+    [found] = [d for d in run(tmp_path, "import yaml") if d.code == "NBD402"]
+    assert found.fix.applicability == "unsafe"
+    assert fix_file(tmp_path, found) == declared
+    assert [d.code for d in run(tmp_path, "import yaml")] == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {},  # no dependency file: none is created
+        {"requirements-dev.txt": "pytest==8.3.3\n"},  # declares none of the notebook's imports
+        {"pyproject.toml": '[project]\nname = "demo"\ndynamic = ["dependencies"]\n'},
+        {"environment.yml": "dependencies:\n  - python=3.11\n"},  # no pip list
+        {"uv.lock": 'version = 1\n[[package]]\nname = "rich"\nversion = "13.9.4"\n'},
+    ],
+)
+def test_no_declaration_where_no_file_lists_requirements(tmp_path: Path, files) -> None:
+    make_project(tmp_path, files)
+    [found] = [d for d in run(tmp_path, "import yaml") if d.code == "NBD402"]
+    assert found.fix is None
+
+
+def test_a_module_not_installed_here_gets_no_fix(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "seaborn>=0.12\n"})
+    found = run(tmp_path, "import seaborn", "import cv2")
+    assert [(d.code, d.fix) for d in found] == [("NBD401", None), ("NBD402", None)]
+
+
+def test_notebooks_fixing_one_file_make_the_same_edit(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pyyaml\n"})
+    [first] = run(tmp_path, "import yaml", where="a.ipynb")
+    [second] = run(tmp_path, "import yaml as y", where="b/b.ipynb")
+    assert first.fix == second.fix

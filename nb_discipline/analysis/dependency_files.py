@@ -100,9 +100,17 @@ def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
     return Declarations(*disk_cache.from_files("dependencies", path, parse))
 
 
-def _read(path: str, including: frozenset[str]) -> Declarations:
+def declarations_in(path: str, content: bytes) -> Declarations:
+    """What the file at `path` would declare if it held `content` (its includes as they are on
+    disk); a broken content becomes a problem. Not kept between runs."""
+    return _read(os.path.abspath(path), frozenset(), content)
+
+
+def _read(path: str, including: frozenset[str], content: bytes | None = None) -> Declarations:
     try:
-        declarations = _parse(path, _content(path), including | {path})
+        if content is None:
+            content = _content(path)
+        declarations = _parse(path, content, including | {path})
         own = {name: source or path for name, source in declarations.declared.items()}
         return declarations._replace(declared=own)
     except DependencyFileError as error:
@@ -216,11 +224,11 @@ def _from_requirements(requirements: Iterable[Requirement]) -> Declarations:
 
 def _pyproject(document: dict[str, Any]) -> Declarations:
     result = Declarations()
-    for where, listed in pyproject_requirements(document):
+    for keys, listed in pyproject_requirements(document):
         if isinstance(listed, list):
             # PEP 735: strings are requirements; tables are {include-group = "..."}.
             lines = [entry for entry in listed if not isinstance(entry, dict)]
-            result = result.merged(_from_requirement_strings(lines, where))
+            result = result.merged(_from_requirement_strings(lines, ".".join(keys)))
         else:
             result = result.merged(_poetry_table(listed))
     project = document.get("project", {})
@@ -230,35 +238,31 @@ def _pyproject(document: dict[str, Any]) -> Declarations:
     return result.merged(Declarations(project_names=own))
 
 
-def pyproject_requirements(document: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    """(place, value) for each place of a pyproject.toml that lists requirements: PEP 621's
+def pyproject_requirements(document: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(keys, value) for each place of a pyproject.toml that lists requirements: PEP 621's
     dependencies and optional dependencies and PEP 735's groups (lists), and Poetry's dependency
     tables (name -> constraint). A place of the wrong type is a DependencyFileError."""
     project = _expect(document.get("project", {}), dict, "project")
-    yield (
-        "project.dependencies",
-        _expect(project.get("dependencies", []), list, "project.dependencies"),
-    )
+    dependencies = project.get("dependencies", [])
+    yield ("project", "dependencies"), _expect(dependencies, list, "project.dependencies")
     optional = _expect(project.get("optional-dependencies", {}), dict, "optional-dependencies")
     for extra, lines in optional.items():
         where = f"project.optional-dependencies.{extra}"
-        yield where, _expect(lines, list, where)
+        yield ("project", "optional-dependencies", extra), _expect(lines, list, where)
     groups = _expect(document.get("dependency-groups", {}), dict, "dependency-groups")
     for group, entries in groups.items():
-        where = f"dependency-groups.{group}"
-        yield where, _expect(entries, list, where)
+        yield ("dependency-groups", group), _expect(entries, list, f"dependency-groups.{group}")
     poetry = _expect(document.get("tool", {}), dict, "tool").get("poetry")
     if not isinstance(poetry, dict):
         return
-    tables = [("tool.poetry.dependencies", poetry.get("dependencies", {}))]
-    tables.append(("tool.poetry.dev-dependencies", poetry.get("dev-dependencies", {})))
+    for table in ("dependencies", "dev-dependencies"):
+        where = f"tool.poetry.{table}"
+        yield ("tool", "poetry", table), _expect(poetry.get(table, {}), dict, where)
     for group, table in _expect(poetry.get("group", {}), dict, "tool.poetry.group").items():
         where = f"tool.poetry.group.{group}"
-        tables.append(
-            (f"{where}.dependencies", _expect(table, dict, where).get("dependencies", {}))
-        )
-    for where, table in tables:
-        yield where, _expect(table, dict, where)
+        dependencies = _expect(table, dict, where).get("dependencies", {})
+        keys = ("tool", "poetry", "group", group, "dependencies")
+        yield keys, _expect(dependencies, dict, f"{where}.dependencies")
 
 
 def _poetry_table(table: Mapping[str, Any]) -> Declarations:

@@ -142,9 +142,11 @@ def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
             yield site, status
 
 
-def _finding(site: ImportSite, message: str, symbol: str, help: str) -> Finding:
+def _finding(
+    site: ImportSite, message: str, symbol: str, help: str, fix: Fix | None = None
+) -> Finding:
     row, column, end_row, end_column = site.parsed.span(site.node)
-    return Finding(site.parsed.cell, message, row, column, end_row, end_column, symbol, help)
+    return Finding(site.parsed.cell, message, row, column, end_row, end_column, symbol, help, fix)
 
 
 def _imported(site: ImportSite, status: ImportStatus) -> str:
@@ -194,13 +196,15 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     project = nb.project
     for site, status in _statuses(nb):
         if status.declared and not status.pinned:
-            where = project.display(project.declarations.declared[status.distribution])
+            path = project.declarations.declared[status.distribution]
+            where = project.display(path)
             yield _finding(
                 site,
                 f"`{import_key(site.module)}` comes from {status.distribution}, which {where} "
                 "declares without an exact version",
                 status.distribution,
                 f"Pin it in {where}: `{status.distribution}==<version>` (or use a lock file)",
+                _file_fix("pin", nb, [path], status.distribution),
             )
 
 
@@ -245,15 +249,68 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     files = [project.display(path) for path in project.dependency_files]
     looked = ", ".join(files) if files else "none found from the notebook up to the project root"
     target = files[0] if files else "requirements.txt"
-    for site, status in _statuses(nb):
+    statuses = list(_statuses(nb))
+    for site, status in statuses:
         if not status.declared:
+            fix = None
+            if status.known and _one_distribution_provides(site):
+                fix = _file_fix("declare", nb, _declaring_files(nb, statuses), status.distribution)
             yield _finding(
                 site,
                 f"{_imported(site, status)} is imported but declared in no "
                 f"dependency file (read: {looked})",
                 status.distribution,
                 _declare(status, target),
+                fix,
             )
+
+
+def _declaring_files(nb: Analysis, statuses: list[tuple[ImportSite, ImportStatus]]) -> list[str]:
+    """Where NBD402's fix declares a distribution, best first: the files that declare the
+    notebook's other imports (in the order of those imports), then the project's
+    requirements.txt, pyproject.toml or environment.yml (a `requirements-dev.txt` that declares
+    none of them may be meant for something else)."""
+    project = nb.project
+    declared = [
+        project.declarations.declared[status.distribution]
+        for _, status in statuses
+        if status.declared and status.distribution in project.declarations.declared
+    ]
+    main = {"requirements.txt", "pyproject.toml", "environment.yml", "environment.yaml"}
+    others = [path for path in project.dependency_files if os.path.basename(path) in main]
+    return list(dict.fromkeys([*declared, *others]))
+
+
+def _one_distribution_provides(site: ImportSite) -> bool:
+    """No two installed distributions provide the imported module (opencv-python and
+    opencv-contrib-python both give `cv2`): which one the notebook needs is unknown."""
+    from ..analysis.package_specs import normalize_name
+    from ..analysis.packages import import_key, installed_distributions
+
+    providers = installed_distributions().get(import_key(site.module), [])
+    return len({normalize_name(name) for name in providers}) <= 1
+
+
+def _file_fix(action: str, nb: Analysis, paths: list[str], distribution: str) -> Fix | None:
+    """NBD401's and NBD402's fix (unsafe: the release installed where nbcheck runs need not be
+    the one the notebook ran with): pin `distribution` in the first of `paths` that declares it
+    once (`pin`), or declare it pinned in the first that lists requirements (`declare`), the
+    rest of the file kept byte for byte (see nb_discipline.dependency_edits). None when the
+    release is unknown or no file can take the edit."""
+    from .. import dependency_edits
+    from ..analysis.packages import installed_release
+
+    version = installed_release(distribution)
+    if version is None:
+        return None
+    edit = getattr(dependency_edits, action)
+    for path in paths:
+        made = edit(path, distribution, version)
+        if made is not None:
+            verb = "Pin" if action == "pin" else "Declare"
+            message = f"{verb} `{made[1]}` in {nb.project.display(path)}"
+            return Fix(UNSAFE, message, (made[0],))
+    return None
 
 
 def _declare(status: ImportStatus, target: str) -> str:
