@@ -123,7 +123,7 @@ class Settings(Record):
     def for_checking(self) -> Settings:
         """These settings with the fix options at their defaults: they change what is fixed,
         not what is found (a `--fix` run uses the findings a check kept)."""
-        return self._replace(**{field: getattr(Settings, field) for field in FIX_FIELDS})
+        return self._replace(**{field: Settings._field_defaults[field] for field in FIX_FIELDS})
 
 
 class ConfigError(Exception):

@@ -3,7 +3,9 @@ change to a file it read shows at once."""
 
 from __future__ import annotations
 
+import json
 import marshal
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -210,3 +212,29 @@ def test_a_file_changed_within_the_racy_window_has_no_fingerprint(tmp_path) -> N
     path = tmp_path / "requirements.txt"
     path.write_text("numpy==1.0\n")
     assert cache.file_status(str(path))[3] is None
+
+
+def test_kept_findings_keep_their_fixes(project: Path, kept, nbcheck) -> None:
+    write_notebook(
+        project / "nb.ipynb",
+        code("import numpy as np", 1),
+        code("rng = np.random.default_rng()", 2),
+    )
+    fresh = json.loads(nbcheck("--no-cache", "--output-format", "json", "nb.ipynb").out)
+    assert any(finding["fix"] for finding in fresh)
+    kept()  # kept now, and marked
+    tamper_with_kept_findings(Path(os.environ["XDG_CACHE_HOME"]) / "nb-discipline")
+    again = json.loads(nbcheck("--output-format", "json", "nb.ipynb").out)
+    assert {finding["message"] for finding in again} == {"FROM THE CACHE"}
+    assert [finding["fix"] for finding in again] == [finding["fix"] for finding in fresh]
+
+
+def test_a_fix_run_uses_the_findings_a_check_kept(project: Path, kept) -> None:
+    """The fix options change what is fixed, not what is found: no second analysis."""
+    assert kept("--unsafe-fixes", "--unfixable", "NBD403")[0]
+    assert kept("--fix")[0]  # nothing this notebook has is fixed by a safe fix
+
+
+def test_a_fix_run_with_nothing_to_fix_imports_what_a_check_does(project: Path) -> None:
+    nbcheck_process(project)
+    assert nbcheck_process(project, "--fix")[1] == "-"
