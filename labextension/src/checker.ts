@@ -4,7 +4,7 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { checkNotebook, IDiagnostic, IFix } from './api';
-import { fixableInLab, planFixes } from './fixes';
+import { fixableInLab, fixOrder, planFixes } from './fixes';
 import { showCellFindings } from './markers';
 
 export interface ICheckSettings {
@@ -170,7 +170,7 @@ export class NotebookChecker implements IDisposable {
    */
   fixAll(unsafe: boolean): Promise<void> {
     return this.fixPasses(
-      diagnostics => diagnostics.filter(d => fixableInLab(d, unsafe)).map(d => d.fix!),
+      diagnostics => fixOrder(diagnostics.filter(d => fixableInLab(d, unsafe))),
       MAX_FIX_PASSES
     );
   }
@@ -196,7 +196,7 @@ export class NotebookChecker implements IDisposable {
     this._changed.emit();
     let applied = 0;
     let misplaced = 0;
-    let stale = false;
+    let stale: number | null = null;
     try {
       for (let pass = 0; pass < passes; pass++) {
         const fixes = pick(this._diagnostics);
@@ -206,8 +206,8 @@ export class NotebookChecker implements IDisposable {
         const plan = planFixes(fixes, this._checked.map(cell => cell.source));
         misplaced += plan.misplaced;
         const cells = this.currentCells([...plan.cells.keys()]);
-        if (cells === null) {
-          stale = true;
+        if (typeof cells === 'number') {
+          stale = cells + 1;
           await this.check();
           break;
         }
@@ -231,9 +231,16 @@ export class NotebookChecker implements IDisposable {
         }
       }
     } finally {
-      const parts = [`Applied ${applied} fix${applied === 1 ? '' : 'es'}.`];
-      if (stale) {
-        parts.push('The notebook changed since it was last checked: checked again, try again.');
+      const parts = [];
+      if (stale !== null) {
+        parts.push(
+          applied
+            ? `Applied ${applied} fix${applied === 1 ? '' : 'es'}; the others were not:`
+            : 'Nothing applied:',
+          `cell ${stale} changed since the last check. Checked again: try again.`
+        );
+      } else {
+        parts.push(`Applied ${applied} fix${applied === 1 ? '' : 'es'}.`);
       }
       if (misplaced) {
         parts.push(
@@ -249,10 +256,10 @@ export class NotebookChecker implements IDisposable {
 
   /**
    * The shared models of the cells at these positions of the last checked notebook, found by id
-   * (else by position), or null when one has changed since that check: edits are positions in
-   * the source that was checked.
+   * (else by position), or the position of one that has changed since that check: edits are
+   * positions in the source that was checked.
    */
-  private currentCells(indices: number[]): Map<number, SharedCell> | null {
+  private currentCells(indices: number[]): Map<number, SharedCell> | number {
     const cells = this.panel.context.model.sharedModel.cells;
     const found = new Map<number, SharedCell>();
     for (const index of indices) {
@@ -263,7 +270,7 @@ export class NotebookChecker implements IDisposable {
           ? cells[index]
           : undefined;
       if (!cell || cell.getSource() !== checked.source) {
-        return null;
+        return index;
       }
       found.set(index, cell);
     }

@@ -83,12 +83,42 @@ export interface IPlan {
   applied: number;
   /** Fixes left for another pass: an edit overlaps or touches one already taken. */
   overlapping: number;
-  /** Fixes whose edits lie outside the cell source that was checked (none are expected). */
+  /** Fixes whose edits lie outside the cell source that was checked, or overlap each other
+   * (none are expected: `nbcheck --fix` skips them too). */
   misplaced: number;
 }
 
 /**
- * Which of `fixes` (in the order of their findings) to apply together to the cell sources that
+ * The order `nbcheck --fix` takes fixes in: by the place of their first edit (cell, row, column),
+ * then by rule code, then in the findings' order.
+ */
+export function fixOrder(diagnostics: IDiagnostic[]): IFix[] {
+  const first = (fix: IFix) =>
+    fix.edits
+      .map(edit => [edit.cell ?? 0, edit.location.row, edit.location.column])
+      .reduce((a, b) => (compare(a, b) <= 0 ? a : b));
+  return diagnostics
+    .map((diagnostic, index) => ({ diagnostic, index, place: first(diagnostic.fix!) }))
+    .sort(
+      (a, b) =>
+        compare(a.place, b.place) ||
+        (a.diagnostic.code < b.diagnostic.code ? -1 : a.diagnostic.code > b.diagnostic.code ? 1 : 0) ||
+        a.index - b.index
+    )
+    .map(item => item.diagnostic.fix!);
+}
+
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) {
+      return a[i] - b[i];
+    }
+  }
+  return 0;
+}
+
+/**
+ * Which of `fixes` (in `fixOrder`) to apply together to the cell sources that
  * were checked, with ruff's rule: all of a fix's edits or none; an edit identical to one already
  * taken is already done (two findings asking for the same seeding line get it once); a fix with
  * an edit that overlaps or touches one already taken waits for the next pass, after a re-check.
@@ -109,6 +139,15 @@ export function planFixes(fixes: IFix[], sources: string[]): IPlan {
       edits.push([edit.cell! - 1, { start, end, content: edit.content }]);
     }
     if (misplaced) {
+      plan.misplaced++;
+      continue;
+    }
+    const overlapsItself = edits.some(([cell, edit], position) =>
+      edits
+        .slice(position + 1)
+        .some(([other, next]) => other === cell && edit.start <= next.end && next.start <= edit.end)
+    );
+    if (overlapsItself) {
       plan.misplaced++;
       continue;
     }

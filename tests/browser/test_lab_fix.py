@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.test_lab import FINDING, cell, open_notebook
+from tests.browser.test_lab import FINDING, cell, open_notebook, put_settings
 from tests.builders import code, write_notebook
 
 # 🎲 is one character for Python and two UTF-16 code units for the browser: an edit placed by
@@ -85,3 +85,36 @@ def test_fix_all_safe_then_fix_all_including_unsafe(page, lab, screenshot):
     expect(panel.locator(".nbd-fix-all")).to_have_count(0)
     assert path.read_bytes() == saved
     screenshot(page, "jupyterlab-fixed-all")
+
+
+def test_a_fix_is_not_applied_to_a_cell_changed_since_the_check(page, lab):
+    # Edits are positions in the source that was checked: in a cell edited since, they could
+    # land anywhere. A long delay keeps the edit below unchecked when the fix is clicked.
+    try:
+        put_settings(lab, {"delay": 60_000})
+        write_notebook(
+            lab.root / "stale.ipynb",
+            code("import numpy as np", count=1),
+            code("rng = np.random.default_rng()", count=2),
+        )
+        open_notebook(page, lab, "stale.ipynb")
+        marker = cell(page, 2).locator(f'{FINDING}[data-code="NBD302"]')
+        expect(marker.locator(".nbd-fix-button")).to_be_visible()
+        cell(page, 2).locator(".cm-content").click()
+        page.keyboard.press("Control+Home")
+        page.keyboard.type("# the user's line\n")
+        marker.locator(".nbd-fix-button").click()
+        page.locator(".nbd-toolbar-count:visible").click()
+        status = page.locator("#nb-discipline-panel .nbd-fix-status")
+        expect(status).to_have_text(
+            "Nothing applied: cell 2 changed since the last check. Checked again: try again."
+        )
+        lines = cell(page, 2).locator(".cm-line")
+        expect(lines).to_have_text(["# the user's line", "rng = np.random.default_rng()"])
+
+        # The check it ran has the finding at its new place: its fix applies there.
+        marker.locator(".nbd-fix-button").click()
+        expect(lines).to_have_text(["# the user's line", "rng = np.random.default_rng(42)"])
+        expect(status).to_have_text("Applied 1 fix.")
+    finally:
+        put_settings(lab, {})
