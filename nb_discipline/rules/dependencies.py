@@ -190,6 +190,17 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     # cell 1, run as [1]
     import pandas as pd
     ```
+
+    ## Fix
+    Unsafe: the release pinned is the one installed where nbcheck runs, which need not be the
+    one the notebook ran with. The declaration is pinned where it is written: `pandas>=2`
+    becomes `pandas==2.2.3` in a requirements file, in pyproject.toml's lists (PEP 621
+    dependencies, optional dependencies, dependency groups) or in environment.yml's `pip:` list;
+    a Poetry constraint becomes the bare version (`"2.2.3"`), a conda entry `pandas=2.2.3`. The
+    name, extras, markers, quotes and comments are kept, and no other byte of the file changes.
+    No fix when the distribution is not installed there, the declared constraint excludes the
+    installed release, the file declares it more than once, or the file is setup.py, setup.cfg
+    or a Pipfile.
     """
     from ..analysis.packages import import_key
 
@@ -244,6 +255,14 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     import pandas as pd
     import seaborn as sns
     ```
+
+    ## Fix
+    Unsafe, as NBD401's: `seaborn==0.13.2`, the release installed where nbcheck runs, is
+    declared in the file that declares the notebook's other imports, else in the project's
+    requirements.txt, pyproject.toml (`[project].dependencies`, else Poetry's
+    `[tool.poetry.dependencies]`) or environment.yml (its `pip:` list): in its alphabetical
+    place when the entries are in alphabetical order, else last. No file is created. No fix
+    when the module is not installed there or several installed distributions provide it.
     """
     project = nb.project
     files = [project.display(path) for path in project.dependency_files]
@@ -351,6 +370,16 @@ def unpinned_install(nb: Analysis) -> Iterator[Finding]:
     # cell 1, run as [1]
     %pip install pandas==2.2.3 scikit-learn==1.5.2
     ```
+
+    ## Fix
+    Safe when the project's dependency files pin or lock the package (`pandas==2.2.3` in
+    requirements.txt, an entry of uv.lock): the argument is pinned to that release. Otherwise
+    unsafe, to the release installed where nbcheck runs. Quotes, extras and markers are kept;
+    a conda argument becomes `name=version`. A `!pip install` line that is one command
+    (`!pip`, `!pip3`, `!python -m pip`, `!{sys.executable} -m pip`; no `&&`, pipe or
+    redirection) becomes `%pip install`, which installs into the kernel's environment. No fix
+    when no release is known, the argument excludes it, or the argument is not written exactly
+    once on one line.
     """
     from ..analysis.install_commands import CONDA_TOOLS, install_commands
 
