@@ -372,3 +372,46 @@ def test_notebooks_fixing_one_file_make_the_same_edit(tmp_path: Path) -> None:
     [first] = run(tmp_path, "import yaml", where="a.ipynb")
     [second] = run(tmp_path, "import yaml as y", where="b/b.ipynb")
     assert first.fix == second.fix
+
+
+# --- end to end: nbcheck --fix ----------------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    """Two notebooks of one project: both import yaml, which requirements.txt leaves unpinned;
+    one installs packaging, which requirements.txt pins."""
+    make_project(
+        tmp_path,
+        {"requirements.txt": "packaging==24.1\r\npyyaml>=5  # config\r\n# end\r\n"},
+    )
+    write_notebook(tmp_path / "a.ipynb", code("!pip install -q packaging\nimport yaml", 1))
+    write_notebook(tmp_path / "b" / "b.ipynb", code("import packaging, yaml", 1))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_fix_writes_the_safe_pin_and_leaves_the_unsafe_ones(project: Path, nbcheck) -> None:
+    result = nbcheck("--select", "NBD4", "--fix", ".")
+    assert source_of(project, 1, "a.ipynb") == "%pip install -q packaging==24.1\nimport yaml"
+    assert (project / "requirements.txt").read_bytes().count(b"pyyaml>=5") == 1
+    assert "(1 fixed, 2 remaining" in result.out
+    assert "2 unsafe fixes available with `--fix --unsafe-fixes`" in result.out
+
+
+def test_unsafe_fixes_pin_the_file_once_for_every_notebook(project: Path, nbcheck) -> None:
+    result = nbcheck("--select", "NBD4", "--fix", "--unsafe-fixes", ".")
+    assert result.exit_code == 0, result.out
+    assert (project / "requirements.txt").read_bytes() == (
+        f"packaging==24.1\r\npyyaml=={YAML}  # config\r\n# end\r\n".encode()
+    )
+    again = nbcheck("--select", "NBD4", "--fix", "--unsafe-fixes", ".")
+    assert (again.exit_code, "fixed" in again.out) == (0, False)
+
+
+def test_diff_shows_the_dependency_file_and_writes_nothing(project: Path, nbcheck) -> None:
+    before = (project / "requirements.txt").read_bytes()
+    result = nbcheck("--select", "NBD4", "--diff", "--unsafe-fixes", ".")
+    assert result.exit_code == 1
+    assert f"-pyyaml>=5  # config\n+pyyaml=={YAML}  # config" in result.out.replace("\r", "")
+    assert (project / "requirements.txt").read_bytes() == before
