@@ -51,6 +51,22 @@ def deep_array(depth: int) -> str:
             b'[tool.nb-discipline.per-file-ignores]\n"!" = ["NBD3"]\n',
             "bad pattern, `per-file-ignores` key '!' in [tool.nb-discipline]",
         ),
+        (
+            b'[tool.nb-discipline]\nunfixable = ["NBD3", "NBD399"]\n',
+            "unknown rule selector `NBD399` in `unfixable` in [tool.nb-discipline]",
+        ),
+        (
+            b'[tool.nb-discipline]\nextend-unsafe-fixes = "NBD3"\n',
+            "bad value for `extend-unsafe-fixes` in [tool.nb-discipline]: Input should be an array",
+        ),
+        (
+            b'[tool.nb-discipline]\nunsafe-fixes = "yes please"\n',
+            "bad value for `unsafe-fixes` in [tool.nb-discipline]: Input should be a valid boolean",
+        ),
+        (
+            b"[tool.nb-discipline]\nfix-only = true\n",
+            "unknown key `fix-only` in [tool.nb-discipline]",
+        ),
     ],
 )
 def test_a_broken_configuration_is_one_line_naming_the_file(
