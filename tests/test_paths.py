@@ -1,14 +1,18 @@
-"""NBD501 absolute-path."""
+"""The data family: NBD501 absolute-path, NBD502 unpinned-remote-data, NBD503 untracked-data-file."""
 
 from __future__ import annotations
+
+import subprocess
 
 import pytest
 
 from nb_discipline.config import Settings
 from nb_discipline.engine import check
+from nb_discipline.loader import load
 from nb_discipline.rules import lookup
+from nb_discipline.rules.data import url_pin
 from nb_discipline.rules.paths import absolute_path_text
-from tests.builders import code, notebook
+from tests.builders import code, notebook, write_notebook
 
 
 def found(source: str, settings: Settings | None = None):
@@ -155,3 +159,241 @@ def test_a_test_for_another_path_excuses_nothing() -> None:
         "spark_rows = pd.read_csv('/data/read/x.csv')"
     )
     assert paths(source) == ["/home/ana/data.csv", "/data/read/x.csv"]
+
+
+# --- NBD502 unpinned-remote-data -------------------------------------------------------------
+
+
+def remote(source: str) -> list[str | None]:
+    found = check(notebook(code(source, 1)), Settings(), rules=[lookup("NBD502")])
+    return [diagnostic.symbol for diagnostic in found]
+
+
+@pytest.mark.parametrize(
+    ("url", "pin"),
+    [
+        (
+            "https://raw.githubusercontent.com/o/r/71e2436a092d714350de0fc409ca8a8714e7e78f/x.csv",
+            "commit 71e2436a092d714350de0fc409ca8a8714e7e78f",
+        ),
+        ("https://github.com/o/r/raw/v1.2.0/data/x.csv", "ref v1.2.0"),
+        ("https://github.com/o/r/blob/5d0f3f1/x.csv?raw=true", "commit 5d0f3f1"),
+        (
+            "https://huggingface.co/datasets/o/d/resolve/" + "a" * 40 + "/x.parquet",
+            f"commit {'a' * 40}",
+        ),
+        (
+            "https://huggingface.co/bert-base-uncased/resolve/" + "b" * 40 + "/config.json",
+            f"commit {'b' * 40}",
+        ),
+        ("https://doi.org/10.5281/zenodo.1234", "a versioned host"),
+        ("https://zenodo.org/records/1234/files/x.csv", "a versioned host"),
+        ("https://github.com/o/r/releases/download/v1/x.zip", "a versioned host"),
+        (
+            "https://web.archive.org/web/20200101000000/https://example.org/x.csv",
+            "a versioned host",
+        ),
+        ("https://bucket.s3.amazonaws.com/x.csv?versionId=3HL4kqtJ", "a version in the query"),
+        ("https://example.org/x.csv#sha256=" + "c" * 64, "a checksum"),
+        ("https://example.org/datasets/2.1.0/x.csv", "a version in the path"),
+        ("https://example.org/v2/x.csv", "a version in the path"),
+        ("https://example.org/2024-01-31/x.csv", "a version in the path"),
+    ],
+)
+def test_pinned_urls(url: str, pin: str) -> None:
+    assert url_pin(url) == pin
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://raw.githubusercontent.com/o/r/master/x.csv",
+        "https://raw.githubusercontent.com/o/r/main/data/x.csv",
+        "https://github.com/o/r/blob/master/x.csv?raw=true",
+        "https://huggingface.co/datasets/o/d/resolve/main/x.parquet",
+        "https://archive.ics.uci.edu/ml/machine-learning-databases/iris/iris.data",
+        "http://bit.ly/kaggletrain",
+        "https://example.org/data/train.csv",
+        "s3://bucket/train.csv",
+    ],
+)
+def test_unpinned_urls(url: str) -> None:
+    assert url_pin(url) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (
+            "import pandas as pd\ndf = pd.read_csv('https://example.org/x.csv')",
+            ["https://example.org/x.csv"],
+        ),
+        (
+            "import pandas as pd\nURL = 'https://example.org/x.csv'\ndf = pd.read_csv(URL)",
+            ["https://example.org/x.csv"],
+        ),
+        (
+            "import pandas as pd\nBASE = 'https://example.org/'\ndf = pd.read_csv(BASE + 'x.csv')",
+            ["https://example.org/x.csv"],
+        ),
+        (
+            "from urllib.request import urlretrieve\nurlretrieve('https://example.org/x.zip', 'x.zip')",
+            ["https://example.org/x.zip"],
+        ),
+        (
+            "import requests\nr = requests.get(url='https://example.org/x.json')",
+            ["https://example.org/x.json"],
+        ),
+        (
+            "import tensorflow as tf\ntf.keras.utils.get_file('x.zip', 'https://example.org/x.zip')",
+            ["https://example.org/x.zip"],
+        ),
+        ("!wget -q https://example.org/x.zip && unzip x.zip", ["https://example.org/x.zip"]),
+        (
+            "!mkdir -p data && curl -L -o data/x.csv https://example.org/x.csv",
+            ["https://example.org/x.csv"],
+        ),
+        # a file under a moving branch, whatever the rest of the path
+        (
+            "import pandas as pd\ndf = pd.read_csv(f'https://raw.githubusercontent.com/o/r/master/{n}.csv')",
+            ["https://raw.githubusercontent.com/o/r/master/….csv"],
+        ),
+    ],
+)
+def test_unpinned_remote_reads(source: str, expected: list[str]) -> None:
+    assert remote(source) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import pandas as pd\ndf = pd.read_csv('data/train.csv')",
+        "import pooch\npooch.retrieve('https://example.org/x.csv', known_hash='sha256:"
+        + "d" * 64
+        + "')",
+        "import tensorflow as tf\ntf.keras.utils.get_file('x', 'https://example.org/x', file_hash='ab')",
+        "import requests\nrequests.get('http://localhost:8080/predict')",
+        "import pandas as pd\nurl = 'https://example.org/a.csv'\nurl = 'https://example.org/b.csv'\n"
+        "df = pd.read_csv(url)",  # bound twice: which one is read is not known
+        "import pandas as pd\ndef load(url):\n    return pd.read_csv(url)",
+        "import pandas as pd\ndf = pd.read_csv(f'https://example.org/{name}.csv')",  # host's path unknown
+        "!curl https://{API_ENDPOINT}/v1/projects",  # IPython expands it: not known
+        "import requests\nrequests.post('https://example.org/api', json={})",
+        "# df = pd.read_csv('https://example.org/x.csv')",
+    ],
+)
+def test_not_unpinned_remote_reads(source: str) -> None:
+    assert remote(source) == []
+
+
+def test_remote_message() -> None:
+    (diagnostic,) = check(
+        notebook(code("import pandas as pd\ndf = pd.read_csv('https://example.org/x.csv')", 1)),
+        Settings(),
+        rules=[lookup("NBD502")],
+    )
+    assert diagnostic.message == (
+        "`pd.read_csv` reads https://example.org/x.csv at run time, and nothing pins its version: "
+        "what is at this URL can change between runs"
+    )
+    assert (diagnostic.location.row, diagnostic.location.column) == (2, 6)
+
+
+# --- NBD503 untracked-data-file --------------------------------------------------------------
+
+
+def git(directory, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
+        cwd=directory,
+        capture_output=True,
+        check=True,
+    )
+
+
+@pytest.fixture
+def repository(tmp_path):
+    (tmp_path / "data").mkdir()
+    for name in ("tracked.csv", "untracked.csv", "versioned.csv"):
+        (tmp_path / "data" / name).write_text("a\n1\n")
+    (tmp_path / "data" / "versioned.csv.dvc").write_text(
+        "outs:\n- md5: 0123456789abcdef0123456789abcdef\n  size: 4\n  hash: md5\n"
+        "  path: versioned.csv\n"
+    )
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "data/tracked.csv", "data/versioned.csv.dvc")
+    return tmp_path
+
+
+def untracked(directory, source: str, *more: str) -> list[str | None]:
+    path = write_notebook(directory / "nb.ipynb", code(source, 1), *(code(s, 2) for s in more))
+    return [d.symbol for d in check(load(str(path)), Settings(), rules=[lookup("NBD503")])]
+
+
+def test_a_file_neither_git_nor_dvc_tracks(repository) -> None:
+    source = (
+        "import pandas as pd\nimport numpy as np\n"
+        "a = pd.read_csv('data/tracked.csv')\nb = pd.read_csv('data/untracked.csv')\n"
+        "c = pd.read_csv('data/versioned.csv')\nd = np.load('data/missing.npy')\n"
+        "with open('data/untracked.csv') as f:\n    f.read()"
+    )
+    assert untracked(repository, source) == [
+        "data/untracked.csv",
+        "data/missing.npy",
+        "data/untracked.csv",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("source", "more"),
+    [
+        (
+            "import pandas as pd\ndf = pd.read_csv('data/untracked.csv')",
+            "df.to_csv('data/untracked.csv')",
+        ),
+        ("import numpy as np\nnp.save('data/arr', x)", "y = np.load('data/arr.npy')"),
+        (
+            "import os, pandas as pd\nos.makedirs('data', exist_ok=True)",
+            "df = pd.read_csv('data/untracked.csv')",
+        ),
+        (
+            "!wget https://example.org/x.zip && unzip x.zip",
+            "import pandas as pd\ndf = pd.read_csv('x.csv')",
+        ),
+        (
+            "import pandas as pd\n# df.to_csv('data/untracked.csv')",
+            "df = pd.read_csv('data/untracked.csv')",
+        ),
+        ("%cd data", "import pandas as pd\ndf = pd.read_csv('untracked.csv')"),
+        ("import pandas as pd\ndf = pd.read_csv('../input/titanic/train.csv')", "x = 1"),
+        ("with open('settings.json') as f:\n    settings = f.read()", "x = 1"),  # not data
+        ("with open('api_key.txt') as f:\n    key = f.read()", "x = 1"),  # a credential
+        ("with open('data/untracked.csv', 'w') as f:\n    f.write('a')", "x = 1"),
+        ("import pandas as pd\ndf = pd.read_csv('tracked.csv')", "x = 1"),  # tracked in data/
+    ],
+)
+def test_files_the_notebook_may_make_or_that_are_not_data(repository, source, more) -> None:
+    assert untracked(repository, source, more) == []
+
+
+def test_no_finding_outside_a_git_repository(tmp_path) -> None:
+    assert untracked(tmp_path, "import pandas as pd\ndf = pd.read_csv('data.csv')") == []
+
+
+def test_a_file_added_to_git_is_no_longer_flagged_by_the_next_run(
+    repository, nbcheck, tmp_path_factory, monkeypatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    write_notebook(
+        repository / "nb.ipynb",
+        code("import pandas as pd\ndf = pd.read_csv('data/untracked.csv')", 1),
+    )
+    first = nbcheck(
+        "--select", "NBD503", "--output-format", "concise", str(repository / "nb.ipynb")
+    )
+    assert "NBD503" in first.out
+    git(repository, "add", "data/untracked.csv")
+    second = nbcheck(
+        "--select", "NBD503", "--output-format", "concise", str(repository / "nb.ipynb")
+    )
+    assert second.exit_code == 0, second.out

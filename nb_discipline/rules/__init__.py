@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .base import Finding, Rule
+from .data import unpinned_remote_data, untracked_data_file
 from .dependencies import (
     undeclared_import,
     unpinned_import,
@@ -38,6 +39,8 @@ RULES: tuple[Rule, ...] = (
     Rule("NBD403", "unpinned-install", unpinned_install, python_only=True),
     Rule("NBD404", "unreadable-dependency-file", unreadable_dependency_file, python_only=True),
     Rule("NBD501", "absolute-path", absolute_path, python_only=True),
+    Rule("NBD502", "unpinned-remote-data", unpinned_remote_data, python_only=True),
+    Rule("NBD503", "untracked-data-file", untracked_data_file, python_only=True),
 )
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
