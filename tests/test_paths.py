@@ -376,6 +376,14 @@ def test_files_the_notebook_may_make_or_that_are_not_data(repository, source, mo
     assert untracked(repository, source, more) == []
 
 
+def test_a_notebook_in_a_folder_reading_a_file_the_root_tracks(repository) -> None:
+    (repository / "notebooks").mkdir()
+    source = (
+        "import pandas as pd\na = pd.read_csv('data/tracked.csv')\nb = pd.read_csv('data/x.csv')"
+    )
+    assert untracked(repository / "notebooks", source) == ["data/x.csv"]
+
+
 def test_no_finding_outside_a_git_repository(tmp_path) -> None:
     assert untracked(tmp_path, "import pandas as pd\ndf = pd.read_csv('data.csv')") == []
 

@@ -662,7 +662,7 @@ def _named_elsewhere(nb: Analysis, reads: list[_LocalRead]) -> set[str]:
 
 
 def _tracked_elsewhere(index, shown: str) -> bool:
-    """Whether the repository tracks a file at `shown` under some folder: the notebook may be
-    meant to run from there."""
-    suffix = "/" + shown.replace(os.sep, "/").lstrip("./")
-    return any(name.endswith(suffix) for name in index.entries)
+    """Whether the repository tracks a file at `shown` from its root or under some folder: the
+    notebook may be meant to run from there."""
+    tail = shown.replace(os.sep, "/").lstrip("./")
+    return any(name == tail or name.endswith("/" + tail) for name in index.entries)
