@@ -171,6 +171,31 @@ def test_a_generator_expression_sharing_the_parentheses_gets_no_fix() -> None:
     assert fix is None
 
 
+@pytest.mark.parametrize(
+    ("code_", "cells"),
+    [
+        # Every bootstrap sample, every fold, every call's generator would be the same.
+        ("NBD303", (SKLEARN, "for i in range(100):\n    parts.append(train_test_split(X, y))")),
+        ("NBD303", (SKLEARN, "models = [RandomForestClassifier() for _ in range(5)]")),
+        ("NBD303", (SKLEARN, "def fit(X, y):\n    return RandomForestClassifier().fit(X, y)")),
+        (
+            "NBD302",
+            ("import numpy as np", "def draw(rng=None):\n    rng = rng or np.random.default_rng()"),
+        ),
+        ("NBD302", ("import numpy as np", "while go:\n    rng = np.random.default_rng()")),
+        ("NBD304", ("import random", "for trial in range(3):\n    random.seed()\n    run()")),
+        ("NBD304", ("import random", "reset = lambda: random.seed()")),
+    ],
+)
+def test_a_call_that_runs_again_and_again_gets_no_fix(code_: str, cells: tuple[str, ...]) -> None:
+    assert fixes(code_, *cells) == [None]
+
+
+def test_a_call_in_an_if_with_or_try_block_runs_once() -> None:
+    source = "if ok:\n    with ctx:\n        try:\n            m = RandomForestClassifier()\n        except ValueError:\n            pass"
+    assert "RandomForestClassifier(random_state=42)" in fixed_cells("NBD303", SKLEARN, source)[1]
+
+
 # --- NBD302 ---------------------------------------------------------------------------------
 
 

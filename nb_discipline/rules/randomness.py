@@ -415,6 +415,51 @@ def _replacement(parsed: ParsedCell, node: ast.expr, content: str) -> Edit:
     return _edit(parsed, content, (row, column), (end_row, end_column))
 
 
+# Where code may run many times each time the cell runs.
+REPEATING = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def _runs_once(parsed: ParsedCell, node: ast.AST) -> bool:
+    """True when the node runs at most once each time its cell runs: not in a loop, a
+    comprehension, a function or a lambda. A fixed seed there would make every run draw the
+    same numbers (every bootstrap sample, every call's generator alike): whether that is wanted
+    is the author's to say, so no fix is offered."""
+    try:
+        path = _ancestors(parsed.tree, node) if parsed.tree is not None else None
+    except RecursionError:  # an absurdly nested expression
+        return False
+    return path is not None and not any(isinstance(ancestor, REPEATING) for ancestor in path)
+
+
+def _ancestors(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
+    """The nodes from `root` down to `node`'s parent, or None when `node` is not below `root`."""
+    if root is node:
+        return []
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    for child in ast.iter_child_nodes(root):
+        if hasattr(child, "end_lineno") and not (
+            (child.lineno, child.col_offset) <= start
+            and end <= (child.end_lineno, child.end_col_offset)
+        ):
+            continue
+        path = _ancestors(child, node)
+        if path is not None:
+            return [root, *path]
+    return None
+
+
 def _unsafe_fix(message: str, *edits: Edit | None) -> Fix | None:
     if None in edits:
         return None
@@ -591,23 +636,6 @@ def _binding(site: ImportSite) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _runs_once(body: Sequence[ast.stmt], node: ast.stmt) -> bool:
-    """True when the statement is in the cell's body, or in an `if`, `with` or `try` block of
-    it: not in a function, a class or a loop, where a seeding call would run again and again."""
-    for statement in body:
-        if statement is node:
-            return True
-        blocks = []
-        if isinstance(statement, (ast.If, ast.With, ast.AsyncWith)):
-            blocks = [statement.body, getattr(statement, "orelse", [])]
-        elif isinstance(statement, (ast.Try, ast.TryStar)):
-            blocks = [statement.body, statement.orelse, statement.finalbody]
-            blocks += [handler.body for handler in statement.handlers]
-        if any(_runs_once(block, node) for block in blocks):
-            return True
-    return False
-
-
 def _may_be_bound(nb: Analysis, name: str, library: str) -> bool:
     """True when any cell may bind the name to something other than the library (bound by
     `import library as name` in a cell's body): an assignment, a definition, another import, a
@@ -658,7 +686,7 @@ def _seeding_fix(nb: Analysis, library: str, first: CallSite) -> Fix | None:
     imports = [
         site
         for site in nb.calls.imports
-        if _position(site) < position and _runs_once(site.parsed.tree.body, site.node)
+        if _position(site) < position and _runs_once(site.parsed, site.node)
     ]
     for site in imports:
         name, module = _binding(site)
@@ -721,20 +749,20 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
 
     ## Fix
     Unsafe: the numbers drawn change. Inserts the library's seeding call right after the first
-    import above its first use that binds a module to seed it with: `np.random.seed(42)` on the
-    line below `import numpy as np`, indented as the import (inside its `try` or `if` block), or
-    after a `;` on the import's line when the import shares it (`if gpu: import torch;
+    import above its first use that binds a module to seed it with: `np.random.seed(42)` on the line
+    below `import numpy as np`, indented as the import (inside its `try` or `if` block), or after a
+    `;` on the import's line when the import shares it (`if gpu: import torch;
     torch.manual_seed(42)`). An import inside a function or a loop is not used: there the seed would
-    run again on every call or turn. The seeders are `random.seed`, `np.random.seed`, `torch.manual_seed`,
-    `tf.random.set_seed` (`tf.set_random_seed` in a notebook that calls TensorFlow 1's
-    `tf.Session` or `tf.placeholder`, or imports `tensorflow.compat.v1 as tf`; TensorFlow's seed
-    covers `tf.keras`) and `keras.utils.set_random_seed` (Keras 2.7 or later). When the library is
-    only imported by name (`from random import choice`), the fix imports it too (`import random`,
-    `import numpy as np`, `import tensorflow as tf`), unless that name may be bound to something
-    else. No fix when the library is seeded from the clock or fresh entropy above its first use
-    (NBD304 says so): a seed after the import would silence this finding and change nothing.
-    The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
-    `seed` is left at 42; 42 when neither is configured.
+    run again on every call or turn. The seeders are `random.seed`, `np.random.seed`,
+    `torch.manual_seed`, `tf.random.set_seed` (`tf.set_random_seed` in a notebook that calls
+    TensorFlow 1's `tf.Session` or `tf.placeholder`, or imports `tensorflow.compat.v1 as tf`;
+    TensorFlow's seed covers `tf.keras`) and `keras.utils.set_random_seed` (Keras 2.7 or later).
+    When the library is only imported by name (`from random import choice`), the fix imports it too
+    (`import random`, `import numpy as np`, `import tensorflow as tf`), unless that name may be
+    bound to something else. No fix when the library is seeded from the clock or fresh entropy above
+    its first use (NBD304 says so): a seed after the import would silence this finding and change
+    nothing. The seed written is the `seed` setting, or the repro seed
+    (`[tool.nb-discipline.repro]`) when `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
     seeding = _Seeding(nb)
@@ -827,8 +855,10 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
     `np.random.default_rng(42)`, `random.Random(42)`, `np.random.SeedSequence(42, pool_size=8)`;
     appends `.manual_seed(42)` to `torch.Generator()` (it returns the generator), unless `.seed()`
     reseeds it right away; turns `tf.random.Generator.from_non_deterministic_state()` into
-    `from_seed(42)`. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
-    `seed` is left at 42; 42 when neither is configured.
+    `from_seed(42)`. No fix for a generator made in a loop, a comprehension, a function or a lambda:
+    every generator made there would draw the same numbers. The seed written is the `seed` setting,
+    or the repro seed (`[tool.nb-discipline.repro]`) when `seed` is left at 42; 42 when neither is
+    configured.
     """
     calls = nb.calls.calls
     seeded_targets = {
@@ -851,7 +881,11 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
         else:
             continue
         row, column, end_row, end_column = call.parsed.span(call.node)
-        fix = _generator_fix(call, library, fix_seed(nb))
+        fix = (
+            _generator_fix(call, library, fix_seed(nb))
+            if _runs_once(call.parsed, call.node)
+            else None
+        )
         yield Finding(
             call.parsed.cell,
             f"`{call.dotted}` makes a random generator without a seed: its numbers differ "
@@ -1062,10 +1096,12 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
 
     ## Fix
     Unsafe: the numbers drawn change. Only for `random.seed()` and `np.random.seed()` given no seed
-    or `None`: passes the seed. A seed made from the clock, the process id or fresh entropy gets
-    no fix: whoever wrote it wanted other numbers on every run (perhaps printing the seed), and
-    which fixed seed to use instead, if any, is theirs to say. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
-    `seed` is left at 42; 42 when neither is configured.
+    or `None`: passes the seed. A seed made from the clock, the process id or fresh entropy gets no
+    fix: whoever wrote it wanted other numbers on every run (perhaps printing the seed), and which
+    fixed seed to use instead, if any, is theirs to say; nor does a reseeding in a loop, a
+    comprehension, a function or a lambda, where a fixed seed would make every run alike. The seed
+    written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when `seed` is
+    left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
     entropy = _EntropySources(nb)
@@ -1111,14 +1147,15 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
                 f"`{callee}` is called {how}: it seeds the global random generator of {label} "
                 "from fresh entropy, so the numbers drawn after it differ on every run"
             )
-            given = _argument(call.node, *RESEED_FROM_ENTROPY[name])
-            seed = str(fix_seed(nb))
-            fix = _unsafe_fix(
-                f"Pass the seed `{seed}`",
-                _prepend_argument(call.parsed, call.node, seed)
-                if given is None
-                else _replacement(call.parsed, given, seed),
-            )
+            if _runs_once(call.parsed, call.node):
+                given = _argument(call.node, *RESEED_FROM_ENTROPY[name])
+                seed = str(fix_seed(nb))
+                fix = _unsafe_fix(
+                    f"Pass the seed `{seed}`",
+                    _prepend_argument(call.parsed, call.node, seed)
+                    if given is None
+                    else _replacement(call.parsed, given, seed),
+                )
         else:
             message = (
                 f"The {argument} given to `{callee}` is made from `{ast.unparse(source)}`, "
@@ -1292,11 +1329,14 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     ```
 
     ## Fix
-    Unsafe: the result changes. Adds the seed argument the table names (`random_state=42`,
-    `seed=42` for TensorFlow Probability, `random_seed=42` for PyMC) after the call's last
-    argument, or replaces the `None` it was given; a multi-line call whose arguments end with a
-    comma gets it on a line of its own, indented as the last argument. The seed written is the `seed` setting, or the repro seed (`[tool.nb-discipline.repro]`) when
-    `seed` is left at 42; 42 when neither is configured.
+    Unsafe: the result changes. Adds the seed argument the table names (`random_state=42`, `seed=42`
+    for TensorFlow Probability, `random_seed=42` for PyMC) after the call's last argument, or
+    replaces the `None` it was given; a multi-line call whose arguments end with a comma gets it on
+    a line of its own, indented as the last argument. No fix for a call in a loop, a comprehension,
+    a function or a lambda: a fixed seed there would make every run of it alike (every bootstrap
+    sample the same), which may or may not be what the author wants. The seed written is the `seed`
+    setting, or the repro seed (`[tool.nb-discipline.repro]`) when `seed` is left at 42; 42 when
+    neither is configured.
     """
     table = random_state_table()
     configured = _configured_random_state(nb.settings.random_state_functions)
@@ -1336,13 +1376,15 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             name = f"{call.receiver}.{call.node.func.attr}"
         how = f"with `{parameters[0]}=None`" if given is not None else f"without `{parameters[0]}`"
         row, column, end_row, end_column = call.parsed.span(call.node.func)
-        seed = fix_seed(nb)
-        fix = _unsafe_fix(
-            f"Pass `{parameters[0]}={seed}`",
-            _append_argument(call.parsed, call.node, f"{parameters[0]}={seed}")
-            if given is None
-            else _replacement(call.parsed, given, str(seed)),
-        )
+        fix = None
+        if _runs_once(call.parsed, call.node):
+            seed = fix_seed(nb)
+            fix = _unsafe_fix(
+                f"Pass `{parameters[0]}={seed}`",
+                _append_argument(call.parsed, call.node, f"{parameters[0]}={seed}")
+                if given is None
+                else _replacement(call.parsed, given, str(seed)),
+            )
         yield Finding(
             call.parsed.cell,
             f"{callee} is called {how}{UNSEEDED_FALLBACK.get(library, '')}: its result changes "
