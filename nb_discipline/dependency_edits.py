@@ -163,6 +163,8 @@ def _requirements(action: str, text: str, distribution: str, version: str) -> Ch
     from .analysis.dependency_files import requirements_file_lines
     from .analysis.package_specs import normalize_name, pin_requirement
 
+    if re.search(r"--(require-)?hash", text):
+        return None  # pip checks hashes: a new version, or a new line, needs its hash
     lines = re.split(r"\r\n|\r|\n", text)
     entries = []  # (row, requirement text, normalized name)
     for row, kind, requirement in requirements_file_lines(enumerate(lines, 1)):

@@ -285,6 +285,7 @@ def test_what_nbd401_cannot_pin_once_gets_no_fix(tmp_path: Path) -> None:
         "excluded/requirements.txt": "pyyaml<5\n",  # the installed release is excluded
         "twice/requirements.txt": "pyyaml>=5 ; python_version<'3.12'\npyyaml>=6 ; python_version>='3.12'\n",
         "continued/requirements.txt": "pyyaml \\\n  >=5\n",
+        "hashed/requirements.txt": "pyyaml>=5 --hash=sha256:0123456789abcdef\n",
         "poetry/pyproject.toml": '[tool.poetry.dependencies]\npyyaml = "^5.1 || ^6"\n',
         "setup/setup.cfg": "[options]\ninstall_requires =\n    pyyaml>=5\n",
     }
@@ -352,6 +353,7 @@ def test_the_declaration_is_written_in_place(
         {"requirements-dev.txt": "pytest==8.3.3\n"},  # declares none of the notebook's imports
         {"pyproject.toml": '[project]\nname = "demo"\ndynamic = ["dependencies"]\n'},
         {"environment.yml": "dependencies:\n  - python=3.11\n"},  # no pip list
+        {"requirements.txt": "rich==13.9.4 --hash=sha256:0123456789abcdef\n"},  # pip checks hashes
         {"uv.lock": 'version = 1\n[[package]]\nname = "rich"\nversion = "13.9.4"\n'},
     ],
 )
@@ -415,3 +417,11 @@ def test_diff_shows_the_dependency_file_and_writes_nothing(project: Path, nbchec
     assert result.exit_code == 1
     assert f"-pyyaml>=5  # config\n+pyyaml=={YAML}  # config" in result.out.replace("\r", "")
     assert (project / "requirements.txt").read_bytes() == before
+
+
+def test_a_kept_edit_follows_every_change_to_its_file(tmp_path: Path) -> None:
+    make_project(tmp_path, {"requirements.txt": "pyyaml>=5\n"})
+    [first] = run(tmp_path, "import yaml")
+    (tmp_path / "requirements.txt").write_text("# config\npyyaml>=5\n")
+    [second] = run(tmp_path, "import yaml")
+    assert (first.fix.edits[0].location.row, second.fix.edits[0].location.row) == (1, 2)
