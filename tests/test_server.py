@@ -163,6 +163,21 @@ def test_check_returns_the_fix_of_a_finding_and_writes_nothing(request_, jp_root
     assert "NBD302" not in {d["code"] for d in body["diagnostics"]}
 
 
+def test_an_edit_to_a_dependency_file_names_it_as_the_browser_knows_paths(request_, jp_root_dir):
+    # The fix of an undeclared import writes into the project's requirements.txt: the browser
+    # is told where it is under the server root, never where the server keeps it.
+    document = notebook_dict(code("import pandas\nimport numpy", count=1))
+    write_notebook(jp_root_dir / "project" / "nb.ipynb", *document["cells"])
+    (jp_root_dir / "project" / "requirements.txt").write_text("pandas==2.2.3\n")
+    status, body = check(request_, "project/nb.ipynb", document)
+    assert status == 200
+    (finding,) = [d for d in body["diagnostics"] if d["code"] == "NBD402"]
+    (edit,) = finding["fix"]["edits"]
+    assert edit["filename"] == "project/requirements.txt"
+    assert edit["cell"] is None
+    assert str(jp_root_dir) not in json.dumps(body)
+
+
 def test_rules_lists_every_rule_with_its_docs(request_):
     status, body = request_("GET", "rules")
     assert status == 200

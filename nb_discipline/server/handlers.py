@@ -186,7 +186,19 @@ class CheckHandler(_Handler):
             raise web.HTTPError(413, str(error)) from None
         except ValueError as error:
             raise web.HTTPError(400, str(error)) from None
+        root = Path(self.contents_manager.root_dir).resolve()
+        for diagnostic in checked["diagnostics"]:
+            for edit in (diagnostic["fix"] or {}).get("edits", ()):
+                if edit.get("filename") is not None:
+                    edit["filename"] = _served_path(edit["filename"], root)
         self.finish({"path": api_path, **checked})
+
+
+def _served_path(os_path: str, root: Path) -> str:
+    """A file the server read (a dependency file a fix edits) as the browser knows paths:
+    relative to the server root, with `/` (`../` for one above the root, found by walking up
+    from the notebook), never where the server keeps it."""
+    return Path(os.path.relpath(os.path.realpath(os_path), root)).as_posix()
 
 
 class RulesHandler(_Handler):
