@@ -161,6 +161,20 @@ def test_the_configured_seed_is_written(settings: Settings, seed: str) -> None:
     assert cells[1] == f"m = RandomForestClassifier(random_state={seed})"
 
 
+def test_keyword_arguments_unpacked_may_hold_the_seed_so_no_finding_and_no_fix() -> None:
+    nb = build(SKLEARN, "m = RandomForestClassifier(**params)")
+    assert check(nb, Settings(), rules=[lookup("NBD303")]) == []
+
+
+def test_calls_in_a_pasted_session_with_prompts() -> None:
+    session = ">>> m = RandomForestClassifier(\n...     n_estimators=10)"
+    assert fixed_cells("NBD303", SKLEARN, session)[1] == (
+        ">>> m = RandomForestClassifier(\n...     n_estimators=10, random_state=42)"
+    )
+    # A prompt between the last argument and the parenthesis: no place is sure.
+    assert fixes("NBD303", SKLEARN, ">>> m = RandomForestClassifier(5,\n... )") == [None]
+
+
 def test_a_generator_expression_sharing_the_parentheses_gets_no_fix() -> None:
     (fix,) = fixes(
         "NBD303",
