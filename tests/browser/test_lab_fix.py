@@ -55,7 +55,10 @@ def test_fix_all_safe_then_fix_all_including_unsafe(page, lab, screenshot):
     path = write_notebook(
         folder / "installs.ipynb",
         code("!pip install requests numpy", count=1),
-        code("import numpy as np\nimport requests\nrng = np.random.default_rng()", count=2),
+        code(
+            "import numpy as np\nimport pandas\nimport requests\nrng = np.random.default_rng()",
+            count=2,
+        ),
     )
     saved = path.read_bytes()
     open_notebook(page, lab, "fix_all/installs.ipynb")
@@ -63,10 +66,19 @@ def test_fix_all_safe_then_fix_all_including_unsafe(page, lab, screenshot):
     panel = page.locator("#nb-discipline-panel")
     safe = panel.locator(".nbd-fix-all-safe")
     unsafe = panel.locator(".nbd-fix-all-unsafe")
-    # Two NBD403 findings (safe: the project pins both), one NBD302 (unsafe: a seed).
+    # Two NBD403 findings (safe: the project pins both), one NBD302 (unsafe: a seed), and one
+    # NBD402 whose fix writes into requirements.txt: the command line applies that one.
     expect(safe).to_have_text("Fix all safe (2)")
     expect(unsafe).to_have_text("Fix all, including unsafe (3)")
     expect(panel.locator(".nbd-finding-row .nbd-fix-button")).to_have_count(3)
+    undeclared = panel.locator('.nbd-group[data-code="NBD402"] .nbd-finding-row')
+    expect(undeclared.locator(".nbd-fix-button")).to_have_count(0)
+    expect(undeclared.locator(".nbd-fix-command")).to_have_text(
+        re.compile(
+            r"^Declare `pandas==[\w.]+` in requirements\.txt: run `nbcheck --fix --unsafe-fixes` "
+            r"\(it edits fix_all/requirements\.txt\)$"
+        )
+    )
     screenshot(page, "jupyterlab-fix-all")
 
     # Both findings' fixes turn `!pip` into `%pip`: the line gets it once.
@@ -80,9 +92,10 @@ def test_fix_all_safe_then_fix_all_including_unsafe(page, lab, screenshot):
     expect(unsafe).to_have_text("Fix all, including unsafe (1)")
 
     unsafe.click()
-    expect(cell(page, 2).locator(".cm-line").nth(2)).to_have_text("rng = np.random.default_rng(42)")
-    expect(panel.locator(".nbd-panel-summary")).to_have_text("installs.ipynb: no findings")
+    expect(cell(page, 2).locator(".cm-line").nth(3)).to_have_text("rng = np.random.default_rng(42)")
+    expect(panel.locator(".nbd-panel-summary")).to_have_text("installs.ipynb: 1 finding")
     expect(panel.locator(".nbd-fix-all")).to_have_count(0)
+    assert (folder / "requirements.txt").read_text() == "requests==2.31.0\nnumpy==1.26.4\n"
     assert path.read_bytes() == saved
     screenshot(page, "jupyterlab-fixed-all")
 
