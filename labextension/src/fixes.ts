@@ -81,8 +81,6 @@ export interface IPlan {
   cells: Map<number, ICellEdit[]>;
   /** How many fixes the plan applies. */
   applied: number;
-  /** Fixes left for another pass: an edit overlaps or touches one already taken. */
-  overlapping: number;
   /** Fixes whose edits lie outside the cell source that was checked, or overlap each other
    * (none are expected: `nbcheck --fix` skips them too). */
   misplaced: number;
@@ -102,7 +100,7 @@ export function fixOrder(diagnostics: IDiagnostic[]): IFix[] {
     .sort(
       (a, b) =>
         compare(a.place, b.place) ||
-        (a.diagnostic.code < b.diagnostic.code ? -1 : a.diagnostic.code > b.diagnostic.code ? 1 : 0) ||
+        a.diagnostic.code.localeCompare(b.diagnostic.code, 'en') ||
         a.index - b.index
     )
     .map(item => item.diagnostic.fix!);
@@ -124,7 +122,7 @@ function compare(a: number[], b: number[]): number {
  * an edit that overlaps or touches one already taken waits for the next pass, after a re-check.
  */
 export function planFixes(fixes: IFix[], sources: string[]): IPlan {
-  const plan: IPlan = { cells: new Map(), applied: 0, overlapping: 0, misplaced: 0 };
+  const plan: IPlan = { cells: new Map(), applied: 0, misplaced: 0 };
   for (const fix of fixes) {
     const edits: [number, ICellEdit][] = [];
     let misplaced = false;
@@ -163,8 +161,7 @@ export function planFixes(fixes: IFix[], sources: string[]): IPlan {
       taken(cell).some(other => edit.start <= other.end && other.start <= edit.end)
     );
     if (overlaps) {
-      plan.overlapping++;
-      continue;
+      continue; // left for the next pass
     }
     for (const [cell, edit] of fresh) {
       plan.cells.set(cell, [...taken(cell), edit]);

@@ -81,8 +81,9 @@ export function fixCommand(diagnostic: IDiagnostic): string | null {
   if (!files.length) {
     return null;
   }
-  const unsafe = diagnostic.fix!.applicability === 'unsafe' ? ' --unsafe-fixes' : '';
-  return `${diagnostic.fix!.message}: run \`nbcheck --fix${unsafe}\` (it edits ${files.join(', ')})`;
+  const fix = diagnostic.fix!;
+  const unsafe = fix.applicability === 'unsafe' ? ' --unsafe-fixes' : '';
+  return `${fix.message}: run \`nbcheck --fix${unsafe}\` (it edits ${files.join(', ')})`;
 }
 
 const injected = new WeakSet<CodeMirrorEditor>();

@@ -154,7 +154,8 @@ export class FindingsPanel extends Widget {
     );
     fixSafe.disabled = safe === 0 || checker.fixing;
     fixSafe.title = safe
-      ? 'Apply every safe fix to the notebook in the browser (nothing is saved). Ctrl+Z in a cell undoes its fixes.'
+      ? 'Apply every safe fix to the notebook in the browser (nothing is saved). ' +
+        'Ctrl+Z in a cell undoes its fixes.'
       : 'No safe fixes here: the fixes offered may change what the notebook does.';
     const buttons = [fixSafe];
     if (all > safe) {
