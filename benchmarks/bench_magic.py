@@ -1,6 +1,6 @@
 """What `%load_ext nb_discipline` adds to every cell, on a real InteractiveShell.
 
-    python benchmarks/bench_magic.py [--cells 3000]
+    python benchmarks/bench_magic.py [--cells 3000] [--lineage]
 
 Every session runs in a fresh interpreter with its own IPython directory (IPYTHONDIR) in a temporary
 directory: sessions run one after the other in one process share the shell, its history, linecache
@@ -25,6 +25,12 @@ the state the extension keeps grows all the time. Per tenth of that session: the
 beside IPython's own `run_cell` time (which follows the machine's load, not the session's length)
 and their ratio, and the Python calls the hooks make per cell (median; counted on every 10th cell,
 which is not timed): the work a cell costs, free of the machine's noise.
+
+Last (alone with --lineage), the data lineage's audit hook (nb_discipline.lineage): run_cell's CPU
+time for 20-line cells before and after the hook is installed, with the time the inert hook adds
+to one audit event and the events a cell raises; and the wall time of a cell opening 10,000 small
+files and of one reading a 1 GiB file, plain and under `%%production` (hashing each file the first
+time, its digest kept the second).
 """
 
 from __future__ import annotations
@@ -287,17 +293,173 @@ def collections(figures: dict, cells: int) -> str:
     )
 
 
+# --- the data lineage's audit hook -----------------------------------------------------------
+
+SMALL_FILES = 10_000
+LARGE_FILE_BYTES = 2**30
+AUDIT_EVENTS = 100_000
+
+
+def lineage_session(kind: str, directory: str) -> dict:
+    """In a fresh interpreter: `inert`, run_cell's CPU time for 20-line cells with the extension
+    loaded before and after the audit hook is installed (one `%%production` cell installs it;
+    nothing removes it), and the time an inert hook adds to one audit event; `files`, a cell
+    opening SMALL_FILES small files and one reading a LARGE_FILE_BYTES file, plain, under
+    `%%production` (hashing them) and under `%%production` again (digests kept)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from nb_discipline import lineage
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "nb_discipline")
+    if kind == "inert":
+        before = [run_cell(shell, serial, cell_source(20, serial)) for serial in range(600)]
+        event_ns_before = _audit_event_ns()
+        shell.run_cell("%%production --quiet\nx = 1")  # installs the hook
+        assert lineage._installed
+        after = [run_cell(shell, serial, cell_source(20, serial)) for serial in range(600, 1200)]
+        return {
+            "before": before[100:],
+            "after": after[100:],
+            "event_ns_before": event_ns_before,
+            "event_ns_after": _audit_event_ns(),
+            "events_per_cell": _events_per_cell(shell),
+        }
+    small = (
+        f"for n in range({SMALL_FILES}):\n"
+        f"    with open(f'{directory}/small/{{n}}.txt', 'rb') as handle:\n"
+        "        handle.read()"
+    )
+    large = (
+        f"with open('{directory}/large.bin', 'rb') as handle:\n"
+        "    while handle.read(1 << 24):\n"
+        "        pass"
+    )
+    figures = {}
+    for name, body in (("small", small), ("large", large)):
+        figures[name] = [
+            _wall_ms(shell, body),
+            _wall_ms(shell, f"%%production --quiet\n{body}"),
+            _wall_ms(shell, f"%%production --quiet\n{body}"),
+            _wall_ms(shell, "%%production --quiet\nx = 1"),
+        ]
+    return figures
+
+
+def _wall_ms(shell, source: str) -> float:
+    started = time.perf_counter()
+    result = shell.run_cell(source)
+    if not result.success:
+        raise SystemExit(f"benchmark cell failed: {result.error_in_exec!r}")
+    return (time.perf_counter() - started) * 1000
+
+
+def _audit_event_ns() -> float:
+    """Nanoseconds per `sys.audit` call of an event nobody handles: every installed hook runs."""
+    started = time.perf_counter_ns()
+    for _ in range(AUDIT_EVENTS):
+        sys.audit("nb_discipline.bench")
+    return (time.perf_counter_ns() - started) / AUDIT_EVENTS
+
+
+def _events_per_cell(shell) -> float:
+    """Audit events a 20-line cell raises, counted by a hook of the benchmark's own over 100
+    cells (it stays installed: counted last)."""
+    counted = [0]
+    counting = [False]
+
+    def count(event: str, args: tuple) -> None:
+        if counting[0]:
+            counted[0] += 1
+
+    sys.addaudithook(count)
+    counting[0] = True
+    for serial in range(100):
+        run_cell(shell, serial, cell_source(20, serial))
+    counting[0] = False
+    return counted[0] / 100
+
+
+def run_lineage_session(kind: str) -> dict:
+    with tempfile.TemporaryDirectory() as directory:
+        notebook = write_notebook(
+            Path(directory) / "bench.ipynb",
+            *(code("pass", cell_id=cell_id) for cell_id in CELL_IDS),
+        )
+        if kind == "files":
+            (Path(directory) / "small").mkdir()
+            for number in range(SMALL_FILES):
+                (Path(directory) / "small" / f"{number}.txt").write_bytes(b"x" * 100)
+            with open(Path(directory) / "large.bin", "wb") as handle:
+                block = os.urandom(1 << 20)
+                for _ in range(LARGE_FILE_BYTES >> 20):
+                    handle.write(block)
+        environment = {
+            **os.environ,
+            "JPY_SESSION_NAME": str(notebook),
+            "IPYTHONDIR": str(Path(directory) / "ipython"),
+            "PYTHONHASHSEED": "0",
+        }
+        completed = subprocess.run(
+            [sys.executable, __file__, "--lineage-session", kind, directory],
+            cwd=directory,
+            env=environment,
+            capture_output=True,
+            text=True,
+        )
+    if completed.returncode:
+        sys.exit(f"{kind} session failed:\n{completed.stdout}\n{completed.stderr}")
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def lineage_figures() -> None:
+    inert = run_lineage_session("inert")
+    before, after = statistics.median(inert["before"]), statistics.median(inert["after"])
+    per_event = inert["event_ns_after"] - inert["event_ns_before"]
+    print("\ndata lineage: the audit hook, installed and inert outside %%production")
+    print(f"  run_cell CPU, 20-line cells, before the hook: {summary(inert['before'])}")
+    print(f"  run_cell CPU, 20-line cells, hook installed:  {summary(inert['after'])}")
+    print(f"  difference of medians: {after - before:+.3f} ms (the machine's noise included)")
+    print(
+        f"  one audit event: {inert['event_ns_before']:.0f} ns without the hook, "
+        f"{inert['event_ns_after']:.0f} ns with it (+{per_event:.0f} ns); "
+        f"{inert['events_per_cell']:.0f} events per 20-line cell: "
+        f"{per_event * inert['events_per_cell'] / 1e6:.4f} ms per cell"
+    )
+    files = run_lineage_session("files")
+    for name, label in (
+        ("small", f"a cell opening {SMALL_FILES:,} files of 100 bytes"),
+        ("large", f"a cell reading one {LARGE_FILE_BYTES / 2**30:.0f} GiB file"),
+    ):
+        plain, first, again, empty = files[name]
+        print(f"\n{label} (wall ms)")
+        print(f"  plain cell:                                  {plain:9.1f}")
+        print(f"  %%production, first time (hashing):          {first:9.1f}")
+        print(f"  %%production again (digests kept):           {again:9.1f}")
+        print(f"  %%production of `x = 1` (checks, seeding):   {empty:9.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", type=int, default=3000, help="cells in the growth session")
+    parser.add_argument(
+        "--lineage", action="store_true", help="only the data lineage's audit hook figures"
+    )
     parser.add_argument("--session", nargs=3, metavar=("LINES", "CELLS", "KIND"), help="internal")
+    parser.add_argument("--lineage-session", nargs=2, metavar=("KIND", "DIR"), help="internal")
     args = parser.parse_args()
     if args.session:
         lines, cells, kind = args.session
         print(json.dumps(session(int(lines), int(cells), kind)))
         return
+    if args.lineage_session:
+        print(json.dumps(lineage_session(*args.lineage_session)))
+        return
 
     print_machine()
+    if args.lineage:
+        lineage_figures()
+        return
     empty_cpu = 0.0
     for lines, cells in ((20, 1000), (2000, 60)):
         plain = run_session(lines, cells, "plain")
@@ -357,6 +519,7 @@ def main() -> None:
         f"  state at the end: {growth['names_tracked']} names tracked, "
         f"{growth['warnings_given']} warnings given"
     )
+    lineage_figures()
     print(f"load average at end: {load_average()}")
 
 

@@ -218,32 +218,48 @@ class DvcOutput(Record):
     """DVC's hash of it (`...` or, for a folder, `....dir`); None in `dvc.yaml` (no hash there)."""
 
 
-def dvc_output(path: str, stop: str) -> DvcOutput | None:
-    """The DVC output that holds the file or folder `path` (absolute): a `.dvc` file beside it or
-    beside a folder holding it, or an output of a `dvc.lock` or `dvc.yaml` stage in a folder from
-    the file's up to `stop` (the repository's root)."""
-    path = os.path.normpath(path)
-    stop = os.path.normpath(stop)
-    candidate = path
-    directory = os.path.dirname(path)
-    while True:
-        metadata = candidate + ".dvc"
-        if os.path.isfile(metadata):
-            disk_cache.note(metadata)
-            for output, md5 in _outputs(metadata):
-                if _holds(output, path):
-                    return DvcOutput(metadata, output, md5)
-        for name in ("dvc.lock", "dvc.yaml"):
-            metadata = os.path.join(directory, name)
-            if os.path.isfile(metadata):
-                for output, md5 in _outputs(metadata):
+class DvcLookup:
+    """Which DVC output holds a path, for paths under `stop` (the repository's root): each
+    folder's listing and DVC metadata are read once per lookup object."""
+
+    def __init__(self, stop: str) -> None:
+        self.stop = os.path.normpath(stop)
+        self._names: dict[str, frozenset[str]] = {}
+
+    def output(self, path: str) -> DvcOutput | None:
+        """The DVC output that holds the file or folder `path` (absolute): a `.dvc` file beside
+        it or beside a folder holding it, or an output of a `dvc.lock` or `dvc.yaml` stage in a
+        folder from the file's up to `stop`."""
+        path = os.path.normpath(path)
+        candidate, directory = path, os.path.dirname(path)
+        while True:
+            names = self._listing(directory)
+            metadata = [candidate + ".dvc"] if os.path.basename(candidate) + ".dvc" in names else []
+            metadata += [os.path.join(directory, n) for n in ("dvc.lock", "dvc.yaml") if n in names]
+            for name in metadata:
+                for output, md5 in _outputs(name):
                     if _holds(output, path):
-                        return DvcOutput(metadata, output, md5)
-            else:
-                disk_cache.note(directory, disk_cache.directory_status(directory))
-        if directory == stop or os.path.dirname(directory) == directory:
-            return None
-        candidate, directory = directory, os.path.dirname(directory)
+                        return DvcOutput(name, output, md5)
+            if directory == self.stop or os.path.dirname(directory) == directory:
+                return None
+            candidate, directory = directory, os.path.dirname(directory)
+
+    def _listing(self, directory: str) -> frozenset[str]:
+        """The names in `directory` that DVC metadata can have."""
+        names = self._names.get(directory)
+        if names is None:
+            disk_cache.note(directory, disk_cache.directory_status(directory))
+            try:
+                with os.scandir(directory) as entries:
+                    names = frozenset(
+                        entry.name
+                        for entry in entries
+                        if entry.name.endswith(".dvc") or entry.name in ("dvc.lock", "dvc.yaml")
+                    )
+            except OSError:
+                names = frozenset()
+            self._names[directory] = names
+        return names
 
 
 def _holds(output: str, path: str) -> bool:

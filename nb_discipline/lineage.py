@@ -305,6 +305,7 @@ def describe(recording: _Recording, root: str) -> Reads:
     git_states: dict[str, str | None] = {}
     if repository is not None and index is not None:
         git_states = _git_states(repository, index, recording.opened)
+    dvc = datafiles.DvcLookup(repository.worktree if repository else root)
     files = []
     for path, (status, digest) in recording.opened.items():
         files.append(
@@ -314,7 +315,7 @@ def describe(recording: _Recording, root: str) -> Reads:
                 size=status.st_size,
                 sha256=digest,
                 git=git_states.get(path),
-                dvc=_dvc(path, repository.worktree if repository else root, root, status, digest),
+                dvc=_dvc(dvc.output(path), path, root),
             )
         )
     return Reads(tuple(files), tuple(recording.urls))
@@ -374,8 +375,7 @@ def _git_changed(worktree: str, paths: list[str]) -> set[str] | None:
     return {os.fsdecode(name) for name in completed.stdout.split(b"\0") if name}
 
 
-def _dvc(path: str, stop: str, root: str, status: os.stat_result, digest: str) -> DvcRecord | None:
-    output = datafiles.dvc_output(path, stop)
+def _dvc(output: datafiles.DvcOutput | None, path: str, root: str) -> DvcRecord | None:
     if output is None:
         return None
     matches = None

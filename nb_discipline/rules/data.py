@@ -484,6 +484,7 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
     if index is None:
         return
     worktree = os.path.join(repository.worktree, "")
+    dvc = datafiles.DvcLookup(repository.worktree)
     named = _named_elsewhere(nb, reads)
     for read in reads:
         if not read.path.startswith(worktree) or read.path in named:
@@ -491,7 +492,7 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
         relative = read.path[len(worktree) :].replace(os.sep, "/")
         if index.tracks(relative) or _tracked_elsewhere(index, read.shown):
             continue
-        if datafiles.dvc_output(read.path, repository.worktree) is not None:
+        if dvc.output(read.path) is not None:
             continue
         row, column, end_row, end_column = read.parsed.span(read.node)
         yield Finding(
