@@ -140,11 +140,10 @@ def test_console_example_prints_what_the_page_shows(page, line, text, tmp_path) 
 
 def _rewrite(page: Path, line: int, text: str, printed: str) -> None:
     """Put what the example printed in place of what the page shows (NBD_UPDATE_DOCS)."""
-    lines = page.read_text(encoding="utf-8").split("\n")
-    shown = text.split("\n")
-    assert lines[line : line + len(shown)] == shown, f"{page.name}:{line} changed meanwhile"
-    lines[line : line + len(shown)] = printed.split("\n")
-    page.write_text("\n".join(lines), encoding="utf-8")
+    content = page.read_text(encoding="utf-8")
+    shown = f"```console\n{text}\n```"
+    assert content.count(shown) == 1, f"{page.name}:{line}: the example is not there once"
+    page.write_text(content.replace(shown, f"```console\n{printed}\n```"), encoding="utf-8")
 
 
 def test_every_finding_the_documentation_shows_is_a_tested_example() -> None:
