@@ -135,7 +135,10 @@ def test_console_example_prints_what_the_page_shows(page, line, text, tmp_path) 
     )
     if os.environ.get("NBD_UPDATE_DOCS") and _normalised(printed) != _normalised(shown):
         _rewrite(page, line, text, printed)
-    assert _normalised(printed) == _normalised(shown), f"{page.name}:{line}"
+    assert _normalised(printed) == _normalised(shown), (
+        f"{page.name}:{line}: the example does not print what the page shows. It runs in a copy of "
+        "examples/ (an illustration that cannot run there goes in a ```text block, said to be one)"
+    )
 
 
 def _rewrite(page: Path, line: int, text: str, printed: str) -> None:
