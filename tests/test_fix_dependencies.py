@@ -4,6 +4,7 @@ and the project is checked again."""
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import itertools
 import json
@@ -11,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nb_discipline.config import Settings
 from nb_discipline.engine import check
@@ -425,3 +428,58 @@ def test_a_kept_edit_follows_every_change_to_its_file(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("# config\npyyaml>=5\n")
     [second] = run(tmp_path, "import yaml")
     assert (first.fix.edits[0].location.row, second.fix.edits[0].location.row) == (1, 2)
+
+
+REQUIREMENT_LINES = [
+    "pyyaml",
+    "pyyaml>=5",
+    "PyYAML [libyaml] >= 5 ; python_version > '3'  # config",
+    "pyyaml<5",
+    "# a comment",
+    "",
+    "   ",
+    "numpy==1.26.4",
+    "zarr",
+    "aiohttp>=3",
+    "--index-url https://example.invalid/simple",
+    "-e ./vendored",
+    "pandas>=2  # data",
+]
+
+
+@given(
+    lines=st.lists(st.sampled_from(REQUIREMENT_LINES), max_size=8),
+    breaks=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=8, max_size=8),
+    final=st.booleans(),
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_any_requirements_file_is_pinned_or_declared_in_one_line(
+    tmp_path_factory, lines: list[str], breaks: list[str], final: bool
+) -> None:
+    """Applied as the engine applies it, an edit leaves every line but one as it was, and the
+    file then pins pyyaml to the installed release."""
+    from nb_discipline.analysis.dependency_files import declarations_in
+    from nb_discipline.dependency_edits import declare, pin
+    from nb_discipline.fix import apply_edits, position
+
+    text = "".join(line + brk for line, brk in zip(lines, breaks, strict=False))
+    if not final and text:
+        text = text.removesuffix("\r\n").removesuffix("\n").removesuffix("\r")
+    path = tmp_path_factory.mktemp("p") / "requirements.txt"
+    path.write_bytes(text.encode("utf-8"))
+    made = pin(str(path), "pyyaml", YAML) or declare(str(path), "pyyaml", YAML)
+    if made is None:
+        return
+    edit = made[0]
+    start, end = position(text, *edit.location), position(text, *edit.end_location)
+    new = apply_edits(text, [(start, end, edit.content)])
+    declared = declarations_in(str(path), new.encode("utf-8"))
+    assert declared.problems == () and declared.versions.get("pyyaml") == YAML
+    old_lines = re.split(r"\r\n|\r|\n", text)
+    new_lines = re.split(r"\r\n|\r|\n", new)
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    changes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    # One line pinned, or one added; every other line as it was.
+    assert [(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in changes] in ([(1, 1)], [(0, 1)])
