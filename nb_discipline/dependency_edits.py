@@ -143,7 +143,9 @@ def _location(text: str, offset: int) -> Location:
 
 
 def _line_break(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
+    """The file's line break (its first), for the lines a fix adds."""
+    first = re.search(r"\r\n|\r|\n", text)
+    return "\n" if first is None else first[0]
 
 
 def _sorted_position(names: list[str], name: str) -> int | None:

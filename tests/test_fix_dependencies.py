@@ -321,6 +321,7 @@ def test_an_undeclared_import_is_declared_where_the_notebooks_other_imports_are(
         ("requirements.txt", "", f"pyyaml=={YAML}\n"),
         ("requirements.txt", "packaging\r\nzarr", f"packaging\r\npyyaml=={YAML}\r\nzarr"),
         ("requirements.txt", "zarr\npackaging", f"zarr\npackaging\npyyaml=={YAML}"),
+        ("requirements.txt", "zarr\rpackaging\r", f"zarr\rpackaging\rpyyaml=={YAML}\r"),
         (
             "pyproject.toml",
             '[project]\nname = "demo"\ndependencies = [\n    "packaging",\n    "zarr",\n]\n',
