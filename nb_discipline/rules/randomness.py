@@ -316,7 +316,7 @@ def _callee(call: CallSite) -> str:
 # Every fix here is unsafe (ruff's meaning): a seed changes the numbers the notebook draws.
 
 
-def fix_seed(nb: Analysis) -> int:
+def _fix_seed(nb: Analysis) -> int:
     """The seed the fixes write: the `seed` setting, or, when that is left at its default (42),
     the repro seed (`[tool.nb-discipline.repro] seed`, 42 too unless configured)."""
     settings = nb.settings
@@ -681,7 +681,7 @@ def _seeding_fix(nb: Analysis, library: str, first: CallSite) -> Fix | None:
     modules = SEEDING_CALLS[library]
     if library == "tensorflow" and any(c.qualified in TENSORFLOW_1_ONLY for c in nb.calls.calls):
         modules = TENSORFLOW_1_SEEDING
-    seed = fix_seed(nb)
+    seed = _fix_seed(nb)
     position = _position(first)
     imports = [
         site
@@ -882,7 +882,7 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
             continue
         row, column, end_row, end_column = call.parsed.span(call.node)
         fix = (
-            _generator_fix(call, library, fix_seed(nb))
+            _generator_fix(call, library, _fix_seed(nb))
             if _runs_once(call.parsed, call.node)
             else None
         )
@@ -1149,7 +1149,7 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
             )
             if _runs_once(call.parsed, call.node):
                 given = _argument(call.node, *RESEED_FROM_ENTROPY[name])
-                seed = str(fix_seed(nb))
+                seed = str(_fix_seed(nb))
                 fix = _unsafe_fix(
                     f"Pass the seed `{seed}`",
                     _prepend_argument(call.parsed, call.node, seed)
@@ -1378,7 +1378,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
         row, column, end_row, end_column = call.parsed.span(call.node.func)
         fix = None
         if _runs_once(call.parsed, call.node):
-            seed = fix_seed(nb)
+            seed = _fix_seed(nb)
             fix = _unsafe_fix(
                 f"Pass `{parameters[0]}={seed}`",
                 _append_argument(call.parsed, call.node, f"{parameters[0]}={seed}")
