@@ -315,10 +315,10 @@ def _poetry_allows(constraint: str, version: str) -> bool:
 
     clauses = []
     for clause in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", constraint.strip()):
-        operator, number = re.fullmatch(r"(\^|~(?!=)|[<>=!~]*)\s*(.*)", clause).groups()
-        parts = number.split(".")
         if clause in {"", "*"}:
             continue
+        operator, number = re.fullmatch(r"(?s)(\^|~(?!=)|[<>=!~]*)\s*(.*)", clause).groups()
+        parts = number.split(".")
         if operator in {"^", "~"} and all(part.isdigit() for part in parts):
             if operator == "^":
                 bump = next((i for i, part in enumerate(parts) if part != "0"), len(parts) - 1)
@@ -352,7 +352,7 @@ def _environment(action: str, text: str, distribution: str, version: str) -> Cha
     if not isinstance(dependencies, yaml.SequenceNode):
         return None
     found = []  # (node, pin function, place)
-    pip = None
+    pip, pip_place = None, ()
     for index, item in enumerate(dependencies.value):
         if isinstance(item, yaml.ScalarNode):
             try:
@@ -361,15 +361,13 @@ def _environment(action: str, text: str, distribution: str, version: str) -> Cha
                 continue
             if name == distribution:
                 found.append((item, pin_conda_spec, ("dependencies", index)))
-        elif isinstance(item, yaml.MappingNode):
-            pip = _yaml_value(item, "pip")
-            if not isinstance(pip, yaml.SequenceNode):
-                continue
+        elif isinstance(_yaml_value(item, "pip"), yaml.SequenceNode):
+            pip, pip_place = _yaml_value(item, "pip"), ("dependencies", index, "pip")
             for number, entry in enumerate(pip.value):
                 if isinstance(entry, yaml.ScalarNode) and (
                     _requirement_name(entry.value) == distribution
                 ):
-                    found.append((entry, pin_requirement, ("dependencies", index, "pip", number)))
+                    found.append((entry, pin_requirement, (*pip_place, number)))
     if action == "pin":
         if len(found) != 1:
             return None
@@ -382,7 +380,7 @@ def _environment(action: str, text: str, distribution: str, version: str) -> Cha
         if written is None or multiline or any(char in written for char in escaped):
             return None
         return text[:start] + quote + written + quote + text[end:], written, place
-    if found or not isinstance(pip, yaml.SequenceNode) or pip.flow_style or not pip.value:
+    if found or pip is None or pip.flow_style or not pip.value:
         return None
     written = f"{distribution}=={version}"
     entries = pip.value
@@ -393,23 +391,12 @@ def _environment(action: str, text: str, distribution: str, version: str) -> Cha
     prefix = text[line_start : anchor.start_mark.index]
     if not re.fullmatch(r"[ \t]*-[ \t]+", prefix) or anchor.end_mark.line != anchor.start_mark.line:
         return None
-    place = ("dependencies", _pip_index(dependencies), "pip")
     if before is not None:
         new = text[:line_start] + prefix + written + _line_break(text) + text[line_start:]
     else:
         end = re.compile(r"\r\n|\r|\n|\Z").search(text, anchor.end_mark.index).start()
         new = text[:end] + _line_break(text) + prefix + written + text[end:]
-    return new, written, place
-
-
-def _pip_index(dependencies: Any) -> int:
-    import yaml
-
-    return next(
-        index
-        for index, item in enumerate(dependencies.value)
-        if isinstance(item, yaml.MappingNode) and _yaml_value(item, "pip") is not None
-    )
+    return new, written, pip_place
 
 
 def _yaml_value(mapping: Any, key: str) -> Any:
