@@ -24,7 +24,7 @@ import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import datafiles
 
@@ -244,28 +244,51 @@ def _requested(recording: _Recording, url: object) -> None:
 
 @dataclass
 class Recorder:
-    """Records what the code run inside `record()` reads, for files under `root` shown relative
-    to it. One recording at a time per process: one started inside another records nothing."""
+    """Records what the code run between `start()` and `stop()` (or inside `record()`) reads,
+    for files under `root` shown relative to it. One recording at a time per process: one
+    started inside another records nothing (the outer one sees the reads).
+
+    `nbcheck repro` can record a whole notebook: a first cell `recorder = Recorder(root);
+    recorder.start()`, a last one `recorder.stop()` that saves `recorder.reads.to_json()`."""
 
     root: str
     reads: Reads | None = None
-    """What was read, once `record()` ends; None when it ran inside another recording (which
-    saw the reads)."""
+    """What was read, once the recording stopped; None when it ran inside another one."""
+    _recording: _Recording | None = field(default=None, init=False, repr=False)
+
+    def start(self, skip_urls: Iterable[str] = ()) -> None:
+        global _recording
+        install()
+        if _recording is None:
+            self._recording = _recording = _Recording(excluded_prefixes(), tuple(skip_urls))
+
+    def stop(self) -> Reads | None:
+        global _recording
+        if self._recording is not None and _recording is self._recording:
+            _recording = None
+            self.reads = describe(self._recording, self.root)
+        self._recording = None
+        return self.reads
 
     @contextmanager
     def record(self, skip_urls: Iterable[str] = ()) -> Iterator[Recorder]:
-        global _recording
-        install()
-        if _recording is not None:
-            yield self
-            return
-        recording = _Recording(excluded_prefixes(), tuple(skip_urls))
-        _recording = recording
+        self.start(skip_urls)
         try:
             yield self
         finally:
-            _recording = None
-            self.reads = describe(recording, self.root)
+            self.stop()
+
+
+def changed_files(before: dict, after: dict) -> list[tuple[str, str | None, str | None]]:
+    """(path, sha256 before, sha256 after) of each file whose contents differ between two
+    `Reads.to_json()` records (None: not read then), in the order `after` read them, then the
+    files only `before` read."""
+    old = {file["path"]: file["sha256"] for file in before.get("files", ())}
+    new = {file["path"]: file["sha256"] for file in after.get("files", ())}
+    changed = [
+        (path, old.get(path), digest) for path, digest in new.items() if old.get(path) != digest
+    ]
+    return changed + [(path, digest, None) for path, digest in old.items() if path not in new]
 
 
 def excluded_prefixes() -> tuple[str, ...]:

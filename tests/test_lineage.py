@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from nb_discipline.lineage import Reads, Recorder
+from nb_discipline.lineage import Reads, Recorder, changed_files
 
 
 def git(directory, *arguments: str) -> str:
@@ -288,3 +288,22 @@ def test_the_line_says_what_was_read(project, server) -> None:
         f"nb_discipline: read data/train.csv (8 B, sha256 {digest[:8]}, git untracked), "
         f"{server}/served.csv"
     )
+
+
+def test_start_and_stop_record_across_calls_and_changes_are_named(project) -> None:
+    path = project / "data" / "train.csv"
+    recorder = Recorder(str(project))
+    recorder.start()
+    path.read_bytes()  # a notebook's cells, run one after the other
+    (project / "other.csv").write_text("o\n")
+    (project / "other.csv").read_text()  # written first: an output
+    baseline = recorder.stop().to_json()
+    assert recorder.stop() is recorder.reads  # stopping twice changes nothing
+    path.write_bytes(b"a,b\n9,9\n")
+    os.utime(path, ns=(1, 1))
+    run = record(project, path.read_bytes).to_json()
+    assert changed_files(baseline, run) == [
+        ("data/train.csv", sha256(b"a,b\n1,2\n"), sha256(b"a,b\n9,9\n"))
+    ]
+    assert changed_files(run, {"files": []}) == [("data/train.csv", sha256(b"a,b\n9,9\n"), None)]
+    assert changed_files(run, run) == []
