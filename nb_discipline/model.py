@@ -101,7 +101,11 @@ class Location(Record):
 class Edit(Record):
     """Replace the text between `location` and `end_location` (an empty span inserts) with
     `content`: in cell `cell` of the notebook (rows and columns relative to the cell's source,
-    as a finding's), or, when `filename` is set, in that file (a dependency file)."""
+    as a finding's), or, when `filename` is set, in that file (a dependency file; a path that
+    nbcheck's working directory resolves, as a finding's `filename`), its rows and columns those
+    of its text decoded from UTF-8. Rows are counted as Python's tokenizer counts lines (`\r\n`,
+    `\r`, `\n`), columns in characters (code points); the row after a final newline, column 1,
+    is the end."""
 
     content: str
     location: Location
