@@ -278,6 +278,18 @@ def test_written_atomically_keeping_the_mode_and_following_symlinks(project) -> 
     assert [p.name for p in target.parent.iterdir()] == ["nb.ipynb"]  # no temporary left
 
 
+def test_a_write_that_fails_leaves_the_file_as_it_was(project, test_rules, nbcheck) -> None:
+    # The temporary file's name is taken (by a folder): the new contents cannot be written.
+    blocker = project / f".nb.ipynb.{os.getpid()}.nbcheck-fix"
+    blocker.mkdir()
+    before = (project / "nb.ipynb").read_bytes()
+    result = nbcheck("--no-cache", "--fix", "nb.ipynb")
+    assert result.exit_code == 2
+    assert result.err == "nbcheck: error: nb.ipynb: cannot write the fix: File exists\n"
+    assert (project / "nb.ipynb").read_bytes() == before
+    assert sorted(p.name for p in project.iterdir()) == sorted([".git", blocker.name, "nb.ipynb"])
+
+
 def test_a_file_changed_since_it_was_read_is_not_overwritten(project, test_rules) -> None:
     outcome = fix.fix_notebook(
         load("nb.ipynb"), Path("nb.ipynb").read_bytes(), Settings(root=str(project)), Policy(),
