@@ -157,7 +157,7 @@ def put_settings(lab, values: dict) -> None:
 
 def test_settings_select_rules_and_turn_automatic_checks_off(page, lab):
     try:
-        put_settings(lab, {"select": ["NBD5"]})
+        put_settings(lab, {"select": ["NBD501"]})
         count = open_notebook(page, lab, "sins.ipynb")
         expect(count).to_have_text("NBD 1")
         path_cell = cell(page, 9)
