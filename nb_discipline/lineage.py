@@ -124,6 +124,7 @@ class _Recording:
 
     def __init__(self, excluded: tuple[str, ...], skip_urls: tuple[str, ...]) -> None:
         self.excluded = excluded
+        """Folders (ending with a separator) whose files are not data."""
         self.skip_urls = skip_urls
         self.opened: dict[str, tuple[os.stat_result, str]] = {}
         """Absolute path -> (its status and sha256 when first opened for reading)."""
@@ -256,11 +257,15 @@ class Recorder:
     """What was read, once the recording stopped; None when it ran inside another one."""
     _recording: _Recording | None = field(default=None, init=False, repr=False)
 
-    def start(self, skip_urls: Iterable[str] = ()) -> None:
+    def start(self, skip: Iterable[str] = ()) -> None:
+        """Record from now on; `skip`: URL prefixes and folders that are not data (where MLflow
+        keeps its own records)."""
         global _recording
         install()
         if _recording is None:
-            self._recording = _recording = _Recording(excluded_prefixes(), tuple(skip_urls))
+            urls = tuple(item for item in skip if "://" in item)
+            folders = tuple(os.path.join(item, "") for item in skip if "://" not in item)
+            self._recording = _recording = _Recording(excluded_prefixes() + folders, urls)
 
     def stop(self) -> Reads | None:
         global _recording
@@ -271,8 +276,8 @@ class Recorder:
         return self.reads
 
     @contextmanager
-    def record(self, skip_urls: Iterable[str] = ()) -> Iterator[Recorder]:
-        self.start(skip_urls)
+    def record(self, skip: Iterable[str] = ()) -> Iterator[Recorder]:
+        self.start(skip)
         try:
             yield self
         finally:

@@ -431,7 +431,7 @@ class NbDisciplineMagics(Magics):
             tracking.log_params(run_lineage)
             seed_everything(seed, libraries=imports)
             try:
-                with recorder.record(skip_urls=tracking.tracking_urls()):
+                with recorder.record(skip=tracking.tracking_locations()):
                     return self._run(cell)
             finally:
                 if recorder.reads is not None:

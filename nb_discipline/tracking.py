@@ -198,10 +198,19 @@ def log_params(run_lineage: Lineage) -> None:
         require_mlflow().log_params(params)
 
 
-def tracking_urls() -> tuple[str, ...]:
-    """The MLflow tracking server's URL when it is one: the cell's own MLflow calls are not data."""
+def tracking_locations() -> tuple[str, ...]:
+    """Where MLflow itself reads: its tracking server's URL, or its file store's folder. The
+    cell's own MLflow calls are not data."""
     uri = require_mlflow().get_tracking_uri()
-    return (uri,) if uri.startswith(("http://", "https://")) else ()
+    if uri.startswith(("http://", "https://")):
+        return (uri,)
+    if uri.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return (os.path.abspath(unquote(urlparse(uri).path)),)
+    if "://" not in uri and ":" not in uri.partition("/")[0]:
+        return (os.path.abspath(uri),)  # a plain folder is a file store too
+    return ()
 
 
 INPUTS_TAG = f"{TAG_PREFIX}inputs"

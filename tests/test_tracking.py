@@ -138,3 +138,32 @@ def test_the_inputs_tag_lists_what_fits_and_says_how_many_more() -> None:
     assert inputs_tag(Reads(files[:2])) == (
         f"{0:064x} data/part-0000.csv\n{1:064x} data/part-0001.csv"
     )
+
+
+def test_mlflows_own_store_is_not_data(tmp_path) -> None:
+    import mlflow
+
+    from nb_discipline.tracking import tracking_locations
+
+    try:
+        mlflow.set_tracking_uri(f"file://{tmp_path}/mlruns")
+        assert tracking_locations() == (str(tmp_path / "mlruns"),)
+        mlflow.set_tracking_uri("http://mlflow.example.org:5000")
+        assert tracking_locations() == ("http://mlflow.example.org:5000",)
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+        assert tracking_locations() == ()
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_a_skipped_folder_is_not_recorded(tmp_path, monkeypatch) -> None:
+    from nb_discipline.lineage import Recorder
+
+    (tmp_path / "mlruns").mkdir()
+    (tmp_path / "mlruns" / "meta.yaml").write_text("x\n")
+    (tmp_path / "data.csv").write_text("y\n")
+    recorder = Recorder(str(tmp_path))
+    with recorder.record(skip=[str(tmp_path / "mlruns")]):
+        (tmp_path / "mlruns" / "meta.yaml").read_text()
+        (tmp_path / "data.csv").read_text()
+    assert [file.path for file in recorder.reads.files] == ["data.csv"]
