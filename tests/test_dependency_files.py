@@ -298,7 +298,7 @@ def test_lock_files_pin_what_they_list(tmp_path: Path, name: str, text: str) -> 
         ),
         (
             "environment.yml",
-            "dependencies:\n  - numpy=2.0.0\n  - pandas>=2\n  - scipy=1.*\n"
+            "dependencies:\n  - numpy=2.0.0\n  - pandas>=2\n  - scipy=1.*\n  - polars=1.9\n"
             "  - pip:\n    - torch==2.4.0+cpu\n",
         ),
     ],

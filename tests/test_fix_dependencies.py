@@ -180,11 +180,21 @@ def test_each_package_of_a_line_gets_its_pin_and_the_same_magic(tmp_path: Path) 
     assert source_of(tmp_path, 1) == f"%pip install pyyaml=={YAML} packaging=={PACKAGING}"
 
 
-def test_conda_installs_are_pinned_as_conda_pins(tmp_path: Path) -> None:
-    make_project(tmp_path, {"environment.yml": "dependencies:\n  - numpy=1.26.4\n"})
-    [found] = run(tmp_path, "%conda install -y -c conda-forge 'conda-forge::numpy>=1.20'")
+@pytest.mark.parametrize(
+    ("pin", "argument", "pinned"),
+    [
+        ("numpy=1.26.4", "'conda-forge::numpy>=1.20'", "'conda-forge::numpy=1.26.4'"),
+        # conda's `=2024.2` is any 2024.2.x: the release takes `==`
+        ("pytz==2024.2", "pytz", "pytz==2024.2"),
+    ],
+)
+def test_conda_installs_are_pinned_as_conda_pins(
+    tmp_path: Path, pin: str, argument: str, pinned: str
+) -> None:
+    make_project(tmp_path, {"environment.yml": f"dependencies:\n  - {pin}\n"})
+    [found] = run(tmp_path, f"%conda install -y -c conda-forge {argument}")
     apply_fix(tmp_path, found)
-    assert source_of(tmp_path, 1) == "%conda install -y -c conda-forge 'conda-forge::numpy=1.26.4'"
+    assert source_of(tmp_path, 1) == f"%conda install -y -c conda-forge {pinned}"
     assert found.fix.applicability == "safe"
 
 

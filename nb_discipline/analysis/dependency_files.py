@@ -458,7 +458,9 @@ def _environment(path: str, content: bytes, including: frozenset[str]) -> Declar
         declared.add(name)
         if version is not None:
             pinned.add(name)
-            versions.append((name, version))
+            # conda's `=1.26` is any 1.26.x: only `==1.26` or a full `=1.26.4` names the release
+            if "==" in entry or version.count(".") >= 2:
+                versions.append((name, version))
     conda = Declarations(
         dict.fromkeys(declared, ""), frozenset(pinned), versions=_versions(versions)
     )

@@ -118,13 +118,15 @@ def pin_requirement(text: str, version: str) -> str | None:
 
 
 def pin_conda_spec(text: str, version: str) -> str | None:
-    """`text` (a conda spec) pinned to `version` as conda pins (`numpy=1.26.4`): its channel and
-    name kept, its version constraint and build string replaced. None when `text` is no spec or
-    its constraint excludes `version`."""
+    """`text` (a conda spec) pinned to `version` as conda pins (`numpy=1.26.4`; `==` for a
+    shorter version, which `=` would take as a prefix: `pytz==2024.2`): its channel and name
+    kept, its version constraint and build string replaced. None when `text` is no spec or its
+    constraint excludes `version`."""
     match = re.fullmatch(_CONDA_SPEC, text.strip())
     if match is None or not _conda_allows(match["rest"], version):
         return None
-    return f"{text[: match.end('name')]}={version}"
+    operator = "=" if version.count(".") >= 2 else "=="
+    return f"{text[: match.end('name')]}{operator}{version}"
 
 
 def _conda_allows(constraint: str, version: str) -> bool:
