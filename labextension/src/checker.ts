@@ -74,7 +74,7 @@ export class NotebookChecker implements IDisposable {
     return this._selected;
   }
 
-  /** What the last fix did, or why it did nothing; null before any. */
+  /** What the last fix did, or why it did nothing; null before any and after the next edit. */
   get fixStatus(): string | null {
     return this._fixStatus;
   }
@@ -283,6 +283,10 @@ export class NotebookChecker implements IDisposable {
   }
 
   private onEdit(): void {
+    if (!this._fixing && this._fixStatus !== null) {
+      this._fixStatus = null; // it told what the last fix did: the notebook has moved on
+      this._changed.emit();
+    }
     const settings = this.getSettings();
     if (settings.enabled && settings.checkOn === 'edit') {
       this.schedule(settings.delay);

@@ -129,5 +129,9 @@ def test_a_fix_is_not_applied_to_a_cell_changed_since_the_check(page, lab):
         marker.locator(".nbd-fix-button").click()
         expect(lines).to_have_text(["# the user's line", "rng = np.random.default_rng(42)"])
         expect(status).to_have_text("Applied 1 fix.")
+        # It said what the last fix did: the next edit takes it away.
+        cell(page, 1).locator(".cm-content").click()
+        page.keyboard.type(" ")
+        expect(status).to_have_count(0)
     finally:
         put_settings(lab, {})
