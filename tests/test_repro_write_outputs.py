@@ -170,9 +170,33 @@ def test_the_report_says_what_was_written_and_with_which_parameters(written):
     notes = written["report"]["notes"]
     assert f"outputs and execution counts of run 1 written to {written['path']}" in notes
     assert (
-        "run with `seed = 42` injected after cell 2 (papermill's parameters for --seed): the "
-        "saved outputs are those of that value, not of cell 2 as written"
+        "papermill's parameters for --seed set `seed = 42` after cell 2, which sets `seed = 0`: "
+        "the saved outputs are those of the run, not of cell 2 as written"
     ) in notes
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ("seed = 42", None),
+        ("seed: int = 42", None),
+        ("seed = 0\nseed = 42", None),
+        ("%env X=1\nseed = 0", None),  # not plain Python: what it sets is not known, not said
+        ("rate = 0.1", None),  # papermill sets `seed`, which the cell does not
+        ("seed = 42.0", "which sets `seed = 42.0`"),
+        ("seed = int('7')", "which computes `seed`"),
+    ],
+)
+def test_the_parameters_note_says_only_what_differs(written, source, said):
+    document = json.loads(written["original"])
+    document["cells"][1]["source"] = source
+    saved = saved_notebook(json.dumps(document).encode(), written["executed"].read_text())
+    notes = [note for note in saved.notes if note.startswith("papermill's parameters")]
+    if said is None:
+        assert notes == []
+    else:
+        [note] = notes
+        assert f"set `seed = 42` after cell 2, {said}: the saved outputs" in note
 
 
 def test_a_second_write_changes_nothing(written):

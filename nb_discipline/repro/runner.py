@@ -659,22 +659,66 @@ def saved_notebook(original: bytes, executed: str, skipped: Collection[int] = ()
                 f"cell {number} was skipped (--skip-install-cells): saved with no outputs and "
                 "no execution count"
             )
-    cells = document["cells"]
     for above, source in injected:
-        written = {line.strip() for line in _text(cells[above - 1].get("source", "")).splitlines()}
-        values = [
-            line.strip()
-            for line in source.splitlines()
-            if line.strip() and not line.lstrip().startswith("#")
-        ]
-        if above and not written.issuperset(values):
-            said = ", ".join(f"`{value}`" for value in values)
-            those = "that value" if len(values) == 1 else "those values"
-            notes.append(
-                f"run with {said} injected after cell {above} (papermill's parameters for "
-                f"--seed): the saved outputs are those of {those}, not of cell {above} as written"
-            )
+        note = _parameters_note(document["cells"][above - 1], source, above) if above else None
+        notes.extend([note] if note else [])
     return Saved(_dumps_like(document, text, original), tuple(notes))
+
+
+def _parameters_note(cell: dict, injected: str, number: int) -> str | None:
+    """What the user should know when papermill's injected parameters (`injected`, after the
+    `parameters` cell `cell`, numbered `number`) gave a name another value than the cell does:
+    the saved outputs are not those of the cell as written. None when every injected name the
+    cell sets is set to the same literal value."""
+    written = _assignments(_text(cell.get("source", "")))
+    values = _assignments(injected)
+    said, where = [], []
+    for name, value in values.items():
+        if name not in written:
+            continue  # the cell does not set it (papermill always sets `seed`)
+        before = written[name]
+        if before is not _COMPUTED and type(before) is type(value) and before == value:
+            continue
+        said.append(f"`{name} = {value!r}`")
+        where.append(f"computes `{name}`" if before is _COMPUTED else f"sets `{name} = {before!r}`")
+    if not said:
+        return None
+    return (
+        f"papermill's parameters for --seed set {', '.join(said)} after cell {number}, which "
+        f"{' and '.join(where)}: the saved outputs are those of the run, not of cell {number} "
+        "as written"
+    )
+
+
+_COMPUTED = object()  # a name assigned something other than a literal
+
+
+def _assignments(source: str) -> dict[str, Any]:
+    """The names a cell assigns at its top level, each with its last value when that is a
+    literal (`_COMPUTED` otherwise); none when the cell is not plain Python (what it sets is
+    not known, and nothing is said)."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict[str, Any] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        try:
+            literal = ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            literal = _COMPUTED
+        for target in targets:
+            if isinstance(target, ast.Name):
+                found[target.id] = literal
+    return found
 
 
 def _dumps_like(document: dict, text: str, original: bytes) -> bytes:

@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -491,20 +490,27 @@ class _Session:
     ) -> NotebookResult:
         """Save run 1's outputs and execution counts into the notebook file when no run failed
         and the file is still what was read; the note says which, or why not."""
+        from ..fix import ChangedOnDisk, write_atomically
+
         failed = result.failed_execution
-        if failed is not None:
-            why = f"run {failed.number} failed ({failed.failure.message})"
-            return replace(result, notes=(*result.notes, NOT_WRITTEN + why))
         executed = self.directory / f"{index}-1" / "executed.ipynb"
         try:
+            if failed is not None:
+                raise NotWritable(f"run {failed.number} failed ({failed.failure.message})")
             saved = saved_notebook(
                 self.originals[path], executed.read_text(encoding="utf-8"), skipped
             )
-            replace_if_unchanged(path, self.originals[path], saved.data)
+            write_atomically(path, saved.data, self.originals[path])
         except NotWritable as error:
-            return replace(result, notes=(*result.notes, NOT_WRITTEN + str(error)))
-        written = f"outputs and execution counts of run 1 written to {path}"
-        return replace(result, notes=(*result.notes, *saved.notes, written))
+            why = str(error)
+        except ChangedOnDisk:
+            why = f"{path} changed on disk while the notebook ran (run it again to write them)"
+        except OSError as error:
+            why = f"{error.filename or path}: {error.strerror or error}"
+        else:
+            written = f"outputs and execution counts of run 1 written to {path}"
+            return replace(result, notes=(*result.notes, *saved.notes, written))
+        return replace(result, notes=(*result.notes, NOT_WRITTEN + why))
 
     def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
         options = self.options
@@ -641,46 +647,6 @@ def install_cells(notebook: Notebook, settings: Settings) -> dict[int, str]:
             if parsed.cell.index not in found and install_commands(command.text):
                 found[parsed.cell.index] = parsed.cell.lines[command.row - 1].strip()
     return found
-
-
-def replace_if_unchanged(path: str, expected: bytes, data: bytes) -> None:
-    """Write `data` over the file at `path` (a symbolic link's target) when it still holds
-    `expected`, atomically: a temporary file in the same folder, synced, then renamed over it,
-    with the file's permissions (and owner, when this process may set it). NotWritable when the
-    file changed or cannot be written."""
-    from ..loader import read_file
-
-    target = os.path.realpath(path)
-    try:
-        current, status = read_file(target)
-    except OSError as error:
-        raise NotWritable(f"{path} cannot be read again: {error.strerror or error}") from None
-    if current != expected:
-        raise NotWritable(
-            f"{path} changed on disk while the notebook ran (run it again to write them)"
-        )
-    folder, name = os.path.split(target)
-    try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise NotWritable(f"{path}: {error.strerror or error}") from None
-    try:
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(temporary, stat.S_IMODE(status.st_mode))
-            if (status.st_uid, status.st_gid) != (os.getuid(), os.getgid()):
-                with contextlib.suppress(PermissionError):
-                    os.chown(temporary, status.st_uid, status.st_gid)
-            os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-    except OSError as error:
-        raise NotWritable(f"{path}: {error.strerror or error}") from None
 
 
 def _processes(count: int) -> str:
