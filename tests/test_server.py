@@ -176,6 +176,7 @@ def test_an_edit_to_a_dependency_file_names_it_as_the_browser_knows_paths(reques
     assert edit["filename"] == "project/requirements.txt"
     assert edit["cell"] is None
     assert str(jp_root_dir) not in json.dumps(body)
+    assert (jp_root_dir / "project" / "requirements.txt").read_text() == "pandas==2.2.3\n"
 
 
 def test_rules_lists_every_rule_with_its_docs(request_):
