@@ -93,12 +93,14 @@ class Reads:
 
     def line(self) -> str:
         """One line for the person: `read data/train.csv (2.1 MB, sha256 3f2a9c01, git
-        unchanged), https://example.org/x.csv`."""
+        unchanged), https://example.org/x.csv`; a file DVC tracks says `dvc x.dvc`, and
+        `dvc x.dvc modified` when it is not the version DVC records."""
         parts = []
         for file in self.files:
             facts = [_size(file.size), f"sha256 {file.sha256[:8]}"]
             if file.dvc is not None:
-                facts.append(f"dvc {os.path.basename(file.dvc.metadata)}")
+                state = " modified" if file.dvc.matches is False else ""
+                facts.append(f"dvc {os.path.basename(file.dvc.metadata)}{state}")
             elif file.git is not None:
                 facts.append(f"git {file.git}")
             parts.append(f"{file.path} ({', '.join(facts)})")

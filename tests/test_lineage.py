@@ -187,7 +187,13 @@ def test_a_dvc_file_beside_the_data_names_its_version(project) -> None:
         (project / "data" / "train.csv").read_bytes()
         (project / "data" / "stale.csv").read_bytes()
 
-    train, stale = record(project, cell).files
+    reads = record(project, cell)
+    train, stale = reads.files
+    assert reads.line() == (
+        f"nb_discipline: read data/train.csv (8 B, sha256 {train.sha256[:8]}, dvc "
+        f"train.csv.dvc), data/stale.csv (4 B, sha256 {stale.sha256[:8]}, dvc stale.csv.dvc "
+        "modified)"
+    )
     assert (train.dvc.metadata, train.dvc.md5, train.dvc.matches) == (
         "data/train.csv.dvc",
         md5(b"a,b\n1,2\n"),
