@@ -10,7 +10,7 @@ what changed. `--no-cache` turns it off.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from . import cache, collector
 from .config import Settings
@@ -101,15 +101,10 @@ def check_files(
 
 def fix_files(
     paths: Sequence[str], settings: Settings, jobs: int | None = None, use_cache: bool = True
-) -> tuple[list[Outcome], list[FileError]]:
-    """`fix_file` for every notebook, on every core: what fixing each one gave (nothing is
-    written), and the files that could not be checked."""
-    outcomes, errors = [], []
-    for outcome in _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache, fix_file):
-        (errors if isinstance(outcome, FileError) else outcomes).append(outcome)
-    outcomes.sort(key=lambda outcome: outcome.path)
-    errors.sort(key=lambda error: error.filename)
-    return outcomes, errors
+) -> Iterator[Outcome | FileError]:
+    """`fix_file` for every notebook, on every core, each as it is done (nothing is written
+    here): what fixing it gave, or why it could not be checked."""
+    yield from _outcomes(paths, settings, jobs or os.cpu_count() or 1, use_cache, fix_file)
 
 
 def _outcomes(paths: Sequence[str], settings: Settings, jobs: int, use_cache: bool, task):

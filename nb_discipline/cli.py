@@ -200,36 +200,46 @@ def fix_mode(args: argparse.Namespace, settings) -> str | None:
 
 
 def _fix_files(files: list[str], settings, args: argparse.Namespace, mode: str):
-    """Apply the fixes (`--diff`: only work them out), then say what remains."""
+    """Apply the fixes (`--diff`: only work them out), then say what remains. Each notebook is
+    written (or its diff made) as soon as it is fixed, so its bytes are not kept meanwhile; the
+    other files the fixes edit are written last, their edits merged."""
     from .batch import check_files, fix_files
-    from .fix import Policy, diff, merge_file_edits, write
-    from .model import CheckResult
+    from .fix import Outcome, Policy, diff, merge_file_edits, write_notebook, write_other_files
+    from .model import CheckResult, FileError
 
     use_cache = not args.no_cache
-    outcomes, errors = fix_files(files, settings, args.jobs, use_cache=use_cache)
-    result = CheckResult(errors=errors, checked=len(outcomes))
+    result = CheckResult()
     result.policy, result.fix_mode, result.show_fixes = Policy.of(settings), mode, args.show_fixes
-    for outcome in outcomes:
+    outcomes: list[Outcome] = []
+    diffs: dict[str, str] = {}
+    for outcome in fix_files(files, settings, args.jobs, use_cache=use_cache):
+        if isinstance(outcome, FileError):
+            result.errors.append(outcome)
+            continue
+        result.checked += 1
         if outcome.warning:
             _warn_about(args, f"{outcome.path}: {outcome.warning}")
-    if mode == "diff":
-        other_files, merge_errors = merge_file_edits(outcomes)
-        result.errors.extend(merge_errors)
-        result.diff = diff(outcomes, other_files)
-        changed = set()
-    else:
-        written = write(outcomes)
-        result.errors.extend(written.errors)
-        changed = set(written.changed)
-        # Fixes that were not written (the file changed meanwhile) did not fix anything.
-        outcomes = [o for o in outcomes if o.path in changed or not o.sources]
+        if mode == "diff":
+            diffs[outcome.path] = diff([outcome], {})
+        else:
+            error = write_notebook(outcome)
+            if error is not None:  # not written: nothing it fixed is fixed
+                result.errors.append(error)
+                outcome = outcome._replace(sources={}, fixed={}, files={})
+        outcomes.append(outcome._replace(original=b""))
+    outcomes.sort(key=lambda outcome: outcome.path)
     result.diagnostics = sorted(
         (d for outcome in outcomes for d in outcome.diagnostics), key=lambda d: d.sort_key()
     )
-    if mode != "diff" and changed - {outcome.path for outcome in outcomes}:
-        # A dependency file changed: what the notebooks' last checks read is no longer so.
-        rechecked = check_files(files, settings, args.jobs, use_cache=use_cache)
-        result.diagnostics = rechecked.diagnostics
+    if mode == "diff":
+        other_files, errors = merge_file_edits(outcomes)
+        result.diff = "".join(diffs[path] for path in sorted(diffs)) + diff([], other_files)
+        result.errors.extend(errors)
+    else:
+        changed, errors = write_other_files(outcomes)
+        result.errors.extend(errors)
+        if changed:  # what the notebooks' last checks read from those files is no longer so
+            result.diagnostics = check_files(files, settings, args.jobs, use_cache).diagnostics
     result.fixed = {outcome.path: outcome.fixed for outcome in outcomes if outcome.fixed}
     return result
 

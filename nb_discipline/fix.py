@@ -332,13 +332,6 @@ def _newly_broken(before: Notebook, after: Notebook, changed: dict[int, str]) ->
 # --- writing ---------------------------------------------------------------------------------
 
 
-class Written(Record):
-    """What writing the outcomes did: the files changed, and those that could not be."""
-
-    changed: list[str]
-    errors: list[FileError]
-
-
 def notebook_bytes(outcome: Outcome) -> bytes | None:
     """The fixed notebook's bytes (every byte outside the edited sources as it was), or None
     when no cell changed."""
@@ -447,25 +440,34 @@ class ChangedOnDisk(Exception):
     """The file is no longer what nbcheck read: it is not overwritten."""
 
 
-def write(outcomes: Sequence[Outcome]) -> Written:
-    """Write every fixed notebook and every other file the fixes edit."""
-    changed: list[str] = []
+def write_notebook(outcome: Outcome) -> FileError | None:
+    """Write the fixed notebook, if a cell changed; a FileError when it could not be."""
+    data = notebook_bytes(outcome)
+    return None if data is None else _write(outcome.path, data, outcome.original)
+
+
+def write_other_files(outcomes: Iterable[Outcome]) -> tuple[list[str], list[FileError]]:
+    """Write every other file the outcomes' fixes edit, their edits merged: the files written,
+    and those that could not be."""
     files, errors = merge_file_edits(outcomes)
-    targets = [(path, new, old) for path, (old, new) in files.items()]
-    for outcome in outcomes:
-        data = notebook_bytes(outcome)
-        if data is not None:
-            targets.append((outcome.path, data, outcome.original))
-    for path, data, expected in targets:
-        try:
-            write_atomically(path, data, expected)
-        except ChangedOnDisk:
-            errors.append(FileError(path, "changed on disk since nbcheck read it; not fixed"))
-        except OSError as error:
-            errors.append(FileError(path, f"cannot write the fix: {error.strerror or error}"))
-        else:
+    changed = []
+    for path, (old, new) in files.items():
+        error = _write(path, new, old)
+        if error is None:
             changed.append(path)
-    return Written(changed, errors)
+        else:
+            errors.append(error)
+    return changed, errors
+
+
+def _write(path: str, data: bytes, expected: bytes) -> FileError | None:
+    try:
+        write_atomically(path, data, expected)
+    except ChangedOnDisk:
+        return FileError(path, "changed on disk since nbcheck read it; not fixed")
+    except OSError as error:
+        return FileError(path, f"cannot write the fix: {error.strerror or error}")
+    return None
 
 
 def diff(outcomes: Iterable[Outcome], other_files: dict[str, tuple[bytes, bytes]]) -> str:

@@ -255,10 +255,8 @@ def test_edits_to_another_file_are_made_once_in_its_own_coordinates(tmp_path, mo
     outcome = _fixed(tmp_path, code("import numpy"), code("if numpy == None: pass"), table=table)
     assert outcome.fixed == {"NBD908": 2, "NBD901": 1}  # two findings, one identical edit
     assert list(outcome.files) == [str(requirements)]
-    written = fix.write([outcome])
-    assert written.errors == [] and sorted(written.changed) == sorted(
-        [str(requirements), outcome.path]
-    )
+    assert fix.write_notebook(outcome) is None
+    assert fix.write_other_files([outcome]) == ([str(requirements)], [])
     assert requirements.read_bytes() == b"pandas==2.2.0\r\nnumpy==1.26.4\r\n"
 
 
@@ -297,11 +295,9 @@ def test_a_file_changed_since_it_was_read_is_not_overwritten(project, test_rules
     )  # fmt: skip
     changed = Path("nb.ipynb").read_bytes().replace(b"x = None", b"x = 0")
     Path("nb.ipynb").write_bytes(changed)
-    written = fix.write([outcome])
-    assert written.changed == []
-    assert [str(error) for error in written.errors] == [
+    assert str(fix.write_notebook(outcome)) == (
         "nb.ipynb: changed on disk since nbcheck read it; not fixed"
-    ]
+    )
     assert Path("nb.ipynb").read_bytes() == changed
 
 
@@ -554,11 +550,10 @@ def test_parallel_fixing_gives_what_one_process_gives(tmp_path, test_rules, monk
             code(f"y = {number}\nif y == None: pass", 1),
         )
     monkeypatch.chdir(tmp_path)
-    outcomes, errors = batch.fix_files(
-        sorted(str(p) for p in tmp_path.glob("*.ipynb")), Settings(root=str(tmp_path)), jobs=2,
-        use_cache=False,
-    )  # fmt: skip
-    assert errors == [] and [outcome.fixed for outcome in outcomes] == [{"NBD901": 1}] * 4
+    paths = sorted(str(p) for p in tmp_path.glob("*.ipynb"))
+    outcomes = list(batch.fix_files(paths, Settings(root=str(tmp_path)), jobs=2, use_cache=False))
+    assert sorted(outcome.path for outcome in outcomes) == paths
+    assert [outcome.fixed for outcome in outcomes] == [{"NBD901": 1}] * 4
 
 
 def test_notebook_builders_layout_is_kept(project) -> None:

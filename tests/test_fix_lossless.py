@@ -73,11 +73,9 @@ def test_fixing_a_real_notebook_changes_only_the_edited_sources(
     original = path.read_bytes()
     before = _findings(path, options)
 
-    outcomes, errors = fix_files([str(path)], options, jobs=1, use_cache=False)
-    assert errors == []
-    written = fix.write(outcomes)
-    assert written.errors == []
-    (outcome,) = outcomes
+    (outcome,) = fix_files([str(path)], options, jobs=1, use_cache=False)
+    assert fix.write_notebook(outcome) is None
+    assert fix.write_other_files([outcome])[1] == []
     assert outcome.warning is None
     fixed = path.read_bytes()
     edited = set(outcome.sources)
@@ -97,8 +95,8 @@ def test_fixing_a_real_notebook_changes_only_the_edited_sources(
     for code, count in outcome.fixed.items():
         assert gone[code] >= count, f"{code}: fixed {count}, yet reported again"
 
-    again, _ = fix_files([str(path)], options, jobs=1, use_cache=False)
-    assert again[0].sources == {} and again[0].files == {} and again[0].fixed == {}
+    (again,) = fix_files([str(path)], options, jobs=1, use_cache=False)
+    assert again.sources == {} and again.files == {} and again.fixed == {}
 
 
 # --- the writer on random notebooks ----------------------------------------------------------
