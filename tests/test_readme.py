@@ -14,6 +14,8 @@ writes what the commands print into the pages; read the diff before committing i
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -204,4 +206,30 @@ def _anchors(page: Path) -> set[str]:
 def test_every_rule_has_its_row_in_the_rules_page() -> None:
     page = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
     missing = [rule.code for rule in RULES if f"| {rule.code} | `{rule.name}` |" not in page]
+    assert missing == []
+
+
+@pytest.mark.parametrize("command", [["nbcheck"], ["nbcheck", "repro"]], ids=" ".join)
+def test_every_option_is_in_the_configuration_page(command) -> None:
+    from nb_discipline.cli import main
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    help_text = io.StringIO()
+    with pytest.raises(SystemExit), contextlib.redirect_stdout(help_text):
+        main([*command[1:], "--help"])
+    options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", help_text.getvalue())) - {"--help"}
+    assert sorted(option for option in options if f"`{option}" not in page) == []
+
+
+def test_every_configuration_key_is_in_the_configuration_page() -> None:
+    from nb_discipline.config import ReproSettings, Settings
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    keys = [*Settings._fields, *ReproSettings._fields]
+    internal = {"root", "source", "repro"}
+    missing = [
+        key.replace("_", "-")
+        for key in keys
+        if key not in internal and f"`{key.replace('_', '-')}`" not in page
+    ]
     assert missing == []
