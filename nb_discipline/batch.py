@@ -55,15 +55,17 @@ def _failure(path: str, error: Exception) -> FileError:
 
 def fix_file(path: str, settings: Settings, use_cache: bool = True) -> Outcome | FileError:
     """The applicable fixes applied to the notebook at `path` in memory (nothing is written
-    here): the findings kept from an earlier check say whether there is anything to fix."""
+    here). With the cache, the findings kept from an earlier check say whether there is anything
+    to fix before the notebook is read."""
     from .fix import Outcome, Policy, fix_notebook
 
-    found = check_file(path, settings, use_cache)
-    if isinstance(found, FileError):
-        return found
     policy = Policy.of(settings)
-    if not any(policy.applies(diagnostic) for diagnostic in found):
-        return Outcome(path, b"", {}, {}, found, {})
+    if use_cache:
+        found = check_file(path, settings)
+        if isinstance(found, FileError):
+            return found
+        if not any(policy.applies(diagnostic) for diagnostic in found):
+            return Outcome(path, b"", {}, {}, found, {})
     try:
         data = read_notebook(path)[0]
         with collector.paused():

@@ -238,10 +238,31 @@ def _fix_files(files: list[str], settings, args: argparse.Namespace, mode: str):
     else:
         changed, errors = write_other_files(outcomes)
         result.errors.extend(errors)
-        if changed:  # what the notebooks' last checks read from those files is no longer so
-            result.diagnostics = check_files(files, settings, args.jobs, use_cache).diagnostics
+        affected = _reading(files, changed, settings)
+        if affected:  # what their last checks read from those files is no longer so
+            kept = [d for d in result.diagnostics if d.filename not in affected]
+            again = check_files(sorted(affected), settings, args.jobs, use_cache).diagnostics
+            result.diagnostics = sorted([*kept, *again], key=lambda d: d.sort_key())
     result.fixed = {outcome.path: outcome.fixed for outcome in outcomes if outcome.fixed}
     return result
+
+
+def _reading(notebooks: list[str], changed: list[str], settings) -> set[str]:
+    """The notebooks whose check may read one of the `changed` dependency files: those below the
+    file's folder (a notebook's dependency files are found from its folder up to the project's
+    root), or all of them when the configuration names the files."""
+    if not changed:
+        return set()
+    if settings.dependency_files is not None:
+        return set(notebooks)
+    folders = {os.path.dirname(os.path.abspath(path)) for path in changed}
+    return {
+        path
+        for path in notebooks
+        if any(
+            os.path.abspath(path).startswith(folder.rstrip(os.sep) + os.sep) for folder in folders
+        )
+    }
 
 
 def _discover(paths: list[str], settings):

@@ -566,3 +566,33 @@ def test_notebook_builders_layout_is_kept(project) -> None:
         replace_sources(text.encode(), {1: "a is None"})
         == text.replace('"a == None"', '"a is None"').encode()
     )
+
+
+def _pins(analysis):
+    """While the requirements.txt above the notebook lacks numpy, append `numpy==1.26.4` to it
+    (unsafe), one finding per code cell."""
+    requirements = Path(analysis.notebook.path).parents[1] / "requirements.txt"
+    text = requirements.read_text()
+    if "numpy" in text:
+        return
+    end = Location(text.count("\n") + 1, 1)
+    for cell in analysis.notebook.code_cells:
+        edit = Edit("numpy==1.26.4\n", end, end, None, str(requirements))
+        yield Finding(cell, "Unpinned", fix=Fix(UNSAFE, "Pin it", (edit,)))
+
+
+def test_a_pin_two_notebooks_ask_for_is_written_once_and_both_are_checked_again(
+    tmp_path, monkeypatch, nbcheck
+) -> None:
+    monkeypatch.setattr(rules, "RULES", (Rule("NBD908", "pins", _pins),))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text("pandas==2.2.0\n")
+    for name in ("a", "b"):
+        write_notebook(tmp_path / "notebooks" / f"{name}.ipynb", code("import numpy", 1))
+    before = {p: p.read_bytes() for p in (tmp_path / "notebooks").iterdir()}
+    result = nbcheck("--no-cache", "--fix", "--unsafe-fixes", ".")
+    assert (tmp_path / "requirements.txt").read_text() == "pandas==2.2.0\nnumpy==1.26.4\n"
+    assert {p: p.read_bytes() for p in (tmp_path / "notebooks").iterdir()} == before
+    assert result.out == "Found 2 findings in 2 notebooks (2 fixed, 0 remaining; 2 checked).\n"
+    assert result.exit_code == 0
