@@ -345,7 +345,9 @@ def test_one_run_against_a_baseline_cannot_tell_a_change_from_flakiness():
     assert result.notes == (
         "the run differs from the baseline; one run cannot tell a change from flakiness "
         "(--runs 2 can)",
-        "nothing nbcheck records (code, seed, package versions) changed since the baseline",
+        # neither side recorded package versions nor data reads: they were not compared
+        "nothing nbcheck records (code, seed) changed since the baseline; the baseline records "
+        "no data reads, so none were compared",
         "the baseline was written from a single run, never checked against a second",
     )
 

@@ -4,7 +4,9 @@
 from the project root). The file is written for review in a diff: sorted, one value per line, a
 metric logged once as a number, a history as `{"step": value}`; no timestamps, no run ids; `runs`
 says how many agreeing runs it was written from (1: checked against nothing). Outputs are recorded,
-sanitized, only for a notebook that logs no metrics, which is judged on them.
+sanitized, only for a notebook that logs no metrics, which is judged on them. `reads` lists the
+data files the run read (path in the project, size, sha256) and the URLs it fetched; a baseline
+written before nbcheck recorded them has none, and nothing is compared.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ def read_baseline(path: Path) -> BaselineData:
             outputs = tuple(
                 CellOutput(int(cell), None, str(text)) for cell, text in outputs.items()
             )
+        reads = document.get("reads")
+        reads = None if reads is None else _reads(reads)
     except (AttributeError, TypeError, ValueError) as error:
         raise BaselineError(f"{path}: malformed baseline: {error}") from None
     return BaselineData(
@@ -87,7 +91,20 @@ def read_baseline(path: Path) -> BaselineData:
         notebook_sha256=document.get("notebook_sha256"),
         packages=document.get("packages", {}),
         runs_recorded=document.get("runs"),
+        reads=reads,
     )
+
+
+def _reads(value: Any) -> dict[str, list]:
+    """The `reads` of a baseline, in the form of lineage's `Reads.to_json()`."""
+    files = []
+    for file in value.get("files", []):
+        if not isinstance(file, dict) or not {"path", "size", "sha256"} <= file.keys():
+            raise ValueError(f"a file in reads needs path, size and sha256: {file!r}")
+        files.append(
+            {"path": str(file["path"]), "size": int(file["size"]), "sha256": str(file["sha256"])}
+        )
+    return {"files": files, "urls": [str(url) for url in value.get("urls", [])]}
 
 
 def _history(value: Any) -> tuple[tuple[int, float], ...]:
@@ -133,6 +150,14 @@ def baseline_document(
         "packages": dict(sorted(execution.packages.items())),
         "mlflow_runs": runs,
     }
+    if execution.reads is not None:
+        document["reads"] = {
+            "files": [
+                {"path": file["path"], "size": file["size"], "sha256": file["sha256"]}
+                for file in execution.reads.get("files", ())
+            ],
+            "urls": list(execution.reads.get("urls", ())),
+        }
     if not any(run.metrics for run in execution.runs):
         document["outputs"] = {
             str(output.cell): comparable_text(output, options, execution)

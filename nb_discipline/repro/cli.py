@@ -112,7 +112,7 @@ _tolerance = _number(float, lambda value: 0 <= value < float("inf"), "must be a 
 def run(args: argparse.Namespace) -> int:
     from ..frontend import UsageError, settings_for, write_report
     from .report import renderer
-    from .session import NOT_WRITTEN, ReproError, ReproOptions, run_repro
+    from .session import ReproError, ReproOptions, run_repro
 
     if args.update_baseline and args.baseline_run:
         raise UsageError("--update-baseline writes a baseline file; it cannot rewrite a run")
@@ -158,8 +158,7 @@ def run(args: argparse.Namespace) -> int:
     counts = report.counts()
     # A notebook that ran but could not be written (it changed meanwhile): an input error.
     unwritten = any(
-        result.verdict != FAILED and any(note.startswith(NOT_WRITTEN) for note in result.notes)
-        for result in report.results
+        result.verdict != FAILED and result.outputs_written is False for result in report.results
     )
     if report.errors or unwritten:
         return 2

@@ -12,6 +12,7 @@ import fnmatch
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .outputs import OutputTolerances, Tolerance, compare_text, sanitize
 from .results import (
@@ -20,6 +21,7 @@ from .results import (
     REPRODUCED,
     UNVERIFIED,
     CellOutput,
+    DataChange,
     Difference,
     Execution,
     MlflowRun,
@@ -73,6 +75,9 @@ class BaselineData:
     notebook_sha256: str | None = None
     packages: Mapping[str, str] = field(default_factory=dict)
     runs_recorded: int | None = None  # how many agreeing runs it was written from
+    # The data its run read (`Reads.to_json()`'s form: files with path, size and sha256, and
+    # URLs); None when it records none (written before nbcheck recorded them).
+    reads: Mapping[str, Any] | None = None
 
 
 def _matches(key: str, metric: str, patterns: Iterable[str]) -> bool:
@@ -149,6 +154,7 @@ def compare(
             (d.cell for d in between_differences or differences if d.cell is not None),
             default=None,
         )
+    data_changes = _data_changes(executions, baseline, between_runs)
     if baseline is None and len(executions) == 1:
         verdict = UNVERIFIED
         notes.append(
@@ -164,7 +170,13 @@ def compare(
         else:
             notes.extend(
                 _baseline_notes(
-                    baseline, executions, seed, notebook_sha256, between_runs, bool(differences)
+                    baseline,
+                    executions,
+                    seed,
+                    notebook_sha256,
+                    between_runs,
+                    bool(differences),
+                    bool(data_changes),
                 )
             )
     return NotebookResult(
@@ -179,7 +191,34 @@ def compare(
         seconds=seconds,
         between_runs=between_runs,
         first_differing_cell=first_cell,
+        data_changes=data_changes,
     )
+
+
+def _data_changes(
+    executions: Sequence[Execution], baseline: BaselineData | None, between_runs: bool | None
+) -> tuple[DataChange, ...]:
+    """The data files whose contents differ: between the baseline and run 1 when both recorded
+    their reads, and, when the runs differ from each other, between run 1 and each later run."""
+    from ..lineage import changed_files
+
+    first = executions[0] if executions else None
+    if first is None or first.reads is None:
+        return ()
+    changes = []
+    if baseline is not None and baseline.reads is not None:
+        changes.extend(
+            DataChange(path, before, after, first.number)
+            for path, before, after in changed_files(baseline.reads, first.reads)
+        )
+    if between_runs:
+        for execution in executions[1:]:
+            if execution.reads is not None:
+                changes.extend(
+                    DataChange(path, before, after, execution.number, first.number)
+                    for path, before, after in changed_files(first.reads, execution.reads)
+                )
+    return tuple(changes)
 
 
 def _differences(
@@ -387,9 +426,11 @@ def _baseline_notes(
     notebook_sha256: str | None,
     between_runs: bool | None,
     differs: bool,
+    data_changed: bool,
 ) -> list[str]:
-    """What changed since the baseline, and, when the notebook differs from it, whether that is
-    a change (the runs agree with each other) or flakiness."""
+    """What changed since the baseline (the data read is in the result's `data_changes`), and,
+    when the notebook differs from it, whether that is a change (the runs agree with each other)
+    or flakiness."""
     changes = []
     if baseline.notebook_sha256 and notebook_sha256 and baseline.notebook_sha256 != notebook_sha256:
         changes.append(
@@ -398,8 +439,8 @@ def _baseline_notes(
         )
     if baseline.seed is not None and seed is not None and baseline.seed != seed:
         changes.append(f"the seed, {baseline.seed} -> {seed}")
-    if differs and baseline.packages and executions:
-        current = executions[0].packages
+    current = executions[0].packages if executions else {}
+    if differs and baseline.packages:
         moved = [
             f"{name} {version} -> {current[name]}"
             for name, version in sorted(baseline.packages.items())
@@ -420,10 +461,19 @@ def _baseline_notes(
         )
     if changes:
         notes.append("changed since the baseline: " + "; ".join(changes))
-    elif differs and between_runs is not True:
-        notes.append(
-            "nothing nbcheck records (code, seed, package versions) changed since the baseline"
-        )
+    elif differs and between_runs is not True and not data_changed:
+        reads = executions[0].reads if executions else None
+        recorded = ["code", "seed"]
+        recorded += ["package versions"] if baseline.packages and current else []
+        recorded += ["data read"] if baseline.reads is not None and reads is not None else []
+        note = f"nothing nbcheck records ({', '.join(recorded)}) changed since the baseline"
+        if baseline.reads is None:
+            note += "; the baseline records no data reads, so none were compared"
+        notes.append(note)
+    why = executions[0].reads_error if executions and executions[0].reads is None else None
+    if differs and baseline.reads is not None and why:
+        runs = "the runs" if len(executions) > 1 else "the run"
+        notes.append(f"the data {runs} read was not recorded: {why}")
     if differs and baseline.runs_recorded == 1:
         notes.append("the baseline was written from a single run, never checked against a second")
     return notes

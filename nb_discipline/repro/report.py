@@ -136,6 +136,7 @@ def text(report: Report) -> str:
     ]
     for result in report.results:
         lines.append(f"{result.path}: {summary(result)}  [{result.seconds:.1f} s]")
+        lines.extend(f"  data: {change.message}" for change in result.data_changes)
         if result.differences:
             lines.extend(_table(*difference_rows(result)))
         if result.failure is not None and result.failure.fix:
@@ -186,7 +187,9 @@ def junit(report: Report) -> str:
             name=result.path,
             time=f"{result.seconds:.3f}",
         )
-        body_lines = _table(*difference_rows(result), indent="") if result.differences else []
+        body_lines = [f"data: {change.message}" for change in result.data_changes]
+        if result.differences:
+            body_lines.extend(_table(*difference_rows(result), indent=""))
         if result.failure is not None and result.failure.fix:
             body_lines.append(f"fix: {result.failure.fix}")
         why = explanation(result)
@@ -253,7 +256,9 @@ def markdown(report: Report) -> str:
     for result in report.results:
         if result.verdict == REPRODUCED:
             continue
-        section = []
+        section = [f"- data: {_markdown_text(change.message)}" for change in result.data_changes]
+        if section and result.differences:
+            section.append("")
         if result.differences:
             header, rows = difference_rows(result)
             section.append("| " + " | ".join(header) + " |")

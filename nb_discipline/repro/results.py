@@ -21,6 +21,9 @@ UNKNOWN_KERNEL = "unknown-kernel"
 MISSING_MODULE = "missing-module"
 INTERRUPTED = "interrupted"
 INTERNAL = "internal-error"
+# `sys.exit()` or `sys.exit(0)` in a cell: papermill stops there and takes the notebook for
+# finished, though the code cells below never ran.
+EXITED = "exited"
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,11 @@ class Execution:
     # Processes the notebook started that were still running after its last cell, outside the
     # kernel's process group (a daemon), each as "pid 123 (python3)": stopped when the run ended.
     leftovers: tuple[str, ...] = ()
+    # The data the run read, recorded in the kernel (nb_discipline.lineage's `Reads.to_json()`:
+    # files with their path, size and sha256, then URLs); None when not recorded, and then
+    # `reads_error` says why unless the run failed.
+    reads: dict[str, Any] | None = None
+    reads_error: str | None = None
 
     @property
     def window(self) -> tuple[float, float] | None:
@@ -151,6 +159,8 @@ class Execution:
             "packages": self.packages,
             "executed_path": self.executed_path,
             "leftovers": list(self.leftovers),
+            "reads": self.reads,
+            "reads_error": self.reads_error,
         }
 
 
@@ -200,6 +210,46 @@ class Cause:
 
 
 @dataclass(frozen=True)
+class DataChange:
+    """A data file whose contents differ between a run and what it is compared with: the
+    baseline (`reference` None) or an earlier run. `before` and `after` are the sha256 read
+    then and now; None where the file was not read."""
+
+    path: str
+    before: str | None
+    after: str | None
+    run: int
+    reference: int | None = None  # the run compared with; None: the baseline
+
+    @property
+    def message(self) -> str:
+        now = f"run {self.run}"
+        if self.reference is None:
+            then, read_then = "since the baseline", "when the baseline was written"
+        else:
+            then, read_then = f"between run {self.reference} and {now}", f"by run {self.reference}"
+        if self.before is None:
+            return f"{self.path} read by {now}, not {read_then} (sha256 {_short(self.after)})"
+        if self.after is None:
+            return f"{self.path} read {read_then} (sha256 {_short(self.before)}), not by {now}"
+        return f"{self.path} changed {then} (sha256 {_short(self.before)} -> {_short(self.after)})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "before": self.before,
+            "after": self.after,
+            "run": self.run,
+            "reference": "baseline" if self.reference is None else f"run {self.reference}",
+            "message": self.message,
+        }
+
+
+def _short(digest: str | None) -> str:
+    return f"{digest[:12]}…" if digest else "-"
+
+
+@dataclass(frozen=True)
 class NotebookResult:
     """The verdict on one notebook: reproduced, differs (with `differences`), failed, or
     unverified (one run and no baseline).
@@ -209,7 +259,12 @@ class NotebookResult:
     `first_differing_cell` is the first cell whose outputs or logged metrics differ between runs
     (from the baseline, when the runs agree or there was one), and `likely_causes`, when the runs
     differ from each other, the linter's randomness findings in or above it (anywhere, when no
-    difference could be traced to a cell)."""
+    difference could be traced to a cell).
+
+    `data_changes`: the data files whose contents differ from the baseline's (run 1 against
+    it), and, when the runs differ from each other, between run 1 and a later run.
+    `outputs_written`: with --write-outputs, whether the run's outputs were saved into the
+    notebook (a note says why not); None without it."""
 
     path: str
     verdict: str
@@ -224,6 +279,8 @@ class NotebookResult:
     between_runs: bool | None = None
     first_differing_cell: int | None = None
     likely_causes: tuple[Cause, ...] = ()
+    data_changes: tuple[DataChange, ...] = ()
+    outputs_written: bool | None = None
 
     @property
     def failed_execution(self) -> Execution | None:
@@ -242,6 +299,8 @@ class NotebookResult:
             "between_runs": self.between_runs,
             "first_differing_cell": self.first_differing_cell,
             "likely_causes": [cause.to_dict() for cause in self.likely_causes],
+            "data_changes": [change.to_dict() for change in self.data_changes],
+            "outputs_written": self.outputs_written,
             "seconds": round(self.seconds, 3),
             "executions": [execution.to_dict() for execution in self.executions],
         }

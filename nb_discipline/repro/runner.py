@@ -7,11 +7,14 @@ directory, so runs cannot share a process. The child answers with JSON lines on 
 `{"event": "cell", ...}` line as each cell starts, then `{"event": "result", "execution": {...}}`.
 
 Before the first cell an injected setup cell seeds every RNG with `seed_everything` (the source of
-nb_discipline/seeding.py is sent along, so the kernel's environment needs no nb-discipline); after
-the last one a teardown cell records the versions of the packages the notebook imports (`modules`
-in the spec: the parent's analysis of its import statements, each module with the distributions
-that may provide it; asking for those by name is fast, scanning every installed one is not). Both are
-tagged, left out of the comparison, and cells are reported by their number in the original file.
+nb_discipline/seeding.py is sent along, so the kernel's environment needs no nb-discipline for it)
+and, when the kernel can import nb_discipline.lineage, starts recording the data the notebook reads
+(paths relative to `root` in the spec); after the last one a teardown cell stops the recording and
+records the versions of the packages the notebook imports (`modules` in the spec: the parent's
+analysis of its import statements, each module with the distributions that may provide it; asking
+for those by name is fast, scanning every installed one is not). Both cells write what they found
+into the run's directory as JSON, are tagged, and are left out of the comparison; cells are
+reported by their number in the original file.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from .mlflow_store import TAG_PREFIX, prepare_store, read_store
 from .results import (
     DEAD_KERNEL,
     EXCEPTION,
+    EXITED,
     INTERNAL,
     INTERRUPTED,
     MISSING_MODULE,
@@ -64,6 +68,15 @@ def __nbcheck_setup():
     seeded = namespace["seed_everything"]({seed})
     with open(os.path.join(directory, "seeded.json"), "w") as handle:
         json.dump(seeded, handle)
+    try:
+        from nb_discipline import lineage
+    except Exception as error:
+        reason = f"the kernel cannot import nb_discipline.lineage ({{type(error).__name__}})"
+        with open(os.path.join(directory, "reads.json"), "w") as handle:
+            json.dump({{"error": reason}}, handle)
+        return
+    lineage.{recorder} = lineage.Recorder({root!r})
+    lineage.{recorder}.start(skip=[directory])
 __nbcheck_setup()
 del __nbcheck_setup
 """
@@ -72,6 +85,15 @@ _TEARDOWN = """\
 def __nbcheck_teardown():
     import json, os, platform, sys
     from importlib import metadata
+    directory = os.environ["NBCHECK_REPRO_DIR"]
+    recorder = getattr(sys.modules.get("nb_discipline.lineage"), "{recorder}", None)
+    if recorder is not None:
+        try:
+            reads = {{"reads": recorder.stop().to_json()}}
+        except Exception as error:
+            reads = {{"error": f"recording the data read failed: {{type(error).__name__}}: {{error}}"}}
+        with open(os.path.join(directory, "reads.json"), "w") as handle:
+            json.dump(reads, handle)
     versions = {{"python": platform.python_version()}}
     for module, distributions in {modules!r}.items():
         for distribution in distributions if module in sys.modules else ():
@@ -79,11 +101,14 @@ def __nbcheck_teardown():
                 versions[distribution] = metadata.version(distribution)
             except metadata.PackageNotFoundError:
                 pass
-    with open(os.path.join(os.environ["NBCHECK_REPRO_DIR"], "packages.json"), "w") as handle:
+    with open(os.path.join(directory, "packages.json"), "w") as handle:
         json.dump(dict(sorted(versions.items())), handle)
 __nbcheck_teardown()
 del __nbcheck_teardown
 """
+# Where the setup cell keeps its Recorder: an attribute of the lineage module in the kernel, so
+# the notebook's namespace gains no name.
+RECORDER_ATTRIBUTE = "nbcheck_repro_recorder"
 
 
 class _Terminated(BaseException):
@@ -161,6 +186,7 @@ def execute(spec: dict[str, Any], emit) -> Execution:
     started_at = time.time()
     try:
         executed = _run_papermill(spec, directory, state, emit)
+        failure = _exited(executed)
     except _Terminated:
         failure = Failure(INTERRUPTED, "interrupted before the notebook finished")
     except BaseException as error:
@@ -175,6 +201,10 @@ def execute(spec: dict[str, Any], emit) -> Execution:
             shutil.rmtree(state["sockets"], ignore_errors=True)
     seeded = _read_json(directory / "seeded.json")
     packages = _read_json(directory / "packages.json")
+    lineage = _read_json(directory / "reads.json")
+    reads_error = lineage.get("error")
+    if failure is None and not lineage and executed is not None:
+        reads_error = _teardown_skipped(executed, spec.get("python", True))
     cell_at = _cell_at(executed) if executed is not None else None
     runs = read_store(directory / "mlflow.db", cell_at) if failure is None else ()
     outputs = _outputs(executed) if executed is not None else ()
@@ -195,6 +225,8 @@ def execute(spec: dict[str, Any], emit) -> Execution:
         started_at,
         finished_at,
         tuple(leftovers),
+        lineage.get("reads"),
+        reads_error,
     )
 
 
@@ -218,11 +250,16 @@ def _run_papermill(spec, directory: Path, state: dict, emit):
         seeding_source = Path(importlib.util.find_spec("nb_discipline.seeding").origin).read_text(
             encoding="utf-8"
         )
-        setup = _SETUP.format(source=seeding_source, seed=spec["seed"])
+        setup = _SETUP.format(
+            source=seeding_source,
+            seed=spec["seed"],
+            root=spec.get("root") or os.path.dirname(spec["notebook"]),
+            recorder=RECORDER_ATTRIBUTE,
+        )
         notebook.cells.insert(0, nbformat.v4.new_code_cell(setup, metadata={"tags": [SETUP_TAG]}))
         notebook.cells.append(
             nbformat.v4.new_code_cell(
-                _TEARDOWN.format(modules=spec.get("modules", {})),
+                _TEARDOWN.format(modules=spec.get("modules", {}), recorder=RECORDER_ATTRIBUTE),
                 metadata={"tags": [TEARDOWN_TAG]},
             )
         )
@@ -281,6 +318,81 @@ def _seed_parameters(notebook, seed: int) -> dict[str, int]:
             names = dict.fromkeys(["seed", *SEED_NAME.findall(cell.source)])
             return dict.fromkeys(names, seed)
     return {}
+
+
+def _system_exit(notebook) -> tuple[int, dict] | None:
+    """The cell whose `SystemExit` papermill took for the end of the notebook (`sys.exit()`,
+    `sys.exit(0)`, `raise SystemExit`: papermill stops there and reports no error), as its
+    index in the executed notebook and its error output; None when no cell exited."""
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", ()):
+            if output.get("output_type") == "error" and output.get("ename") == "SystemExit":
+                return index, output
+    return None
+
+
+def _exited(notebook) -> Failure | None:
+    """A failure when a cell ended the run with `sys.exit` and code cells of the notebook below
+    it did not run: papermill took it for a finished notebook, but those cells were never
+    checked. None when every code cell ran (or nothing exited)."""
+    found = _system_exit(notebook)
+    if found is None:
+        return None
+    index, output = found
+    cell = notebook.cells[index]
+    number = cell.metadata.get(CELL_KEY)
+    skipped = [
+        later.metadata[CELL_KEY]
+        for later in notebook.cells[index + 1 :]
+        if later.cell_type == "code"
+        and CELL_KEY in later.metadata
+        and later.source.strip()  # nbclient skips empty cells: they never run
+        and later.get("execution_count") is None
+    ]
+    if number is None or not skipped:
+        return None
+    ename, evalue = output.get("ename"), output.get("evalue") or ""
+    count = f"{len(skipped)} code cell{'s' if len(skipped) != 1 else ''}"
+    return Failure(
+        EXITED,
+        f"cell {number} ended the run with {_said(ename, evalue)}, which papermill takes for a "
+        f"finished notebook: {count} below it did not run ({_cells(skipped)})",
+        number,
+        cell.get("id"),
+        ename,
+        evalue,
+        fix="remove the sys.exit call (or raise an exception where the notebook must stop): "
+        "cells below it cannot be checked",
+    )
+
+
+def _teardown_skipped(notebook, is_python: bool) -> str:
+    """Why a run that finished recorded no data reads: not a Python kernel, or a `sys.exit` in
+    its last code cell, which ended it before nbcheck's teardown step."""
+    if not is_python:
+        return "not a Python kernel"
+    found = _system_exit(notebook)
+    if found is not None:
+        index, output = found
+        number = notebook.cells[index].metadata.get(CELL_KEY)
+        said = _said(output.get("ename"), output.get("evalue") or "")
+        return f"cell {number} ended the run with {said} before nbcheck's teardown step"
+    return "nbcheck's teardown step did not record them"
+
+
+def _said(ename: str | None, evalue: str) -> str:
+    return f"{ename}: {evalue}" if evalue else str(ename)
+
+
+def _cells(numbers: list[int]) -> str:
+    """`cell 4`, `cells 4 and 6`, `cells 4, 6 and 9`; past 5, the first 5 and how many more."""
+    shown = [str(number) for number in numbers[:5]]
+    more = len(numbers) - len(shown)
+    if more:
+        return f"cells {', '.join(shown)} and {more} more"
+    if len(shown) == 1:
+        return f"cell {shown[0]}"
+    return f"cells {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _failure(error: BaseException, spec, state, executed: Path) -> Failure:
@@ -767,6 +879,8 @@ def execution_from_json(data: dict[str, Any]) -> Execution:
         data.get("started_at"),
         data.get("finished_at"),
         tuple(data.get("leftovers", ())),
+        data.get("reads"),
+        data.get("reads_error"),
     )
 
 

@@ -27,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..analysis.packages import project_root
 from ..config import Settings
 from ..model import Notebook
 from .baseline import (
@@ -64,8 +65,6 @@ from .runner import (
 STOP_GRACE_SECONDS = 10.0
 # The notes that say a notebook has no baseline: dropped once --update-baseline has run.
 NO_BASELINE = ("no baseline", "one run and no baseline")
-# The start of the note that says --write-outputs did not write a notebook, and why.
-NOT_WRITTEN = "outputs not written: "
 
 
 class ReproError(Exception):
@@ -408,6 +407,7 @@ class _Session:
             "template": str(self.template),
             "python": notebook.is_python,
             "modules": _imported_modules(notebook, settings),
+            "root": project_root(os.path.dirname(os.path.abspath(notebook.path))),
         }
         installs = install_cells(notebook, settings)
         for cell, line in installs.items():
@@ -509,8 +509,12 @@ class _Session:
             why = f"{error.filename or path}: {error.strerror or error}"
         else:
             written = f"outputs and execution counts of run 1 written to {path}"
-            return replace(result, notes=(*result.notes, *saved.notes, written))
-        return replace(result, notes=(*result.notes, NOT_WRITTEN + why))
+            return replace(
+                result, notes=(*result.notes, *saved.notes, written), outputs_written=True
+            )
+        return replace(
+            result, notes=(*result.notes, f"outputs not written: {why}"), outputs_written=False
+        )
 
     def _execute(self, path: str, index: int, number: int, spec: dict) -> Execution:
         options = self.options
