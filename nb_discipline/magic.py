@@ -8,9 +8,10 @@
 - Live warnings (`%nb_discipline on|off|status`): after each cell, one short line when the cell read
   a name last bound by a deleted cell or by a cell below it.
 
-The notebook a kernel runs is found from `JPY_SESSION_NAME` (set by jupyter_server for the kernels it
-starts) or VS Code's `__vsc_ipynb_file__`; without it, `%%production` checks the cell against the
-kernel's own input history.
+The notebook a kernel runs is the one the browser holds when the JupyterLab extension sends it over
+the comm (nb_discipline.notebook_view); else the saved file, found from `JPY_SESSION_NAME` (set by
+jupyter_server for the kernels it starts) or VS Code's `__vsc_ipynb_file__`; without either,
+`%%production` checks the cell against the kernel's own input history.
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .analysis.dataflow import cell_flow
+from .analysis.dataflow import CellFlow, CellNames, Dataflow, Read, cell_flow
 from .analysis.source import ParsedCell, parse_source
 from .model import Cell, CheckResult, Diagnostic, Notebook
+from .notebook_view import BrowserLink, NotebookView
 
 PRODUCTION_RULES = ("NBD2", "NBD3", "NBD4")
 NAMES_CACHE_SIZE = 512
 # The cache keeps the sources themselves: bounded by their size too (600 cells of 200 KB kept
 # 100 MB); a source larger than this is analysed each time it runs.
 NAMES_CACHE_CHARACTERS = 8_000_000
-_Names = tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]
 HISTORY_PATH = "<kernel history>"
 RECHECK_SECONDS = 1.0
 _STATE_ATTRIBUTE = "_nb_discipline_extension"
@@ -135,15 +136,18 @@ class Extension:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.live = LiveWarnings(shell)
+        self.browser = BrowserLink(shell)
+        self.live = LiveWarnings(shell, self)
         self.magics = NbDisciplineMagics(shell, extension=self)
         self.said_no_notebook = False
 
     def register(self) -> None:
         self.shell.register_magics(self.magics)
         self.live.register()
+        self.browser.open()
 
     def unregister(self) -> None:
+        self.browser.close()
         self.live.unregister()
         manager = self.shell.magics_manager
         for kind, names in self.magics.magics.items():
@@ -151,8 +155,26 @@ class Extension:
                 manager.magics[kind].pop(name, None)
         manager.registry.pop(type(self.magics).__name__, None)
 
-    def notebook_path(self) -> str | None:
-        """The notebook's path; says once per session when there is none to find."""
+    def view(self) -> NotebookView | None:
+        """The browser's view of the notebook that sent the running request, if it sends one."""
+        return self.browser.view(request_session(self.shell))
+
+    def cell_id(self, info: Any) -> str | None:
+        """The running cell's id: the one the execute request carries (JupyterLab, Notebook 7 and
+        VS Code send it), else that of the one cell of the browser's view with the running
+        source."""
+        cell_id = cell_id_of(self.shell, info)
+        if cell_id is None and info is not None:
+            view = self.view()
+            if view is not None:
+                cell_id = view.cell_with_source(info.raw_cell)
+        return cell_id
+
+    def notebook_path(self, view: NotebookView | None) -> str | None:
+        """The notebook's saved file: the view's, with a view; else the file the front-end names,
+        saying once per session when there is none to find."""
+        if view is not None:
+            return self.browser.file_path(view)
         path = notebook_path(self.shell)
         if path is None and not self.said_no_notebook:
             self.said_no_notebook = True
@@ -164,18 +186,55 @@ class Extension:
             )
         return path
 
+    def source(self) -> str:
+        """Which notebook the magics and the live warnings judge cells in, for the status."""
+        view = self.view()
+        if view is not None:
+            age = time.monotonic() - view.updated
+            when = "less than a second ago" if age < 1 else f"{age:.0f} s ago"
+            return f"the browser's view of {view.path}, {_count(len(view), 'cell')}, updated {when}"
+        path = notebook_path(self.shell)
+        if path is None:
+            return "no notebook known"
+        return f"the saved file {_shown(path)}"
+
+
+class _Feed:
+    """The cells' flows in the order they run, one at a time: the linter's resolution of calls
+    (Dataflow._resolve) walks the cells it is given in order, keeping the functions defined so far;
+    fed the cells as the kernel runs them, it keeps the kernel's functions."""
+
+    __slots__ = ("flow",)
+
+    def __init__(self) -> None:
+        self.flow: CellFlow | None = None
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> CellFlow | None:
+        return self.flow
+
+
+# A cached flow keeps the names, not the syntax tree: IPython frees that after the cell.
+_NO_TREE = ParsedCell(Cell(0, None, "code", ""), None, None, ())
+
 
 class LiveWarnings:
     """After each cell: warn when it read a name last bound by a deleted cell or a cell below.
 
-    State is per name (which cell bound it last) and per warning given, so the cost of a cell
-    depends on that cell only, never on how many cells ran before it.
+    State is per name (which cell bound it last), per function the cells defined and per warning
+    given, so the cost of a cell depends on that cell only, never on how many cells ran before it.
+    Reads and bindings are the linter's: a call of a function counts the globals its body reads
+    and binds (`global`), through the functions it calls, as the calling cell's.
     """
 
-    def __init__(self, shell: Any) -> None:
+    def __init__(self, shell: Any, extension: Extension) -> None:
         self.shell = shell
+        self.extension = extension
         self.enabled = True
-        self.bound_by: dict[str, str] = {}
+        self.bound_by: dict[str, tuple[str, str | None]] = {}
+        """Name -> (the cell that bound it last, the function whose call bound it, or None)."""
         self.deleted: set[str] = set()
         self.warned: set[tuple[str, str, str]] = set()
         self.notebook_file = NotebookFile(shell)
@@ -186,8 +245,10 @@ class LiveWarnings:
         that magics such as %%time or %%production parse."""
         self.seen_cell_ids = False
         self._depth = 0
-        self._names: dict[str, _Names] = {}
-        self._names_characters = 0
+        self._flows: dict[str, CellFlow] = {}
+        self._flows_characters = 0
+        self._feed = _Feed()
+        self._resolver = Dataflow._resolve(self._feed)
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
@@ -227,76 +288,106 @@ class LiveWarnings:
             return
         info, self.running = result.info, None
         trees, self.trees = self.trees, []
-        cell_id = cell_id_of(self.shell, info)
-        if not self.enabled or cell_id is None:
+        if not self.enabled:
+            return
+        cell_id = self.extension.cell_id(info)
+        if cell_id is None:
             return
         self.seen_cell_ids = True
         for source, tree in trees:
-            reads, final = self.names(source, tree)
-            for message in self.messages(cell_id, reads):
+            names = self.resolve(self.flow(source, tree))
+            for message in self.messages(cell_id, names.reads):
                 print(message, file=sys.stderr)
-            for name, bound in final:
-                if bound:
-                    self.bound_by[name] = cell_id
-                else:
-                    self.bound_by.pop(name, None)
+            own = (cell_id, None)
+            for name, function in names.binds.items():
+                self.bound_by[name] = own if function is None else (cell_id, function)
+            for name in names.deleted:
+                self.bound_by.pop(name, None)
 
-    def names(self, source: str, tree: ast.Module) -> _Names:
-        """(names read, (name, still bound) at the end) of a cell; re-runs of a cell whose source
-        did not change, the usual case, are looked up instead of analysed again."""
-        names = self._names.get(source)
-        if names is None:
+    def flow(self, source: str, tree: ast.Module) -> CellFlow:
+        """What a cell's own code reads and binds; re-runs of a cell whose source did not change,
+        the usual case, are looked up instead of analysed again."""
+        flow = self._flows.get(source)
+        if flow is None:
             flow = cell_flow(ParsedCell(Cell(0, None, "code", source), tree, None, ()))
-            names = (tuple(flow.reads), tuple(flow.final.items()))
+            flow.parsed = _NO_TREE
             if len(source) <= NAMES_CACHE_CHARACTERS:
-                self._keep(source, names)
-        return names
+                self._keep(source, flow)
+        return flow
 
-    def _keep(self, source: str, names: _Names) -> None:
-        """Keep `names` for `source`, dropping the oldest entries past either bound."""
-        while self._names and (
-            len(self._names) >= NAMES_CACHE_SIZE
-            or self._names_characters + len(source) > NAMES_CACHE_CHARACTERS
+    def resolve(self, flow: CellFlow) -> CellNames:
+        """The cell's reads and bindings with the functions it calls resolved, as the kernel's
+        namespace holds them: the functions the cells run so far defined."""
+        self._feed.flow = flow
+        return next(self._resolver)
+
+    def _keep(self, source: str, flow: CellFlow) -> None:
+        """Keep `flow` for `source`, dropping the oldest entries past either bound."""
+        while self._flows and (
+            len(self._flows) >= NAMES_CACHE_SIZE
+            or self._flows_characters + len(source) > NAMES_CACHE_CHARACTERS
         ):
-            oldest = next(iter(self._names))
-            del self._names[oldest]
-            self._names_characters -= len(oldest)
-        self._names[source] = names
-        self._names_characters += len(source)
+            oldest = next(iter(self._flows))
+            del self._flows[oldest]
+            self._flows_characters -= len(oldest)
+        self._flows[source] = flow
+        self._flows_characters += len(source)
 
-    def messages(self, cell_id: str, reads: Iterable[str]) -> list[str]:
+    def messages(self, cell_id: str, reads: Iterable[Read]) -> list[str]:
         """The warnings for a cell that read `reads`, each given once per name, reader and binder."""
         messages = []
         positions: dict[str, int] | None = None
-        for name in reads:
-            binder = self.bound_by.get(name)
-            if binder is None or binder == cell_id or (name, cell_id, binder) in self.warned:
+        view: NotebookView | None = None
+        for read in reads:
+            bound = self.bound_by.get(read.name)
+            if bound is None:
                 continue
-            if binder in self.deleted:
+            binder, function = bound
+            if binder == cell_id or (read.name, cell_id, binder) in self.warned:
+                continue
+            if positions is None:
+                positions, view = self._positions()
+            there = positions.get(binder)
+            what = f"`{read.name}`" + (f", read through `{read.via}`," if read.via else "")
+            if self.set_by_deleted_cell(binder, view):
                 message = (
-                    f"nb_discipline: `{name}` was last set by a cell that has been deleted; "
+                    f"nb_discipline: {what} was last set by a cell that has been deleted; "
                     "run top to bottom, this notebook cannot recreate it."
                 )
             else:
-                if positions is None:
-                    positions = self.notebook_file.positions()
-                here, there = positions.get(cell_id), positions.get(binder)
+                here = positions.get(cell_id)
                 if here is None or there is None or there <= here:
                     continue
+                calling = f" (calling `{function}`)" if function else ""
                 message = (
-                    f"nb_discipline: `{name}` was last set by cell {there}, below this one "
-                    f"(cell {here}); run top to bottom, this cell would not see that value."
+                    f"nb_discipline: {what} was last set by cell {there}{calling}, below this "
+                    f"one (cell {here}); run top to bottom, this cell would not see that value."
                 )
-            self.warned.add((name, cell_id, binder))
+            self.warned.add((read.name, cell_id, binder))
             messages.append(message)
         return messages
+
+    def set_by_deleted_cell(self, binder: str, view: NotebookView | None) -> bool:
+        """Whether the cell `binder` was deleted: the browser says so (with each execute request,
+        or in its view), and its view does not hold it (an undo puts a cell back). A saved file
+        may still hold a deleted cell: it says nothing here."""
+        if view is None:
+            return binder in self.deleted
+        return (binder in self.deleted or binder in view.deleted) and binder not in view.positions()
+
+    def _positions(self) -> tuple[dict[str, int], NotebookView | None]:
+        """Cell id -> number: in the browser's view when it sends one, else in the saved file."""
+        view = self.extension.view()
+        if view is not None:
+            return view.positions(), view
+        return self.notebook_file.positions(), None
 
     def reported(self, cell_id: str | None, diagnostics: Iterable[Diagnostic]) -> None:
         """Names `%%production` already reported for this cell: no live warning repeats them."""
         for diagnostic in diagnostics:
-            if cell_id is not None and diagnostic.symbol in self.bound_by:
-                binder = self.bound_by[diagnostic.symbol]
-                self.warned.add((diagnostic.symbol, cell_id, binder))
+            bound = self.bound_by.get(diagnostic.symbol) if diagnostic.symbol else None
+            if cell_id is not None and bound is not None:
+                self.warned.add((diagnostic.symbol, cell_id, bound[0]))
 
     def status(self) -> str:
         state = "on" if self.enabled else "off"
@@ -307,8 +398,8 @@ class LiveWarnings:
                 "to warn about)"
             )
         return (
-            f"nb_discipline live warnings: {state}; tracking {len(self.bound_by)} names, "
-            f"{len(self.deleted)} deleted cells"
+            f"nb_discipline live warnings: {state}; tracking {_count(len(self.bound_by), 'name')}, "
+            f"{_count(len(self.deleted), 'deleted cell')}"
         )
 
 
@@ -323,6 +414,20 @@ def request_metadata(shell: Any, info: Any) -> dict[str, Any]:
     metadata = getattr(info, "cell_meta", None)
     if isinstance(metadata, dict):
         return metadata
+    metadata = _parent(shell).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def request_session(shell: Any) -> str | None:
+    """The session of the front-end whose request the kernel is handling (None outside a kernel):
+    the browser's view of the notebook is looked up by it."""
+    header = _parent(shell).get("header")
+    session = header.get("session") if isinstance(header, dict) else None
+    return session if isinstance(session, str) else None
+
+
+def _parent(shell: Any) -> dict[str, Any]:
+    """The message the kernel is handling; empty outside a kernel."""
     kernel = getattr(shell, "kernel", None)
     if kernel is None:
         return {}
@@ -330,8 +435,17 @@ def request_metadata(shell: Any, info: Any) -> dict[str, Any]:
         parent = kernel.get_parent()
     except (AttributeError, TypeError, LookupError):
         return {}
-    metadata = parent.get("metadata") if isinstance(parent, dict) else None
-    return metadata if isinstance(metadata, dict) else {}
+    return parent if isinstance(parent, dict) else {}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _shown(path: str) -> str:
+    """A notebook's path as the magics show it: relative to the working directory when inside."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith(os.pardir) else relative
 
 
 # --- the magics ------------------------------------------------------------------------------
@@ -389,14 +503,15 @@ class NbDisciplineMagics(Magics):
         args.mlflow, args.run_name = _unquoted(args.mlflow), _unquoted(args.run_name)
         if args.mlflow is not None and not args.mlflow.strip():
             raise UsageError("--mlflow: give the MLflow experiment's name")
-        path = self.extension.notebook_path()
+        view = self.extension.view()
+        path = self.extension.notebook_path(view)
         try:
             settings = load_settings(None, start=os.path.dirname(path) if path else ".")
         except ConfigError as error:
             raise UsageError(str(error)) from None
         source = f"%%production {line}\n{cell}" if line else f"%%production\n{cell}"
-        context = self._context(path, source)
-        diagnostics = self._findings(context, settings)
+        context = self._context(view, path, source)
+        diagnostics = self._findings(context, view, settings)
         if diagnostics:
             listing = "\n".join(_compact(diagnostic) for diagnostic in diagnostics)
             if args.strict:
@@ -421,12 +536,12 @@ class NbDisciplineMagics(Magics):
         run_lineage = tracking.lineage(
             path,
             cell_id=context.cell.id,
-            cell_index=context.cell.index if path else None,
+            cell_index=None if context.notebook.path == HISTORY_PATH else context.cell.index,
             seed=seed,
             execution_count=self._execution_count(),
             modules=imports,
         )
-        run_name = args.run_name or _default_run_name(path, context.cell)
+        run_name = args.run_name or _default_run_name(context)
         with tracking.start_run(args.mlflow, run_name, run_lineage):
             tracking.log_params(run_lineage)
             seed_everything(seed, libraries=imports)
@@ -449,23 +564,51 @@ class NbDisciplineMagics(Magics):
             raise UsageError(f"%nbcheck: {error}") from None
         try:
             args = parser.parse_args(words)
-            paths = args.paths or [self._current_notebook()]
-            start = os.path.dirname(os.path.abspath(paths[0]))
-            result = cli.collect(args, paths, start=start)
+            view = None if args.paths else self.extension.view()
+            if view is not None:
+                result = self._check_view(args, view)
+            else:
+                paths = args.paths or [self._current_notebook()]
+                start = os.path.dirname(os.path.abspath(paths[0]))
+                result = cli.collect(args, paths, start=start)
             if args.output_file is not None:
                 frontend.write_report(cli.report(args, result), args.output_file)
                 print(f"nbcheck: report written to {args.output_file}")
-                return
         except frontend.UsageError as error:
             raise UsageError(str(error)) from None
         except SystemExit:  # --help, after argparse printed it
             return
-        if args.output_format != "text" or args.statistics:
+        note = VIEW_CHECKED if view is not None else None
+        if args.output_file is None and (args.output_format != "text" or args.statistics):
             print(cli.report(args, result), end="")
-            return
-        from IPython.display import display
+        elif args.output_file is None:
+            from IPython.display import display
 
-        display(Findings(result))
+            display(Findings(result, note))
+            return
+        if note is not None:
+            print(f"nbcheck: {note[0].lower()}{note[1:]}", file=sys.stderr)
+
+    def _check_view(self, args: Any, view: NotebookView) -> CheckResult:
+        """`nbcheck`'s check of the notebook as the browser holds it: never fixed (the browser
+        holds it, not the file)."""
+        from . import frontend
+        from .engine import check
+        from .fix import Policy
+        from .rules import UnknownSelectorError, selected_rules
+
+        path = self.extension.browser.file_path(view)
+        settings = frontend.settings_for(args, start=os.path.dirname(path) if path else ".")
+        try:
+            rules = selected_rules(settings.select, settings.extend_select, settings.ignore)
+        except UnknownSelectorError as error:
+            raise frontend.UsageError(
+                f"unknown rule selector `{error}` (`nbcheck rules` lists the rules)"
+            ) from None
+        notebook = view.notebook(_shown(path) if path else view.path or "")
+        result = CheckResult(check(notebook, settings, rules), checked=1 if rules else 0)
+        result.policy = Policy.of(settings)
+        return result
 
     @line_magic
     def nb_discipline(self, line: str) -> None:
@@ -477,6 +620,7 @@ class NbDisciplineMagics(Magics):
         if command != "status":
             live.enabled = command == "on"
         print(live.status())
+        print(f"nb_discipline notebook: {self.extension.source()}")
 
     def _execution_count(self) -> int:
         """The running cell's number, In[N] (the shell counts it up before the cell runs)."""
@@ -485,20 +629,23 @@ class NbDisciplineMagics(Magics):
         return count - 1 if running is not None and running.store_history else count
 
     def _current_notebook(self) -> str:
-        """This notebook's path, relative to the working directory when inside it."""
+        """This notebook's saved file, relative to the working directory when inside it."""
         path = notebook_path(self.shell)
         if path is None:
             raise UsageError(
                 "%nbcheck: cannot tell which notebook this kernel runs; give its path: "
                 "%nbcheck analysis.ipynb"
             )
-        relative = os.path.relpath(path)
-        return path if relative.startswith(os.pardir) else relative
+        return _shown(path)
 
-    def _context(self, path: str | None, source: str) -> _CellContext:
-        """The notebook this cell is judged in, with this cell's source in its place."""
-        notebook = self.extension.live.notebook_file.notebook(path) if path else None
-        cell_id = cell_id_of(self.shell, self.extension.live.running)
+    def _context(self, view: NotebookView | None, path: str | None, source: str) -> _CellContext:
+        """The notebook this cell is judged in (the browser's view, else the saved file), with
+        this cell's source in its place."""
+        if view is not None:
+            notebook: Notebook | None = view.notebook(path or view.path or "")
+        else:
+            notebook = self.extension.live.notebook_file.notebook(path) if path else None
+        cell_id = self.extension.cell_id(self.extension.live.running)
         if notebook is None:
             return _history_context(self.shell, source, cell_id, self._execution_count())
         for cell in notebook.cells:
@@ -516,16 +663,22 @@ class NbDisciplineMagics(Magics):
         )
         return _CellContext(notebook._replace(cells=(*notebook.cells, current)), current)
 
-    def _findings(self, context: _CellContext, settings: Any) -> list[Diagnostic]:
+    def _findings(
+        self, context: _CellContext, view: NotebookView | None, settings: Any
+    ) -> list[Diagnostic]:
         from .engine import check
 
         settings = settings.replace(select=list(PRODUCTION_RULES), extend_select=[])
         diagnostics = [d for d in check(context.notebook, settings) if d.cell == context.cell.index]
         reported = {d.symbol for d in diagnostics if d.code.startswith("NBD2")}
-        deleted = [d for d in self._deleted_cell_findings(context) if d.symbol not in reported]
+        deleted = [
+            d for d in self._deleted_cell_findings(context, view) if d.symbol not in reported
+        ]
         return sorted([*diagnostics, *deleted], key=Diagnostic.sort_key)
 
-    def _deleted_cell_findings(self, context: _CellContext) -> list[Diagnostic]:
+    def _deleted_cell_findings(
+        self, context: _CellContext, view: NotebookView | None
+    ) -> list[Diagnostic]:
         """Names this cell reads whose value came from a cell since deleted: only the kernel
         knows (the saved file may still hold the cell, or may never have held it)."""
         from .model import Location
@@ -545,7 +698,7 @@ class NbDisciplineMagics(Magics):
                 symbol=name,
             )
             for name, read in reads.items()
-            if live.bound_by.get(name) in live.deleted
+            if name in live.bound_by and live.set_by_deleted_cell(live.bound_by[name][0], view)
         ]
 
     def _run(self, cell: str) -> Any:
@@ -592,8 +745,9 @@ def _imports(notebook: Notebook) -> set[str]:
     return {site.top_level for site in Analysis(notebook, Settings()).calls.imports}
 
 
-def _default_run_name(path: str | None, cell: Cell) -> str:
-    stem = os.path.splitext(os.path.basename(path))[0] if path else "ipython"
+def _default_run_name(context: _CellContext) -> str:
+    path, cell = context.notebook.path, context.cell
+    stem = "ipython" if path == HISTORY_PATH else os.path.splitext(os.path.basename(path))[0]
     return f"{stem} cell {cell.index} [{cell.execution_count}]"
 
 
@@ -603,29 +757,37 @@ def _compact(diagnostic: Diagnostic) -> str:
     return f"cell {diagnostic.cell}:{row}:{column}: {diagnostic.code} {diagnostic.message}"
 
 
-class Findings:
-    """`%nbcheck`'s result: an HTML table in Jupyter, the text report elsewhere."""
+VIEW_CHECKED = "Checked the notebook as the browser holds it (unsaved changes included)."
 
-    def __init__(self, result: CheckResult):
+
+class Findings:
+    """`%nbcheck`'s result: an HTML table in Jupyter, the text report elsewhere; `note` says what
+    was checked when it was not the saved file."""
+
+    def __init__(self, result: CheckResult, note: str | None = None):
         self.result = result
+        self.note = note
 
     def __repr__(self) -> str:
         from .reporters.text import render
 
         errors = "".join(f"error: {error}\n" for error in self.result.errors)
-        return (errors + render(self.result)).rstrip("\n")
+        note = f"\n{self.note}" if self.note else ""
+        return (errors + render(self.result)).rstrip("\n") + note
 
     def _repr_html_(self) -> str:
         from .reporters.text import summary
 
         escape = html.escape
+        # JupyterLab right-aligns table cells: text reads from the left.
+        left = ' style="text-align: left"'
         rows = "".join(
             "<tr>"
-            f"<td>{escape(os.path.basename(d.filename))}</td>"
+            f"<td{left}>{escape(os.path.basename(d.filename))}</td>"
             f'<td title="cell id {escape(d.cell_id or "")}">cell {d.cell}</td>'
             f"<td>{d.location.row}:{d.location.column}</td>"
             f"<td><code>{escape(d.code)}</code></td>"
-            f"<td>{escape(d.message)}"
+            f"<td{left}>{escape(d.message)}"
             + (f"<br><small>help: {escape(d.help)}</small>" if d.help else "")
             + "</td></tr>"
             for d in self.result.diagnostics
@@ -634,10 +796,11 @@ class Findings:
             f"<p><b>error</b>: {escape(str(error))}</p>" for error in self.result.errors
         )
         table = (
-            "<table><thead><tr><th>notebook</th><th>cell</th><th>line:col</th><th>code</th>"
-            f"<th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+            f"<table><thead><tr><th{left}>notebook</th><th>cell</th><th>line:col</th>"
+            f"<th>code</th><th{left}>message</th></tr></thead><tbody>{rows}</tbody></table>"
             if rows
             else ""
         )
         caption = escape(summary(self.result))
-        return f'<div class="nb-discipline-findings">{errors}{table}<p>{caption}</p></div>'
+        note = f"<p>{escape(self.note)}</p>" if self.note else ""
+        return f'<div class="nb-discipline-findings">{errors}{table}<p>{caption}</p>{note}</div>'

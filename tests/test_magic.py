@@ -153,7 +153,9 @@ def test_status_says_when_the_front_end_sends_no_cell_ids(shell, capsys) -> None
     assert "no cell ids received yet" in capsys.readouterr().out
     run(shell, "y = 2", "some-cell")
     shell.run_line_magic("nb_discipline", "")
-    assert "live warnings: on; tracking 1 names" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "live warnings: on; tracking 1 name, 0 deleted cells\n" in out
+    assert "nb_discipline notebook: no notebook known\n" in out
 
 
 def test_a_long_session_keeps_a_bounded_cache(shell) -> None:
@@ -162,8 +164,8 @@ def test_a_long_session_keeps_a_bounded_cache(shell) -> None:
     live = shell._nb_discipline_extension.live
     for number in range(NAMES_CACHE_SIZE + 20):
         run(shell, f"value_{number} = {number}", f"cell-{number % 7}")
-    assert len(live._names) == NAMES_CACHE_SIZE
-    assert live.bound_by["value_0"] == "cell-0"
+    assert len(live._flows) == NAMES_CACHE_SIZE
+    assert live.bound_by["value_0"] == ("cell-0", None)
 
 
 def test_the_cache_of_a_long_session_is_bounded_by_size_too(shell) -> None:
@@ -173,13 +175,13 @@ def test_the_cache_of_a_long_session_is_bounded_by_size_too(shell) -> None:
     padding = "#" * 200_000
     for number in range(60):
         run(shell, f"value_{number} = {number}\n{padding}", f"cell-{number % 7}")
-    kept = sum(len(source) for source in live._names)
+    kept = sum(len(source) for source in live._flows)
     assert kept <= NAMES_CACHE_CHARACTERS
-    assert len(live._names) == NAMES_CACHE_CHARACTERS // 200_020
-    assert any(source.startswith("value_59 = 59\n") for source in live._names)
+    assert len(live._flows) == NAMES_CACHE_CHARACTERS // 200_020
+    assert any(source.startswith("value_59 = 59\n") for source in live._flows)
     run(shell, f"big = 1\n{'#' * (NAMES_CACHE_CHARACTERS + 1)}", "cell-huge")
-    assert not any(source.startswith("big = 1") for source in live._names)
-    assert live.bound_by["big"] == "cell-huge"
+    assert not any(source.startswith("big = 1") for source in live._flows)
+    assert live.bound_by["big"] == ("cell-huge", None)
 
 
 def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
