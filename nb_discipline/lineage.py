@@ -34,6 +34,8 @@ _ACCESS = os.O_ACCMODE
 # Not data: the interpreter's and the operating system's own files, and code.
 SYSTEM_DIRECTORIES = ("/proc/", "/dev/", "/sys/", "/etc/", "/usr/", "/lib/", "/lib64/", "/run/")
 CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyi", ".pth", ".so", ".pyd")
+# Compiled code, and git's own records (MLflow and GitPython read `.git/HEAD` to tag a run).
+NOT_DATA_FOLDERS = frozenset({"__pycache__", ".git"})
 HTTP_METHODS = (b"GET ",)
 
 
@@ -173,7 +175,9 @@ def _opened(recording: _Recording, path: object, mode: object, flags: object) ->
     path = os.path.abspath(path)
     if path in recording.opened or path in recording.written:
         return
-    if path.endswith(CODE_SUFFIXES) or "__pycache__" in path or path.startswith(recording.excluded):
+    if path.endswith(CODE_SUFFIXES) or path.startswith(recording.excluded):
+        return
+    if NOT_DATA_FOLDERS.intersection(path.split(os.sep)):
         return
     access = flags & _ACCESS if isinstance(flags, int) else os.O_RDONLY
     if access not in _READ or (isinstance(flags, int) and flags & os.O_TRUNC):
@@ -273,6 +277,11 @@ class Recorder:
         global _recording
         if self._recording is not None and _recording is self._recording:
             _recording = None
+            # A library imported since start() (matplotlib) names its own folders only now.
+            late = excluded_prefixes()
+            opened = self._recording.opened
+            for path in [path for path in opened if path.startswith(late)]:
+                del opened[path]
             self.reads = describe(self._recording, self.root)
         self._recording = None
         return self.reads
