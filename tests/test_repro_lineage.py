@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import sys
 from dataclasses import replace
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 
+from nb_discipline.lineage import Recorder
 from nb_discipline.repro import ReproOptions, run_repro
 from nb_discipline.repro.baseline import read_baseline
 from nb_discipline.repro.compare import CompareOptions, compare
@@ -230,3 +233,68 @@ def test_the_report_keeps_its_version_and_adds_fields(lineage):
     assert isinstance(report, Report) and all(
         isinstance(e, Execution) for r in report.results for e in r.executions
     )
+
+
+def test_git_records_are_not_data(tmp_path):
+    """MLflow and GitPython read `.git/HEAD` when a run starts: a whole notebook's recording
+    must not take them for data."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n", encoding="utf-8")
+    (tmp_path / "train.csv").write_bytes(OLD)
+    recorder = Recorder(str(tmp_path))
+    recorder.start()
+    for name in (".git/HEAD", "train.csv"):
+        with open(tmp_path / name, "rb") as handle:
+            handle.read()
+    reads = recorder.stop()
+    assert [file.path for file in reads.files] == ["train.csv"]
+
+
+def test_a_library_imported_while_recording_keeps_its_folders_out(tmp_path, monkeypatch):
+    """matplotlib imported by a cell after the notebook's recording started: its font cache is
+    still not data."""
+    import matplotlib
+
+    probe = os.path.join(matplotlib.get_cachedir(), "nbcheck-probe.json")
+    with open(probe, "w", encoding="utf-8") as handle:
+        handle.write("{}")
+    try:
+        monkeypatch.delitem(sys.modules, "matplotlib")
+        recorder = Recorder(str(tmp_path))
+        recorder.start()
+        monkeypatch.setitem(sys.modules, "matplotlib", matplotlib)  # the notebook imports it
+        with open(probe, encoding="utf-8") as handle:
+            handle.read()
+        assert not recorder.stop().files
+    finally:
+        os.remove(probe)
+
+
+def test_only_the_project_files_are_kept_and_compared(tmp_path):
+    """A file outside the project (a font cache, a temporary file) is the machine's: its path
+    names nothing on another machine, so the baseline leaves it out and no change is said."""
+    from nb_discipline.repro.baseline import baseline_document
+    from tests.builders import notebook
+
+    def reads(cache: str, data: str) -> dict:
+        return {
+            "files": [
+                {"path": "/home/me/.cache/fonts.json", "size": 2, "sha256": cache},
+                {"path": "data/train.csv", "size": 6, "sha256": data},
+            ],
+            "urls": ["https://example.org/labels.csv"],
+        }
+
+    first = Execution(1, 1.0, reads=reads("a" * 64, sha(OLD)))
+    document = baseline_document(notebook(code("x = 1")), first, 42, CompareOptions(), 1)
+    assert document["reads"] == {
+        "files": [{"path": "data/train.csv", "size": 6, "sha256": sha(OLD)}],
+        "urls": ["https://example.org/labels.csv"],
+    }
+    path = tmp_path / "nb.repro.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    runs = [Execution(n, 1.0, reads=reads("b" * 64, sha(NEW))) for n in (1, 2)]
+    result = compare("nb.ipynb", runs, CompareOptions(), read_baseline(path))
+    assert [(c.path, c.before, c.after) for c in result.data_changes] == [
+        ("data/train.csv", sha(OLD), sha(NEW))
+    ]

@@ -5,8 +5,8 @@ from the project root). The file is written for review in a diff: sorted, one va
 metric logged once as a number, a history as `{"step": value}`; no timestamps, no run ids; `runs`
 says how many agreeing runs it was written from (1: checked against nothing). Outputs are recorded,
 sanitized, only for a notebook that logs no metrics, which is judged on them. `reads` lists the
-data files the run read (path in the project, size, sha256) and the URLs it fetched; a baseline
-written before nbcheck recorded them has none, and nothing is compared.
+files of the project the run read (path from the project's root, size, sha256) and the URLs it
+fetched; a baseline written before nbcheck recorded them has none, and nothing is compared.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Notebook
-from .compare import BaselineData, CompareOptions, comparable_text
+from .compare import BaselineData, CompareOptions, comparable_text, project_files
 from .results import CellOutput, Execution, MlflowRun
 
 FORMAT_KEY = "nbcheck-repro-baseline"
@@ -154,7 +154,7 @@ def baseline_document(
         document["reads"] = {
             "files": [
                 {"path": file["path"], "size": file["size"], "sha256": file["sha256"]}
-                for file in execution.reads.get("files", ())
+                for file in project_files(execution.reads)
             ],
             "urls": list(execution.reads.get("urls", ())),
         }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -195,12 +196,24 @@ def compare(
     )
 
 
+def project_files(reads: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The files of a recording (`Reads.to_json()`) inside the project: a path relative to its
+    root. Only those are kept in a baseline and compared: a file outside the project is the
+    machine's (a library's cache or configuration, a temporary file), and its absolute path
+    would not name the same file on another machine."""
+    return [file for file in reads.get("files", ()) if not os.path.isabs(file["path"])]
+
+
 def _data_changes(
     executions: Sequence[Execution], baseline: BaselineData | None, between_runs: bool | None
 ) -> tuple[DataChange, ...]:
-    """The data files whose contents differ: between the baseline and run 1 when both recorded
-    their reads, and, when the runs differ from each other, between run 1 and each later run."""
+    """The project's data files whose contents differ: between the baseline and run 1 when both
+    recorded their reads, and, when the runs differ from each other, between run 1 and each
+    later run."""
     from ..lineage import changed_files
+
+    def changed(before: Mapping[str, Any], after: Mapping[str, Any]):
+        return changed_files({"files": project_files(before)}, {"files": project_files(after)})
 
     first = executions[0] if executions else None
     if first is None or first.reads is None:
@@ -209,14 +222,14 @@ def _data_changes(
     if baseline is not None and baseline.reads is not None:
         changes.extend(
             DataChange(path, before, after, first.number)
-            for path, before, after in changed_files(baseline.reads, first.reads)
+            for path, before, after in changed(baseline.reads, first.reads)
         )
     if between_runs:
         for execution in executions[1:]:
             if execution.reads is not None:
                 changes.extend(
                     DataChange(path, before, after, execution.number, first.number)
-                    for path, before, after in changed_files(first.reads, execution.reads)
+                    for path, before, after in changed(first.reads, execution.reads)
                 )
     return tuple(changes)
 
