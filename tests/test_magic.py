@@ -120,6 +120,86 @@ def test_a_cell_moved_and_saved_is_seen_in_its_new_place(
     assert "`rate` was last set by cell 2, below this one (cell 1)" in capsys.readouterr().err
 
 
+def lint(path, select: str) -> list[str]:
+    from nb_discipline.config import Settings
+    from nb_discipline.engine import check
+    from nb_discipline.loader import load
+
+    return [
+        f"cell {d.cell}: {d.message}" for d in check(load(str(path)), Settings(select=[select]))
+    ]
+
+
+def test_a_name_bound_by_a_function_called_below_is_warned_about_as_the_linter_does(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    path = open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("def setup():\n    global session\n    session = 'open'", cell_id="define"),
+        code("print(session)", cell_id="reader"),
+        code("setup()", cell_id="caller"),
+    )
+    run(shell, "def setup():\n    global session\n    session = 'open'", "define")
+    run(shell, "setup()", "caller")
+    run(shell, "print(session)", "reader")
+    assert (
+        "`session` was last set by cell 3 (calling `setup`), below this one (cell 2)"
+        in capsys.readouterr().err
+    )
+    assert lint(path, "NBD201") == [
+        "cell 2: Cell 2 reads `session`, bound only in cell 3 (calling `setup`) below"
+    ]
+
+
+def test_a_name_read_by_a_function_the_cell_calls_is_warned_about_as_the_linter_does(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    path = open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("def show():\n    return limit * 2", cell_id="define"),
+        code("show()", cell_id="caller"),
+        code("limit = 5", cell_id="writer"),
+    )
+    for source, cell_id in [
+        ("def show():\n    return limit * 2", "define"),
+        ("limit = 5", "writer"),
+        ("show()", "caller"),
+    ]:
+        run(shell, source, cell_id)
+    assert (
+        "`limit`, read through `show`, was last set by cell 3, below this one (cell 2)"
+        in capsys.readouterr().err
+    )
+    assert lint(path, "NBD201") == [
+        "cell 2: Cell 2 calls `show`, which reads `limit`, bound only in cell 3 below"
+    ]
+
+
+def test_a_function_redefined_is_resolved_as_the_kernel_holds_it(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("def show():\n    return limit", cell_id="first"),
+        code("show()", cell_id="caller"),
+        code("limit = 5", cell_id="writer"),
+        code("def show():\n    return 0", cell_id="second"),
+    )
+    for source, cell_id in [
+        ("def show():\n    return limit", "first"),
+        ("limit = 5", "writer"),
+        ("def show():\n    return 0", "second"),
+        ("show()", "caller"),
+    ]:
+        run(shell, source, cell_id)
+    err = capsys.readouterr().err
+    assert "`show` was last set by cell 4, below this one (cell 2)" in err
+    assert "`limit`" not in err  # the `show` the kernel holds reads nothing
+
+
 def test_no_warning_for_names_set_above_or_in_the_same_cell(
     shell, monkeypatch, tmp_path, capsys
 ) -> None:
