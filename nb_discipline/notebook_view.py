@@ -291,10 +291,10 @@ class BrowserLink:
         the whole notebook (once per RESYNC_SECONDS while none comes)."""
         view = self.views.get(session)
         if view is None:
-            view = self.views[session] = NotebookView()
-            if len(self.views) > MAX_VIEWS:
+            if len(self.views) >= MAX_VIEWS:
                 oldest = min(self.views, key=lambda key: self.views[key].updated)
                 del self.views[oldest]
+            view = self.views[session] = NotebookView()
         view.comm_id = comm_id
         if view.receive(data):
             self._asked.pop(session, None)
