@@ -104,23 +104,31 @@ def test_nbformat_3_is_upgraded() -> None:
         "worksheets": [
             {
                 "cells": [
-                    {"cell_type": "heading", "level": 1, "source": "Title", "metadata": {}},
+                    {"cell_type": "heading", "level": 1, "source": ["Title"], "metadata": {}},
                     {
                         "cell_type": "code",
                         "language": "python",
-                        "input": "x = 1\nprint(x)",
+                        "input": ["x = 1\n", "print(x)"],
                         "prompt_number": 3,
-                        "outputs": [],
+                        "outputs": [
+                            {"output_type": "stream", "stream": "stdout", "text": ["1\n"]},
+                            {"output_type": "pyout", "prompt_number": 3, "text": ["2"]},
+                        ],
                         "metadata": {},
                     },
                 ]
             }
         ],
     }
+    # Sources and texts saved as lists of lines, as every nbformat 3 file on disk has them.
     notebook = loads(json.dumps(v3), "old.ipynb")
     assert [cell.cell_type for cell in notebook.cells] == ["markdown", "code"]
     assert notebook.cells[1].source == "x = 1\nprint(x)"
     assert notebook.cells[1].execution_count == 3
+    assert [output["output_type"] for output in notebook.cells[1].outputs] == [
+        "stream",
+        "execute_result",
+    ]
 
 
 def test_malformed_nbformat_3_gets_a_reason() -> None:
