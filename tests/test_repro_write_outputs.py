@@ -130,6 +130,7 @@ def test_the_stale_notebook_has_every_execution_finding_before(written):
 def test_after_writing_nbcheck_reports_no_execution_finding(written):
     assert written["exit_codes"][0] == 0, written["report"]  # the 2 runs reproduced
     assert written["report"]["verdict"] == "reproduced"
+    assert written["report"]["outputs_written"] is True
     assert execution_codes(written["path"]) == []
 
 
@@ -262,6 +263,24 @@ def test_a_failed_run_writes_nothing_and_says_so(tmp_path, capsys):
     assert exit_code == 1, out
     assert path.read_bytes() == original
     assert "note: outputs not written: run 1 failed (cell 2 raised ValueError: bad data)" in out
+
+
+def test_sys_exit_above_other_cells_writes_nothing(tmp_path, capsys):
+    """papermill stops at `sys.exit(0)` and reports success: the cells below never ran, so the
+    run fails and nothing is saved that would show them as not run."""
+    path = write_notebook(
+        tmp_path / "exits.ipynb",
+        code("import sys\nsys.exit(0)", 2),
+        code("print('trained')", 1),
+    )
+    original = path.read_bytes()
+    exit_code, out, _ = repro(capsys, "--write-outputs", "--runs", "1", str(path))
+    assert exit_code == 1, out
+    assert path.read_bytes() == original
+    assert (
+        "note: outputs not written: run 1 failed (cell 1 ended the run with SystemExit: 0, which "
+        "papermill takes for a finished notebook: 1 code cell below it did not run (cell 2))"
+    ) in out
 
 
 def test_a_run_that_timed_out_writes_nothing(tmp_path, capsys):
