@@ -1,6 +1,6 @@
 """What `%load_ext nb_discipline` adds to every cell, on a real InteractiveShell.
 
-    python benchmarks/bench_magic.py [--cells 3000] [--lineage]
+    python benchmarks/bench_magic.py [--cells 3000] [--lineage] [--view]
 
 Every session runs in a fresh interpreter with its own IPython directory (IPYTHONDIR) in a temporary
 directory: sessions run one after the other in one process share the shell, its history, linecache
@@ -25,6 +25,11 @@ the state the extension keeps grows all the time. Per tenth of that session: the
 beside IPython's own `run_cell` time (which follows the machine's load, not the session's length)
 and their ratio, and the Python calls the hooks make per cell (median; counted on every 10th cell,
 which is not timed): the work a cell costs, free of the machine's noise.
+
+With a view of the notebook from the browser (alone with --view): the hooks' CPU time per 20-line
+cell when the browser's extension has sent a VIEW_CELLS-cell notebook that holds the cells run (the
+hooks number cells in the view), and the time the kernel takes to apply each kind of message to a
+VIEW_CELLS-cell view, with the message's size in bytes.
 
 Last (alone with --lineage), the data lineage's audit hook (nb_discipline.lineage): run_cell's CPU
 time for 20-line cells before and after the hook is installed, with the time the inert hook adds
@@ -193,8 +198,9 @@ def run_cell(shell, serial: int, source: str) -> float:
 
 def session(lines: int, cells: int, kind: str) -> dict:
     """One session of `cells` cells in this process; `kind` is plain (no extension), extension,
-    rerun (each cell id always runs the same source), growth (every COUNT_EVERY-th cell counts
-    calls instead of being timed) or alternate (the live hooks on and off, BLOCK cells each)."""
+    view (the extension, with the browser's VIEW_CELLS-cell view), rerun (each cell id always runs
+    the same source), growth (every COUNT_EVERY-th cell counts calls instead of being timed) or
+    alternate (the live hooks on and off, BLOCK cells each)."""
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
@@ -203,6 +209,8 @@ def session(lines: int, cells: int, kind: str) -> dict:
     timer = HookTimer(shell)
     extension = kind != "plain"
     timer.around(lambda: shell.run_line_magic("load_ext", "nb_discipline") if extension else None)
+    if kind == "view":
+        install_view(shell)
     distinct = len(CELL_IDS) if kind == "rerun" else cells
     sources = [cell_source(lines, serial % distinct) for serial in range(cells)]
     run_ms = []
@@ -224,6 +232,37 @@ def session(lines: int, cells: int, kind: str) -> dict:
         "warnings_given": len(state.live.warned) if state else 0,
         "session_collections": sum(generation["collections"] for generation in gc.get_stats()),
     }
+
+
+VIEW_CELLS = 500
+
+
+def view_cells() -> list[dict]:
+    """VIEW_CELLS cells as the browser sends them: the benchmark's cells spread among others,
+    a third of them markdown."""
+    others = [
+        {
+            "id": f"other-{number}",
+            "cell_type": "markdown" if number % 3 == 0 else "code",
+            "source": cell_source(20, number + 10_000),
+            "execution_count": None,
+        }
+        for number in range(VIEW_CELLS - len(CELL_IDS))
+    ]
+    step = len(others) // len(CELL_IDS)
+    for position, cell_id in enumerate(CELL_IDS):
+        cell = {"id": cell_id, "cell_type": "code", "source": "pass", "execution_count": None}
+        others.insert(position * (step + 1), cell)
+    return others
+
+
+def install_view(shell) -> None:
+    """The browser's view, as its extension sends it over the comm (here handed over directly:
+    an InteractiveShell has no kernel, and no comm)."""
+    browser = shell._nb_discipline_extension.browser
+    message = {"type": "full", "seq": 0, "path": "bench.ipynb", "cells": view_cells()}
+    if browser.receive("bench", None, message):
+        raise SystemExit("the benchmark's view was refused")
 
 
 def turn_length(lines: int) -> int:
@@ -439,11 +478,114 @@ def lineage_figures() -> None:
         print(f"  %%production of `x = 1` (checks, seeding):   {empty:9.1f}")
 
 
+# --- the browser's view of the notebook -------------------------------------------------------
+
+
+def view_figures(empty_cpu: float) -> None:
+    """The hooks with a VIEW_CELLS-cell view, and the cost of applying each message to it."""
+    from nb_discipline.notebook_view import NotebookView
+
+    if not empty_cpu:
+        empty_cpu = statistics.median(run_session(20, 1000, "plain")["cpu"])
+    saved = run_session(20, 1000, "extension")
+    viewed = run_session(20, 1000, "view")
+    print(f"\n20-line cells, the browser's view of a {VIEW_CELLS}-cell notebook or the saved file")
+    for label, figures in (("the view", viewed), ("the saved file", saved)):
+        print(
+            f"  hooks alone, CPU, {label + ':':16} {summary([t - empty_cpu for t in figures['cpu']])}"
+            f" ({figures['warnings_given']} warnings)"
+        )
+
+    cells = view_cells()
+    view = NotebookView()
+    seq = [0]
+
+    def message(kind: str, **fields) -> dict:
+        seq[0] += 1
+        return {"type": kind, "seq": seq[0], **fields}
+
+    def timed(make, repeat: int) -> tuple[float, int]:
+        """Median microseconds to apply the messages `make` gives, and the first one's bytes."""
+        times, size = [], 0
+        for number in range(repeat):
+            data = make(number)
+            size = size or len(json.dumps(data).encode())
+            started = time.perf_counter_ns()
+            if not view.receive(data):
+                raise SystemExit(f"refused: {str(data)[:200]}")
+            times.append((time.perf_counter_ns() - started) / 1000)
+        return statistics.median(times), size
+
+    typed = cells[250]["source"]
+    rows = [
+        ("full notebook", lambda n: message("full", path="bench.ipynb", cells=cells), 50),
+        (
+            "one cell's source (a burst of typing)",
+            lambda n: message(
+                "patch", changes=[{"op": "source", "id": cells[250]["id"], "source": typed + "x"}]
+            ),
+            5000,
+        ),
+        (
+            "execution count",
+            lambda n: message(
+                "patch", changes=[{"op": "count", "id": cells[250]["id"], "execution_count": n}]
+            ),
+            5000,
+        ),
+        (
+            "move a cell (from the middle to the top)",
+            lambda n: message(
+                "patch", changes=[{"op": "move", "id": cells[250]["id"], "index": 0}]
+            ),
+            2000,
+        ),
+        (
+            "insert a cell, then delete it",
+            lambda n: message(
+                "patch",
+                changes=[
+                    {"op": "insert", "index": 250, "cell": {**cells[0], "id": f"new-{n}"}},
+                    {"op": "delete", "id": f"new-{n}"},
+                ],
+            ),
+            2000,
+        ),
+        (
+            "rename",
+            lambda n: message("patch", changes=[{"op": "path", "path": f"{n}.ipynb"}]),
+            5000,
+        ),
+    ]
+    print(f"\napplying a message to a {VIEW_CELLS}-cell view (median)")
+    for label, make, repeat in rows:
+        micro, size = timed(make, repeat)
+        print(f"  {label + ':':42} {micro:9.1f} us  {size:>9,} bytes")
+    positions, notebook = [], []
+    for number in range(200):
+        view.receive(
+            message("patch", changes=[{"op": "move", "id": cells[number]["id"], "index": 0}])
+        )
+        started = time.perf_counter_ns()
+        view.positions()
+        positions.append((time.perf_counter_ns() - started) / 1000)
+        started = time.perf_counter_ns()
+        view.notebook("bench.ipynb")
+        notebook.append((time.perf_counter_ns() - started) / 1000)
+    print(f"  {'numbering after a move (first lookup):':42} {statistics.median(positions):9.1f} us")
+    print(
+        f"  {'the notebook for %%production, %nbcheck:':42} {statistics.median(notebook):9.1f} us"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", type=int, default=3000, help="cells in the growth session")
     parser.add_argument(
         "--lineage", action="store_true", help="only the data lineage's audit hook figures"
+    )
+    parser.add_argument(
+        "--view", action="store_true", help="only the figures with the browser's view"
     )
     parser.add_argument("--session", nargs=3, metavar=("LINES", "CELLS", "KIND"), help="internal")
     parser.add_argument("--lineage-session", nargs=2, metavar=("KIND", "DIR"), help="internal")
@@ -459,6 +601,9 @@ def main() -> None:
     print_machine()
     if args.lineage:
         lineage_figures()
+        return
+    if args.view:
+        view_figures(0.0)
         return
     empty_cpu = 0.0
     for lines, cells in ((20, 1000), (2000, 60)):
@@ -492,6 +637,8 @@ def main() -> None:
             f" / {statistics.median(both['off']):.3f} ms; added, median over pairs of turns: "
             f"{added:.3f} ms"
         )
+
+    view_figures(empty_cpu)
 
     rerun = run_session(20, 1000, "rerun")
     print(f"\n20-line cells run again unchanged ({len(CELL_IDS)} cells, 1000 runs)")
