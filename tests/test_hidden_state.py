@@ -291,6 +291,37 @@ def test_read_through_a_function_call() -> None:
     ]
 
 
+def test_silent_when_the_value_is_the_same_import() -> None:
+    nb = notebook(
+        code("from sklearn.svm import SVC\nimport numpy as np", 1),
+        code("model = SVC()\nnp.zeros(2)", 3),
+        code("from sklearn.svm import SVC\nimport numpy as np", 2),
+    )
+    assert findings(nb, "NBD203") == []
+    other = notebook(
+        code("from sklearn.svm import SVC", 1),
+        code("model = SVC()", 3),
+        code("from sklearn.svm import LinearSVC as SVC", 2),
+    )
+    assert findings(other, "NBD203") == [("NBD203", 2, "SVC")]
+
+
+def test_silent_when_counts_were_cleared() -> None:
+    # Cell 3 ran ([4], no error) and reads `train`, which only cell 2 binds: cell 2 ran though
+    # it has no count (Clear Output drops it), so when it bound `x` the counts cannot tell.
+    cleared = notebook(
+        code("x = 1", 2),
+        code("x = 2\ntrain = x", None),
+        code("print(x, train)", 3),
+    )
+    assert findings(cleared, "NBD203") == []
+    # Nothing shows that cell 2 ran: its missing count says it did not.
+    never_ran = notebook(code("x = 1", 2), code("x = 2", None), code("print(x)", 3))
+    assert findings(never_ran, "NBD203") == [("NBD203", 3, "x")]
+    below = notebook(code("x = 1", 1), code("print(x)", 3), code("x = 2", 2), code("y = 3", None))
+    assert findings(below, "NBD203") == [("NBD203", 2, "x")]
+
+
 def test_silent_when_runs_are_missing_in_between() -> None:
     # [3] and [4] are not in the notebook: a deleted or re-run cell may have bound x.
     nb = notebook(code("x = 1", 1), code("print(x)", 5), code("x = 2", 2))

@@ -91,6 +91,7 @@ class History(Record):
         """
         if not self.ordered:
             return
+        cleared = _cleared_counts(dataflow)
         events: dict[str, list[tuple[int, CellNames | None]]] = {}
         opaque: list[int] = []
         for names in dataflow.cells:
@@ -111,6 +112,10 @@ class History(Record):
             runs = events.get(provenance.read.name)
             if provenance.source is None or count is None or count < 1 or not runs:
                 continue
+            if cleared and any(
+                not _ran(binder.cell) for binder in dataflow.binders[provenance.read.name]
+            ):
+                continue  # a binder without a count may have run at any time
             latest = bisect.bisect_left(runs, count, key=lambda run: run[0]) - 1
             if latest < 0:
                 continue
@@ -118,11 +123,70 @@ class History(Record):
             if (
                 source is None
                 or source is provenance.source
+                or _same_import(provenance.read.name, source, provenance.source)
                 or bisect.bisect_right(opaque, bound_at) != bisect.bisect_left(opaque, count)
                 or not self.complete_between(bound_at, count)
             ):
                 continue
             yield ObservedRead(provenance, source)
+
+
+def _same_import(name: str, one: CellNames, other: CellNames) -> bool:
+    """Both cells bind `name` by importing the same thing, and nothing else: the same object
+    (Python imports a module once), whichever of them ran last."""
+    imported = _imported_as(name, one)
+    return imported is not None and imported == _imported_as(name, other)
+
+
+def _imported_as(name: str, names: CellNames) -> str | None:
+    """What the cell's code imports as `name` (`numpy`, `sklearn.svm.SVC`), when every binding of
+    `name` in the cell is that import; else None."""
+    import ast
+
+    tree = names.flow.parsed.tree
+    if tree is None or names.binds.get(name) is not None:
+        return None
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if (alias.asname or alias.name.partition(".")[0]) == name:
+                    found.add(alias.name if alias.asname else alias.name.partition(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            for alias in node.names:
+                if (alias.asname or alias.name) == name:
+                    found.add(f"{node.module}.{alias.name}")
+        elif _binds_otherwise(node, name):
+            return None
+    return found.pop() if len(found) == 1 else None
+
+
+def _binds_otherwise(node, name: str) -> bool:
+    import ast
+
+    if isinstance(node, ast.Name):
+        return node.id == name and isinstance(node.ctx, ast.Store)
+    definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return isinstance(node, definitions) and node.name == name
+
+
+def _ran(cell: Cell) -> bool:
+    return cell.execution_count is not None and cell.execution_count > 0
+
+
+def _cleared_counts(dataflow: Dataflow) -> bool:
+    """Some cell ran without an error and read a name that only cells without a count bind:
+    those cells ran too, and their counts were cleared (Clear Output drops a cell's count), so a
+    missing count does not mean that a cell never ran."""
+    for names in dataflow.cells:
+        cell = names.cell
+        if not _ran(cell) or any(output.get("output_type") == "error" for output in cell.outputs):
+            continue
+        for read in names.reads:
+            binders = dataflow.binders.get(read.name)
+            if binders and not any(_ran(binder.cell) for binder in binders):
+                return True
+    return False
 
 
 class ObservedRead(Record):
