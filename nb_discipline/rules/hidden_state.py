@@ -161,7 +161,9 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
     counts leave doubt (runs missing in between, a star import), when the notebook has no
     informative counts, and when two cells share a count: a kernel never repeats one, so the
     counts come from several kernel sessions (or a cell was copied), and which cell ran in which
-    the counts cannot tell.
+    the counts cannot tell. Silent, too, when a cell that ran reads a name that only cells
+    without a count bind (their counts were cleared: they ran, when is unknown), and when both
+    cells bind the name by importing the same thing (the same object whichever ran last).
 
     ## Why is this bad?
     The saved outputs were computed from a value that a clean, top-to-bottom run will not
