@@ -100,6 +100,7 @@ def test_pandas_sample_is_seeded_by_numpy() -> None:
 def test_seeding_from_entropy_is_not_seeding(seeding: str, unseeded: str) -> None:
     cells = ("import numpy as np\nimport random", seeding, "np.random.rand(2)\nrandom.random()")
     assert symbols("NBD301", *cells) == [unseeded]
+    assert symbols("NBD301", "import torch", "torch.seed()", "torch.rand(2)") == ["torch"]
 
 
 def test_a_seeder_covers_only_its_own_library() -> None:
@@ -599,10 +600,18 @@ def test_seeds_made_from_entropy(imports: str, seeding: str, source: str) -> Non
             "every run",
         ),
         ("np.random.seed(None)", "`np.random.seed` is called with `None`: it seeds the global"),
+        (
+            "torch.seed()",
+            "`torch.seed` is called without a seed: it seeds the global random generator of "
+            "PyTorch from fresh entropy",
+        ),
+        ("torch.random.seed()", "`torch.random.seed` is called without a seed"),
+        ("tf.random.set_seed(None)", "`tf.random.set_seed` is called with `None`"),
     ],
 )
 def test_reseeding_from_fresh_entropy(seeding: str, message: str) -> None:
-    found = messages("NBD304", "import random\nimport numpy as np", seeding)
+    imports = "import random\nimport numpy as np\nimport torch\nimport tensorflow as tf"
+    found = messages("NBD304", imports, seeding)
     assert len(found) == 1 and found[0].startswith(message)
 
 

@@ -42,9 +42,18 @@ SEEDERS: dict[str, frozenset[str]] = {
     "accelerate.utils.set_seed": frozenset({"random", "numpy", "torch"}),
     "nb_discipline.seed_everything": ALL_LIBRARIES,
     "nb_discipline.seeding.seed_everything": ALL_LIBRARIES,
+    # These take no seed: they always draw one from fresh entropy (NBD304 says so).
+    "torch.seed": frozenset({"torch"}),
+    "torch.random.seed": frozenset({"torch"}),
 }
 # Called with no seed (or None), these seed from fresh entropy: the opposite of seeding.
-RESEED_FROM_ENTROPY = {"random.seed": ("a", 0), "numpy.random.seed": ("seed", 0)}
+RESEED_FROM_ENTROPY = {
+    "random.seed": ("a", 0),
+    "numpy.random.seed": ("seed", 0),
+    "tensorflow.random.set_seed": ("seed", 0),
+}
+# Seeders that take no seed at all.
+ALWAYS_FROM_ENTROPY = frozenset({"torch.seed", "torch.random.seed"})
 # Calls whose value differs on every run, and what they read: a seed made from one is no seed.
 CLOCK = "which reads the clock"
 ENTROPY_SOURCES = {
@@ -954,8 +963,11 @@ class _EntropySources:
     def of_seeding(self, call: CallSite) -> ast.Call | str | None:
         """What a seeding call's seed is made from when it is no seed: the entropy source's call
         (`time.time()`), or "" when `random.seed`/`np.random.seed` is given none."""
-        reseed = RESEED_FROM_ENTROPY.get(normalized(call.qualified) or "")
-        if reseed is not None and not _seed_given(call.node, *reseed):
+        name = normalized(call.qualified) or ""
+        reseed = RESEED_FROM_ENTROPY.get(name)
+        if name in ALWAYS_FROM_ENTROPY or (
+            reseed is not None and not _seed_given(call.node, *reseed)
+        ):
             return ""
         for argument in [*call.node.args, *(keyword.value for keyword in call.node.keywords)]:
             if source := self.made_from(argument, call):
@@ -1064,8 +1076,9 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
     """A seed that is not a seed: made from the clock, the process id or fresh entropy.
 
     ## What it does
-    Flags a seeding call whose seed differs on every run: `random.seed()` and `np.random.seed()`
-    with no seed or `None` (they reseed from fresh entropy), and a seed made from the clock
+    Flags a seeding call whose seed differs on every run: `random.seed()`, `np.random.seed()`
+    and `tf.random.set_seed()` with no seed or `None` (they reseed from fresh entropy),
+    `torch.seed()` (which takes none), and a seed made from the clock
     (`time.time()`, `time.time_ns()`, `time.perf_counter()`, `datetime.now()`, `uuid.uuid1()`),
     the process id (`os.getpid()`) or the operating system's entropy (`os.urandom`,
     `uuid.uuid4()`, `secrets.*`), directly, through `int(...)`, `hash(...)` or arithmetic, or
@@ -1095,8 +1108,9 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
     ```
 
     ## Fix
-    Unsafe: the numbers drawn change. Only for `random.seed()` and `np.random.seed()` given no seed
-    or `None`: passes the seed. A seed made from the clock, the process id or fresh entropy gets no
+    Unsafe: the numbers drawn change. Only for `random.seed()`, `np.random.seed()` and
+    `tf.random.set_seed()` given no seed or `None`: passes the seed (`torch.seed()` takes none:
+    use `torch.manual_seed(42)`). A seed made from the clock, the process id or fresh entropy gets no
     fix: whoever wrote it wanted other numbers on every run (perhaps printing the seed), and which
     fixed seed to use instead, if any, is theirs to say; nor does a reseeding in a loop, a
     comprehension, a function or a lambda, where a fixed seed would make every run alike. The seed
@@ -1111,7 +1125,11 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
         table = random_state_table()
         configured = _configured_random_state(nb.settings.random_state_functions)
     else:  # only a seeder of fresh entropy given no seed can be flagged: no helper to find
-        calls = [call for call in calls if call.qualified in RESEED_FROM_ENTROPY]
+        calls = [
+            call
+            for call in calls
+            if call.qualified in RESEED_FROM_ENTROPY or call.qualified in ALWAYS_FROM_ENTROPY
+        ]
 
         def seeds_of(call: CallSite) -> frozenset[str]:
             return SEEDERS[call.qualified or ""]
@@ -1147,7 +1165,7 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
                 f"`{callee}` is called {how}: it seeds the global random generator of {label} "
                 "from fresh entropy, so the numbers drawn after it differ on every run"
             )
-            if _runs_once(call.parsed, call.node):
+            if name in RESEED_FROM_ENTROPY and _runs_once(call.parsed, call.node):
                 given = _argument(call.node, *RESEED_FROM_ENTROPY[name])
                 seed = str(_fix_seed(nb))
                 fix = _unsafe_fix(
