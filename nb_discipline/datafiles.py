@@ -33,13 +33,16 @@ class GitRepository(Record):
 
 def git_repository(start: str) -> GitRepository | None:
     """The git repository whose working tree holds `start` (a folder), or None. A `.git` folder
-    makes one; so does a `.git` file (`gitdir: ...`, worktrees and submodules)."""
+    makes one when it holds a `HEAD` (as git checks: an empty `.git` is no repository, and git
+    looks further up); so does a `.git` file (`gitdir: ...`, worktrees and submodules)."""
     directory = os.path.abspath(start)
     while True:
         marker = os.path.join(directory, ".git")
         if os.path.isdir(marker):
-            disk_cache.note(directory, disk_cache.directory_status(directory))
-            return GitRepository(directory, marker)
+            disk_cache.note(marker, disk_cache.directory_status(marker))
+            if os.path.isfile(os.path.join(marker, "HEAD")):
+                disk_cache.note(directory, disk_cache.directory_status(directory))
+                return GitRepository(directory, marker)
         if os.path.isfile(marker):
             disk_cache.note(marker)
             try:

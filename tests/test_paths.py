@@ -388,6 +388,16 @@ def test_no_finding_outside_a_git_repository(tmp_path) -> None:
     assert untracked(tmp_path, "import pandas as pd\ndf = pd.read_csv('data.csv')") == []
 
 
+def test_an_empty_git_folder_is_no_repository(tmp_path) -> None:
+    # A `.git` folder with no HEAD is not a repository to git (a marker some tools leave, or a
+    # copy without its history): nothing says what a clone would hold.
+    (tmp_path / ".git").mkdir()
+    assert untracked(tmp_path, "import pandas as pd\ndf = pd.read_csv('data.csv')") == []
+    (tmp_path / ".git").rmdir()
+    git(tmp_path, "init", "-q")
+    assert untracked(tmp_path, "import pandas as pd\ndf = pd.read_csv('data.csv')") == ["data.csv"]
+
+
 def test_a_file_added_to_git_is_no_longer_flagged_by_the_next_run(
     repository, nbcheck, tmp_path_factory, monkeypatch
 ) -> None:
