@@ -1,11 +1,13 @@
 """Sample nbcheck's findings on a folder of notebooks for a person to judge, and score the verdicts.
 
-    python benchmarks/audit.py sample FOLDER -o SHEET [--per-rule 12] [--seed 0] [--verdicts OLD]
+    python benchmarks/audit.py sample FOLDER -o SHEET [--per-rule 12] [--seed 0] [--select RULES]
+                                      [--verdicts OLD]
     python benchmarks/audit.py show SHEET [--next | ID]
     python benchmarks/audit.py judge SHEET ID true|false|true-not-worth-acting "note"
     python benchmarks/audit.py score SHEET
 
-`sample` runs nbcheck (the one on PATH, or `--nbcheck`) with every rule on FOLDER and draws, for
+`sample` runs nbcheck (the one on PATH, or `--nbcheck`) with every rule (or those `--select`
+names) on FOLDER and draws, for
 each rule, `--per-rule` findings (all of them where there are fewer), spread over the repositories
 (the first folder level under FOLDER) in turn, with a seeded generator: the same corpus, seed and
 nbcheck give the same sheet. The sheet is JSON Lines, one finding a line, each with what a judge
@@ -49,14 +51,14 @@ DEPENDENCY_FILE = re.compile(
 LINE_SHOWN = 400  # characters of one dependency-file line, and lines of one file, shown at most
 
 
-def run_nbcheck(folder: Path, nbcheck: str) -> list[dict]:
+def run_nbcheck(folder: Path, nbcheck: str, select: str = "ALL") -> list[dict]:
     completed = subprocess.run(
         [
             nbcheck,
             "--output-format",
             "json",
             "--select",
-            "ALL",
+            select,
             "--exit-zero",
             "-q",
             "--no-cache",
@@ -229,7 +231,7 @@ def dependency_files(start: Path, folder: Path) -> dict[str, str]:
 
 def command_sample(arguments: argparse.Namespace) -> None:
     folder = arguments.folder.resolve()
-    findings = run_nbcheck(folder, arguments.nbcheck)
+    findings = run_nbcheck(folder, arguments.nbcheck, arguments.select)
     totals = Counter(finding["code"] for finding in findings)
     rows = []
     for number, finding in enumerate(stratified(findings, arguments.per_rule, arguments.seed), 1):
@@ -246,6 +248,7 @@ def command_sample(arguments: argparse.Namespace) -> None:
                 "row": finding["location"]["row"],
                 "symbol": finding.get("symbol"),
                 "message": finding["message"],
+                "help": finding.get("help"),
                 "fix": finding.get("fix"),
                 "source": marked(source, finding["location"]["row"]) if cell else "",
                 "context": context(finding, folder),
@@ -303,8 +306,15 @@ def show(row: dict) -> str:
         f"#{row['id']}  {row['rule']}  {row['notebook']}  cell {row['cell']}, line {row['row']}",
         f"message: {row['message']}",
     ]
+    if row.get("help"):
+        parts.append(f"help: {row['help']}")
     if row["fix"]:
-        parts.append(f"fix: {row['fix']}")
+        edits = row["fix"]["edits"] if isinstance(row["fix"], dict) else None
+        if edits is None:  # a sheet from before fixes had edits: the fix was a sentence
+            parts.append(f"fix: {row['fix']}")
+        else:
+            shown = "; ".join(f"{edit['content']!r} at {edit['location']}" for edit in edits)
+            parts.append(f"fix ({row['fix']['applicability']}): {row['fix']['message']}: {shown}")
     if row["verdict"]:
         parts.append(f"verdict: {row['verdict']}  {row['note']}")
     parts.append(row["source"])
@@ -382,6 +392,7 @@ def main() -> None:
     sample.add_argument("--per-rule", type=int, default=12)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--nbcheck", default="nbcheck")
+    sample.add_argument("--select", default="ALL", help="rules to sample (nbcheck's --select)")
     sample.add_argument(
         "--verdicts", type=Path, help="an earlier sheet: keep its verdicts on the same findings"
     )
