@@ -266,7 +266,7 @@ class BrowserLink:
             return
         try:
             import comm
-        except ImportError:  # ipykernel before 6.22 has no comm package: no view
+        except ImportError:  # an ipykernel from before the comm package: no view
             return
         comm.get_comm_manager().register_target(COMM_TARGET, self._opened)
         self._registered = True

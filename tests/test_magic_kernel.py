@@ -32,11 +32,16 @@ class JupyterLabLikeClient:
         self.closed = False
         self.seq = -1
 
+        self.subshell_id: str | None = None
+        """Set: comm messages go over this subshell, as JupyterLab 4.6 sends them by default."""
+
     def send(self, data: dict) -> None:
         """A comm message to the kernel, on the shell channel (in order with execute requests)."""
         assert self.comm_id is not None, "the kernel opened no comm"
-        content = {"comm_id": self.comm_id, "data": data}
-        self.client.shell_channel.send(self.client.session.msg("comm_msg", content))
+        message = self.client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data})
+        if self.subshell_id is not None:
+            message["header"]["subshell_id"] = self.subshell_id
+        self.client.shell_channel.send(message)
 
     def full(self, cells: list[dict], path: str = "explore.ipynb", **fields) -> None:
         self.seq += 1
@@ -301,3 +306,26 @@ def test_a_front_end_without_the_extension_closes_the_comm_and_the_saved_file_is
 def test_unloading_closes_the_comm(kernel) -> None:
     kernel.execute("%unload_ext nb_discipline", "setup")
     assert kernel.closed
+
+
+def test_comm_messages_sent_over_a_subshell_are_handled_by_the_main_shell(kernel) -> None:
+    """JupyterLab 4.6 sends a comm's messages over a subshell of their own (`commsOverSubshells`)
+    when the kernel has subshells; ipykernel hands those of a comm the kernel opened from the main
+    shell to the main shell, in order with the cells (a subshell runs beside them)."""
+    kernel.client.control_channel.send(kernel.client.session.msg("create_subshell_request", {}))
+    kernel.subshell_id = kernel.client.get_control_msg(timeout=TIMEOUT)["content"]["subshell_id"]
+    kernel.execute(
+        "import threading\n"
+        "browser = get_ipython()._nb_discipline_extension.browser\n"
+        "handled_by_main_thread, handle = [], browser.receive\n"
+        "def receive(*args):\n"
+        "    handled_by_main_thread.append(threading.current_thread() is threading.main_thread())\n"
+        "    return handle(*args)\n"
+        "browser.receive = receive",
+        "probe",
+    )
+    kernel.full([cell("top", "z = w + 1"), cell("bottom", "w = 5")])
+    kernel.patch({"op": "move", "id": "bottom", "index": 0})
+    assert kernel.execute("print(handled_by_main_thread)", "probe")["stdout"] == "[True, True]\n"
+    kernel.execute("w = 5", "bottom")
+    assert kernel.execute("z = w + 1", "top")["stderr"] == ""
