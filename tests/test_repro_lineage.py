@@ -28,6 +28,7 @@ from tests.builders import code, write_notebook
 from tests.builders import markdown as markdown_cell
 
 OLD, NEW = b"1\n2\n3\n", b"1\n2\n4\n"
+FOREIGN_KERNEL = "nbcheck-no-lineage"
 
 
 def sha(data: bytes) -> str:
@@ -70,14 +71,37 @@ def lineage(tmp_path_factory):
     exits_last = write_notebook(
         notebooks / "exits_last.ipynb", code("print(6 * 7)"), code("raise SystemExit")
     )
+    # A kernel whose environment cannot import nb_discipline.lineage (another environment's).
+    kernels = tmp_path_factory.mktemp("jupyter")
+    spec = kernels / "kernels" / FOREIGN_KERNEL / "kernel.json"
+    spec.parent.mkdir(parents=True)
+    launch = (
+        "import sys; sys.modules['nb_discipline.lineage'] = None; "
+        "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+    )
+    spec.write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-c", launch, "-f", "{connection_file}"],
+                "display_name": "no lineage",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
+    kernelspec = {"name": FOREIGN_KERNEL, "display_name": "no lineage", "language": "python"}
+    foreign = write_notebook(
+        notebooks / "foreign.ipynb", code("print(6 * 7)"), metadata={"kernelspec": kernelspec}
+    )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
         patch.setenv("IPYTHONDIR", str(tmp_path_factory.getbasetemp() / "ipython"))
+        patch.setenv("JUPYTER_PATH", str(kernels))
         written = run_repro([str(sums)], ReproOptions(runs=1, timeout=300, update_baseline=True))
         baseline = json.loads((notebooks / "sums.repro.json").read_text(encoding="utf-8"))
         (project / "data" / "train.csv").write_bytes(NEW)
         report = run_repro(
-            [str(sums), str(counter), str(exits), str(exits_last)],
+            [str(sums), str(counter), str(exits), str(exits_last), str(foreign)],
             ReproOptions(runs=2, jobs=2, timeout=300),
         )
     results = {Path(result.path).stem: result for result in report.results}
@@ -175,6 +199,17 @@ def test_sys_exit_in_the_last_cell_ran_every_cell(lineage):
     assert first.reads_error == (
         "cell 2 ended the run with SystemExit before nbcheck's teardown step"
     )
+
+
+def test_a_kernel_that_cannot_import_the_recorder_says_why(lineage):
+    _, _, _, _, results = lineage
+    foreign = results["foreign"]
+    assert foreign.verdict == REPRODUCED, foreign
+    first = foreign.executions[0]
+    assert first.reads is None
+    assert first.reads_error.startswith("the kernel cannot import nb_discipline.lineage (")
+    assert first.seeded  # seeding needs no import: it still ran
+    assert first.packages["python"]
 
 
 def test_a_baseline_without_reads_is_still_read(lineage, tmp_path):

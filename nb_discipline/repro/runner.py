@@ -72,11 +72,16 @@ def __nbcheck_setup():
         from nb_discipline import lineage
     except Exception as error:
         reason = f"the kernel cannot import nb_discipline.lineage ({{type(error).__name__}})"
-        with open(os.path.join(directory, "reads.json"), "w") as handle:
-            json.dump({{"error": reason}}, handle)
-        return
-    lineage.{recorder} = lineage.Recorder({root!r})
-    lineage.{recorder}.start(skip=[directory])
+    else:
+        try:  # the kernel's nb_discipline may be another version than nbcheck's
+            recorder = lineage.Recorder({root!r})
+            recorder.start(skip=[directory])
+            lineage.{recorder} = recorder
+            return
+        except Exception as error:
+            reason = f"recording the data read could not start: {{type(error).__name__}}: {{error}}"
+    with open(os.path.join(directory, "reads.json"), "w") as handle:
+        json.dump({{"error": reason}}, handle)
 __nbcheck_setup()
 del __nbcheck_setup
 """
