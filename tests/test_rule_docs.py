@@ -11,6 +11,7 @@ silent on Use instead.
 from __future__ import annotations
 
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,9 @@ def doc_notebook(block: str) -> DocNotebook:
 
 def run_block(rule: Rule, block: str, directory: Path) -> list:
     documented = doc_notebook(block)
-    (directory / ".git").mkdir(parents=True)  # the project root: nothing above it counts
+    directory.mkdir(parents=True, exist_ok=True)
+    # A git repository at the project root: nothing above it counts, and it tracks nothing.
+    subprocess.run(["git", "init", "-q", str(directory)], check=True)
     for name, content in documented.files.items():
         (directory / name).write_text(content, encoding="utf-8")
     path = write_notebook(directory / "example.ipynb", *documented.cells)

@@ -62,8 +62,8 @@ DATABRICKS_NAMES = frozenset(
 
 
 # Names the pyspark shell (`pyspark`, or a Jupyter kernel it launches) defines before the first
-# cell runs. A notebook that imports pyspark and never binds one of them ran in such a kernel;
-# one that binds it (`sc = SparkContext()`) did not: the shell refuses a second SparkContext.
+# cell runs. A notebook that imports pyspark and reads one that no cell binds ran in such a kernel,
+# and runs nowhere else; one that binds it (`sc = SparkContext()`) did not.
 PYSPARK_SHELL_NAMES = frozenset({"sc", "spark", "sqlContext", "sqlCtx"})
 _IMPORTS_PYSPARK = None
 
@@ -88,8 +88,9 @@ class Predefined(Record):
     """Names the notebook's kernel defines besides Python's and IPython's."""
 
     always: frozenset[str] = frozenset()
-    unless_bound: frozenset[str] = frozenset()
-    """Defined only when no cell binds them: the notebook that binds one ran elsewhere."""
+    pyspark_shell: frozenset[str] = frozenset()
+    """The pyspark shell's names, in a notebook that imports pyspark: defined in the kernel the
+    notebook ran in when no cell binds them, though not in a fresh Python kernel."""
 
 
 NONE = Predefined()
@@ -97,8 +98,8 @@ NONE = Predefined()
 
 def predefined_names(notebook: Notebook, configured: list[str]) -> Predefined:
     """The `builtins` setting, Databricks' globals in a notebook exported from Databricks,
-    Python 2's own builtins in a notebook whose kernel ran Python 2, and the pyspark shell's
-    globals in a notebook that imports pyspark and does not make them itself."""
+    Python 2's own builtins in a notebook whose kernel ran Python 2; apart, the pyspark shell's
+    globals in a notebook that imports pyspark."""
     names = frozenset(configured)
     if DATABRICKS_METADATA in notebook.metadata:
         names |= DATABRICKS_NAMES
@@ -948,12 +949,13 @@ class Dataflow:
             for summary in names.flow.functions.values()
             for name in summary.binds
         }
-        self.predefined = predefined.always | {
-            name
-            for name in predefined.unless_bound
-            if name not in self.binders and name not in self._bound_by_functions
-        }
+        self.predefined = predefined.always
         """Names the kernel defines beyond Python's and IPython's own."""
+        self.pyspark_shell = frozenset(
+            name for name in predefined.pyspark_shell if not self.bound_anywhere(name)
+        )
+        """Names no cell binds that the pyspark shell defines, read by a notebook that imports
+        pyspark: it ran in a kernel pyspark started."""
 
     def bound_anywhere(self, name: str) -> bool:
         """Some cell, or some function's `global` statement, binds `name`, or it always exists."""

@@ -119,7 +119,17 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
         if read.via is not None and not dataflow.binds_unknown:
             continue  # reported below, where the function is written
         opaque = dataflow.opaque_after(names, read)
-        if not opaque:
+        help = None
+        if read.name in dataflow.pyspark_shell:
+            claim = (
+                "which no cell binds: the pyspark shell defines it, so the notebook runs in a "
+                "kernel that pyspark starts, not in a fresh Python kernel"
+            )
+            help = (
+                "Make it in the notebook: `spark = SparkSession.builder.getOrCreate()`, "
+                "`sc = spark.sparkContext`"
+            )
+        elif not opaque:
             claim = "which no cell binds"
         else:
             first, more = opaque[0], len(opaque) - 1
@@ -132,7 +142,7 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
             claim = f"which no cell above binds; {where}, so it may bind it, but only after {when}"
             if more:
                 claim += f" (as may {more} more {'cell' if more == 1 else 'cells'} below)"
-        yield _finding(names.cell, read, f"{_reads(names.cell, read)} {claim}", read.name)
+        yield _finding(names.cell, read, f"{_reads(names.cell, read)} {claim}", read.name, help)
     if dataflow.binds_unknown:
         return  # a function may be called after a cell that binds what it reads
     for names in dataflow.cells:
@@ -216,7 +226,7 @@ def _cells(indexes: list[str]) -> str:
     return "cells " + ", ".join(map(str, indexes[:-1])) + f" and {indexes[-1]}"
 
 
-def _finding(cell: Cell, read: Read, message: str, symbol: str) -> Finding:
+def _finding(cell: Cell, read: Read, message: str, symbol: str, help: str | None = None) -> Finding:
     return Finding(
         cell,
         message,
@@ -225,4 +235,5 @@ def _finding(cell: Cell, read: Read, message: str, symbol: str) -> Finding:
         read.end_row,
         read.end_column,
         symbol=symbol,
+        help=help,
     )
