@@ -198,6 +198,11 @@ def remote(source: str) -> list[str | None]:
         ("https://example.org/datasets/2.1.0/x.csv", "a version in the path"),
         ("https://example.org/v2/x.csv", "a version in the path"),
         ("https://example.org/2024-01-31/x.csv", "a version in the path"),
+        (
+            "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+            "a version in the file name",
+        ),
+        ("https://example.org/data-2.1.0.csv", "a version in the file name"),
     ],
 )
 def test_pinned_urls(url: str, pin: str) -> None:
@@ -214,6 +219,8 @@ def test_pinned_urls(url: str, pin: str) -> None:
         "https://archive.ics.uci.edu/ml/machine-learning-databases/iris/iris.data",
         "http://bit.ly/kaggletrain",
         "https://example.org/data/train.csv",
+        "https://example.org/train_2019.csv",
+        "https://example.org/gov_v.csv",
         "s3://bucket/train.csv",
     ],
 )

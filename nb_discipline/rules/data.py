@@ -129,6 +129,9 @@ _PINNED_HOSTS = (
 )
 _VERSION_QUERY = r"[?&](?:version|versionId|generation|rev|revision|sha|commit)="
 _VERSION_SEGMENT = r"/v?\d+(?:[._]\d+)+[^/]*/|/v\d+(?:alpha|beta)?\d*/|/\d{4}-\d{2}-\d{2}/"
+# A file whose name carries its version (`aclImdb_v1.tar.gz`, `data-2.1.0.csv`): a new version
+# of the data is a new file.
+_VERSION_IN_NAME = r"[_-](?:v\d+(?:[._]\d+)*|\d+(?:\.\d+){1,3})(?:[._-][^/]*)?$"
 _CHECKSUM_FRAGMENT = r"#(?:sha256|sha1|md5|sha512)="
 _LOCAL_HOSTS = r"[a-z]+://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?:[:/]|$)"
 
@@ -142,7 +145,8 @@ def url_pin(url: str) -> str | None:
     version); a DOI, a Zenodo record or figshare file, IPFS, a Wayback Machine snapshot, a GitHub
     release's asset, a PyPI file; a `version=`, `versionId=` (S3), `generation=` (GCS), `rev=`,
     `revision=`, `sha=` or `commit=` query; a checksum fragment (`#sha256=...`); a path segment
-    that is a version number or a date (`/v2/`, `/v1beta/`, `/1.0.3/`, `/2024-01-31/`).
+    that is a version number or a date (`/v2/`, `/v1beta/`, `/1.0.3/`, `/2024-01-31/`); a file
+    name that carries a version (`aclImdb_v1.tar.gz`, `data-2.1.0.csv`).
     """
     for pattern in _REPOSITORY_FILES:
         match = re.match(pattern, url)
@@ -163,6 +167,8 @@ def url_pin(url: str) -> str | None:
     path = url.split("?", 1)[0].split("#", 1)[0]
     if re.search(_VERSION_SEGMENT, path + "/"):
         return "a version in the path"
+    if re.search(_VERSION_IN_NAME, path.rsplit("/", 1)[-1]):
+        return "a version in the file name"
     return None
 
 
