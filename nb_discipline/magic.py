@@ -127,6 +127,11 @@ class NotebookFile:
                 self._positions = {}
         return self._positions
 
+    @property
+    def saved(self) -> Notebook | None:
+        """The saved notebook `positions` numbers cells in, if there is one."""
+        return self._notebook if self._positions else None
+
 
 # --- the extension ---------------------------------------------------------------------------
 
@@ -233,8 +238,9 @@ class LiveWarnings:
         self.shell = shell
         self.extension = extension
         self.enabled = True
-        self.bound_by: dict[str, tuple[str, str | None]] = {}
-        """Name -> (the cell that bound it last, the function whose call bound it, or None)."""
+        self.bound_by: dict[str, tuple[str, str | None, str]] = {}
+        """Name -> (the cell that bound it last, the function whose call bound it or None, the
+        code that ran)."""
         self.deleted: set[str] = set()
         self.warned: set[tuple[str, str, str]] = set()
         self.notebook_file = NotebookFile(shell)
@@ -249,6 +255,7 @@ class LiveWarnings:
         self._flows_characters = 0
         self._feed = _Feed()
         self._resolver = Dataflow._resolve(self._feed)
+        self._analysed: tuple[Notebook, Dataflow] | None = None
 
     def register(self) -> None:
         self.shell.events.register("pre_run_cell", self.pre_run_cell)
@@ -294,15 +301,22 @@ class LiveWarnings:
         if cell_id is None:
             return
         self.seen_cell_ids = True
+        for message in self.judge(cell_id, trees):
+            print(message, file=sys.stderr)
+
+    def judge(self, cell_id: str, trees: list[tuple[str, ast.Module]]) -> list[str]:
+        """The warnings for the cell `cell_id` that ran the code of `trees`, (source, tree) in the
+        order IPython parsed them; what it bound is recorded."""
+        messages = []
         for source, tree in trees:
             names = self.resolve(self.flow(source, tree))
-            for message in self.messages(cell_id, names.reads):
-                print(message, file=sys.stderr)
-            own = (cell_id, None)
+            messages += self.messages(cell_id, names.reads)
+            own = (cell_id, None, source)
             for name, function in names.binds.items():
-                self.bound_by[name] = own if function is None else (cell_id, function)
+                self.bound_by[name] = own if function is None else (cell_id, function, source)
             for name in names.deleted:
                 self.bound_by.pop(name, None)
+        return messages
 
     def flow(self, source: str, tree: ast.Module) -> CellFlow:
         """What a cell's own code reads and binds; re-runs of a cell whose source did not change,
@@ -342,7 +356,7 @@ class LiveWarnings:
             bound = self.bound_by.get(read.name)
             if bound is None:
                 continue
-            binder, function = bound
+            binder, function, code = bound
             if binder == cell_id or (read.name, cell_id, binder) in self.warned:
                 continue
             if positions is None:
@@ -357,6 +371,9 @@ class LiveWarnings:
             else:
                 here = positions.get(cell_id)
                 if here is None or there is None or there <= here:
+                    continue
+                if not self._differs_top_to_bottom(read.name, here, code, view):
+                    self.warned.add((read.name, cell_id, binder))
                     continue
                 calling = f" (calling `{function}`)" if function else ""
                 message = (
@@ -374,6 +391,33 @@ class LiveWarnings:
         if view is None:
             return binder in self.deleted
         return (binder in self.deleted or binder in view.deleted) and binder not in view.positions()
+
+    def _differs_top_to_bottom(
+        self, name: str, here: int, code: str, view: NotebookView | None
+    ) -> bool:
+        """Whether, run top to bottom, cell `here` would not get the value that the cell below,
+        which ran `code`, gave `name`: no cell above binds it, or the one that does is not the
+        same import (a module is imported once: the same object). The linter's view of the
+        notebook, asked only before a warning: False where it gives the read the benefit of the
+        doubt (a star import or `%pylab` above may bind the name), as NBD201 and NBD203 do."""
+        from .analysis.history import _same_import
+
+        below = Dataflow((parse_source(code),)).cells[0]
+        for provenance in self._dataflow(view).top_to_bottom():
+            if provenance.cell.cell.index == here and provenance.read.name == name:
+                above = provenance.source
+                return above is None or not _same_import(name, below, above)
+        return False
+
+    def _dataflow(self, view: NotebookView | None) -> Dataflow:
+        """The linter's dataflow of the notebook cells are numbered in, kept while it is the same."""
+        from .analysis import Analysis
+        from .config import Settings
+
+        notebook = view.notebook(view.path or "") if view is not None else self.notebook_file.saved
+        if self._analysed is None or self._analysed[0] is not notebook:
+            self._analysed = (notebook, Analysis(notebook, Settings()).dataflow)
+        return self._analysed[1]
 
     def _positions(self) -> tuple[dict[str, int], NotebookView | None]:
         """Cell id -> number: in the browser's view when it sends one, else in the saved file."""

@@ -200,6 +200,50 @@ def test_a_function_redefined_is_resolved_as_the_kernel_holds_it(
     assert "`limit`" not in err  # the `show` the kernel holds reads nothing
 
 
+@pytest.mark.parametrize(
+    ("below", "warned"), [("import numpy as np", False), ("import math as np", True)]
+)
+def test_a_module_imported_again_below_is_the_one_imported_above(
+    shell, monkeypatch, tmp_path, capsys, below, warned
+) -> None:
+    """Python imports a module once: run top to bottom, the cell gets the same object from the
+    import above (NBD203 says nothing either); another module is another value."""
+    path = open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("import numpy as np", count=1, cell_id="top"),
+        code("x = np.pi", count=3, cell_id="reader"),
+        code(below, count=2, cell_id="bottom"),
+    )
+    for source, cell_id in [
+        ("import numpy as np", "top"),
+        (below, "bottom"),
+        ("x = np.pi", "reader"),
+    ]:
+        run(shell, source, cell_id)
+    err = capsys.readouterr().err
+    assert ("`np` was last set by cell 3, below this one (cell 2)" in err) is warned
+    assert bool(lint(path, "NBD203")) is warned
+
+
+def test_no_warning_where_a_star_import_above_may_bind_the_name(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    """As the linter, which cannot tell what `*` (or `%pylab`) binds: the benefit of the doubt."""
+    path = open_notebook(
+        monkeypatch,
+        tmp_path,
+        code("from math import *", count=1, cell_id="top"),
+        code("print(pi)", count=3, cell_id="reader"),
+        code("pi = 3", count=2, cell_id="bottom"),
+    )
+    for source, cell_id in [("from math import *", "top"), ("pi = 3", "bottom")]:
+        run(shell, source, cell_id)
+    run(shell, "print(pi)", "reader")
+    assert "nb_discipline" not in capsys.readouterr().err
+    assert lint(path, "NBD2") == []
+
+
 def test_no_warning_for_names_set_above_or_in_the_same_cell(
     shell, monkeypatch, tmp_path, capsys
 ) -> None:
@@ -245,7 +289,7 @@ def test_a_long_session_keeps_a_bounded_cache(shell) -> None:
     for number in range(NAMES_CACHE_SIZE + 20):
         run(shell, f"value_{number} = {number}", f"cell-{number % 7}")
     assert len(live._flows) == NAMES_CACHE_SIZE
-    assert live.bound_by["value_0"] == ("cell-0", None)
+    assert live.bound_by["value_0"][:2] == ("cell-0", None)
 
 
 def test_the_cache_of_a_long_session_is_bounded_by_size_too(shell) -> None:
@@ -261,7 +305,7 @@ def test_the_cache_of_a_long_session_is_bounded_by_size_too(shell) -> None:
     assert any(source.startswith("value_59 = 59\n") for source in live._flows)
     run(shell, f"big = 1\n{'#' * (NAMES_CACHE_CHARACTERS + 1)}", "cell-huge")
     assert not any(source.startswith("big = 1") for source in live._flows)
-    assert live.bound_by["big"] == ("cell-huge", None)
+    assert live.bound_by["big"][:2] == ("cell-huge", None)
 
 
 def test_live_warnings_can_be_switched_off_and_on(shell, capsys) -> None:
