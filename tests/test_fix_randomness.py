@@ -38,8 +38,13 @@ def fix_all(nb: Notebook, codes=RANDOMNESS, settings: Settings | None = None) ->
     return nb._replace(cells=cells)
 
 
+# A last cell that uses what the cells make: an estimator built and never used draws nothing.
+USES = "print(model, m, kf, clf, rng, gen)"
+
+
 def build(*cells: str) -> Notebook:
-    return notebook(*(code(source, count) for count, source in enumerate(cells, 1)))
+    sources = (*cells, USES)
+    return notebook(*(code(source, count) for count, source in enumerate(sources, 1)))
 
 
 def fixed_cells(code_: str, *cells: str, settings: Settings | None = None) -> list[str]:
@@ -50,7 +55,7 @@ def fixed_cells(code_: str, *cells: str, settings: Settings | None = None) -> li
         assert parsed.syntax_error is None, (cell.source, parsed.syntax_error)
     remaining = check(nb, settings or Settings(), rules=[lookup(code_)])
     assert [d.message for d in remaining] == [], [cell.source for cell in nb.code_cells]
-    return [cell.source for cell in nb.code_cells]
+    return [cell.source for cell in nb.code_cells[:-1]]
 
 
 def fixes(code_: str, *cells: str, settings: Settings | None = None) -> list:
@@ -521,7 +526,7 @@ def test_nbd304_fix_seeds_what_nbd301_reports_after_it() -> None:
     cells = ("import numpy as np", "np.random.seed()", "np.random.rand(2)")
     assert fixes("NBD301", *cells) == [None]
     nb = fix_all(build(*cells))
-    assert [cell.source for cell in nb.code_cells] == [
+    assert [cell.source for cell in nb.code_cells[:-1]] == [
         "import numpy as np",
         "np.random.seed(42)",
         "np.random.rand(2)",
@@ -570,6 +575,7 @@ CELLS = (
     "import numpy as np\nfrom sklearn.ensemble import RandomForestClassifier",
     "noise = np.random.normal(size=10)\nrng = np.random.default_rng()",
     "model = RandomForestClassifier(\n    n_estimators=10,\n)",
+    "model.fit(noise.reshape(-1, 1), noise > 0)",
 )
 
 
@@ -588,6 +594,7 @@ def test_nbcheck_fix_writes_the_seeds_only_with_unsafe_fixes(project: Path, nbch
         "from sklearn.ensemble import RandomForestClassifier",
         "noise = np.random.normal(size=10)\nrng = np.random.default_rng(42)",
         "model = RandomForestClassifier(\n    n_estimators=10,\n    random_state=42,\n)",
+        "model.fit(noise.reshape(-1, 1), noise > 0)",
     ]
     assert _without_sources(path) == _without_sources(before)
     again = nbcheck("--no-cache", "--fix", "--unsafe-fixes", "nb.ipynb")

@@ -689,7 +689,7 @@ def test_a_seed_that_is_no_seed_does_not_count_for_nbd301(seeding: str) -> None:
             "RandomizedSearchCV(DecisionTreeClassifier(), grid, random_state=0)",
             ["DecisionTreeClassifier"],
         ),
-        ("tree = DecisionTreeClassifier(max_depth=3)", ["DecisionTreeClassifier"]),
+        ("tree = DecisionTreeClassifier(max_depth=3)\ntree.fit(X, y)", ["DecisionTreeClassifier"]),
         # A template named first, then only handed to the meta-estimator, is a template too;
         # fitted on its own as well, its own randomness counts.
         (
@@ -813,3 +813,20 @@ def test_tensorflow_probability_samples(source: str, flagged: list[str]) -> None
 def test_pandas_sample_by_position(source: str, flagged: bool) -> None:
     imports = "import pandas as pd\nfrom sklearn.mixture import GaussianMixture"
     assert symbols("NBD301", imports, source) == (["numpy"] if flagged else [])
+
+
+def test_a_philox_generator_given_a_key_is_seeded() -> None:
+    assert messages("NBD302", "import numpy as np", "bits = np.random.Philox(key=7)") == []
+    assert len(messages("NBD302", "import numpy as np", "bits = np.random.Philox()")) == 1
+
+
+def test_an_estimator_built_and_never_used_draws_nothing() -> None:
+    imports = "from sklearn.linear_model import SGDClassifier"
+    unused = ("ppn = SGDClassifier(loss='perceptron')", "ppn = None\nprint(ppn)")
+    assert messages("NBD303", imports, *unused) == []
+    fitted_below = ("ppn = SGDClassifier(loss='perceptron')", "ppn.fit(X, y)")
+    assert len(messages("NBD303", imports, *fitted_below)) == 1
+    fitted_in_cell = ("ppn = SGDClassifier(loss='perceptron')\nppn.fit(X, y)",)
+    assert len(messages("NBD303", imports, *fitted_in_cell)) == 1
+    passed_on = ("cross_val_score(SGDClassifier(), X, y)",)
+    assert len(messages("NBD303", imports, *passed_on)) == 1

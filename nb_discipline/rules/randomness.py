@@ -820,6 +820,8 @@ GENERATORS: dict[str, tuple[str, int] | None] = {
     "random.Random": ("x", 0),
     "torch.Generator": None,
 }
+# A bit generator's other way to take a seed: Philox's `key` fixes its stream as a seed does.
+SEED_ALTERNATIVES = {"numpy.random.Philox": "key"}
 GENERATOR_FIXES = {
     "numpy": "Pass a seed: `np.random.default_rng(42)`",
     "random": "Pass a seed: `random.Random(42)`",
@@ -885,7 +887,9 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
             if seed is None:
                 if call.chained_method == "manual_seed" or call.assigned_to in seeded_targets:
                     continue
-            elif _seed_given(call.node, *seed):
+            elif _seed_given(call.node, *seed) or (
+                name in SEED_ALTERNATIVES and _keyword(call.node, SEED_ALTERNATIVES[name])
+            ):
                 continue
         else:
             continue
@@ -1193,6 +1197,25 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
         )
 
 
+def _built_and_never_used(nb: Analysis, call: CallSite) -> bool:
+    """An object a class makes (an estimator: its randomness comes when it is fitted), bound to
+    a name that nothing reads afterwards, in its cell or below: nothing random ever happens."""
+    name = call.assigned_to
+    if name is None or "." in name or not (call.dotted or "").rpartition(".")[2][:1].isupper():
+        return False
+    after = (call.node.end_lineno, call.node.end_col_offset)
+    for node in ast.walk(call.parsed.tree):
+        if (
+            type(node) is ast.Name
+            and node.id == name
+            and type(node.ctx) is ast.Load
+            and (node.lineno, node.col_offset) > after
+        ):
+            return False
+    below = (names for names in nb.dataflow.cells if names.cell.index > call.parsed.cell.index)
+    return not any(read.name == name for names in below for read in names.reads)
+
+
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     value = _keyword(call, name)
     if value is None and len(call.args) > position:
@@ -1317,7 +1340,9 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     only flagged then: a splitter with `shuffle=True`, `LogisticRegression` with a `sag` or
     `saga` solver, `dual=True` or an L1 penalty, `SVC(probability=True)`, `PCA` with a
     `randomized` or `arpack` solver. The estimator given to a meta-estimator that re-seeds its clones
-    (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged. xgboost,
+    (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged, nor is an
+    estimator bound to a name that nothing reads afterwards (built to show it, never fitted: an
+    estimator draws when it is fitted). xgboost,
     lightgbm and catboost are not flagged: without a seed they use a fixed default one, and are
     reproducible. Add your own callables with the `random-state-functions` setting
     (`module.function`, or `module.function:seed_argument`).
@@ -1368,7 +1393,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
         entry = entries[index]
         if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
             continue
-        if call.assigned_to in template_names:
+        if call.assigned_to in template_names or _built_and_never_used(nb, call):
             continue
         if "template" in entry and (template := _given_seed(call.node, entry["template"])):
             templates.add(id(template))
