@@ -23,6 +23,7 @@ import { Widget } from '@lumino/widgets';
 
 import { fetchRules, IDiagnostic, IRule } from './api';
 import { DEFAULT_SETTINGS, ICheckSettings, NotebookChecker } from './checker';
+import { KernelView } from './kernelview';
 import { FindingsPanel, NO_RULES } from './panel';
 import { ReproRun } from './repro';
 
@@ -111,6 +112,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     let settings: ICheckSettings = { ...DEFAULT_SETTINGS };
     const checkers = new Map<NotebookPanel, NotebookChecker>();
     const repros = new Map<NotebookPanel, ReproRun>();
+    const kernelViews = new Map<DocumentRegistry.IContext<INotebookModel>, KernelView>();
 
     const checkerFor = (panel: NotebookPanel): NotebookChecker => {
       let checker = checkers.get(panel);
@@ -180,7 +182,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       countStatus.follow(panel ? checkerFor(panel) : null);
     };
     tracker.currentChanged.connect((_, panel) => follow(panel));
-    tracker.widgetAdded.connect((_, panel) => void checkerFor(panel));
+    tracker.widgetAdded.connect((_, panel) => {
+      checkerFor(panel);
+      // The kernel's view of the notebook: one per document (its panels share the kernel).
+      const context = panel.context;
+      if (!kernelViews.has(context)) {
+        kernelViews.set(context, new KernelView(context));
+        context.disposed.connect(() => {
+          kernelViews.get(context)?.dispose();
+          kernelViews.delete(context);
+        });
+      }
+    });
 
     const openPanel = () => app.shell.activateById(findingsPanel.id);
 
