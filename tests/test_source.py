@@ -210,7 +210,9 @@ def test_strings_and_brackets_are_not_logical_line_starts() -> None:
 
 def test_common_indentation_is_removed_like_ipython() -> None:
     assert statements("    x = 1\n\n    if x:\n        y = x") == ["x = 1", "if x:\n    y = x"]
-    assert parse_source("    x = 1\nz = 2").syntax_error is not None  # nothing in common
+    # IPython 8 and earlier strip the first line's indentation where a line starts with it.
+    assert statements("    x = 1\nz = 2") == ["x = 1", "z = 2"]
+    assert parse_source("    x = 1\n  z = 2").syntax_error is not None
     assert name_span("    x = 1\n    y = x", "y") == (2, 5, 2, 6)
 
 
@@ -371,11 +373,26 @@ def ipython_parses(shell, source: str) -> bool:
         if name not in PYTHON_CELL_MAGICS:
             break
         source = "\n".join(lines[first + 1 :])
+    return any(_compiles(shell, text) for text in (source, _ipython_8_leading_indent(source)))
+
+
+def _compiles(shell, source: str) -> bool:
     try:
         ast.parse(shell.transform_cell(source))
     except SyntaxError:
         return False
     return True
+
+
+def _ipython_8_leading_indent(source: str) -> str:
+    """What IPython 8 and earlier did first (`leading_indent`, removed in IPython 9): the first
+    line's indentation taken off every line that starts with it."""
+    lines = source.split("\n")
+    first = next((line for line in lines if line.strip()), "")
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    if not indent:
+        return source
+    return "\n".join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
 
 
 IPYTHON_CELLS = [

@@ -217,8 +217,10 @@ def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
     try:
         return ast.parse(text), None
     except IndentationError as error:
-        # IPython removes the indentation all lines have in common (textwrap.dedent).
-        if _all_indented(text):
+        # IPython 9 removes the indentation all lines have in common (textwrap.dedent); IPython
+        # 8 and earlier removed the first line's from every line that starts with it. A cell
+        # that either one runs is not reported.
+        if _first_line_indented(text):
             try:
                 return _parse_indented(text), None
             except SyntaxError as nested:
@@ -249,9 +251,9 @@ def _error_info(error: SyntaxError, row_shift: int = 0) -> SyntaxErrorInfo:
     return SyntaxErrorInfo(error.msg or "invalid syntax", row, max(error.offset or 1, 1))
 
 
-def _all_indented(text: str) -> bool:
-    lines = [line for line in _split_lines(text) if line.strip()]
-    return bool(lines) and all(line.startswith((" ", "\t")) for line in lines)
+def _first_line_indented(text: str) -> bool:
+    first = next((line for line in _split_lines(text) if line.strip()), "")
+    return first.startswith((" ", "\t"))
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
