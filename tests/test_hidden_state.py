@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from nb_discipline.engine import check
+from nb_discipline.loader import from_dict
 from nb_discipline.rules import lookup, selected_rules
-from tests.builders import code, markdown, notebook
+from tests.builders import code, markdown, notebook, notebook_dict
 
 
 def findings(nb, selector: str = "NBD2") -> list[tuple[str, int, str | None]]:
@@ -392,3 +393,14 @@ def test_python_2_builtins_are_defined_in_a_python_2_notebook() -> None:
     assert [d.symbol for d in check(python_2, rules=[lookup("NBD202")])] == []
     python_3 = notebook(*cells)
     assert [d.symbol for d in check(python_3, rules=[lookup("NBD202")])] == ["xrange", "unicode"]
+
+
+def test_silent_on_a_notebook_that_names_no_language_and_imports_nothing() -> None:
+    # A SageMath notebook with its metadata stripped: `x`, `sin` and `plot3d` are Sage's own.
+    cells = [code("f = 1 - sin(x) ^ 2", 1), code("plot3d(f)", 2), code("x, y = var('x,y')", 3)]
+    stripped = from_dict(notebook_dict(*cells) | {"metadata": {}}, "sage.ipynb")
+    assert check(stripped, rules=selected_rules(["NBD2"], [], [])) == []
+    assert findings(notebook(*cells)) != []  # named as Python: read as Python
+    importing = [code("import math", 1), *cells]
+    stripped_python = from_dict(notebook_dict(*importing) | {"metadata": {}}, "py.ipynb")
+    assert check(stripped_python, rules=selected_rules(["NBD2"], [], [])) != []

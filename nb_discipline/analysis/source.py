@@ -125,6 +125,12 @@ def _parse_cell(cell: Cell) -> ParsedCell:
                 command._replace(end_column=command.end_column - 1)
                 for command in masked.shell_commands
             )
+    if error is not None and shifts is None and (dedented := _leading_indent_removed(source)):
+        # A cell IPython 8 ran parses: the saved notebook may well come from it.
+        old_masked = _mask(dedented[0])
+        old_tree, old_error = _parse(old_masked.python or "")
+        if old_masked.python is not None and old_error is None:
+            masked, tree, error, shifts = old_masked, old_tree, None, dedented[1]
     if shifts is not None:
         tree, error = _shifted_back(tree, error, masked, shifts)
     return ParsedCell(
@@ -217,10 +223,8 @@ def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
     try:
         return ast.parse(text), None
     except IndentationError as error:
-        # IPython 9 removes the indentation all lines have in common (textwrap.dedent); IPython
-        # 8 and earlier removed the first line's from every line that starts with it. A cell
-        # that either one runs is not reported.
-        if _first_line_indented(text):
+        # IPython removes the indentation all lines have in common (textwrap.dedent).
+        if _all_indented(text):
             try:
                 return _parse_indented(text), None
             except SyntaxError as nested:
@@ -251,9 +255,28 @@ def _error_info(error: SyntaxError, row_shift: int = 0) -> SyntaxErrorInfo:
     return SyntaxErrorInfo(error.msg or "invalid syntax", row, max(error.offset or 1, 1))
 
 
-def _first_line_indented(text: str) -> bool:
-    first = next((line for line in _split_lines(text) if line.strip()), "")
-    return first.startswith((" ", "\t"))
+def _all_indented(text: str) -> bool:
+    lines = [line for line in _split_lines(text) if line.strip()]
+    return bool(lines) and all(line.startswith((" ", "\t")) for line in lines)
+
+
+def _leading_indent_removed(source: str) -> tuple[str, list[int]] | None:
+    """What IPython 8 and earlier ran (IPython 9 dropped it): the first line's indentation taken
+    off every line that starts with it (a cell magic's body: its own first line's); with how
+    many characters each row lost. None when that line is not indented."""
+    lines = _split_lines(source)
+    body = 0
+    while body < len(lines) and (not lines[body].strip() or lines[body].startswith("%%")):
+        body += 1
+    first = lines[body] if body < len(lines) else ""
+    indent = first[: len(first) - len(first.lstrip(" \t"))]
+    if not indent:
+        return None
+    shifts = [
+        len(indent) if row >= body and line.startswith(indent) else 0
+        for row, line in enumerate(lines)
+    ]
+    return "\n".join(line[shift:] for line, shift in zip(lines, shifts, strict=True)), shifts
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")

@@ -23,7 +23,9 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     so a helper that uses a global bound further down is flagged where it is called; likewise a
     function that binds a global (`global sess; sess = ...`) binds it where it is called, and
     through the functions that call it. A star import or another binding nobody can see, above
-    the read or earlier in its cell, may have bound the name: such reads are not flagged.
+    the read or earlier in its cell, may have bound the name: such reads are not flagged. Nor is
+    a notebook that does not name its language and imports nothing (NBD201-NBD203 alike): its
+    kernel may define names of its own, as SageMath's does.
 
     ## Why is this bad?
     The notebook only worked because the cells ran in another order. Run top to bottom, in a
@@ -46,6 +48,8 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     model = train(features)
     ```
     """
+    if _namespace_unknown(nb):
+        return
     dataflow = nb.dataflow
     for provenance in dataflow.top_to_bottom():
         if provenance.source is not None:
@@ -111,6 +115,8 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
     summary = sales.groupby("region").sum()
     ```
     """
+    if _namespace_unknown(nb):
+        return
     dataflow = nb.dataflow
     for provenance in dataflow.top_to_bottom():
         read, names = provenance.read, provenance.cell
@@ -200,6 +206,8 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
     df = df.dropna()
     ```
     """
+    if _namespace_unknown(nb):
+        return
     for observed in nb.history.observed_sources(nb.dataflow):
         provenance: Provenance = observed.provenance
         read, cell = provenance.read, provenance.cell.cell
@@ -212,6 +220,12 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
             f"{provenance.source.cell.index}"
         )
         yield _finding(cell, read, message, read.name)
+
+
+def _namespace_unknown(nb: Analysis) -> bool:
+    """The notebook does not name its language and imports nothing: its kernel may define names
+    of its own (SageMath's `x`, `var`, `plot3d`), so what no cell binds tells nothing."""
+    return not nb.notebook.names_its_language and not nb.calls.imports
 
 
 def _reads(cell: Cell, read: Read) -> str:
