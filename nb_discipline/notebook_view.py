@@ -58,6 +58,9 @@ class NotebookView:
         self.updated = 0.0
         """time.monotonic() when the last message was applied."""
         self.comm_id: str | None = None
+        self.code_version = 0
+        """Grows with each change to what the cells say (sources, order, tags, metadata), not
+        with execution counts or the path: what an analysis of the code may be kept for."""
         self._cells: list[dict[str, Any]] = []
         self._positions: dict[str, int] | None = None
         self._notebook: Notebook | None = None
@@ -184,10 +187,11 @@ class NotebookView:
             self._cells.insert(index, cell)
         else:
             raise ProtocolError(f"unknown op {op!r}")
-        self._changed(structure=op in ("delete", "move"))
+        self._changed(structure=op in ("delete", "move"), code=op != "count")
 
-    def _changed(self, structure: bool) -> None:
+    def _changed(self, structure: bool, code: bool = True) -> None:
         self._notebook = None
+        self.code_version += code
         if structure:
             self._positions = None
 

@@ -43,9 +43,16 @@ class JupyterLabLikeClient:
             message["header"]["subshell_id"] = self.subshell_id
         self.client.shell_channel.send(message)
 
-    def full(self, cells: list[dict], path: str = "explore.ipynb", **fields) -> None:
+    def full(self, cells: list[dict], path: str = "explore.ipynb") -> None:
+        """The whole notebook, with the metadata JupyterLab gives a Python notebook."""
         self.seq += 1
-        self.send({"type": "full", "seq": self.seq, "path": path, "cells": cells, **fields})
+        metadata = {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        }
+        self.send(
+            {"type": "full", "seq": self.seq, "path": path, "cells": cells, "metadata": metadata}
+        )
 
     def patch(self, *changes: dict, seq: int | None = None) -> None:
         self.seq += 1

@@ -96,6 +96,26 @@ def test_a_deleted_cell_put_back_is_not_deleted(view) -> None:
     assert view.deleted == set()
 
 
+def test_the_code_version_grows_with_what_the_cells_say_not_with_counts(view) -> None:
+    version = view.code_version
+    view.receive(patch(1, {"op": "count", "id": "a", "execution_count": 3}))
+    view.receive(patch(2, {"op": "path", "path": "renamed.ipynb"}))
+    assert view.code_version == version
+    for seq, change in enumerate(
+        [
+            {"op": "source", "id": "a", "source": "x = 2"},
+            {"op": "move", "id": "a", "index": 2},
+            {"op": "tags", "id": "a", "tags": ["t"]},
+            {"op": "metadata", "metadata": {}},
+            {"op": "delete", "id": "a"},
+        ],
+        start=3,
+    ):
+        view.receive(patch(seq, change))
+        assert view.code_version > version
+        version = view.code_version
+
+
 @pytest.mark.parametrize(
     "message",
     [
@@ -139,11 +159,19 @@ def test_a_message_that_does_not_fit_leaves_the_view_without_a_base(view, messag
 
 def test_the_view_carries_what_suppresses_findings_as_the_saved_file_does() -> None:
     """The panel lints the notebook with its tags and metadata: the kernel must see them too."""
+    python = {"kernelspec": {"name": "python3", "language": "python"}}
     view = NotebookView()
-    view.receive(full(cell("a", "print(undefined)", tags=["nbcheck-ignore"]), cell("b", "y = z")))
+    view.receive(
+        full(
+            cell("a", "print(undefined)", tags=["nbcheck-ignore"]),
+            cell("b", "y = z"),
+            metadata=python,
+        )
+    )
     findings = check(view.notebook("nb.ipynb"), Settings(select=["NBD202"]))
     assert [(d.cell, d.symbol) for d in findings] == [(2, "z")]
-    view.receive(patch(1, {"op": "metadata", "metadata": {"nb_discipline": {"ignore": "ALL"}}}))
+    ignored = {**python, "nb_discipline": {"ignore": "ALL"}}
+    view.receive(patch(1, {"op": "metadata", "metadata": ignored}))
     assert check(view.notebook("nb.ipynb"), Settings(select=["NBD202"])) == []
 
 
