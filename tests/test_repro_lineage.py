@@ -23,7 +23,16 @@ from nb_discipline.repro import ReproOptions, run_repro
 from nb_discipline.repro.baseline import read_baseline
 from nb_discipline.repro.compare import CompareOptions, compare
 from nb_discipline.repro.report import junit, markdown, text
-from nb_discipline.repro.results import DIFFERS, EXITED, FAILED, REPRODUCED, Execution, Report
+from nb_discipline.repro.results import (
+    DIFFERS,
+    EXITED,
+    FAILED,
+    REPRODUCED,
+    DataChange,
+    Execution,
+    NotebookResult,
+    Report,
+)
 from tests.builders import code, write_notebook
 from tests.builders import markdown as markdown_cell
 
@@ -129,6 +138,8 @@ def test_a_changed_data_file_is_said_first(lineage):
     )
     assert [change.message for change in sums.data_changes] == [said]
     assert [e.reads["files"][0]["sha256"] for e in sums.executions] == [sha(NEW)] * 2
+    # the data changed: no note may say that nothing did
+    assert not [note for note in sums.notes if note.startswith("nothing nbcheck records")]
     lines = text(replace(report, results=(sums,))).splitlines()
     assert lines[2].startswith(f"{sums.path}: differs: ")
     assert lines[3] == f"  data: {said}"  # before the table of differences
@@ -333,3 +344,39 @@ def test_only_the_project_files_are_kept_and_compared(tmp_path):
     assert [(c.path, c.before, c.after) for c in result.data_changes] == [
         ("data/train.csv", sha(OLD), sha(NEW))
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (
+            DataChange("data/new.csv", None, "b" * 64, 1),
+            f"data/new.csv read by run 1, not when the baseline was written (sha256 {'b' * 12}…)",
+        ),
+        (
+            DataChange("data/old.csv", "a" * 64, None, 1),
+            f"data/old.csv read when the baseline was written (sha256 {'a' * 12}…), not by run 1",
+        ),
+        (
+            DataChange("cache.pkl", None, "b" * 64, 2, 1),
+            f"cache.pkl read by run 2, not by run 1 (sha256 {'b' * 12}…)",
+        ),
+        (
+            DataChange("cache.pkl", "a" * 64, None, 3, 1),
+            f"cache.pkl read by run 1 (sha256 {'a' * 12}…), not by run 3",
+        ),
+    ],
+)
+def test_a_file_only_one_side_read_is_named_so(change, said):
+    assert change.message == said
+
+
+def test_the_reports_name_the_first_ten_changed_files_and_count_the_others():
+    changes = tuple(DataChange(f"images/{n}.png", "a" * 64, "b" * 64, 1) for n in range(13))
+    result = NotebookResult("nb.ipynb", REPRODUCED, data_changes=changes)
+    lines = text(Report((result,), 1, 42, 1e-6, 0)).splitlines()
+    data = [line for line in lines if line.startswith("  data: ")]
+    assert len(data) == 11
+    assert data[0].startswith("  data: images/0.png changed since the baseline")
+    assert data[-1] == "  data: 3 more data files changed (the JSON report lists them)"
+    assert len(result.to_dict()["data_changes"]) == 13

@@ -77,6 +77,23 @@ def summary(result: NotebookResult, *, verdict: bool = True) -> str:
     return f"{lead.rstrip(': ')} ({'; '.join(basis)})".lstrip()
 
 
+# A notebook that reads a folder of thousands of files may see them all change: the reports
+# name the first ones, the JSON all.
+DATA_LINES = 10
+
+
+def data_lines(result: NotebookResult) -> list[str]:
+    """What the report says first: each data file that changed, up to DATA_LINES of them."""
+    lines = [change.message for change in result.data_changes[:DATA_LINES]]
+    more = len(result.data_changes) - DATA_LINES
+    if more > 0:
+        lines.append(
+            f"{more} more data file{'s' if more != 1 else ''} changed (the JSON report lists "
+            f"{'them' if more != 1 else 'it'})"
+        )
+    return lines
+
+
 def explanation(result: NotebookResult) -> str | None:
     """Where a notebook that differs starts to differ and, when its runs differ from each other,
     the linter's findings that are the likely cause."""
@@ -136,7 +153,7 @@ def text(report: Report) -> str:
     ]
     for result in report.results:
         lines.append(f"{result.path}: {summary(result)}  [{result.seconds:.1f} s]")
-        lines.extend(f"  data: {change.message}" for change in result.data_changes)
+        lines.extend(f"  data: {line}" for line in data_lines(result))
         if result.differences:
             lines.extend(_table(*difference_rows(result)))
         if result.failure is not None and result.failure.fix:
@@ -187,7 +204,7 @@ def junit(report: Report) -> str:
             name=result.path,
             time=f"{result.seconds:.3f}",
         )
-        body_lines = [f"data: {change.message}" for change in result.data_changes]
+        body_lines = [f"data: {line}" for line in data_lines(result)]
         if result.differences:
             body_lines.extend(_table(*difference_rows(result), indent=""))
         if result.failure is not None and result.failure.fix:
@@ -256,7 +273,7 @@ def markdown(report: Report) -> str:
     for result in report.results:
         if result.verdict == REPRODUCED:
             continue
-        section = [f"- data: {_markdown_text(change.message)}" for change in result.data_changes]
+        section = [f"- data: {_markdown_text(line)}" for line in data_lines(result)]
         if section and result.differences:
             section.append("")
         if result.differences:
