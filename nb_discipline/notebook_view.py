@@ -8,12 +8,14 @@ Protocol version 1, over a comm with the target name `nb_discipline.notebook`:
   answers (terminal IPython, VS Code, papermill): the kernel then uses the saved file as before.
 - The browser sends `{"type": "full", "seq": n, "path": "dir/nb.ipynb", "cells": [...],
   "metadata": {...}}`: the whole notebook, its path relative to the server's root (with `/`),
-  each cell `{"id", "cell_type", "source", "execution_count", "tags"}` (`tags` and `metadata` may
-  be left out: none), and `{"type": "patch", "seq": n, "changes": [...]}` with the changes, in
-  order: `{"op": "source", "id", "source"}`, `{"op": "insert", "index", "cell"}`, `{"op":
-  "delete", "id"}`, `{"op": "move", "id", "index"}`, `{"op": "count", "id", "execution_count"}`,
-  `{"op": "tags", "id", "tags"}`, `{"op": "metadata", "metadata"}`, `{"op": "path", "path"}`. An
-  `index` is the cell's place (from 0) once the change is made.
+  each cell `{"id", "cell_type", "source", "execution_count", "tags", "outputs"}` (`tags`,
+  `outputs` and `metadata` may be left out: none; `outputs` without their data, each
+  `{"output_type"}`, with `ename` and `evalue` for an error), and `{"type": "patch", "seq": n,
+  "changes": [...]}` with the changes, in order: `{"op": "source", "id", "source"}`, `{"op":
+  "insert", "index", "cell"}`, `{"op": "delete", "id"}`, `{"op": "move", "id", "index"}`, `{"op":
+  "count", "id", "execution_count"}`, `{"op": "tags", "id", "tags"}`, `{"op": "outputs", "id",
+  "outputs"}`, `{"op": "metadata", "metadata"}`, `{"op": "path", "path"}`. An `index` is the
+  cell's place (from 0) once the change is made.
 - `seq` grows by one per message. A patch that does not follow the last message, comes with no
   whole notebook before it, or does not fit the cells held (an unknown id, an index out of range)
   leaves the view without a base: the kernel answers `{"type": "resync"}` (at most once per
@@ -60,7 +62,8 @@ class NotebookView:
         self.comm_id: str | None = None
         self.code_version = 0
         """Grows with each change to what the cells say (sources, order, tags, metadata), not
-        with execution counts or the path: what an analysis of the code may be kept for."""
+        with execution counts, outputs or the path: what an analysis of the code may be kept
+        for."""
         self._cells: list[dict[str, Any]] = []
         self._positions: dict[str, int] | None = None
         self._notebook: Notebook | None = None
@@ -108,7 +111,8 @@ class NotebookView:
                     cell["cell_type"],
                     cell["source"],
                     cell["execution_count"],
-                    tags=cell["tags"],
+                    cell["outputs"],
+                    cell["tags"],
                 )
                 for index, cell in enumerate(self._cells, 1)
             )
@@ -178,6 +182,8 @@ class NotebookView:
             cell["execution_count"] = _count(change.get("execution_count"))
         elif op == "tags":
             cell["tags"] = _tags(change.get("tags"))
+        elif op == "outputs":
+            cell["outputs"] = _outputs(change.get("outputs"))
         elif op == "delete":
             del self._cells[position - 1]
             self.deleted.add(cell["id"])
@@ -187,7 +193,7 @@ class NotebookView:
             self._cells.insert(index, cell)
         else:
             raise ProtocolError(f"unknown op {op!r}")
-        self._changed(structure=op in ("delete", "move"), code=op != "count")
+        self._changed(structure=op in ("delete", "move"), code=op not in ("count", "outputs"))
 
     def _changed(self, structure: bool, code: bool = True) -> None:
         self._notebook = None
@@ -208,6 +214,7 @@ def _cell(value: object) -> dict[str, Any]:
         "source": _string(value.get("source")),
         "execution_count": _count(value.get("execution_count")),
         "tags": _tags(value.get("tags", [])),
+        "outputs": _outputs(value.get("outputs", [])),
     }
 
 
@@ -227,6 +234,24 @@ def _tags(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
         raise ProtocolError("tags that are not a list of strings")
     return tuple(value)
+
+
+_OUTPUT_FIELDS = ("output_type", "ename", "evalue")
+
+
+def _outputs(value: object) -> tuple[dict[str, str], ...]:
+    """A cell's outputs as the rules read them: their types, and an error's name and value (the
+    data, which no rule reads, is not kept if sent)."""
+    if not isinstance(value, list):
+        raise ProtocolError("outputs that are not a list")
+    outputs = []
+    for output in value:
+        if not isinstance(output, Mapping) or not isinstance(output.get("output_type"), str):
+            raise ProtocolError("an output without a type")
+        outputs.append(
+            {key: output[key] for key in _OUTPUT_FIELDS if isinstance(output.get(key), str)}
+        )
+    return tuple(outputs)
 
 
 def _metadata(value: object) -> dict[str, Any]:

@@ -100,6 +100,7 @@ def test_the_code_version_grows_with_what_the_cells_say_not_with_counts(view) ->
     version = view.code_version
     view.receive(patch(1, {"op": "count", "id": "a", "execution_count": 3}))
     view.receive(patch(2, {"op": "path", "path": "renamed.ipynb"}))
+    view.receive(patch(3, {"op": "outputs", "id": "a", "outputs": [{"output_type": "stream"}]}))
     assert view.code_version == version
     for seq, change in enumerate(
         [
@@ -109,7 +110,7 @@ def test_the_code_version_grows_with_what_the_cells_say_not_with_counts(view) ->
             {"op": "metadata", "metadata": {}},
             {"op": "delete", "id": "a"},
         ],
-        start=3,
+        start=4,
     ):
         view.receive(patch(seq, change))
         assert view.code_version > version
@@ -173,6 +174,31 @@ def test_the_view_carries_what_suppresses_findings_as_the_saved_file_does() -> N
     ignored = {**python, "nb_discipline": {"ignore": "ALL"}}
     view.receive(patch(1, {"op": "metadata", "metadata": ignored}))
     assert check(view.notebook("nb.ipynb"), Settings(select=["NBD202"])) == []
+
+
+def test_the_view_carries_the_outputs_the_rules_read_without_their_data() -> None:
+    """A cell saved with outputs and no count (Colab's way) keeps NBD102 quiet, as in the file;
+    an error output is NBD104's."""
+    view = NotebookView()
+    shown = [{"output_type": "display_data", "data": {"image/png": "iVBOR..."}}]
+    view.receive(
+        full(
+            cell("a", "x = 1", outputs=shown),
+            cell("b", "y = x", execution_count=1),
+            cell("c", "z = y", execution_count=2),
+        )
+    )
+    assert view.notebook("nb.ipynb").cells[0].outputs == ({"output_type": "display_data"},)
+    assert check(view.notebook("nb.ipynb"), Settings(select=["NBD1"])) == []
+    error = {"output_type": "error", "ename": "NameError", "evalue": "name 'x' is not defined"}
+    view.receive(patch(1, {"op": "outputs", "id": "b", "outputs": [error, {"output_type": 3}]}))
+    assert not view.current  # an output without a type
+    view.receive(full(cell("a", "x = 1"), cell("b", "y = x", execution_count=1), seq=2))
+    view.receive(patch(3, {"op": "outputs", "id": "b", "outputs": [error]}))
+    findings = check(view.notebook("nb.ipynb"), Settings(select=["NBD104"]))
+    assert [d.message for d in findings] == [
+        "Saved output holds an error: NameError: name 'x' is not defined"
+    ]
 
 
 def test_the_running_cell_is_found_by_its_source_when_only_one_cell_holds_it() -> None:
