@@ -180,28 +180,52 @@ _UNKNOWN = "\0"
 
 class _Strings:
     """Names the notebook binds exactly once, to a string it spells out: `URL = "https://..."`.
-    A name bound anywhere else too (a loop, a parameter, another assignment) is not known."""
+    A name bound anywhere else too (a loop, a parameter, another assignment) is not known.
+    Looked up name by name: most paths are written in the call, and need no name."""
 
     def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
-        counts: dict[str, int] = {}
-        values: dict[str, ast.expr] = {}
-        for cell in parsed:
-            if cell.tree is None:
+        self._parsed = parsed
+        self._assigned: dict[str, ast.expr] | None = None
+        self._values: dict[str, ast.expr | None] = {}
+        self._resolving: set[str] = set()
+
+    def value(self, name: str) -> ast.expr | None:
+        """What `name` is bound to, when the notebook binds it exactly once, at a cell's top
+        level, with `name = value`."""
+        if name in self._values:
+            return self._values[name]
+        if self._assigned is None:
+            self._assigned = {}
+            for cell in self._parsed:
+                for statement in cell.tree.body if cell.tree is not None else ():
+                    if (
+                        isinstance(statement, ast.Assign)
+                        and len(statement.targets) == 1
+                        and isinstance(statement.targets[0], ast.Name)
+                    ):
+                        self._assigned[statement.targets[0].id] = statement.value
+        value = self._assigned.get(name)
+        if value is not None and self._bindings(name) != 1:
+            value = None
+        self._values[name] = value
+        return value
+
+    def _bindings(self, name: str) -> int:
+        """How often `name` is bound (an assignment target counts 1, a parameter 2). A cell whose
+        source does not hold the name binds it nowhere, unless it is not ASCII (Python reads
+        identifiers in their NFKC form)."""
+        count = 0
+        for cell in self._parsed:
+            source = cell.cell.source
+            if cell.tree is None or (name not in source and source.isascii()):
                 continue
             for node in ast.walk(cell.tree):
-                if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                    counts[node.id] = counts.get(node.id, 0) + 1
-                elif isinstance(node, ast.arg):
-                    counts[node.arg] = counts.get(node.arg, 0) + 2
-            for statement in cell.tree.body:
-                if (
-                    isinstance(statement, ast.Assign)
-                    and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name)
-                ):
-                    values[statement.targets[0].id] = statement.value
-        self.values = {name: value for name, value in values.items() if counts.get(name) == 1}
-        self._resolving: set[str] = set()
+                if isinstance(node, ast.Name):
+                    if node.id == name and isinstance(node.ctx, ast.Store):
+                        count += 1
+                elif isinstance(node, ast.arg) and node.arg == name:
+                    count += 2
+        return count
 
     def text(self, node: ast.expr | None) -> str | None:
         """The string `node` makes, with _UNKNOWN for each part the notebook does not give;
@@ -211,8 +235,10 @@ class _Strings:
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
         if isinstance(node, ast.Name):
-            value = self.values.get(node.id)
-            if value is None or node.id in self._resolving:
+            if node.id in self._resolving:
+                return None
+            value = self.value(node.id)
+            if value is None:
                 return None
             self._resolving.add(node.id)
             try:
