@@ -186,14 +186,11 @@ class _Strings:
     def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
         self._parsed = parsed
         self._assigned: dict[str, ast.expr] | None = None
-        self._values: dict[str, ast.expr | None] = {}
+        self._once: dict[str, bool] = {}
         self._resolving: set[str] = set()
 
-    def value(self, name: str) -> ast.expr | None:
-        """What `name` is bound to, when the notebook binds it exactly once, at a cell's top
-        level, with `name = value`."""
-        if name in self._values:
-            return self._values[name]
+    def _assignment(self, name: str) -> ast.expr | None:
+        """The value of the last `name = value` at a cell's top level."""
         if self._assigned is None:
             self._assigned = {}
             for cell in self._parsed:
@@ -204,11 +201,13 @@ class _Strings:
                         and isinstance(statement.targets[0], ast.Name)
                     ):
                         self._assigned[statement.targets[0].id] = statement.value
-        value = self._assigned.get(name)
-        if value is not None and self._bindings(name) != 1:
-            value = None
-        self._values[name] = value
-        return value
+        return self._assigned.get(name)
+
+    def _bound_once(self, name: str) -> bool:
+        once = self._once.get(name)
+        if once is None:
+            once = self._once[name] = self._bindings(name) == 1
+        return once
 
     def _bindings(self, name: str) -> int:
         """How often `name` is bound (an assignment target counts 1, a parameter 2). A cell whose
@@ -235,16 +234,16 @@ class _Strings:
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, str) else None
         if isinstance(node, ast.Name):
-            if node.id in self._resolving:
-                return None
-            value = self.value(node.id)
-            if value is None:
+            value = self._assignment(node.id)
+            if value is None or node.id in self._resolving:
                 return None
             self._resolving.add(node.id)
             try:
-                return self.text(value)
+                text = self.text(value)
             finally:
                 self._resolving.discard(node.id)
+            # Counting the name's bindings walks trees: only for a value that makes a string.
+            return text if text is not None and self._bound_once(node.id) else None
         if isinstance(node, ast.JoinedStr):
             parts = []
             for value in node.values:
@@ -338,7 +337,7 @@ def unpinned_remote_data(nb: Analysis) -> Iterator[Finding]:
     iris = pd.read_csv(url)
     ```
     """
-    strings: _Strings | None = None
+    strings = _Strings(nb.parsed)
     for site in nb.calls.calls:
         callee = _callee(site)
         where = DATA_READERS.get(callee) or URL_READERS.get(callee)  # type: ignore[arg-type]
@@ -346,8 +345,6 @@ def unpinned_remote_data(nb: Analysis) -> Iterator[Finding]:
             continue
         if any(k.arg in CHECKSUM_KEYWORDS and not _is_none(k.value) for k in site.node.keywords):
             continue
-        if strings is None:
-            strings = _Strings(nb.parsed)
         url = strings.text(_argument(site.node, where))
         if url is None or not _unpinned_url(url):
             continue
@@ -504,20 +501,23 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
     values = np.loadtxt("measurements.txt")
     ```
     """
-    reads = _local_reads(nb)
-    if not reads or _may_make_files(nb):
-        return
     from .. import datafiles
 
+    # First the repository: outside one (where the project's root, looked up for every notebook,
+    # already holds these folders' status) the rule reads nothing else.
     repository = datafiles.git_repository(os.path.dirname(os.path.abspath(nb.notebook.path)))
     if repository is None:
+        return
+    strings = _Strings(nb.parsed)
+    reads = _local_reads(nb, strings)
+    if not reads or _may_make_files(nb):
         return
     index = datafiles.git_index(repository)
     if index is None:
         return
     worktree = os.path.join(repository.worktree, "")
     dvc = datafiles.DvcLookup(repository.worktree)
-    named = _named_elsewhere(nb, reads)
+    named = _named_elsewhere(nb, reads, strings)
     for read in reads:
         if not read.path.startswith(worktree) or read.path in named:
             continue
@@ -541,18 +541,15 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
         )
 
 
-def _local_reads(nb: Analysis) -> list[_LocalRead]:
+def _local_reads(nb: Analysis, strings: _Strings) -> list[_LocalRead]:
     """The data files the notebook reads by a relative path it spells out, as absolute paths."""
     base = os.path.dirname(os.path.abspath(nb.notebook.path))
-    strings: _Strings | None = None
     reads = []
     for site in nb.calls.calls:
         callee = _callee(site)
         where = DATA_READERS.get(callee) if callee != "open" else (0, ("file",))  # type: ignore[arg-type]
         if where is None:
             continue
-        if strings is None:
-            strings = _Strings(nb.parsed)
         text = strings.text(_argument(site.node, where))
         if not text or _UNKNOWN in text or not _relative_path(text) or _kaggle_path(text):
             continue
@@ -650,13 +647,12 @@ def _harmless_command(command: str) -> bool:
     return words[0] in HARMLESS_COMMANDS
 
 
-def _named_elsewhere(nb: Analysis, reads: list[_LocalRead]) -> set[str]:
+def _named_elsewhere(nb: Analysis, reads: list[_LocalRead], strings: _Strings) -> set[str]:
     """The paths read that the notebook also names outside a reading call, or whose folder it
     names: it may write them (`df.to_csv(path)`, `np.save`, `os.makedirs("out")`,
     `%%writefile`, a shell command)."""
     base = os.path.dirname(os.path.abspath(nb.notebook.path))
     reading = {id(read.node) for read in reads}
-    strings = _Strings(nb.parsed)
     named: set[str] = set()
     for site in nb.calls.calls:
         if id(site.node) in reading:
