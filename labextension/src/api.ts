@@ -68,6 +68,8 @@ export interface INotebookVerdict {
     fix: string | null;
   } | null;
   differences: IDifference[];
+  /** The baseline compared with (a path relative to the server root), null without one. */
+  baseline: string | null;
   notes: string[];
   metrics_checked: number;
   seconds: number;

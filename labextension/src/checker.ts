@@ -134,6 +134,11 @@ export class NotebookChecker implements IDisposable {
       }
     } catch (error) {
       if (request === this._sequence && !this._isDisposed) {
+        // The findings of an earlier check no longer hold (an invalid `select`, say): shown
+        // beside the error they would read as the notebook's.
+        this._diagnostics = [];
+        this._selected = null;
+        this._checked = [];
         this._error = error instanceof Error ? error.message : String(error);
       }
     } finally {

@@ -84,7 +84,9 @@ class CountStatus extends Widget {
     const checker = this.checker;
     const count = checker?.diagnostics.length ?? 0;
     const none = count === 0 && checker?.selected?.length === 0;
-    this.node.textContent = checker ? `nb-discipline: ${none ? 'no rules selected' : count}` : '';
+    const shown = checker?.error ? 'error' : none ? 'no rules selected' : count;
+    this.node.textContent = checker ? `nb-discipline: ${shown}` : '';
+    this.node.title = checker?.error ?? '';
   }
 
   private checker: NotebookChecker | null = null;
@@ -222,7 +224,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     app.commands.addCommand(CommandIDs.check, {
       label: 'Check notebook',
       caption: 'Check the notebook with nb-discipline now',
-      icon,
+      // No icon: the check mark would read, in the Run menu, as a toggle that is on.
       isEnabled,
       execute: async () => {
         const panel = tracker.currentWidget;

@@ -97,7 +97,9 @@ export class FindingsPanel extends Widget {
     if (checker.selected?.length === 0) {
       found = NO_RULES;
     }
-    this._summary.textContent = `${name}: ${found}`;
+    const shownName = element('span', 'nbd-notebook-name', name);
+    shownName.title = checker.panel.context.localPath;
+    this._summary.replaceChildren(shownName, `: ${found}`);
     const status: HTMLElement[] = [];
     if (checker.fixing) {
       status.push(element('div', 'nbd-status', 'Fixing…'));
@@ -187,7 +189,7 @@ export class FindingsPanel extends Widget {
       const head = element('div', 'nbd-group-header');
       head.append(
         element('span', 'nbd-code', code),
-        element('span', 'nbd-name', first.name),
+        nameOf(first.name),
         element('span', 'nbd-count', String(diagnostics.length)),
         button('nbd-docs-button', this._openDocs.has(code) ? 'Hide docs' : 'Docs', () => {
           if (!this._openDocs.delete(code)) {
@@ -336,11 +338,16 @@ export class FindingsPanel extends Widget {
       element(
         'div',
         'nbd-repro-summary',
-        `${runs} run${runs === 1 ? '' : 's'}, ${result.metrics_checked} metric${
-          result.metrics_checked === 1 ? '' : 's'
-        } compared (rtol ${rtol}, atol ${atol}), ${result.seconds.toFixed(1)} s`
+        `${runs} run${runs === 1 ? '' : 's'}${result.baseline ? ' and the baseline' : ''}, ${
+          result.metrics_checked
+        } metric${result.metrics_checked === 1 ? '' : 's'} compared (rtol ${rtol}, atol ${atol}), ${result.seconds.toFixed(1)} s`
       )
     );
+    if (result.baseline) {
+      const baseline = element('div', 'nbd-repro-baseline', `Baseline: ${result.baseline}`);
+      baseline.title = result.baseline;
+      box.append(baseline);
+    }
     if (result.failure) {
       const where = result.failure.cell ? ` (cell ${result.failure.cell})` : '';
       box.append(element('div', 'nbd-status nbd-error', `${result.failure.message}${where}`));
@@ -364,7 +371,8 @@ export class FindingsPanel extends Widget {
     const runs = Math.max(...differences.map(d => d.values.length));
     const head = element('tr', '');
     const runLabels = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
-    for (const label of ['', 'name', 'baseline', ...runLabels, 'difference', 'tolerance']) {
+    // The difference and its tolerance first: a narrow panel scrolls the runs, not them.
+    for (const label of ['', 'name', 'difference', 'tolerance', 'baseline', ...runLabels]) {
       head.append(element('th', '', label));
     }
     table.append(head);
@@ -373,10 +381,10 @@ export class FindingsPanel extends Widget {
       const cells = [
         difference.kind,
         difference.name,
-        show(difference.baseline),
-        ...Array.from({ length: runs }, (_, i) => show(difference.values[i])),
         difference.difference === null ? '' : difference.difference.toPrecision(3),
-        difference.tolerance
+        difference.tolerance,
+        show(difference.baseline),
+        ...Array.from({ length: runs }, (_, i) => show(difference.values[i]))
       ];
       for (const text of cells) {
         row.append(element('td', '', text));
@@ -396,6 +404,13 @@ export class FindingsPanel extends Widget {
   private _checker: NotebookChecker | null = null;
   private _repro: ReproRun | null = null;
   private _openDocs = new Set<string>();
+}
+
+/** A rule's name, cut with an ellipsis in a narrow panel (whole on hover). */
+function nameOf(name: string): HTMLElement {
+  const node = element('span', 'nbd-name', name);
+  node.title = name;
+  return node;
 }
 
 function show(value: unknown): string {

@@ -18,7 +18,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 
-from .jobs import JobLimitError, ReproJobs
+from .jobs import JobLimitError, ReproJobs, served_path
 
 NAMESPACE = "nb-discipline"
 # Notebook JSON with embedded images can be large; anything beyond this is not a notebook to lint.
@@ -190,15 +190,8 @@ class CheckHandler(_Handler):
         for diagnostic in checked["diagnostics"]:
             for edit in (diagnostic["fix"] or {}).get("edits", ()):
                 if edit.get("filename") is not None:
-                    edit["filename"] = _served_path(edit["filename"], root)
+                    edit["filename"] = served_path(edit["filename"], root)
         self.finish({"path": api_path, **checked})
-
-
-def _served_path(os_path: str, root: Path) -> str:
-    """A file the server read (a dependency file a fix edits) as the browser knows paths:
-    relative to the server root, with `/` (`../` for one above the root, found by walking up
-    from the notebook), never where the server keeps it."""
-    return Path(os.path.relpath(os.path.realpath(os_path), root)).as_posix()
 
 
 class RulesHandler(_Handler):
@@ -236,9 +229,10 @@ class ReproStartHandler(_ReproHandler):
         ):
             raise web.HTTPError(400, f"`runs` must be an integer from 1 to {MAX_RUNS}")
         api_path, os_path = await self.notebook_file(body.get("path"))
-        document = read_inside(os_path, Path(self.contents_manager.root_dir).resolve(), api_path)
+        root = Path(self.contents_manager.root_dir).resolve()
+        document = read_inside(os_path, root, api_path)
         try:
-            job = self.jobs.start(api_path, os_path, document, runs=runs)
+            job = self.jobs.start(api_path, os_path, root, document, runs=runs)
         except JobLimitError as error:
             raise web.HTTPError(429, str(error)) from None
         self.set_status(202)

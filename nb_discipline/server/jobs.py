@@ -7,6 +7,7 @@ itself executes every run in its own process, so cancelling stops those processe
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 import uuid
@@ -30,6 +31,8 @@ class ReproJob:
     os_path: Path
     document: bytes  # the notebook as read and checked when the job was asked for: what runs
     runs: int | None
+    # The server's root (None: the notebook's folder): the report names files relative to it.
+    root: Path | None = None
     state: str = RUNNING
     latest: dict[str, Any] | None = None  # the latest progress event
     warnings: list[str] = field(default_factory=list)  # said before the runs (install cells)
@@ -107,7 +110,19 @@ def run_repro_for(job: ReproJob) -> dict[str, Any]:
         settings=settings,
         documents={str(job.os_path): job.document},
     )
-    return report.to_dict()
+    served = report.to_dict()
+    for result in served["notebooks"]:
+        result["path"] = job.path
+        if result["baseline"] is not None and os.path.isabs(result["baseline"]):
+            result["baseline"] = served_path(result["baseline"], job.root or job.os_path.parent)
+    return served
+
+
+def served_path(os_path: str, root: Path) -> str:
+    """A file the server read (a dependency file a fix edits, a baseline) as the browser knows
+    paths: relative to the server root, with `/` (`../` for one above the root, found by walking
+    up from the notebook), never where the server keeps it."""
+    return Path(os.path.relpath(os.path.realpath(os_path), root)).as_posix()
 
 
 class ReproJobs:
@@ -121,7 +136,9 @@ class ReproJobs:
     def get(self, job_id: str) -> ReproJob | None:
         return self._jobs.get(job_id)
 
-    def start(self, path: str, os_path: Path, document: bytes, *, runs: int | None) -> ReproJob:
+    def start(
+        self, path: str, os_path: Path, root: Path, document: bytes, *, runs: int | None
+    ) -> ReproJob:
         with self._lock:
             running = [job for job in self._jobs.values() if job.state == RUNNING]
             if len(running) >= MAX_RUNNING:
@@ -132,7 +149,12 @@ class ReproJobs:
             for old in finished[: max(0, len(self._jobs) + 1 - MAX_KEPT)]:
                 del self._jobs[old.id]
             job = ReproJob(
-                id=uuid.uuid4().hex, path=path, os_path=os_path, document=document, runs=runs
+                id=uuid.uuid4().hex,
+                path=path,
+                os_path=os_path,
+                root=root,
+                document=document,
+                runs=runs,
             )
             # A daemon thread, so that the atexit hook below gets to cancel it at server exit.
             job.thread = threading.Thread(
