@@ -203,6 +203,10 @@ def remote(source: str) -> list[str | None]:
             "a version in the file name",
         ),
         ("https://example.org/data-2.1.0.csv", "a version in the file name"),
+        (
+            "https://gist.github.com/u/0123abcd/raw/ad1709938834d7bc88b62ff0763733502eb6a329/x.csv",
+            "commit ad1709938834d7bc88b62ff0763733502eb6a329",
+        ),
     ],
 )
 def test_pinned_urls(url: str, pin: str) -> None:

@@ -113,6 +113,7 @@ _REPOSITORY_FILES = (
     r"https?://bitbucket\.org/[^/]+/[^/]+/raw/(?P<ref>[^/]+)/",
     r"https?://huggingface\.co/(?:datasets/|spaces/)?(?:[^/]+/)?[^/]+/(?:resolve|raw|blob)/(?P<ref>[^/]+)/",
     r"https?://gist\.githubusercontent\.com/[^/]+/[^/]+/raw/(?P<ref>[^/]+)/",
+    r"https?://gist\.github\.com/[^/]+/[^/]+/raw/(?P<ref>[^/]+)/",
     r"https?://cdn\.jsdelivr\.net/gh/[^/]+/[^/@]+@(?P<ref>[^/]+)/",
 )
 # Content-addressed or versioned for good: a DOI, a Zenodo or figshare record's file, IPFS, an
