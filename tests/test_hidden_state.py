@@ -404,3 +404,15 @@ def test_silent_on_a_notebook_that_names_no_language_and_imports_nothing() -> No
     importing = [code("import math", 1), *cells]
     stripped_python = from_dict(notebook_dict(*importing) | {"metadata": {}}, "py.ipynb")
     assert check(stripped_python, rules=selected_rules(["NBD2"], [], [])) != []
+
+
+def test_a_cell_below_in_python_2_is_said_not_to_parse_as_python_3() -> None:
+    cells = [code("print(pd.DataFrame())", 2), code("import pandas as pd\nprint 'loaded'", 1)]
+    python_2 = {"language_info": {"name": "python", "version": "2.7.6"}}
+    (message,) = messages(notebook(*cells, metadata=python_2), "NBD202")
+    assert message == (
+        "Cell 1 reads `pd`, which no cell above binds; cell 2 below does not parse as Python 3 "
+        "(the kernel ran Python 2), so it may bind it, but only after this cell runs"
+    )
+    (message,) = messages(notebook(*cells), "NBD202")
+    assert "cell 2 below does not parse, so it may bind it" in message

@@ -139,11 +139,14 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
             claim = "which no cell binds"
         else:
             first, more = opaque[0], len(opaque) - 1
+            why = first.flow.unknown_reason
+            if why == "does not parse" and nb.notebook.ran_python_2:
+                why = "does not parse as Python 3 (the kernel ran Python 2)"
             if first is names:
-                where = f"this cell {first.flow.unknown_reason} further down"
+                where = f"this cell {why} further down"
                 when = "the read"
             else:
-                where = f"cell {first.cell.index} below {first.flow.unknown_reason}"
+                where = f"cell {first.cell.index} below {why}"
                 when = "this cell runs"
             claim = f"which no cell above binds; {where}, so it may bind it, but only after {when}"
             if more:
