@@ -376,6 +376,14 @@ def test_a_file_neither_git_nor_dvc_tracks(repository) -> None:
             "df = pd.read_csv('data/untracked.csv')",
         ),
         ("%cd data", "import pandas as pd\ndf = pd.read_csv('untracked.csv')"),
+        (
+            "for i in range(3):\n    df.to_parquet('data/part' + str(i) + '_x.zip')",
+            "import pandas as pd\ndf = pd.read_parquet('data/part2_x.zip')",
+        ),
+        (
+            "for name in names:\n    df.to_csv(f'data/{name}-untracked.csv')",
+            "import pandas as pd\ndf = pd.read_csv('data/a-untracked.csv')",
+        ),
         ("import pandas as pd\ndf = pd.read_csv('../input/titanic/train.csv')", "x = 1"),
         ("with open('settings.json') as f:\n    settings = f.read()", "x = 1"),  # not data
         ("with open('api_key.txt') as f:\n    key = f.read()", "x = 1"),  # a credential
@@ -426,3 +434,9 @@ def test_a_file_added_to_git_is_no_longer_flagged_by_the_next_run(
         "--select", "NBD503", "--output-format", "concise", str(repository / "nb.ipynb")
     )
     assert second.exit_code == 0, second.out
+
+
+def test_a_name_made_in_the_code_excuses_only_what_it_can_make(repository) -> None:
+    writes = "for name in names:\n    df.to_csv(f'{name}.csv')"  # any csv: too little to match
+    read = "import pandas as pd\ndf = pd.read_csv('data/untracked.csv')"
+    assert untracked(repository, writes, read) == ["data/untracked.csv"]

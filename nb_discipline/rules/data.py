@@ -655,13 +655,21 @@ def _named_elsewhere(nb: Analysis, reads: list[_LocalRead], strings: _Strings) -
     base = os.path.dirname(os.path.abspath(nb.notebook.path))
     reading = {id(read.node) for read in reads}
     named: set[str] = set()
+    # Names made in the code (`"test" + str(i) + ".zip"`, f-strings): what they may be.
+    patterns: list[re.Pattern[str]] = []
     for site in nb.calls.calls:
         if id(site.node) in reading:
             continue
         for argument in [*site.node.args, *(k.value for k in site.node.keywords)]:
             text = strings.text(argument)
-            if text and _UNKNOWN not in text and _relative_path(text):
-                named.add(os.path.normpath(os.path.join(base, text)))
+            if not text:
+                continue
+            if _UNKNOWN not in text:
+                if _relative_path(text):
+                    named.add(os.path.normpath(os.path.join(base, text)))
+            elif _names_files(text):
+                parts = (re.escape(part) for part in text.split(_UNKNOWN))
+                patterns.append(re.compile("(?:.*/)?" + ".+".join(parts)))
     for parsed in nb.parsed:
         written = parsed.written_file
         if written:
@@ -688,7 +696,19 @@ def _named_elsewhere(nb: Analysis, reads: list[_LocalRead], strings: _Strings) -
             folder = os.path.dirname(folder)
         if os.path.basename(read.path) in commands:
             found.add(read.path)
+        relative = os.path.relpath(read.path, base).replace(os.sep, "/")
+        if any(pattern.fullmatch(relative) for pattern in patterns):
+            found.add(read.path)
     return found
+
+
+def _names_files(text: str) -> bool:
+    """A relative name made in the code says enough to match: an extension after its last
+    unknown part, and at least three characters of its own besides (`test{i}_parquet.zip`,
+    `out/{name}.csv`; not `{name}.csv`)."""
+    stem, _, extension = text.rpartition(".")
+    known = len(stem.replace(_UNKNOWN, ""))
+    return bool(stem) and _UNKNOWN not in extension and known >= 3 and not text.startswith("/")
 
 
 def _tracked_elsewhere(index, shown: str) -> bool:
