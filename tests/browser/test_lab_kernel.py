@@ -155,6 +155,44 @@ def test_a_moved_cell_is_numbered_by_production_strict_as_the_panel_numbers_it(
     screenshot(page, "jupyterlab-kernel-production-strict")
 
 
+def test_after_a_reload_and_a_restart_the_kernel_still_sees_the_browsers_cells(
+    page, lab, no_autosave
+):
+    """A reloaded page finds the kernel's comm (the kernel opened it to the page before) and opens
+    its own; a restarted kernel opens a new one when the extension loads again."""
+    write_notebook(
+        lab.root / "reloaded.ipynb",
+        code("%load_ext nb_discipline"),
+        code("z = w + 1"),
+        code("w = 5"),
+    )
+    open_notebook(page, lab, "reloaded.ipynb")
+    wait_for_the_kernel(page)
+    run(page, 1)
+    page.reload()
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    wait_for_the_kernel(page)
+    cell(page, 1).locator(".jp-InputPrompt").click()
+    page.keyboard.press("a")  # an unsaved cell above: every cell below moves down one
+    page.keyboard.press("m")
+    page.keyboard.press("Enter")
+    page.keyboard.type("# Title")
+    page.keyboard.press("Escape")
+    run(page, 4)
+    assert "`w` was last set by cell 4, below this one (cell 3)" in run(page, 3)
+
+    page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel…").click()
+    page.locator(".jp-Dialog").get_by_role("button", name="Confirm Kernel Restart").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    wait_for_the_kernel(page)
+    edit(page, 4, "w = 6")
+    run(page, 2)
+    expect(cell(page, 2).locator(".jp-InputPrompt")).to_have_text("[1]:")  # the new kernel's
+    run(page, 4)
+    assert "`w` was last set by cell 4, below this one (cell 3)" in run(page, 3)
+
+
 def comm_frames(page) -> list[bytes]:
     """Collects the frames the page sends that carry the notebook comm's `full` or `patch`."""
     frames: list[bytes] = []
