@@ -830,3 +830,22 @@ def test_an_estimator_built_and_never_used_draws_nothing() -> None:
     assert len(messages("NBD303", imports, *fitted_in_cell)) == 1
     passed_on = ("cross_val_score(SGDClassifier(), X, y)",)
     assert len(messages("NBD303", imports, *passed_on)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "flagged"),
+    [
+        ("X = df[['LSTAT']].values", False),
+        ("X = x.reshape(-1, 1)", False),
+        ("X = x[:, np.newaxis]", False),
+        ("X = df[['LSTAT', 'RM']].values", True),
+        ("X = df.drop(columns='y')", True),
+    ],
+)
+def test_a_decision_tree_fitted_on_one_feature_is_not_random(data: str, flagged: bool) -> None:
+    imports = "import numpy as np\nfrom sklearn.tree import DecisionTreeRegressor"
+    cells = (data, "tree = DecisionTreeRegressor(max_depth=3)\ntree.fit(X, y)")
+    assert bool(messages("NBD303", imports, *cells)) == flagged
+    # Handed to something else, it may be fitted on other data.
+    handed = (data, "tree = DecisionTreeRegressor(max_depth=3)\ncross_val_score(tree, X, y)")
+    assert len(messages("NBD303", imports, *handed)) == 1

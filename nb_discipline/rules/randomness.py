@@ -1216,6 +1216,69 @@ def _built_and_never_used(nb: Analysis, call: CallSite) -> bool:
     return not any(read.name == name for names in below for read in names.reads)
 
 
+# A decision tree draws only the order in which it tries the features: with one feature there is
+# nothing to order (ExtraTree* draw thresholds too, forests draw samples: not these).
+SINGLE_TREES = frozenset(
+    {"sklearn.tree.DecisionTreeClassifier", "sklearn.tree.DecisionTreeRegressor"}
+)
+
+
+def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
+    """A decision tree bound to a name, only ever fitted (`tree.fit(X, y)`) on data of one
+    feature (`df[["x"]]`, `x.reshape(-1, 1)`, `x[:, None]`, or a name bound to one of them),
+    and handed to nothing else: every fit gives the same tree."""
+    name = call.assigned_to
+    if normalized(call.qualified) not in SINGLE_TREES or name is None or "." in name:
+        return False
+    if _keyword(call.node, "max_features") is not None or len(call.node.args) > 4:
+        return False
+    start = (call.parsed.cell.index, call.node.lineno, call.node.col_offset)
+    fits = 0
+    for site in nb.calls.calls:
+        if (site.parsed.cell.index, site.node.lineno, site.node.col_offset) <= start:
+            continue
+        arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
+        if any(type(argument) is ast.Name and argument.id == name for argument in arguments):
+            return False  # given to something that may fit it on other data
+        if site.dotted == f"{name}.fit":
+            data = site.node.args[0] if site.node.args else _keyword(site.node, "X")
+            if type(data) is ast.Name:
+                data = _value_bound_above(nb, data.id, site)
+            if data is None or not _one_feature(data):
+                return False
+            fits += 1
+    return fits > 0
+
+
+def _one_feature(node: ast.expr) -> bool:
+    """`df[["x"]]` (with `.values` or `.to_numpy()`), `x.reshape(-1, 1)`, `x[:, None]`,
+    `x[:, np.newaxis]`."""
+    if type(node) is ast.Attribute and node.attr == "values":
+        return _one_feature(node.value)
+    if type(node) is ast.Call and type(node.func) is ast.Attribute:
+        if node.func.attr == "to_numpy" and not node.args:
+            return _one_feature(node.func.value)
+        if node.func.attr == "reshape":
+            shape = (
+                node.args[0].elts
+                if len(node.args) == 1 and type(node.args[0]) is ast.Tuple
+                else node.args
+            )
+            return len(shape) == 2 and type(shape[1]) is ast.Constant and shape[1].value == 1
+        return False
+    if type(node) is ast.Subscript:
+        index = node.slice
+        if type(index) is ast.List:
+            return len(index.elts) == 1 and type(index.elts[0]) is ast.Constant
+        if type(index) is ast.Tuple and len(index.elts) == 2:
+            first, second = index.elts
+            new_axis = (type(second) is ast.Constant and second.value is None) or (
+                type(second) is ast.Attribute and second.attr == "newaxis"
+            )
+            return type(first) is ast.Slice and first.lower is first.upper is None and new_axis
+    return False
+
+
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
     value = _keyword(call, name)
     if value is None and len(call.args) > position:
@@ -1393,7 +1456,11 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
         entry = entries[index]
         if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
             continue
-        if call.assigned_to in template_names or _built_and_never_used(nb, call):
+        if (
+            call.assigned_to in template_names
+            or _built_and_never_used(nb, call)
+            or _tree_fitted_on_one_feature(nb, call)
+        ):
             continue
         if "template" in entry and (template := _given_seed(call.node, entry["template"])):
             templates.add(id(template))
