@@ -1405,7 +1405,8 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     `randomized` or `arpack` solver. The estimator given to a meta-estimator that re-seeds its clones
     (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged, nor is an
     estimator bound to a name that nothing reads afterwards (built to show it, never fitted: an
-    estimator draws when it is fitted). xgboost,
+    estimator draws when it is fitted), nor a decision tree only ever fitted on one feature
+    (`tree.fit(df[["x"]], y)`: it has no feature order to draw). xgboost,
     lightgbm and catboost are not flagged: without a seed they use a fixed default one, and are
     reproducible. Add your own callables with the `random-state-functions` setting
     (`module.function`, or `module.function:seed_argument`).
