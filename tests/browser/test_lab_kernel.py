@@ -193,6 +193,25 @@ def test_after_a_reload_and_a_restart_the_kernel_still_sees_the_browsers_cells(
     assert "`w` was last set by cell 4, below this one (cell 3)" in run(page, 3)
 
 
+def test_notebook_7_sends_the_kernel_its_cells_too(page, lab, no_autosave):
+    write_notebook(
+        lab.root / "notebook7.ipynb",
+        code("%load_ext nb_discipline"),
+        code("w = 5"),
+        code("z = w + 1"),
+    )
+    page.goto(f"{lab.url}notebooks/notebook7.ipynb?token={lab.token}")
+    page.locator(".jp-NotebookPanel").first.wait_for(timeout=60_000)
+    wait_for_the_kernel(page)
+    run(page, 1)
+    run(page, 2)
+    moved = cell(page, 3)
+    moved.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Control+Shift+ArrowUp")  # unsaved: above the cell that sets `w`
+    expect(cell(page, 2).locator(".cm-content")).to_contain_text("z = w + 1")
+    assert "`w` was last set by cell 3, below this one (cell 2)" in run(page, 2)
+
+
 def comm_frames(page) -> list[bytes]:
     """Collects the frames the page sends that carry the notebook comm's `full` or `patch`."""
     frames: list[bytes] = []
