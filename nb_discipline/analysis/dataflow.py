@@ -956,6 +956,7 @@ class Dataflow:
         )
         """Names no cell binds that the pyspark shell defines, read by a notebook that imports
         pyspark: it ran in a kernel pyspark started."""
+        self._top_to_bottom: tuple[Provenance, ...] | None = None
 
     def bound_anywhere(self, name: str) -> bool:
         """Some cell, or some function's `global` statement, binds `name`, or it always exists."""
@@ -1030,11 +1031,16 @@ class Dataflow:
         unknown_at = names.flow.unknown_at
         return [names, *later] if unknown_at is not None and unknown_at > read.order else later
 
-    def top_to_bottom(self) -> Iterator[Provenance]:
+    def top_to_bottom(self) -> tuple[Provenance, ...]:
         """Each read that is not always defined, with the cell it gets its value from run top to
         bottom. Reads that an unknown binding above (a star import, `%run`), or earlier in the
         same cell, may serve are left out; an unknown binding below cannot serve a read above it.
-        """
+        Made once: NBD201, NBD202 and the history (NBD203) each read all of it."""
+        if self._top_to_bottom is None:
+            self._top_to_bottom = tuple(self._provenances())
+        return self._top_to_bottom
+
+    def _provenances(self) -> Iterator[Provenance]:
         source: dict[str, CellNames] = {}
         deleted: dict[str, CellNames] = {}
         unknown_above = False
