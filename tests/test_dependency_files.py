@@ -164,6 +164,16 @@ def test_setup_cfg_and_setup_py(tmp_path: Path) -> None:
         "import setuptools\nsetuptools.setup(install_requires=open('req.txt').read().split())\n",
     )
     assert declared(computed) == {}
+    # Literals named at the top of the file, as TensorFlow Probability's setup.py names them.
+    named = write(
+        tmp_path / "named" / "setup.py",
+        "from setuptools import setup\n"
+        "TF_PACKAGE = 'tensorflow >= 2.16'\n"
+        "REQUIRED = ['numpy==2.1.0', 'absl-py']\n"
+        "CHANGING = ['x']\nCHANGING.append('y')\nCHANGING = ['z']\n"
+        "setup(install_requires=REQUIRED, extras_require={'tf': [TF_PACKAGE], 'c': CHANGING})\n",
+    )
+    assert declared(named) == {"numpy": True, "absl-py": False, "tensorflow": False}
 
 
 def test_pipfile_and_its_lock(tmp_path: Path) -> None:

@@ -354,6 +354,7 @@ def _setup_py(path: str, content: bytes) -> Declarations:
         raise DependencyFileError(f"not valid Python: {error}") from None
     lines: list[Any] = []
     names: set[str] = set()
+    constants = _module_constants(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -361,18 +362,69 @@ def _setup_py(path: str, content: bytes) -> Declarations:
         if (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) != "setup":
             continue
         for keyword in node.keywords:
-            try:
-                value = ast.literal_eval(keyword.value)
-            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                continue
             if keyword.arg == "install_requires":
-                lines.extend(_requirement_list(value))
-            elif keyword.arg == "extras_require" and isinstance(value, dict):
-                lines.extend(line for extra in value.values() for line in _requirement_list(extra))
-            elif keyword.arg == "name" and isinstance(value, str):
-                names.add(normalize_name(value))
+                lines.extend(_requirement_list(_literal(keyword.value, constants)))
+            elif keyword.arg == "extras_require":
+                extras = _extras(keyword.value, constants)
+                lines.extend(line for extra in extras for line in _requirement_list(extra))
+            elif keyword.arg == "name":
+                value = _literal(keyword.value, constants)
+                if isinstance(value, str):
+                    names.add(normalize_name(value))
     result = _from_requirement_strings(lines, "setup(install_requires=...)")
     return result.merged(Declarations(project_names=frozenset(names)))
+
+
+def _module_constants(tree) -> dict:
+    """Names a setup.py binds once, at its top level, to a literal (`TF = "tensorflow>=2.16"`,
+    `REQUIRED = [...]`): name -> the literal's node."""
+    import ast
+
+    bound: dict[str, list] = {}
+    for statement in tree.body:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                bound.setdefault(node.id, []).append(statement)
+    constants = {}
+    for name, statements in bound.items():
+        statement = statements[0]
+        if len(statements) != 1 or not isinstance(statement, ast.Assign):
+            continue
+        if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
+            continue
+        try:
+            ast.literal_eval(statement.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        constants[name] = statement.value
+    return constants
+
+
+def _extras(node, constants: dict) -> list[Any]:
+    """The requirement lists of `extras_require`, each read on its own: one computed extra
+    hides none of the others."""
+    import ast
+
+    if isinstance(node, ast.Dict):
+        return [_literal(value, constants) for value in node.values]
+    value = _literal(node, constants)
+    return list(value.values()) if isinstance(value, dict) else []
+
+
+def _literal(node, constants: dict) -> Any:
+    """The value of `node` with the names of `constants` replaced by their literals; None when
+    it is not a literal."""
+    import ast
+
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, name: ast.Name) -> ast.AST:
+            return constants.get(name.id, name)
+
+    try:
+        copy = ast.parse(ast.unparse(node), mode="eval")  # the file's own tree stays as it is
+        return ast.literal_eval(Substitute().visit(copy))
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _pipfile(document: dict[str, Any]) -> Declarations:
