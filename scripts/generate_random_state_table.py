@@ -93,6 +93,9 @@ SKLEARN_CONDITIONS: dict[str, dict[str, dict[str, list[Any]]]] = {
     "MiniBatchNMF": {"init": {"random": ["random", "nndsvdar"]}},
     "non_negative_factorization": {"init": {"random": ["random", "nndsvdar"]}},
     "HalvingGridSearchCV": {"resource": {"deterministic": ["n_samples"]}},
+    # random_state only draws the subsample of a fit on more rows than `subsample` (200,000 by
+    # default): the data's size, which a reading of the code cannot know, decides.
+    "KBinsDiscretizer": {"subsample": {"deterministic": [None, 200_000]}},
     "ClassifierChain": {"order": {"random": ["random"]}},
     "RegressorChain": {"order": {"random": ["random"]}},
     "extract_patches_2d": {"max_patches": {"deterministic": [None]}},

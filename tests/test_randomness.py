@@ -849,3 +849,11 @@ def test_a_decision_tree_fitted_on_one_feature_is_not_random(data: str, flagged:
     # Handed to something else, it may be fitted on other data.
     handed = (data, "tree = DecisionTreeRegressor(max_depth=3)\ncross_val_score(tree, X, y)")
     assert len(messages("NBD303", imports, *handed)) == 1
+
+
+def test_kbins_discretizer_draws_only_a_subsample_it_is_told_to_take() -> None:
+    imports = "from sklearn.preprocessing import KBinsDiscretizer"
+    default = "bins = KBinsDiscretizer(n_bins=5, strategy='uniform')\nbins.fit(X)"
+    assert messages("NBD303", imports, default) == []
+    told = "bins = KBinsDiscretizer(n_bins=5, subsample=1000)\nbins.fit(X)"
+    assert len(messages("NBD303", imports, told)) == 1
