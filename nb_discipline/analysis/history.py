@@ -91,7 +91,7 @@ class History(Record):
         """
         if not self.ordered:
             return
-        cleared = _cleared_counts(dataflow)
+        cleared: bool | None = None  # looked at the first time a binder has no count
         events: dict[str, list[tuple[int, CellNames | None]]] = {}
         opaque: list[int] = []
         for names in dataflow.cells:
@@ -112,10 +112,11 @@ class History(Record):
             runs = events.get(provenance.read.name)
             if provenance.source is None or count is None or count < 1 or not runs:
                 continue
-            if cleared and any(
-                not _ran(binder.cell) for binder in dataflow.binders[provenance.read.name]
-            ):
-                continue  # a binder without a count may have run at any time
+            if any(not _ran(binder.cell) for binder in dataflow.binders[provenance.read.name]):
+                if cleared is None:
+                    cleared = _cleared_counts(dataflow)
+                if cleared:
+                    continue  # a binder without a count may have run at any time
             latest = bisect.bisect_left(runs, count, key=lambda run: run[0]) - 1
             if latest < 0:
                 continue
