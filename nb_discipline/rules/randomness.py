@@ -519,7 +519,6 @@ class _Seeding:
         self.notebook_functions = nb.calls.functions
         self._entropy = entropy  # made for the first seeding call when not given
         self.local_seeders: dict[str, frozenset[str]] = {}
-        self._seeded: list[frozenset[str]] | None = None
         # A helper that calls seeders seeds what they seed; helpers may call helpers.
         inside_functions = [call for call in nb.calls.calls if call.function is not None]
         for _ in range(3):
@@ -527,16 +526,6 @@ class _Seeding:
                 if seeded := self.seeded_by(call):
                     known = self.local_seeders.get(call.function, frozenset())
                     self.local_seeders[call.function] = known | seeded
-
-    @staticmethod
-    def of(nb: Analysis) -> _Seeding:
-        """The notebook's seeding, made once for NBD301 and NBD303: the rules run one after
-        another on one notebook, and the last notebook's is kept."""
-        global _last_seeding
-        seeding = _last_seeding
-        if seeding is None or seeding.nb is not nb:
-            seeding = _last_seeding = _Seeding(nb)
-        return seeding
 
     def seeded_by(self, call: CallSite) -> frozenset[str]:
         """The libraries the call seeds; none when its seed is not a seed (NBD304)."""
@@ -577,11 +566,6 @@ class _Seeding:
         before its cell runs, and for every cell after it; a cell that does not parse and
         mentions a seed (a Python 2 `print` beside `np.random.seed(1)`) may seed any library,
         from there on."""
-        if self._seeded is None:
-            self._seeded = self._seeded_top_to_bottom()
-        return self._seeded
-
-    def _seeded_top_to_bottom(self) -> list[frozenset[str]]:
         calls = self.nb.calls.calls
         seeds = [self.seeded_by(call) for call in calls]
         seeded_anywhere = frozenset().union(*seeds)
@@ -608,8 +592,6 @@ class _Seeding:
             result.append(seeded)
         return result
 
-
-_last_seeding: _Seeding | None = None
 
 # How a library's global generator is seeded from a name bound to one of its modules.
 SEEDING_CALLS = {
@@ -792,7 +774,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     (`[tool.nb-discipline.repro]`) when `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
-    seeding = _Seeding.of(nb)
+    seeding = _Seeding(nb)
     seeded = seeding.seeded_for_each_call()
     unseeded_uses: dict[str, list[int]] = {}
     for index, (call, seeded_for_call) in enumerate(zip(calls, seeded, strict=True)):
@@ -1494,7 +1476,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             # Given no seed it draws from a library's global generator: seeded above, the
             # top-to-bottom result is the same on every run.
             if seeded is None:
-                seeded = _Seeding.of(nb).seeded_for_each_call()
+                seeded = _Seeding(nb).seeded_for_each_call()
             if library in seeded[index]:
                 continue
         name = normalized(call.qualified)
