@@ -50,7 +50,8 @@ function tagsOf(cell: SharedCell): string[] {
 }
 
 function countOf(cell: SharedCell): number | null {
-  const count = cell.cell_type === 'code' ? (cell as { execution_count?: unknown }).execution_count : null;
+  const count =
+    cell.cell_type === 'code' ? (cell as { execution_count?: unknown }).execution_count : null;
   return typeof count === 'number' ? count : null;
 }
 
@@ -171,7 +172,7 @@ export class KernelView implements IDisposable {
   }
 
   /** Send what changed since the last message now (before a cell runs). */
-  flush(): void {
+  private flush(): void {
     window.clearTimeout(this._timer);
     if (!this._comm) {
       return;
@@ -362,7 +363,9 @@ export class KernelView implements IDisposable {
         cell.changed.connect(this.onCellChanged, this);
       }
       // A moved cell is a new shared cell with the same id: compare it, and the edited ones.
-      compare = cells.filter(cell => this._dirty.has(cell.id) || sent.cells.get(cell.id)!.shared !== cell);
+      compare = cells.filter(
+        cell => this._dirty.has(cell.id) || sent.cells.get(cell.id)!.shared !== cell
+      );
     } else {
       compare = cells.filter(cell => this._dirty.has(cell.id));
     }

@@ -338,9 +338,12 @@ export class FindingsPanel extends Widget {
       element(
         'div',
         'nbd-repro-summary',
-        `${runs} run${runs === 1 ? '' : 's'}${result.baseline ? ' and the baseline' : ''}, ${
-          result.metrics_checked
-        } metric${result.metrics_checked === 1 ? '' : 's'} compared (rtol ${rtol}, atol ${atol}), ${result.seconds.toFixed(1)} s`
+        [
+          `${runs} run${runs === 1 ? '' : 's'}${result.baseline ? ' and the baseline' : ''}`,
+          `${result.metrics_checked} metric${result.metrics_checked === 1 ? '' : 's'} compared ` +
+            `(rtol ${rtol}, atol ${atol})`,
+          `${result.seconds.toFixed(1)} s`
+        ].join(', ')
       )
     );
     if (result.baseline) {
