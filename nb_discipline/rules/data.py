@@ -186,23 +186,35 @@ class _Strings:
 
     def __init__(self, parsed: tuple[ParsedCell, ...]) -> None:
         self._parsed = parsed
-        self._assigned: dict[str, ast.expr] | None = None
+        self._assigned: dict[str, ast.expr | None] = {}
         self._once: dict[str, bool] = {}
         self._resolving: set[str] = set()
 
+    def _cells_naming(self, name: str) -> list[ParsedCell]:
+        """The cells whose code may name `name`: their source holds it, or is not ASCII (Python
+        reads identifiers in their NFKC form)."""
+        return [
+            cell
+            for cell in self._parsed
+            if cell.tree is not None
+            and (name in cell.cell.source or not cell.cell.source.isascii())
+        ]
+
     def _assignment(self, name: str) -> ast.expr | None:
         """The value of the last `name = value` at a cell's top level."""
-        if self._assigned is None:
-            self._assigned = {}
-            for cell in self._parsed:
-                for statement in cell.tree.body if cell.tree is not None else ():
+        if name not in self._assigned:
+            value = None
+            for cell in self._cells_naming(name):
+                for statement in cell.tree.body:  # type: ignore[union-attr]
                     if (
                         isinstance(statement, ast.Assign)
                         and len(statement.targets) == 1
-                        and isinstance(statement.targets[0], ast.Name)
+                        and isinstance(target := statement.targets[0], ast.Name)
+                        and target.id == name
                     ):
-                        self._assigned[statement.targets[0].id] = statement.value
-        return self._assigned.get(name)
+                        value = statement.value
+            self._assigned[name] = value
+        return self._assigned[name]
 
     def _bound_once(self, name: str) -> bool:
         once = self._once.get(name)
@@ -211,15 +223,10 @@ class _Strings:
         return once
 
     def _bindings(self, name: str) -> int:
-        """How often `name` is bound (an assignment target counts 1, a parameter 2). A cell whose
-        source does not hold the name binds it nowhere, unless it is not ASCII (Python reads
-        identifiers in their NFKC form)."""
+        """How often `name` is bound (an assignment target counts 1, a parameter 2)."""
         count = 0
-        for cell in self._parsed:
-            source = cell.cell.source
-            if cell.tree is None or (name not in source and source.isascii()):
-                continue
-            for node in ast.walk(cell.tree):
+        for cell in self._cells_naming(name):
+            for node in ast.walk(cell.tree):  # type: ignore[arg-type]
                 if isinstance(node, ast.Name):
                     if node.id == name and isinstance(node.ctx, ast.Store):
                         count += 1
