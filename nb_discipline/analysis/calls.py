@@ -35,9 +35,10 @@ class CallSite(Record):
     chained_method: str | None
     """`manual_seed` in `torch.Generator().manual_seed(0)`: the method called on the result."""
     receiver: str | None
-    """For a method call, the resolved callee that made the object it is called on:
-    `pandas.read_csv` for `df.sample(5)` below `df = pd.read_csv(path)` (or `df = df.dropna()`,
-    `df = df[mask]` after it), and for `pd.read_csv(path).sample(5)`; None when unknown."""
+    """For a method call whose callee does not resolve, the resolved callee that made the object
+    it is called on: `pandas.read_csv` for `df.sample(5)` below `df = pd.read_csv(path)` (or
+    `df = df.dropna()`, `df = df[mask]` after it), and for `pd.read_csv(path).sample(5)`; None
+    when unknown, and when `qualified` is known."""
 
 
 class ImportSite(Record):
@@ -169,6 +170,9 @@ class _Collector:
 
     def forget(self, target: ast.AST) -> None:
         """A name bound anew no longer holds the value recorded for it."""
+        if type(target) is ast.Name:  # the commonest target, without a walk
+            self.values.pop(target.id, None)
+            return
         for node in ast.walk(target):
             if isinstance(node, ast.Name):
                 self.values.pop(node.id, None)
@@ -204,17 +208,20 @@ class _Collector:
 
     def visit_call(self, node: ast.Call, assigned_to: str | None, chained: str | None) -> None:
         dotted = dotted_name(node.func)
+        qualified = self.resolve(dotted)
         self.calls.append(
             CallSite(
                 self.parsed,
                 node,
                 dotted,
-                self.resolve(dotted),
+                qualified,
                 self.function is not None,
                 self.function,
                 assigned_to,
                 chained,
-                self.receiver(node.func) if type(node.func) is ast.Attribute else None,
+                self.receiver(node.func)
+                if qualified is None and type(node.func) is ast.Attribute
+                else None,
             )
         )
         func = node.func
