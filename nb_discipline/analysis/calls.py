@@ -169,9 +169,22 @@ class _Collector:
         return None, None
 
     def forget(self, target: ast.AST) -> None:
-        """A name bound anew no longer holds the value recorded for it."""
-        if type(target) is ast.Name:  # the commonest target, without a walk
-            self.values.pop(target.id, None)
+        """A name bound anew no longer holds the value recorded for it (every name in the
+        target: `df` in `df["x"] = ...` too). The commonest targets are taken apart without a walk."""
+        kind = type(target)
+        if kind is ast.Name:
+            self.values.pop(target.id, None)  # type: ignore[attr-defined]
+            return
+        if kind is ast.Constant:
+            return
+        if kind is ast.Tuple or kind is ast.List:
+            for element in target.elts:  # type: ignore[attr-defined]
+                self.forget(element)
+            return
+        if kind is ast.Subscript or kind is ast.Attribute:
+            self.forget(target.value)  # type: ignore[attr-defined]
+            if kind is ast.Subscript:
+                self.forget(target.slice)  # type: ignore[attr-defined]
             return
         for node in ast.walk(target):
             if isinstance(node, ast.Name):
