@@ -440,3 +440,10 @@ def test_a_name_made_in_the_code_excuses_only_what_it_can_make(repository) -> No
     writes = "for name in names:\n    df.to_csv(f'{name}.csv')"  # any csv: too little to match
     read = "import pandas as pd\ndf = pd.read_csv('data/untracked.csv')"
     assert untracked(repository, writes, read) == ["data/untracked.csv"]
+
+
+def test_a_file_another_notebook_of_the_folder_names_may_be_made_by_it(repository) -> None:
+    read = "import pandas as pd\ndf = pd.read_pickle('data/untracked.csv')"
+    assert untracked(repository, read) == ["data/untracked.csv"]
+    write_notebook(repository / "1_prepare.ipynb", code("df.to_pickle('data/untracked.csv')", 1))
+    assert untracked(repository, read) == []

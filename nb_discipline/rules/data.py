@@ -98,6 +98,8 @@ URL_READERS = {
     "torch.hub.download_url_to_file": _URL,
     "pooch.retrieve": _URL,
 }
+# Where NBD502 looks for a URL: the readers above win over a URL reader of the same name.
+_REMOTE_READERS = {**URL_READERS, **DATA_READERS}
 # Keywords whose value checks what was downloaded: a download with one is pinned by its contents.
 CHECKSUM_KEYWORDS = frozenset(["known_hash", "file_hash", "md5_hash", "hash_prefix"])
 URL_SCHEMES = ("http://", "https://", "ftp://", "s3://", "gs://", "gcs://", "az://", "abfs://")
@@ -348,7 +350,7 @@ def unpinned_remote_data(nb: Analysis) -> Iterator[Finding]:
     strings = _Strings(nb.parsed)
     for site in nb.calls.calls:
         callee = _callee(site)
-        where = DATA_READERS.get(callee) or URL_READERS.get(callee)  # type: ignore[arg-type]
+        where = _REMOTE_READERS.get(callee)  # type: ignore[arg-type]
         if where is None:
             continue
         if any(k.arg in CHECKSUM_KEYWORDS and not _is_none(k.value) for k in site.node.keywords):
@@ -532,7 +534,7 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
         relative = read.path[len(worktree) :].replace(os.sep, "/")
         if index.tracks(relative) or _tracked_elsewhere(index, read.shown):
             continue
-        if dvc.output(read.path) is not None:
+        if dvc.output(read.path) is not None or _named_by_a_neighbour(nb, read.path):
             continue
         row, column, end_row, end_column = read.parsed.span(read.node)
         yield Finding(
@@ -716,6 +718,34 @@ def _names_files(text: str) -> bool:
     stem, _, extension = text.rpartition(".")
     known = len(stem.replace(_UNKNOWN, ""))
     return bool(stem) and _UNKNOWN not in extension and known >= 3 and not text.startswith("/")
+
+
+def _named_by_a_neighbour(nb: Analysis, path: str) -> bool:
+    """Another notebook or script in the notebook's folder, or in the folder of the file, names
+    the file: it may well make it (`1_download.ipynb` saves the pickle `2_train.ipynb` reads)."""
+    from .. import cache as disk_cache
+    from ..loader import read_file
+
+    name = os.path.basename(path).encode()
+    own = os.path.abspath(nb.notebook.path)
+    for folder in dict.fromkeys((os.path.dirname(own), os.path.dirname(path))):
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        disk_cache.note(folder, disk_cache.directory_status(folder))
+        for entry in entries:
+            other = os.path.join(folder, entry)
+            if other == own or not entry.endswith((".ipynb", ".py")):
+                continue
+            try:
+                content, status = read_file(other)
+            except OSError:
+                continue
+            disk_cache.note(other, content=content, before=status)
+            if name in content:
+                return True
+    return False
 
 
 def _tracked_elsewhere(index, shown: str) -> bool:
