@@ -838,6 +838,9 @@ def test_an_estimator_built_and_never_used_draws_nothing() -> None:
         ("X = df[['LSTAT']].values", False),
         ("X = x.reshape(-1, 1)", False),
         ("X = x[:, np.newaxis]", False),
+        ("X = np.random.randn(5000, 1)", False),
+        ("X = np.zeros((100, 1))", False),
+        ("X = np.random.randn(5000, 2)", True),
         ("X = df[['LSTAT', 'RM']].values", True),
         ("X = df.drop(columns='y')", True),
     ],
@@ -846,9 +849,16 @@ def test_a_decision_tree_fitted_on_one_feature_is_not_random(data: str, flagged:
     imports = "import numpy as np\nfrom sklearn.tree import DecisionTreeRegressor"
     cells = (data, "tree = DecisionTreeRegressor(max_depth=3)\ntree.fit(X, y)")
     assert bool(messages("NBD303", imports, *cells)) == flagged
-    # Handed to something else, it may be fitted on other data.
+    # Handed to something else, it may be fitted on other data; not to a helper that fits nothing.
     handed = (data, "tree = DecisionTreeRegressor(max_depth=3)\ncross_val_score(tree, X, y)")
     assert len(messages("NBD303", imports, *handed)) == 1
+    helper = "def plot(X, y, model):\n    return model.predict(X)"
+    shown = (
+        helper,
+        data,
+        "tree = DecisionTreeRegressor(max_depth=3)\ntree.fit(X, y)\nplot(X, y, tree)",
+    )
+    assert bool(messages("NBD303", imports, *shown)) == flagged
 
 
 def test_kbins_discretizer_draws_only_a_subsample_it_is_told_to_take() -> None:

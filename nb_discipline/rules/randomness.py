@@ -1238,7 +1238,8 @@ def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
         if (site.parsed.cell.index, site.node.lineno, site.node.col_offset) <= start:
             continue
         arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
-        if any(type(argument) is ast.Name and argument.id == name for argument in arguments):
+        handed = any(type(argument) is ast.Name and argument.id == name for argument in arguments)
+        if handed and not _never_fits(nb, site):
             return False  # given to something that may fit it on other data
         if site.dotted == f"{name}.fit":
             data = site.node.args[0] if site.node.args else _keyword(site.node, "X")
@@ -1250,11 +1251,32 @@ def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
     return fits > 0
 
 
+def _never_fits(nb: Analysis, site: CallSite) -> bool:
+    """The call is of a function the notebook defines whose body fits nothing (a plotting
+    helper given the model: `lin_regplot(X, y, tree)`)."""
+    callee = site.node.func
+    if type(callee) is not ast.Name:
+        return False
+    definitions = [
+        node
+        for parsed in nb.parsed
+        if parsed.tree is not None
+        for node in parsed.tree.body
+        if type(node) is ast.FunctionDef and node.name == callee.id
+    ]
+    return len(definitions) == 1 and not any(
+        type(node) is ast.Attribute and node.attr in ("fit", "fit_transform", "fit_predict")
+        for node in ast.walk(definitions[0])
+    )
+
+
 def _one_feature(node: ast.expr) -> bool:
     """`df[["x"]]` (with `.values` or `.to_numpy()`), `x.reshape(-1, 1)`, `x[:, None]`,
-    `x[:, np.newaxis]`."""
+    `x[:, np.newaxis]`, an array made with the shape `(n, 1)` (`np.random.randn(5000, 1)`)."""
     if type(node) is ast.Attribute and node.attr == "values":
         return _one_feature(node.value)
+    if type(node) is ast.Call and _shape_n_by_1(node):
+        return True
     if type(node) is ast.Call and type(node.func) is ast.Attribute:
         if node.func.attr == "to_numpy" and not node.args:
             return _one_feature(node.func.value)
@@ -1277,6 +1299,25 @@ def _one_feature(node: ast.expr) -> bool:
             )
             return type(first) is ast.Slice and first.lower is first.upper is None and new_axis
     return False
+
+
+def _shape_n_by_1(call: ast.Call) -> bool:
+    """A NumPy maker given the shape `(n, 1)`: `randn(n, 1)`, `zeros((n, 1))`, `normal(size=(n,
+    1))`."""
+    if (call.func.attr if type(call.func) is ast.Attribute else None) not in NUMPY_MAKERS:
+        return False
+    shape = _keyword(call, "size") or _keyword(call, "shape")
+    if shape is None and call.args:
+        shape = call.args[0] if len(call.args) == 1 else ast.Tuple(elts=call.args[:2])
+    if type(shape) is not ast.Tuple or len(shape.elts) != 2:
+        return False
+    last = shape.elts[1]
+    return type(last) is ast.Constant and last.value == 1
+
+
+NUMPY_MAKERS = frozenset(
+    {"randn", "rand", "zeros", "ones", "empty", "normal", "uniform", "standard_normal", "random"}
+)
 
 
 def _argument(call: ast.Call, name: str, position: int) -> ast.expr | None:
