@@ -163,7 +163,13 @@ def test_modules_the_notebook_provides_itself_are_first_party(tmp_path: Path) ->
         "import features",
     )
     assert found == []
+    # protoc makes person_pb2.py of the person.proto a cell writes.
+    proto = ("%%writefile person.proto\nsyntax = 'proto3';", "!protoc person.proto --python_out=.")
+    assert run(tmp_path, *proto, "from person_pb2 import Person") == []
     # The same imports, with nothing that provides them.
+    assert [d.symbol for d in run(tmp_path, "from person_pb2 import Person")] == [
+        "person-pb2"
+    ]  # as a distribution would be named
     found = run(tmp_path, "import helpers, trainer.model, utils, plots, features")
     assert sorted(d.symbol for d in found) == ["features", "helpers", "plots", "trainer", "utils"]
 

@@ -51,20 +51,22 @@ def _notebook_modules(nb: Analysis) -> tuple[frozenset[str], tuple[str, ...]]:
     file a `%%writefile` / `%%file` cell writes (`helpers.py`; `pkg/model.py` makes `pkg` and
     `model`), or a `.py` file a code cell names anywhere: fetched (`!wget .../utils.py`,
     `urlretrieve(".../utils.py")`), written through a variable (`%%writefile {module_file}`),
-    copied or run."""
+    copied or run, or the `x_pb2` module protoc makes of an `x.proto` the notebook names."""
     import ast  # the analysis has imported both: lookups, not loads
     import re
 
     files = [parsed.written_file or "" for parsed in nb.parsed if parsed.cell_magic]
     for parsed in nb.parsed:
         source = parsed.cell.source
-        if ".py" not in source:
+        if ".py" not in source and ".proto" not in source:
             continue
-        for match in re.finditer(r"\.py\b", source):  # then the name before it, read backwards
+        # Then the name before it, read backwards; protoc makes `x_pb2.py` of `x.proto`.
+        for match in re.finditer(r"\.(py|proto)\b", source):
             before = source[max(match.start() - 200, 0) : match.start()][::-1]
             stem = re.match(r"[\w.-]+", before)
             if stem is not None:
-                files.append(stem[0][::-1] + ".py")
+                made = "_pb2.py" if match[1] == "proto" else ".py"
+                files.append(stem[0][::-1] + made)
     modules = set()
     for file in files:
         if not file.endswith(".py"):
