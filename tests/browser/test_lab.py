@@ -115,7 +115,7 @@ def test_check_reproducibility_shows_progress_the_verdict_and_what_differs(page,
     screenshot(page, "jupyterlab-repro-progress")
     verdict = panel.locator(".nbd-verdict")
     expect(verdict).to_have_text("Reproduced", timeout=300_000)
-    expect(panel.locator(".nbd-repro-summary")).to_contain_text("1 run,")
+    expect(panel.locator(".nbd-repro-summary")).to_contain_text("1 run and the baseline,")
     screenshot(page, "jupyterlab-repro-reproduced")
 
     # Change a parameter without saving: the check saves first, and the metrics now differ

@@ -285,3 +285,25 @@ def test_typing_in_a_500_cell_notebook_sends_the_edited_cell_only(page, lab, no_
     # The kernel holds what the browser holds: the edited cell, in its place.
     output = run(page, 2)
     assert "cell 250:3:7: NBD201 Cell 250 reads `later`, bound only in cell 400 below" in output
+
+
+def test_the_browser_sends_the_whole_notebook_again_when_the_kernel_asks(page, lab, no_autosave):
+    write_notebook(
+        lab.root / "resync.ipynb",
+        code("%load_ext nb_discipline"),
+        code(
+            "for channel in get_ipython()._nb_discipline_extension.browser.comms.values():\n"
+            '    channel.send({"type": "resync"})'
+        ),
+    )
+    frames = comm_frames(page)
+    open_notebook(page, lab, "resync.ipynb")
+    wait_for_the_kernel(lab, "resync.ipynb")
+    run(page, 1)
+    page.wait_for_timeout(1000)
+    fulls = [frame for frame in frames if b'"type":"full"' in frame]
+    assert len(fulls) == 1
+    run(page, 2)
+    page.wait_for_timeout(1000)
+    fulls = [frame for frame in frames if b'"type":"full"' in frame]
+    assert len(fulls) == 2
