@@ -374,18 +374,19 @@ export class FindingsPanel extends Widget {
     const runs = Math.max(...differences.map(d => d.values.length));
     const head = element('tr', '');
     const runLabels = Array.from({ length: runs }, (_, i) => `run ${i + 1}`);
-    // The difference and its tolerance first: a narrow panel scrolls the runs, not them.
-    for (const label of ['', 'name', 'difference', 'tolerance', 'baseline', ...runLabels]) {
+    // The name, the difference and its tolerance first: a narrow panel scrolls the rest.
+    for (const label of ['name', 'difference', 'tolerance', 'what', 'baseline', ...runLabels]) {
       head.append(element('th', '', label));
     }
     table.append(head);
     for (const difference of differences) {
       const row = element('tr', 'nbd-difference');
       const cells = [
-        difference.kind,
         difference.name,
         difference.difference === null ? '' : difference.difference.toPrecision(3),
-        difference.tolerance,
+        // One line per bound (`rtol=1e-06`, `atol=0`): narrow, and never broken at a hyphen.
+        difference.tolerance.split(', ').join('\n'),
+        difference.kind,
         show(difference.baseline),
         ...Array.from({ length: runs }, (_, i) => show(difference.values[i]))
       ];

@@ -129,6 +129,15 @@ def test_check_reproducibility_shows_progress_the_verdict_and_what_differs(page,
     rows = panel.locator(".nbd-differences .nbd-difference")
     expect(rows.filter(has_text="accuracy").first).to_be_visible()
     expect(rows.filter(has_text="0.01").first).to_be_visible()
+    # The difference and the tolerance come first, and stay in view in the panel.
+    head = panel.locator(".nbd-differences th")
+    expect(head.nth(1)).to_have_text("difference")
+    expect(head.nth(2)).to_have_text("tolerance")
+    tolerance = rows.first.locator("td").nth(2)
+    assert tolerance.evaluate(
+        "cell => cell.getBoundingClientRect().right <= "
+        "document.querySelector('#nb-discipline-panel').getBoundingClientRect().right"
+    )
     screenshot(page, "jupyterlab-repro-differs")
     assert "C = 0.01" in (lab.root / "train_digits.ipynb").read_text()
 
