@@ -447,3 +447,7 @@ def test_a_file_another_notebook_of_the_folder_names_may_be_made_by_it(repositor
     assert untracked(repository, read) == ["data/untracked.csv"]
     write_notebook(repository / "1_prepare.ipynb", code("df.to_pickle('data/untracked.csv')", 1))
     assert untracked(repository, read) == []
+    # A notebook in the folder above the file's (here the root), read from a notebook elsewhere.
+    (repository / "other").mkdir()
+    read_from_other = "import pandas as pd\ndf = pd.read_pickle('../data/untracked.csv')"
+    assert untracked(repository / "other", read_from_other) == []

@@ -534,7 +534,7 @@ def untracked_data_file(nb: Analysis) -> Iterator[Finding]:
         relative = read.path[len(worktree) :].replace(os.sep, "/")
         if index.tracks(relative) or _tracked_elsewhere(index, read.shown):
             continue
-        if dvc.output(read.path) is not None or _named_by_a_neighbour(nb, read.path):
+        if dvc.output(read.path) is not None or _named_by_a_neighbour(nb, read.path, worktree):
             continue
         row, column, end_row, end_column = read.parsed.span(read.node)
         yield Finding(
@@ -720,15 +720,21 @@ def _names_files(text: str) -> bool:
     return bool(stem) and _UNKNOWN not in extension and known >= 3 and not text.startswith("/")
 
 
-def _named_by_a_neighbour(nb: Analysis, path: str) -> bool:
-    """Another notebook or script in the notebook's folder, or in the folder of the file, names
-    the file: it may well make it (`1_download.ipynb` saves the pickle `2_train.ipynb` reads)."""
+def _named_by_a_neighbour(nb: Analysis, path: str, worktree: str) -> bool:
+    """Another notebook or script in the notebook's folder, or in the file's folder or one above
+    it in the repository, names the file: it may well make it (`1_download.ipynb` saves the
+    pickle `2_train.ipynb` reads; `05_cbow/train.ipynb` writes `05_cbow/temp/vocab.pkl`)."""
     from .. import cache as disk_cache
     from ..loader import read_file
 
     name = os.path.basename(path).encode()
     own = os.path.abspath(nb.notebook.path)
-    for folder in dict.fromkeys((os.path.dirname(own), os.path.dirname(path))):
+    folders = [os.path.dirname(own)]
+    folder = os.path.dirname(path)
+    while os.path.join(folder, "").startswith(worktree) and folder not in folders:
+        folders.append(folder)
+        folder = os.path.dirname(folder)
+    for folder in folders:
         try:
             entries = sorted(os.listdir(folder))
         except OSError:
