@@ -233,8 +233,11 @@ def lab(tmp_path_factory, bundle) -> Lab:
 
 @pytest.fixture(scope="package")
 def browser_context(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A check and its re-render take a second on a quiet machine, several on a busy CI one:
+    # assertions wait up to 20 s (Playwright's default is 5 s) rather than fail on load.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium")),
