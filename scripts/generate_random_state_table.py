@@ -96,6 +96,9 @@ SKLEARN_CONDITIONS: dict[str, dict[str, dict[str, list[Any]]]] = {
     # random_state only draws the subsample of a fit on more rows than `subsample` (200,000 by
     # default): the data's size, which a reading of the code cannot know, decides.
     "KBinsDiscretizer": {"subsample": {"deterministic": [None, 200_000]}},
+    # init="pca" (the default since 1.2) starts from a deterministic PCA; only a random start
+    # draws.
+    "TSNE": {"init": {"random": ["random"]}},
     "ClassifierChain": {"order": {"random": ["random"]}},
     "RegressorChain": {"order": {"random": ["random"]}},
     "extract_patches_2d": {"max_patches": {"deterministic": [None]}},

@@ -867,3 +867,9 @@ def test_kbins_discretizer_draws_only_a_subsample_it_is_told_to_take() -> None:
     assert messages("NBD303", imports, default) == []
     told = "bins = KBinsDiscretizer(n_bins=5, subsample=1000)\nbins.fit(X)"
     assert len(messages("NBD303", imports, told)) == 1
+
+
+def test_tsne_draws_only_from_a_random_start() -> None:
+    imports = "from sklearn.manifold import TSNE"
+    assert messages("NBD303", imports, "emb = TSNE(2).fit_transform(X)") == []
+    assert len(messages("NBD303", imports, "emb = TSNE(2, init='random').fit_transform(X)")) == 1

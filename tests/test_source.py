@@ -496,3 +496,10 @@ def test_a_shell_cell_joins_lines_continued_with_a_backslash() -> None:
         ShellCommand("set -e", 2, 1, 7),
         ShellCommand("pip install pandas==2.2.3 seaborn", 3, 1, 14),
     )
+
+
+def test_an_r_cell_binds_in_python_only_what_it_outputs() -> None:
+    plain = parse_source("%%R\nx <- 42")
+    assert (plain.binds_unknown, plain.magic_bindings) == (False, ())
+    out = parse_source("%%R -i df -o fit,coefs --output=summary\nfit <- lm(y ~ x, df)")
+    assert (out.binds_unknown, out.magic_bindings) == (False, ("fit", "coefs", "summary"))

@@ -397,6 +397,10 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
             bindings,
             body.binds_unknown,
         )
+    if name == "R":  # rpy2: R code that binds in Python only what `-o` names
+        outputs = re.findall(r"(?:^|\s)(?:-o|--output)[=\s]+([\w,]+)", args)
+        bindings = tuple(output for names in outputs for output in names.split(",") if output)
+        return _Masked(None, (), name, bindings, binds_unknown=False)
     shell = name in SHELL_CELL_MAGICS or (name == "script" and (args.split() or [""])[0] in SHELLS)
     commands = _shell_lines(lines, row + 1) if shell else ()
     return _Masked(None, commands, name, bindings, binds_unknown=name not in FOREIGN_CELL_MAGICS)
