@@ -21,7 +21,15 @@ type ViewCell = {
   source: string;
   execution_count: number | null;
   tags?: string[];
+  outputs?: IViewOutput[];
 };
+
+/** An output as the kernel's rules read it: its type, and an error's name and value. */
+interface IViewOutput extends PartialJSONObject {
+  output_type: string;
+  ename?: string;
+  evalue?: string;
+}
 
 /** What the kernel holds of one cell (as last sent), and the shared cell it was read from. */
 interface ISentCell {
@@ -29,6 +37,7 @@ interface ISentCell {
   source: string;
   count: number | null;
   tags: string;
+  outputs: string;
   shared: SharedCell;
 }
 
@@ -55,6 +64,21 @@ function countOf(cell: SharedCell): number | null {
   return typeof count === 'number' ? count : null;
 }
 
+function outputsOf(cell: SharedCell): IViewOutput[] {
+  if (cell.cell_type !== 'code') {
+    return [];
+  }
+  const outputs = (cell as { outputs?: Array<{ [key: string]: unknown }> }).outputs ?? [];
+  return outputs.map(output => {
+    const shown: IViewOutput = { output_type: String(output.output_type) };
+    if (output.output_type === 'error') {
+      shown.ename = String(output.ename ?? '');
+      shown.evalue = String(output.evalue ?? '');
+    }
+    return shown;
+  });
+}
+
 function viewCell(cell: SharedCell): ViewCell {
   const shown: ViewCell = {
     id: cell.id,
@@ -66,6 +90,10 @@ function viewCell(cell: SharedCell): ViewCell {
   if (tags.length) {
     shown.tags = tags;
   }
+  const outputs = outputsOf(cell);
+  if (outputs.length) {
+    shown.outputs = outputs;
+  }
   return shown;
 }
 
@@ -75,6 +103,7 @@ function sentCell(cell: SharedCell, shown: ViewCell): ISentCell {
     source: shown.source,
     count: shown.execution_count,
     tags: JSON.stringify(shown.tags ?? []),
+    outputs: JSON.stringify(shown.outputs ?? []),
     shared: cell
   };
 }
@@ -390,6 +419,11 @@ export class KernelView implements IDisposable {
         changes.push({ op: 'tags', id: cell.id, tags });
         known.tags = JSON.stringify(tags);
       }
+      const outputs = outputsOf(cell);
+      if (JSON.stringify(outputs) !== known.outputs) {
+        changes.push({ op: 'outputs', id: cell.id, outputs });
+        known.outputs = JSON.stringify(outputs);
+      }
     }
     this._dirty.clear();
     this._structureChanged = false;
@@ -453,9 +487,15 @@ export class KernelView implements IDisposable {
 
   private onCellChanged(
     cell: SharedCell,
-    change: { sourceChange?: unknown; executionCountChange?: unknown; metadataChange?: unknown }
+    change: {
+      sourceChange?: unknown;
+      executionCountChange?: unknown;
+      metadataChange?: unknown;
+      outputsChange?: unknown;
+    }
   ): void {
-    if (change.sourceChange || change.executionCountChange || change.metadataChange) {
+    const changed = change.sourceChange || change.executionCountChange || change.metadataChange;
+    if (changed || change.outputsChange) {
       this._dirty.add(cell.id);
       this.schedule();
     }

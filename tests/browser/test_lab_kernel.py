@@ -307,3 +307,21 @@ def test_the_browser_sends_the_whole_notebook_again_when_the_kernel_asks(page, l
     page.wait_for_timeout(1000)
     fulls = [frame for frame in frames if b'"type":"full"' in frame]
     assert len(fulls) == 2
+
+
+def test_the_kernel_sees_the_error_an_unsaved_run_left(page, lab, no_autosave):
+    """Outputs travel without their data (type, and an error's name and value): `%nbcheck` in the
+    kernel reports the error output a run just left, which the file on disk does not have."""
+    write_notebook(
+        lab.root / "errors.ipynb",
+        code("%load_ext nb_discipline"),
+        code("1 / 0"),
+        code("%nbcheck --select NBD104 --output-format concise --color never"),
+    )
+    open_notebook(page, lab, "errors.ipynb")
+    wait_for_the_kernel(lab, "errors.ipynb")
+    run(page, 1)
+    assert "ZeroDivisionError" in run(page, 2)
+    output = run(page, 3)
+    assert output.startswith("errors.ipynb:cell 2:1:1: NBD104"), output
+    assert "ZeroDivisionError" in output
