@@ -3,8 +3,11 @@ an invalid selection, the Run menu, the settings form, a narrow panel, the repro
 
 from __future__ import annotations
 
+import shutil
+
 from playwright.sync_api import expect
 
+from tests.browser.conftest import REPO
 from tests.browser.test_lab import FINDING, open_notebook, put_settings
 
 
@@ -87,6 +90,8 @@ def test_a_narrow_panel_cuts_names_and_paths_and_scrolls_code(page, lab, screens
 
 
 def test_the_verdict_says_the_baseline_it_used_relative_to_the_server_root(page, lab):
+    # The notebook as committed: an earlier test saves a changed parameter into the lab's copy.
+    shutil.copyfile(REPO / "examples" / "train_digits.ipynb", lab.root / "train_digits.ipynb")
     open_notebook(page, lab, "train_digits.ipynb")
     page.locator(".nbd-toolbar-repro:visible").click()
     panel = page.locator("#nb-discipline-panel")
