@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,14 @@ def write_notebook(path: Path, *cells: dict[str, Any], **kwargs: Any) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(notebook_dict(*cells, **kwargs), indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def git(directory, *arguments: str) -> str:
+    """Run git in `directory` with a throwaway identity; its output, stripped."""
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()

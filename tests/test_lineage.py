@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import http.server
 import os
-import subprocess
 import sys
 import threading
 import urllib.request
@@ -14,16 +13,7 @@ import urllib.request
 import pytest
 
 from nb_discipline.lineage import Reads, Recorder, changed_files
-
-
-def git(directory, *arguments: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+from tests.builders import git
 
 
 def sha256(data: bytes) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import http.server
 import platform
-import subprocess
 import threading
 
 import mlflow
 import pytest
 
-from tests.builders import code, markdown, write_notebook
+from tests.builders import code, git, markdown, write_notebook
 
 pytestmark = pytest.mark.filterwarnings("ignore:PYTHONHASHSEED was not set:RuntimeWarning")
 
@@ -42,12 +41,6 @@ def runs(store, experiment: str):
     found = store.get_experiment_by_name(experiment)
     assert found is not None, f"no experiment {experiment}"
     return store.search_runs([found.experiment_id], order_by=["attributes.start_time ASC"])
-
-
-def git(directory, *arguments: str) -> str:
-    return subprocess.run(
-        ["git", *arguments], cwd=directory, capture_output=True, text=True, check=True
-    ).stdout.strip()
 
 
 @pytest.fixture

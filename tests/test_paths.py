@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from nb_discipline.config import Settings
@@ -12,7 +10,7 @@ from nb_discipline.loader import load
 from nb_discipline.rules import lookup
 from nb_discipline.rules.data import url_pin
 from nb_discipline.rules.paths import absolute_path_text
-from tests.builders import code, notebook, write_notebook
+from tests.builders import code, git, notebook, write_notebook
 
 
 def found(source: str, settings: Settings | None = None):
@@ -311,15 +309,6 @@ def test_remote_message() -> None:
 
 
 # --- NBD503 untracked-data-file --------------------------------------------------------------
-
-
-def git(directory, *arguments: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
-        cwd=directory,
-        capture_output=True,
-        check=True,
-    )
 
 
 @pytest.fixture

@@ -19,16 +19,7 @@ from nb_discipline.tracking import (
     package_versions,
     require_mlflow,
 )
-
-
-def git(directory, *arguments: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+from tests.builders import git
 
 
 @pytest.fixture
