@@ -74,7 +74,8 @@ export class NotebookChecker implements IDisposable {
     return this._selected;
   }
 
-  /** What the last fix did, or why it did nothing; null before any and after the next edit. */
+  /** What the last fix did, or why it did nothing; null before any and after the next edit of
+   * a cell's source (a kernel that connects, a cell that runs or outputs change nothing it said). */
   get fixStatus(): string | null {
     return this._fixStatus;
   }
@@ -254,6 +255,7 @@ export class NotebookChecker implements IDisposable {
         );
       }
       this._fixStatus = parts.join(' ');
+      this._sourcesAtFixStatus = this.sources();
       this._fixing = false;
       this._changed.emit();
     }
@@ -282,14 +284,24 @@ export class NotebookChecker implements IDisposable {
     return found;
   }
 
+  private sourcesChangedSinceFixStatus(): boolean {
+    const now = this.sources();
+    const then = this._sourcesAtFixStatus;
+    return now.length !== then.length || now.some((source, index) => source !== then[index]);
+  }
+
   private schedule(delay: number): void {
     window.clearTimeout(this._timer);
     this._timer = window.setTimeout(() => void this.check(), delay);
   }
 
+  private sources(): string[] {
+    return this.panel.context.model.sharedModel.cells.map(cell => cell.getSource());
+  }
+
   private onEdit(): void {
-    if (!this._fixing && this._fixStatus !== null) {
-      this._fixStatus = null; // it told what the last fix did: the notebook has moved on
+    if (!this._fixing && this._fixStatus !== null && this.sourcesChangedSinceFixStatus()) {
+      this._fixStatus = null; // it told what the last fix did: the code has moved on
       this._changed.emit();
     }
     const settings = this.getSettings();
@@ -340,6 +352,7 @@ export class NotebookChecker implements IDisposable {
   private _selected: string[] | null = null;
   private _checked: ICheckedCell[] = [];
   private _fixStatus: string | null = null;
+  private _sourcesAtFixStatus: string[] = [];
   private _fixing = false;
   private _error: string | null = null;
   private _checking = false;
