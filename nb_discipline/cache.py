@@ -4,7 +4,9 @@ Every entry is what a pure function gave for its key and, for `from_files`, for 
 directories it read. Those inputs are recorded as the computation reads them (`note`), each with
 its status: a file's size and BLAKE2 digest (contents, not times: a file rewritten within the file
 system's clock tick still counts as changed), a directory's modification and change times (its
-listing). An entry is used only while every input still has the status it had. So a missing, stale
+listing), or, for a path whose presence alone was asked (a `.git` in each folder above), only
+what it is: a file, a folder or nothing. An entry is used only while every input still has the
+status it had. So a missing, stale
 or unreadable entry is only computed again, never an error. A file whose device, inode, size and
 modification and change times are all as they were when its contents were summed, long enough
 after its last change, is taken as unchanged without reading it again (git trusts its index the
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import stat
 import sys
 import time
 import zlib
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 FileStatus = tuple  # ("file", size, digest, fingerprint | None), ("directory", mtime, ctime), …
+# ("entry", "file" | "directory" | "other" | "missing")
 Inputs = tuple[tuple[str, FileStatus], ...]
 
 _in_memory: dict[tuple[str, str], tuple[Inputs, Any]] = {}
@@ -93,6 +97,18 @@ def directory_status(path: str | os.PathLike[str]) -> FileStatus:
     return ("directory", status.st_mtime_ns, status.st_ctime_ns)
 
 
+def entry_status(path: str) -> FileStatus:
+    """Only what `path` is: a file, a folder, something else or nothing (when a computation asks
+    no more of it: a folder's listing or a file's contents are its wider statuses)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return ("entry", "missing")
+    if stat.S_ISREG(mode):
+        return ("entry", "file")
+    return ("entry", "directory" if stat.S_ISDIR(mode) else "other")
+
+
 def note(
     path: str | os.PathLike[str],
     status: FileStatus | None = None,
@@ -109,7 +125,9 @@ def note(
         if status is None:
             status = file_status(name) if content is None else content_status(content, before)
         for inputs in _recorders:
-            inputs.setdefault(name, status)
+            # What a path is follows from any wider status of it noted before or after.
+            if inputs.setdefault(name, status)[0] == "entry":
+                inputs[name] = status
 
 
 @contextmanager
@@ -191,6 +209,8 @@ def _unchanged(inputs: Iterable[tuple[str, FileStatus]]) -> bool:
 def _still(name: str, status: FileStatus) -> bool:
     """Whether `name` still has `status`: a file whose fingerprint is unchanged is not read again;
     any other is read and its contents compared."""
+    if status[0] == "entry":
+        return entry_status(name) == status
     if status[0] == "file" and status[3] is not None:
         try:
             if _fingerprint(os.stat(name)) == status[3]:

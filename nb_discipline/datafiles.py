@@ -35,15 +35,15 @@ def git_repository(start: str) -> GitRepository | None:
     """The git repository whose working tree holds `start` (a folder), or None. A `.git` folder
     makes one when it holds a `HEAD` (as git checks: an empty `.git` is no repository, and git
     looks further up); so does a `.git` file (`gitdir: ...`, worktrees and submodules)."""
+    # What is noted is only whether each `.git` on the way up is a folder (with a HEAD) or a
+    # file: a file added to a folder above the project keeps the findings kept for it.
     directory = os.path.abspath(start)
     while True:
         marker = os.path.join(directory, ".git")
-        if os.path.isdir(marker):
-            disk_cache.note(marker, disk_cache.directory_status(marker))
-            if os.path.isfile(os.path.join(marker, "HEAD")):
-                disk_cache.note(directory, disk_cache.directory_status(directory))
-                return GitRepository(directory, marker)
-        if os.path.isfile(marker):
+        kind = _noted_entry(marker)
+        if kind == "directory" and _noted_entry(os.path.join(marker, "HEAD")) == "file":
+            return GitRepository(directory, marker)
+        if kind == "file":
             disk_cache.note(marker)
             try:
                 text = read_file(marker, 4096)[0].decode("utf-8", "replace")
@@ -53,11 +53,17 @@ def git_repository(start: str) -> GitRepository | None:
                 target = text[len("gitdir:") :].strip()
                 return GitRepository(directory, os.path.normpath(os.path.join(directory, target)))
             return None
-        disk_cache.note(directory, disk_cache.directory_status(directory))
         parent = os.path.dirname(directory)
         if parent == directory:
             return None
         directory = parent
+
+
+def _noted_entry(path: str) -> str:
+    """What `path` is ("file", "directory", "other" or "missing"), noted as an input."""
+    status = disk_cache.entry_status(path)
+    disk_cache.note(path, status)
+    return status[1]
 
 
 class GitIndex(Record):
