@@ -9,7 +9,16 @@ walrus targets, `del`, augmented assignment, imports, `match` captures, `except 
 not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
 in a loop of a name the same cell binds (a later iteration sees the cell's own value), nor code
 that never runs: under a constant false test (`if False:`) or a Python 2 test (`if
-sys.version_info[0] == 2:`, `if six.PY2:`; a cell that parses runs on Python 3).
+sys.version_info[0] == 2:`, `if six.PY2:`; a cell that parses runs on Python 3), or after a
+`return`, `raise`, `break` or `continue` in the same block.
+
+A call reads what the path its arguments take through the function reads: a branch on a parameter
+the function never rebinds (`if flag:`, `if not flag:`, `if p is None:`, `if mode == "he":`, `if
+mode in ("a", "b"):`, and `and`, `or`, `not` of these, in `if`, `elif`, a conditional expression,
+or an `if ...: return` that guards the rest of its block) is decided when the call passes a literal
+for that parameter, or leaves it to a literal default; the branch that does not run is not read.
+A parameter passed on to another call carries its value (`g(flag=flag)`). Anything else (a
+variable, `*args`, `**kwargs`, a decorated function, a class) leaves both branches read.
 
 Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
 """
@@ -29,6 +38,14 @@ from .source import ParsedCell
 
 if TYPE_CHECKING:
     from typing import Any
+
+    # A parameter's value at a call, as nbcheck knows it: a literal ("c", value), the caller's
+    # own parameter ("p", name), or None (anything else).
+    Value = tuple[str, object] | None
+    # (positional values, (keyword, value) pairs, whether `*` or `**` unpacks something)
+    Arguments = tuple[tuple[Value, ...], tuple[tuple[str, Value], ...], bool]
+    # Tests on parameters enclosing a place in a function body: (condition, the outcome needed).
+    Guards = tuple[tuple[tuple, bool], ...]
 
 # Names IPython puts in the user namespace, and module attributes every namespace has.
 IPYTHON_NAMES = frozenset(
@@ -127,20 +144,42 @@ class Read(Record):
 class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
 
-    __slots__ = ("binds", "calls", "is_class", "name", "reads")
+    __slots__ = ("binds", "calls", "guarded", "is_class", "name", "reads", "rebound", "signature")
 
     def __init__(self, name: str) -> None:
         self.name = name
         # A class: what it reads and binds is its constructors' (each has a summary of its own).
         self.is_class = False
         self.reads: dict[str, Read] = {}
-        self.calls: set[str] = set()
+        # Names every read of which sits in a branch on parameters: the guards of each read.
+        self.guarded: dict[str, list[Guards]] = {}
+        # Name -> the places it is called, (the guards there, the arguments), in order.
+        self.calls: dict[str, dict[tuple[Guards, Arguments], None]] = {}
         self.binds: set[str] = set()
+        # How arguments bind to parameters; None when a call's arguments decide nothing.
+        self.signature: Signature | None = None
+        # Parameters the body binds again (or a nested function, through `nonlocal`).
+        self.rebound: set[str] = set()
+
+
+NO_ARGUMENTS: Arguments = ((), (), False)
+
+
+class Signature(Record):
+    positional: tuple[str, ...]
+    """Parameters that positional arguments fill, in order."""
+
+    names: frozenset[str]
+    """Every parameter a keyword can name."""
+
+    defaults: dict[str, object]
+    """The parameters whose default is a literal, with its value."""
 
 
 class Call(Record):
     name: str
     read: Read
+    arguments: Arguments = NO_ARGUMENTS
 
 
 class CellFlow:
@@ -154,8 +193,9 @@ class CellFlow:
         self.parsed = parsed
         # The first read of each name from the namespace (not bound earlier in the cell), in order.
         self.reads: dict[str, Read] = {}
-        # The first call of each global name, for the functions the notebook defines.
-        self.calls: dict[str, Call] = {}
+        # The first call of each global name with each set of arguments (in order), for the
+        # functions the notebook defines.
+        self.calls: dict[tuple[str, Arguments], Call] = {}
         # Each name the cell binds, with the order of its first binding.
         self.binds: dict[str, int] = {}
         # Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell.
@@ -223,16 +263,24 @@ def _imports_lazy_annotations(tree: ast.Module) -> bool:
 class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
-    __slots__ = ("called", "deferred", "force_global", "name", "node", "owner")
+    __slots__ = ("arguments", "deferred", "force_global", "guards", "name", "node", "owner")
 
     def __init__(
-        self, name: str, node: ast.AST, deferred: bool, called: bool, owner: str | None
+        self,
+        name: str,
+        node: ast.AST,
+        deferred: bool,
+        arguments: Arguments | None,
+        owner: str | None,
+        guards: Guards = (),
     ) -> None:
         self.name = name
         self.node = node
         self.deferred = deferred
-        self.called = called
+        self.arguments = arguments
+        """The call's arguments when the name is called there; None for a plain read."""
         self.owner = owner
+        self.guards = guards
         self.force_global = False
 
 
@@ -240,8 +288,8 @@ class _Scope:
     """A scope of the cell being walked, with the names bound and read in it so far."""
 
     __slots__ = (
-        "bound", "declared_global", "declared_nonlocal", "deferred", "kind", "owner", "parent",
-        "pending",
+        "bound", "declared_global", "declared_nonlocal", "deferred", "kind", "owner", "parameters",
+        "parent", "pending",
     )  # fmt: skip
 
     def __init__(
@@ -261,6 +309,9 @@ class _Scope:
         self.declared_global: set[str] = set()
         self.declared_nonlocal: set[str] = set()
         self.pending: list[_Pending] = []
+        # The parameters of the function whose summary this scope's code fills (its owner's own
+        # body): the names branches may test.
+        self.parameters: frozenset[str] = frozenset()
 
 
 class _CellVisitor(ast.NodeVisitor):
@@ -280,6 +331,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.loop_reads: list[tuple[str, int]] = []
         self.loop_binds: set[tuple[str, int]] = set()
         self.lambda_name: str | None = None
+        self.guards: Guards = ()
+        """The tests on those parameters that enclose the code being visited."""
 
     def visit(self, node: ast.AST) -> None:
         """ast.NodeVisitor.visit, with the method looked up once per node type."""
@@ -318,7 +371,8 @@ class _CellVisitor(ast.NodeVisitor):
                 for constructor in constructors:
                     for read in constructor.reads.values():
                         summary.reads.setdefault(read.name, read)
-                    summary.calls |= constructor.calls
+                    for callee, places in constructor.calls.items():
+                        summary.calls.setdefault(callee, {}).update(places)
                     summary.binds |= constructor.binds
 
     def _constructors(self, name: str) -> list[FunctionSummary]:
@@ -335,19 +389,21 @@ class _CellVisitor(ast.NodeVisitor):
 
     # names ------------------------------------------------------------------------------------
 
-    def _read(self, name: str, node: ast.AST, called: bool = False) -> None:
+    def _read(self, name: str, node: ast.AST, arguments: Arguments | None = None) -> None:
         scope = self.scope
         if scope.kind in ("function", "comprehension"):
-            scope.pending.append(_Pending(name, node, scope.deferred, called, scope.owner))
+            pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
+            scope.pending.append(pending)
         elif scope.kind == "class" and name in scope.bound:
             return
         elif scope.kind == "class":
-            self._arrive(scope.parent, _Pending(name, node, False, called, scope.owner))
+            pending = _Pending(name, node, False, arguments, scope.owner, self.guards)
+            self._arrive(scope.parent, pending)
         elif name in scope.bound:
-            if called:
-                self._own_call(name, node)
+            if arguments is not None:
+                self._own_call(name, node, arguments)
         elif not (self.guard_depth or name in self.checked_names):
-            self._module_read(name, node, called)
+            self._module_read(name, node, arguments)
 
     def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
         """A read not resolved in an inner scope reaches `scope`."""
@@ -364,24 +420,25 @@ class _CellVisitor(ast.NodeVisitor):
             return
         name = pending.name
         if name in scope.bound:
-            if pending.called:
-                self._own_call(name, pending.node)
+            if pending.arguments is not None:
+                self._own_call(name, pending.node, pending.arguments)
         elif not (self.guard_depth or name in self.checked_names):
-            self._module_read(name, pending.node, pending.called)
+            self._module_read(name, pending.node, pending.arguments)
 
-    def _own_call(self, name: str, node: ast.AST) -> None:
+    def _own_call(self, name: str, node: ast.AST, arguments: Arguments) -> None:
         """A call, where it runs, of a name the cell itself bound: kept, for the `global`
         bindings of the function it calls happen at the call."""
-        if not (self.guard_depth or name in self.checked_names or name in self.flow.calls):
-            self.flow.calls[name] = Call(name, self._make_read(name, node))
+        key = (name, arguments)
+        if not (self.guard_depth or name in self.checked_names or key in self.flow.calls):
+            self.flow.calls[key] = Call(name, self._make_read(name, node), arguments)
 
-    def _module_read(self, name: str, node: ast.AST, called: bool) -> None:
+    def _module_read(self, name: str, node: ast.AST, arguments: Arguments | None) -> None:
         """A read that reaches the module scope unbound there: the cell reads the namespace."""
         flow = self.flow
         read = None
-        if called and name not in flow.calls:
+        if arguments is not None and (name, arguments) not in flow.calls:
             read = self._make_read(name, node)
-            flow.calls[name] = Call(name, read)
+            flow.calls[name, arguments] = Call(name, read, arguments)
         if name not in flow.reads:
             flow.reads[name] = read or self._make_read(name, node)
             if self.loop_depth:
@@ -391,10 +448,18 @@ class _CellVisitor(ast.NodeVisitor):
         if pending.owner is None:
             return
         owner = self._summary(pending.owner)
-        if pending.called:
-            owner.calls.add(pending.name)
-        if pending.name not in owner.reads:
-            owner.reads[pending.name] = self._make_read(pending.name, pending.node)
+        name, guards = pending.name, pending.guards
+        if pending.arguments is not None:
+            owner.calls.setdefault(name, {})[guards, pending.arguments] = None
+        if name not in owner.reads:
+            owner.reads[name] = self._make_read(name, pending.node)
+            if guards:
+                owner.guarded[name] = [guards]
+        elif name in owner.guarded:
+            if guards:
+                owner.guarded[name].append(guards)
+            else:
+                del owner.guarded[name]  # read on every path somewhere
 
     def _summary(self, owner: str) -> FunctionSummary:
         summary = self.flow.functions.get(owner)
@@ -415,6 +480,8 @@ class _CellVisitor(ast.NodeVisitor):
             if scope.owner:
                 self._summary(scope.owner).binds.add(name)
             return
+        if scope.owner and (name in scope.parameters or name in scope.declared_nonlocal):
+            self._summary(scope.owner).rebound.add(name)
         scope.bound.add(name)
         if scope.kind == "module":
             self.flow.binds.setdefault(name, self._tick())
@@ -467,9 +534,26 @@ class _CellVisitor(ast.NodeVisitor):
     def _nested(self, statements: list[ast.stmt]) -> None:
         was = self.top_level
         self.top_level = False
+        self._block(statements)
+        self.top_level = was
+
+    def _block(self, statements: list[ast.stmt]) -> None:
+        """The statements of a nested block, up to the first that leaves it; after an `if` on
+        parameters whose one branch leaves the block, the rest runs only on the other."""
+        guards = self.guards
         for statement in statements:
             self.visit(statement)
-        self.top_level = was
+            if isinstance(statement, _EXITS):
+                break  # nothing after it in the block runs
+            if self.scope.parameters and isinstance(statement, ast.If):
+                condition = _condition(statement.test, self.scope.parameters)
+                if condition is None:
+                    continue
+                if _leaves(statement.body) and not _leaves(statement.orelse):
+                    self.guards += ((condition, False),)
+                elif _leaves(statement.orelse) and not _leaves(statement.body):
+                    self.guards += ((condition, True),)
+        self.guards = guards
 
     def visit_Assign(self, node: ast.Assign) -> None:
         if (
@@ -564,17 +648,30 @@ class _CellVisitor(ast.NodeVisitor):
             return
         checked = _names_checked(node.test)
         self.checked_names.extend(checked)
-        self._nested(node.body)
-        self._nested(node.orelse)
+        self._branches(node.test, self._nested, node.body, node.orelse)
         del self.checked_names[len(self.checked_names) - len(checked) :]
 
     def visit_IfExp(self, node: ast.IfExp) -> None:
         self.visit(node.test)
         checked = _names_checked(node.test)
         self.checked_names.extend(checked)
-        self.visit(node.body)
-        self.visit(node.orelse)
+        self._branches(node.test, self.visit, node.body, node.orelse)
         del self.checked_names[len(self.checked_names) - len(checked) :]
+
+    def _branches(self, test: ast.expr, visit: Callable, body: Any, orelse: Any) -> None:
+        """Visit both branches of a test; under a test on parameters, each with its guard."""
+        parameters = self.scope.parameters
+        condition = _condition(test, parameters) if parameters else None
+        if condition is None:
+            visit(body)
+            visit(orelse)
+            return
+        guards = self.guards
+        self.guards = (*guards, (condition, True))
+        visit(body)
+        self.guards = (*guards, (condition, False))
+        visit(orelse)
+        self.guards = guards
 
     def visit_With(self, node: ast.With | ast.AsyncWith) -> None:
         for item in node.items:
@@ -636,7 +733,7 @@ class _CellVisitor(ast.NodeVisitor):
         self._signature(node.args, annotations=not self.lazy_annotations)
         if node.returns is not None and not self.lazy_annotations:
             self.visit(node.returns)
-        self._function(node.name, node.args, node.body)
+        self._function(node.name, node.args, node.body, decorated=bool(node.decorator_list))
         self._bind(node.name)
 
     visit_AsyncFunctionDef = visit_FunctionDef
@@ -656,28 +753,39 @@ class _CellVisitor(ast.NodeVisitor):
                     self.visit(argument.annotation)
 
     def _function(
-        self, name: str | None, arguments: ast.arguments, body: list, deferred: bool = True
+        self,
+        name: str | None,
+        arguments: ast.arguments,
+        body: list,
+        deferred: bool = True,
+        decorated: bool = False,
     ) -> None:
         parent = self.scope
         owner = parent.owner
+        summary = None
         if parent is self.module and name is not None:
             owner = name
-            self._summary(owner)
+            summary = self._summary(owner)
         elif parent.kind == "class" and parent.owner:
             owner = f"{parent.owner}.{name or '<lambda>'}"
-            self._summary(owner)
+            summary = self._summary(owner)
         scope = _Scope("function", parent, owner, deferred or parent.deferred)
         scope.bound.update(argument.arg for argument in _arguments(arguments))
+        if summary is not None:  # its own body: the summary's branches are on its parameters
+            scope.parameters = frozenset(scope.bound)
+            if not decorated:  # a wrapper would pass the arguments it likes
+                summary.signature = _signature(arguments)
         self.scope = scope
+        guards, self.guards = self.guards, ()
         self._nested_in_function(body)
+        self.guards = guards
         self.scope = parent
         self._end_scope(scope)
 
     def _nested_in_function(self, body: list) -> None:
         was = self.top_level, self.loop_depth, self.loop, self.guard_depth
         self.top_level, self.loop_depth, self.guard_depth = False, 0, 0
-        for item in body:
-            self.visit(item)
+        self._block(body)
         self.top_level, self.loop_depth, self.loop, self.guard_depth = was
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
@@ -709,7 +817,7 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         if isinstance(node.func, ast.Name):
-            self._read(node.func.id, node.func, called=True)
+            self._read(node.func.id, node.func, self._call_arguments(node))
             if node.func.id == "exec" and self.scope is self.module:
                 self._binds_unknown("calls `exec`")
         else:
@@ -720,6 +828,30 @@ class _CellVisitor(ast.NodeVisitor):
             self.visit(argument)
         for keyword in node.keywords:
             self.visit(keyword.value)
+
+    def _call_arguments(self, node: ast.Call) -> Arguments:
+        positional = []
+        starred = False
+        for argument in node.args:
+            if isinstance(argument, ast.Starred):
+                starred = True
+                break
+            positional.append(self._value(argument))
+        keywords = []
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                starred = True
+            elif not starred:
+                keywords.append((keyword.arg, self._value(keyword.value)))
+        if starred:
+            return ((), (), True)
+        return (tuple(positional), tuple(keywords), False)
+
+    def _value(self, node: ast.expr) -> Value:
+        if isinstance(node, ast.Name):
+            return ("p", node.id) if node.id in self.scope.parameters else None
+        literal = _literal(node)
+        return None if literal is _UNKNOWN else ("c", literal)
 
     # The commonest expressions, visited without walking their fields (operators hold no names).
 
@@ -892,6 +1024,159 @@ def _updates_globals(func: ast.AST) -> bool:
     )
 
 
+# Statements after which nothing more of their block runs.
+_EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_UNKNOWN = object()
+
+
+def _leaves(statements: list[ast.stmt]) -> bool:
+    """The block ends by leaving its enclosing block (`return`, `raise`, `break`, `continue`)."""
+    return bool(statements) and isinstance(statements[-1], _EXITS)
+
+
+def _literal(node: ast.expr) -> object:
+    """The value of a literal (`True`, `None`, `"he"`, `-1`), or _UNKNOWN."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub)
+        and isinstance(node.operand, ast.Constant)
+        and isinstance(node.operand.value, int | float | complex)
+    ):
+        return -node.operand.value
+    return _UNKNOWN
+
+
+def _signature(arguments: ast.arguments) -> Signature:
+    positional = [argument.arg for argument in (*arguments.posonlyargs, *arguments.args)]
+    defaults = {}
+    for name, default in zip(
+        positional[len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True
+    ):
+        value = _literal(default)
+        if value is not _UNKNOWN:
+            defaults[name] = value
+    for argument, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True):
+        value = _UNKNOWN if default is None else _literal(default)
+        if value is not _UNKNOWN:
+            defaults[argument.arg] = value
+    keywords = frozenset(positional[len(arguments.posonlyargs) :]) | {
+        argument.arg for argument in arguments.kwonlyargs
+    }
+    return Signature(tuple(positional), keywords, defaults)
+
+
+def _condition(test: ast.expr, parameters: frozenset[str]) -> tuple | None:
+    """A test on `parameters` that a call's literal arguments may decide, as a tuple that
+    _evaluate reads; None when no parameter's value could decide it."""
+    if isinstance(test, ast.Name):
+        return ("truth", test.id) if test.id in parameters else None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        operand = _condition(test.operand, parameters)
+        return None if operand is None else ("not", operand)
+    if isinstance(test, ast.BoolOp):
+        parts = tuple(_condition(value, parameters) or ("unknown",) for value in test.values)
+        if all(part == ("unknown",) for part in parts):
+            return None
+        return ("and" if isinstance(test.op, ast.And) else "or", parts)
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    left, right, op = test.left, test.comparators[0], type(test.ops[0])
+    if not (isinstance(left, ast.Name) and left.id in parameters):
+        if op in (ast.In, ast.NotIn):
+            return None
+        left, right = right, left  # `"he" == mode`
+        if not (isinstance(left, ast.Name) and left.id in parameters):
+            return None
+    if op in (ast.In, ast.NotIn):
+        if not isinstance(right, ast.Tuple | ast.List | ast.Set):
+            return None
+        values = tuple(_literal(element) for element in right.elts)
+        if _UNKNOWN in values:
+            return None
+        found = ("in", left.id, values)
+        return found if op is ast.In else ("not", found)
+    value = _literal(right)
+    if value is _UNKNOWN:
+        return None
+    if op in (ast.Is, ast.IsNot) and value in (None, True, False) and type(value) is not int:
+        found = ("is", left.id, value)
+        return found if op is ast.Is else ("not", found)
+    if op in (ast.Eq, ast.NotEq):
+        found = ("eq", left.id, value)
+        return found if op is ast.Eq else ("not", found)
+    return None
+
+
+def _evaluate(condition: tuple, values: dict[str, object]) -> bool | None:
+    """The outcome of a condition under the parameters' known values; None when unknown."""
+    kind = condition[0]
+    if kind == "not":
+        outcome = _evaluate(condition[1], values)
+        return None if outcome is None else not outcome
+    if kind in ("and", "or"):
+        outcomes = [_evaluate(part, values) for part in condition[1]]
+        deciding = kind == "or"  # the outcome that decides the whole: True for `or`
+        if deciding in outcomes:
+            return deciding
+        return None if None in outcomes else not deciding
+    if kind == "unknown" or condition[1] not in values:
+        return None
+    value = values[condition[1]]
+    try:
+        if kind == "truth":
+            return bool(value)
+        if kind == "is":
+            return value is condition[2]
+        if kind == "eq":
+            return bool(value == condition[2])
+        return value in condition[2]
+    except Exception:  # a literal whose comparison raises decides nothing
+        return None
+
+
+def _ruled_out(guards: Guards, values: dict[str, object]) -> bool:
+    """Some test enclosing the place is decided against it by the parameters' values."""
+    return any(_evaluate(condition, values) is (not needed) for condition, needed in guards)
+
+
+def _parameter_values(
+    summary: FunctionSummary, arguments: Arguments, caller: dict[str, object]
+) -> dict[str, object]:
+    """The parameters of `summary` whose value at a call with `arguments` is known: a literal
+    argument, a parameter of the caller whose value is known, or a literal default."""
+    signature = summary.signature
+    positional, keywords, starred = arguments
+    if signature is None or starred or len(positional) > len(signature.positional):
+        return {}
+    values: dict[str, object] = {}
+    passed = set(signature.positional[: len(positional)])
+    for name, value in zip(signature.positional, positional, strict=False):
+        _assign(values, name, value, caller)
+    for name, value in keywords:
+        if name not in signature.names or name in passed:
+            return {}  # a TypeError: nothing to decide
+        passed.add(name)
+        _assign(values, name, value, caller)
+    for name, default in signature.defaults.items():
+        if name not in passed:
+            values[name] = default
+    for name in summary.rebound:
+        values.pop(name, None)
+    return values
+
+
+def _assign(values: dict[str, object], name: str, value: Value, caller: dict[str, object]) -> None:
+    if value is None:
+        return
+    kind, content = value
+    if kind == "c":
+        values[name] = content
+    elif content in caller:
+        values[name] = caller[content]  # type: ignore[index]
+
+
 # --- the notebook ----------------------------------------------------------------------------
 
 
@@ -970,7 +1255,7 @@ class Dataflow:
     @staticmethod
     def _resolve(flows: Iterator[CellFlow]) -> Iterator[CellNames]:
         table: dict[str, FunctionSummary] = {}
-        closures: dict[int, tuple[dict[str, Read], set[str]]] = {}
+        closures: dict[tuple, tuple[dict[str, Read], set[str]]] = {}
         for flow in flows:
             reads = dict(flow.reads)
             # The first place the cell binds each name: itself, or in a function it calls.
@@ -986,7 +1271,9 @@ class Dataflow:
                     summary = table.get(call.name)
                 if summary is None:
                     continue
-                closure_reads, closure_binds = _closure(summary, flow, table, closures)
+                closure_reads, closure_binds = _closure(
+                    summary, call.arguments, flow, table, closures
+                )
                 for name in closure_reads:
                     if bound_at.get(name, order) < order:
                         continue
@@ -1075,28 +1362,42 @@ def _cell_flows(parsed: tuple[ParsedCell, ...]) -> Iterator[CellFlow]:
 
 def _closure(
     summary: FunctionSummary,
+    arguments: Arguments,
     flow: CellFlow,
     table: dict[str, FunctionSummary],
-    memo: dict[int, tuple[dict[str, Read], set[str]]],
+    memo: dict[tuple, tuple[dict[str, Read], set[str]]],
 ) -> tuple[dict[str, Read], set[str]]:
-    """The globals a call of `summary` reads and binds, through the functions it calls."""
-    cached = memo.get(id(summary))
+    """The globals a call of `summary` with `arguments` reads and binds, through the functions
+    it calls: the branches the parameters' known values rule out are left out."""
+    values = _parameter_values(summary, arguments, {})
+    key = (id(summary), frozenset(values.items()))
+    cached = memo.get(key)
     if cached is not None:
         return cached
     reads: dict[str, Read] = {}
     binds: set[str] = set()
-    stack = [summary]
-    seen = {id(summary)}
+    stack = [(summary, values)]
+    seen = {key}
     while stack:
-        current = stack.pop()
+        current, known = stack.pop()
         for name, read in current.reads.items():
-            if name not in current.binds:
+            if name in current.binds:
+                continue
+            guards = current.guarded.get(name)
+            if guards is None or not all(_ruled_out(place, known) for place in guards):
                 reads.setdefault(name, read)
         binds |= current.binds
-        for name in current.calls:
+        for name, places in current.calls.items():
             callee = flow.functions.get(name) or table.get(name)
-            if callee is not None and id(callee) not in seen:
-                seen.add(id(callee))
-                stack.append(callee)
-    memo[id(summary)] = (reads, binds)
+            if callee is None:
+                continue
+            for guards, passed in places:
+                if _ruled_out(guards, known):
+                    continue
+                callee_values = _parameter_values(callee, passed, known)
+                callee_key = (id(callee), frozenset(callee_values.items()))
+                if callee_key not in seen:
+                    seen.add(callee_key)
+                    stack.append((callee, callee_values))
+    memo[key] = (reads, binds)
     return reads, binds

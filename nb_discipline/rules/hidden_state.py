@@ -20,9 +20,12 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     Follows the notebook top to bottom and flags each read of a global name that no cell above
     has bound yet, when a cell below (or the cell itself, later on) binds it; also a read of a
     name a `del` above has removed. A function reads the globals of its body when it is called,
-    so a helper that uses a global bound further down is flagged where it is called; likewise a
-    function that binds a global (`global sess; sess = ...`) binds it where it is called, and
-    through the functions that call it. A star import or another binding nobody can see, above
+    so a helper that uses a global bound further down is flagged where it is called, for the
+    path that call takes: a branch on a parameter that the call decides with a literal argument,
+    or a literal default it leaves in place (`plot(data)` with `def plot(data, predict=False)`
+    and `if predict:` in its body), is read only when it runs. Likewise a function that binds a
+    global (`global sess; sess = ...`) binds it where it is called, and through the functions
+    that call it. A star import or another binding nobody can see, above
     the read or earlier in its cell, may have bound the name: such reads are not flagged. Nor is
     a notebook that does not name its language and imports nothing (NBD201-NBD203 alike): its
     kernel may define names of its own, as SageMath's does.

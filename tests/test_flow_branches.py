@@ -1,0 +1,214 @@
+"""A call reads what its path through the function reads: branches its arguments decide."""
+
+from __future__ import annotations
+
+import pytest
+
+from nb_discipline.analysis.dataflow import Dataflow, always_defined
+from nb_discipline.engine import check
+from nb_discipline.loader import from_dict
+from nb_discipline.rules import selected_rules
+from tests.builders import code, notebook, notebook_dict
+
+
+def dataflow(*sources: str) -> Dataflow:
+    from nb_discipline.analysis.source import parse_cell
+
+    nb = from_dict(notebook_dict(*(code(source) for source in sources)), "t.ipynb")
+    return Dataflow(tuple(parse_cell(cell) for cell in nb.code_cells))
+
+
+def through(flow: Dataflow, cell: int) -> list[str]:
+    """The names cell `cell` (0-based among code cells) reads through the functions it calls."""
+    return [
+        read.name for read in flow.cells[cell].reads if read.via and not always_defined(read.name)
+    ]
+
+
+PLOT = (
+    "def plot(resps, iters=11, predict_flag=False, omit=None):\n"
+    "    for i in range(iters):\n"
+    "        if predict_flag:\n"
+    "            predictions(resps)\n"
+    "        else:\n"
+    "            estimates(resps)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        ("plot(data)", ["estimates"]),  # the default: False
+        ("plot(data, predict_flag=True)", ["predictions"]),
+        ("plot(data, 11, True)", ["predictions"]),
+        ("plot(data, 11, 0)", ["estimates"]),
+        ("plot(data, predict_flag=flag)", ["predictions", "estimates"]),  # unknown: both
+        ("plot(*args)", ["predictions", "estimates"]),
+        ("plot(data, **options)", ["predictions", "estimates"]),
+    ],
+)
+def test_a_branch_on_a_parameter_follows_the_call_arguments(call: str, expected: list) -> None:
+    assert through(dataflow(PLOT, call), 1) == expected
+
+
+@pytest.mark.parametrize(
+    ("test", "call", "reads"),
+    [
+        ("if not quiet:", "f()", True),
+        ("if not quiet:", "f(quiet=True)", False),
+        ("if init is None:", "f()", True),
+        ("if init is None:", "f(init='x')", False),
+        ("if init is not None:", "f(init=None)", False),
+        ("if init is not None:", "f(init='x')", True),
+        ("if mode == 'he':", "f(mode='zeros')", False),
+        ("if mode == 'he':", "f(mode='he')", True),
+        ("if mode != 'he':", "f(mode='he')", False),
+        ("if 'he' == mode:", "f(mode='random')", False),
+        ("if mode in ('he', 'xavier'):", "f(mode='zeros')", False),
+        ("if mode not in ['he', 'xavier']:", "f(mode='he')", False),
+        ("if quiet and mode == 'he':", "f(mode='zeros')", False),
+        ("if quiet and other > 1:", "f()", False),
+        ("if quiet and other > 1:", "f(quiet=True)", True),
+        ("if other > 1 and not quiet:", "f(quiet=True)", False),
+        ("if quiet or mode == 'he':", "f(mode='x')", False),
+        ("if quiet or mode == 'he':", "f(quiet=1, mode='x')", True),
+        ("if steps > 3:", "f(steps=1)", True),  # only tests nbcheck evaluates decide
+        ("if quiet:", "f(quiet=-1)", True),
+    ],
+)
+def test_tests_on_parameters(test: str, call: str, reads: bool) -> None:
+    define = (
+        "def f(quiet=False, init=None, mode='he', steps=5):\n"
+        "    other = 2\n"
+        f"    {test}\n"
+        "        return late\n"
+    )
+    assert (through(dataflow(define, call), 1) == ["late"]) is reads
+
+
+def test_elif_chains_are_followed() -> None:
+    define = (
+        "def model(X, initialization='random'):\n"
+        "    if initialization == 'zeros':\n"
+        "        params = zeros(X)\n"
+        "    elif initialization == 'random':\n"
+        "        params = random(X)\n"
+        "    elif initialization == 'he':\n"
+        "        params = he(X)\n"
+        "    return params\n"
+    )
+    flow = dataflow(
+        define, "model(X, initialization='zeros')", "model(X)", "model(X, initialization=i)"
+    )
+    assert through(flow, 1) == ["zeros"]
+    assert through(flow, 2) == ["random"]
+    assert through(flow, 3) == ["zeros", "random", "he"]
+
+
+def test_a_conditional_expression_on_a_parameter() -> None:
+    define = "def f(fast=False):\n    return quick() if fast else slow()\n"
+    assert through(dataflow(define, "f()"), 1) == ["slow"]
+    assert through(dataflow(define, "f(fast=True)"), 1) == ["quick"]
+
+
+def test_an_early_exit_guards_the_rest_of_the_block() -> None:
+    define = "def f(data=None):\n    if data is None:\n        return\n    show(data)\n"
+    assert through(dataflow(define, "f()"), 1) == []
+    assert through(dataflow(define, "f(frame)"), 1) == ["show"]
+    raising = "def f(debug=False):\n    if not debug:\n        raise ValueError\n    trace()\n"
+    assert through(dataflow(raising, "f()"), 1) == []
+    assert through(dataflow(raising, "f(debug=True)"), 1) == ["trace"]
+
+
+def test_code_after_return_or_raise_never_runs() -> None:
+    define = (
+        "def submit():\n    raise Exception('old version')\n    buf = BytesIO()\n    return buf\n"
+    )
+    flow = dataflow(define, "submit()")
+    assert through(flow, 1) == []
+    assert "BytesIO" not in flow.cells[0].flow.functions["submit"].reads
+    in_a_loop = "for x in xs:\n    if x:\n        continue\n        skipped(x)\n    used(x)"
+    assert {read.name for read in dataflow(in_a_loop).cells[0].reads} == {"xs", "used"}
+
+
+def test_a_rebound_parameter_decides_nothing() -> None:
+    define = "def f(flag=False):\n    flag = compute()\n    if flag:\n        return late\n"
+    assert through(dataflow(define, "f()"), 1) == ["compute", "late"]
+    in_a_loop = (
+        "def f(flag=False):\n    for flag in (0, 1):\n        if flag:\n            return late\n"
+    )
+    assert through(dataflow(in_a_loop, "f()"), 1) == ["late"]
+    nonlocal_ = (
+        "def f(flag=False):\n"
+        "    def g():\n"
+        "        nonlocal flag\n"
+        "        flag = True\n"
+        "    g()\n"
+        "    if flag:\n"
+        "        return late\n"
+    )
+    assert through(dataflow(nonlocal_, "f()"), 1) == ["late"]
+
+
+def test_a_nested_function_is_not_decided_by_the_outer_arguments() -> None:
+    define = (
+        "def f(flag=False):\n"
+        "    def g(flag=True):\n"
+        "        if flag:\n"
+        "            return late\n"
+        "    return g\n"
+    )
+    assert through(dataflow(define, "f()"), 1) == ["late"]
+
+
+def test_a_decorated_function_is_called_through_its_wrapper() -> None:
+    define = "@wrap\ndef f(flag=False):\n    if flag:\n        return late\n"
+    assert through(dataflow(define, "f()"), 1) == ["late"]
+
+
+def test_transitive_calls_carry_their_arguments() -> None:
+    inner = "def g(flag=False):\n    if flag:\n        return late\n"
+    flow = dataflow(
+        inner,
+        "def plain():\n    return g()",
+        "def forced():\n    return g(True)",
+        "def passing(flag=False):\n    return g(flag=flag)",
+        "def guarded(flag=False):\n    if flag:\n        forced()",
+        "plain()",
+        "forced()",
+        "passing()",
+        "passing(True)",
+        "guarded()",
+        "guarded(flag=True)",
+    )
+    assert through(flow, 5) == ["g"]
+    assert through(flow, 6) == ["g", "late"]
+    assert through(flow, 7) == ["g"]
+    assert through(flow, 8) == ["g", "late"]
+    assert through(flow, 9) == []
+    assert through(flow, 10) == ["forced", "g", "late"]
+
+
+def test_the_same_function_called_with_other_arguments_later_in_the_cell() -> None:
+    flow = dataflow(PLOT, "plot(data)\nplot(data, predict_flag=True)")
+    reads = [(r.name, r.row) for r in flow.cells[1].reads if r.via and not always_defined(r.name)]
+    assert reads == [("estimates", 1), ("predictions", 2)]
+
+
+def test_thinkstats_call_with_the_default_is_not_use_before_definition() -> None:
+    """chap13soln.ipynb: cell 44 calls PlotResampledByDecade(resps), whose
+    `if predict_flag:` branch alone calls PlotPredictionsByDecade, defined in cell 46."""
+    cells = [
+        code("resps = []\n" + PLOT.replace("predictions", "Predict").replace("estimates", "Est")),
+        code("def Est(groups):\n    return groups"),
+        code("plot(resps)"),
+        code("def Predict(groups):\n    return groups"),
+        code("plot(resps, predict_flag=True)"),
+    ]
+    assert [
+        d.message for d in check(notebook(*cells), rules=selected_rules(["NBD2"], [], []))
+    ] == []
+    early = notebook(cells[0], cells[1], cells[4], cells[3])
+    assert [d.message for d in check(early, rules=selected_rules(["NBD201"], [], []))] == [
+        "Cell 3 calls `plot`, which reads `Predict`, bound only in cell 4 below"
+    ]
