@@ -423,3 +423,52 @@ def test_many_notebooks_of_one_project_parse_the_files_once(tmp_path: Path, monk
         found = run(tmp_path, "import pandas, numpy, sklearn", where=f"nb/{index}.ipynb")
         assert found == []
     assert sorted(parsed) == first
+
+
+def test_a_packages_ranges_are_not_unpinned_imports(tmp_path: Path) -> None:
+    # tensorflow/docs: setup.py packages the tools in tools/ (numpy in its 'vis' extra); the
+    # tutorials under site/ import much it does not declare.
+    make_project(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\n"
+            "setup(name='tensorflow-docs', package_dir={'': 'tools'},\n"
+            "      install_requires=['pyyaml'], extras_require={'vis': ['numpy']})\n",
+        },
+    )
+    found = run(tmp_path, "import numpy as np\nimport pandas as pd", where="site/en/nb.ipynb")
+    assert summary(found) == [("NBD402", "pandas")]
+    assert found[0].message == (
+        "`pandas` is imported but declared in no dependency file (read: setup.py)"
+    )
+    # Its advice is an environment file, not the library's metadata.
+    assert found[0].help.endswith("in requirements.txt: `pandas==<version>`")
+
+
+def test_an_environment_files_range_is_unpinned_whatever_a_package_says(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "requirements.txt": "numpy>=1\n",
+            "code/setup.py": "from setuptools import setup\nsetup(install_requires=['numpy'])\n",
+        },
+    )
+    found = run(tmp_path, "import numpy as np", where="code/nb.ipynb")
+    assert [d.message for d in found] == [
+        "`numpy` comes from numpy, which requirements.txt declares without an exact version"
+    ]
+
+
+def test_nothing_is_undeclared_when_a_setup_py_list_cannot_be_read(tmp_path: Path) -> None:
+    # CamDavidsonPilon/lifelines: install_requires is read from reqs/base-requirements.txt.
+    make_project(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\n"
+            "with open('reqs/base-requirements.txt') as f:\n"
+            "    REQUIREMENTS = f.read().splitlines()\n"
+            "setup(name='lifelines', install_requires=REQUIREMENTS)\n",
+            "reqs/base-requirements.txt": "numpy>=1.14.0\npandas>=2.1\n",
+        },
+    )
+    assert run(tmp_path, "import numpy, pandas\nimport lifelines") == []

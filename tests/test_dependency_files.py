@@ -568,3 +568,83 @@ def test_any_yaml_or_json_structure_is_declarations_or_a_problem(
     os.utime(path, ns=(0, hash(text) % 1_000_000_000))  # defeat the mtime cache
     result = read_dependency_file(path)
     assert all(reason for _, reason in result.problems)
+
+
+# --- setup.py read without running it, and what a package's metadata is ----------------------
+
+
+def test_setup_py_names_bound_in_branches_or_beside_it_are_read(tmp_path: Path) -> None:
+    # TensorFlow Probability's setup.py: constants chosen by an if/else, the required list
+    # imported from required_packages.py beside it.
+    write(tmp_path / "required_packages.py", "REQUIRED_PACKAGES = ['numpy>=1.13', 'six']\n")
+    setup_py = write(
+        tmp_path / "setup.py",
+        "import sys\nfrom setuptools import setup\n"
+        "from required_packages import REQUIRED_PACKAGES\n"
+        "if '--release' in sys.argv:\n    TF = 'tensorflow >= 2.16'\n    name = 'tfp'\n"
+        "else:\n    TF = 'tf-nightly'\n    name = 'tfp-nightly'\n"
+        "SPLIT = 'pandas scipy'.split() + ['jax']\n"
+        "setup(name=name, install_requires=REQUIRED_PACKAGES + ['absl-py'],\n"
+        "      extras_require={'tf': [TF], 'more': list(SPLIT)})\n",
+    )
+    result = read_dependency_file(setup_py)
+    assert set(result.declared) == {
+        "numpy", "six", "absl-py", "tensorflow", "tf-nightly", "pandas", "scipy", "jax",
+    }  # fmt: skip
+    assert result.project_names == {"tfp", "tfp-nightly"}
+    assert result.unread == () and result.problems == ()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "REQS = open('requirements.txt').read().splitlines()\nsetup(install_requires=REQS)\n",
+        "with open('reqs.txt') as f:\n    REQS = f.read().splitlines()\nsetup(install_requires=REQS)\n",
+        "REQS = ['a']\nREQS.append('b')\nsetup(install_requires=REQS)\n",
+        "REQS = ['a']\nREQS += ['b']\nsetup(install_requires=REQS)\n",
+        "def reqs():\n    return ['a']\nsetup(install_requires=reqs())\n",
+        "from elsewhere import REQS\nsetup(install_requires=REQS)\n",  # no elsewhere.py beside it
+        "EXTRAS = {'a': ['x']}\nEXTRAS['all'] = ['y']\nsetup(extras_require=EXTRAS)\n",
+        "setup(extras_require={'a': ['x'], 'b': read('b.txt')})\n",
+    ],
+)
+def test_a_setup_py_list_that_cannot_be_known_leaves_the_file_unread(
+    tmp_path: Path, source: str
+) -> None:
+    setup_py = write(tmp_path / "setup.py", "from setuptools import setup\n" + source)
+    result = read_dependency_file(setup_py)
+    assert result.unread == (str(setup_py),)
+    assert "b" not in result.declared and "y" not in result.declared
+
+
+def test_a_packages_metadata_declares_what_the_package_needs(tmp_path: Path) -> None:
+    setup_py = write(tmp_path / "a" / "setup.py", "setup(install_requires=['numpy>=1'])\n")
+    setup_cfg = write(tmp_path / "b" / "setup.cfg", "[options]\ninstall_requires = numpy>=1\n")
+    for path in (setup_py, setup_cfg):
+        assert read_dependency_file(path).packaged == {"numpy"}
+    package = write(
+        tmp_path / "c" / "pyproject.toml",
+        "[build-system]\nrequires = ['hatchling']\n"
+        "[project]\nname = 'x'\ndependencies = ['numpy>=1']\n"
+        "[project.optional-dependencies]\nplot = ['matplotlib']\n"
+        "[dependency-groups]\nnotebooks = ['pandas>=2', 'numpy==2.1.0']\n",
+    )
+    # The groups describe an environment: numpy is declared (and pinned) there too.
+    assert read_dependency_file(package).packaged == {"matplotlib"}
+    application = write(
+        tmp_path / "d" / "pyproject.toml", "[project]\nname = 'x'\ndependencies = ['numpy>=1']\n"
+    )
+    assert read_dependency_file(application).packaged == frozenset()
+
+
+def test_a_name_declared_by_a_package_and_an_environment_is_shown_in_the_environment(
+    tmp_path: Path,
+) -> None:
+    package = read_dependency_file(write(tmp_path / "setup.py", "setup(install_requires=['x'])"))
+    environment = read_dependency_file(write(tmp_path / "requirements.txt", "x>=1\ny\n"))
+    for merged in (package.merged(environment), environment.merged(package)):
+        assert merged.declared == {
+            "x": str(tmp_path / "requirements.txt"),
+            "y": str(tmp_path / "requirements.txt"),
+        }
+        assert merged.packaged == frozenset()

@@ -53,15 +53,37 @@ class Declarations(Record):
     """(file, reason) for each file that could not be read; the readable rest still counts."""
     versions: Mapping[str, str] = MappingProxyType({})
     """Pinned name -> the release it is pinned or locked at ("" when two pins disagree)."""
+    packaged: frozenset[str] = frozenset()
+    """Declared names that only a package's metadata declares (setup.py, setup.cfg, the
+    `[project]` or Poetry dependencies of a pyproject.toml with a `[build-system]`): what a
+    library needs, as ranges, which is right for a library; no environment file declares them."""
+    unread: tuple[str, ...] = ()
+    """Files with a requirement list that cannot be known without running them (a setup.py
+    that reads it from a file): any distribution may be declared there."""
 
     def merged(self, other: Declarations) -> Declarations:
+        mine, theirs = self._environment_names(), other._environment_names()
+        declared = {**other.declared, **self.declared}
+        # A name both declare is shown where an environment file declares it.
+        declared.update(
+            (name, other.declared[name]) for name in theirs - mine if name in self.declared
+        )
         return Declarations(
-            {**other.declared, **self.declared},
+            declared,
             self.pinned | other.pinned,
             self.project_names | other.project_names,
             self.problems + tuple(p for p in other.problems if p not in self.problems),
             _versions([*self.versions.items(), *other.versions.items()]),
+            (self.packaged | other.packaged) - mine - theirs,
+            self.unread + tuple(path for path in other.unread if path not in self.unread),
         )
+
+    def _environment_names(self) -> set[str]:
+        return set(self.declared).difference(self.packaged)
+
+    def as_package(self) -> Declarations:
+        """The same declarations, made by a package's metadata (see `packaged`)."""
+        return self._replace(packaged=frozenset(self.declared))
 
 
 def _versions(pins: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -170,9 +192,9 @@ def _parse(path: str, content: bytes, including: frozenset[str]) -> Declarations
     if kind == "environment":
         return _environment(path, content, including)
     if kind == "setup.cfg":
-        return _setup_cfg(path, content)
+        return _setup_cfg(path, content).as_package()
     if kind == "setup.py":
-        return _setup_py(path, content)
+        return _setup_py(path, content).as_package()
     lines = _requirements_text(content).splitlines()
     return _requirement_lines(enumerate(lines, 1), path, including)
 
@@ -223,14 +245,21 @@ def _from_requirements(requirements: Iterable[Requirement]) -> Declarations:
 
 
 def _pyproject(document: dict[str, Any]) -> Declarations:
+    """PEP 621, PEP 735 and Poetry's lists; with a `[build-system]` the file describes a package,
+    whose `[project]` and Poetry dependencies are its metadata (dependency groups, and Poetry's
+    dev dependencies and groups, are never published: they describe environments)."""
     result = Declarations()
+    package = "build-system" in document
     for keys, listed in pyproject_requirements(document):
         if isinstance(listed, list):
             # PEP 735: strings are requirements; tables are {include-group = "..."}.
             lines = [entry for entry in listed if not isinstance(entry, dict)]
-            result = result.merged(_from_requirement_strings(lines, ".".join(keys)))
+            found = _from_requirement_strings(lines, ".".join(keys))
         else:
-            result = result.merged(_poetry_table(listed))
+            found = _poetry_table(listed)
+        if package and (keys[0] == "project" or keys == ("tool", "poetry", "dependencies")):
+            found = found.as_package()
+        result = result.merged(found)
     project = document.get("project", {})
     poetry = document.get("tool", {}).get("poetry")
     names = [project.get("name"), poetry.get("name") if isinstance(poetry, dict) else None]
@@ -336,25 +365,18 @@ def _setup_cfg_lines(value: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def _requirement_list(value: Any) -> list[Any]:
-    """setuptools takes a list of requirements, or one string of them, a line each."""
-    if isinstance(value, str):
-        return _setup_cfg_lines(value)
-    return list(value) if isinstance(value, list | tuple) else []
-
-
 def _setup_py(path: str, content: bytes) -> Declarations:
-    """The literal `install_requires`, `extras_require` and `name` of a `setup(...)` call; values
-    computed at run time (read from a file, say) cannot be known without running it."""
+    """The `install_requires`, `extras_require` and `name` of a `setup(...)` call, as far as
+    they can be known without running it (see `_SetupValues`). A requirement list that cannot be
+    known (read from a file, built by a function) leaves the file `unread`: any distribution may
+    be in it."""
     import ast
 
-    try:
-        tree = ast.parse(_text(content), path)
-    except (SyntaxError, ValueError) as error:
-        raise DependencyFileError(f"not valid Python: {error}") from None
+    tree = _python(path, content)
+    values = _SetupValues(tree, os.path.dirname(path))
     lines: list[Any] = []
     names: set[str] = set()
-    constants = _module_constants(tree)
+    unknown = False
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -363,68 +385,249 @@ def _setup_py(path: str, content: bytes) -> Declarations:
             continue
         for keyword in node.keywords:
             if keyword.arg == "install_requires":
-                lines.extend(_requirement_list(_literal(keyword.value, constants)))
+                found = _requirement_lists(values.possible(keyword.value))
+                unknown = unknown or found is None
+                lines.extend(found or ())
             elif keyword.arg == "extras_require":
-                extras = _extras(keyword.value, constants)
-                lines.extend(line for extra in extras for line in _requirement_list(extra))
+                for extra in _extras(keyword.value, values):
+                    unknown = unknown or extra is None
+                    lines.extend(extra or ())
             elif keyword.arg == "name":
-                value = _literal(keyword.value, constants)
-                if isinstance(value, str):
-                    names.add(normalize_name(value))
+                for value in values.possible(keyword.value) or ():
+                    if isinstance(value, str):
+                        names.add(normalize_name(value))
     result = _from_requirement_strings(lines, "setup(install_requires=...)")
-    return result.merged(Declarations(project_names=frozenset(names)))
+    unread = (path,) if unknown else ()
+    return result.merged(Declarations(project_names=frozenset(names), unread=unread))
 
 
-def _module_constants(tree) -> dict:
-    """Names a setup.py binds once, at its top level, to a literal (`TF = "tensorflow>=2.16"`,
-    `REQUIRED = [...]`): name -> the literal's node."""
+def _python(path: str, content: bytes):
     import ast
 
-    bound: dict[str, list] = {}
-    for statement in tree.body:
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                bound.setdefault(node.id, []).append(statement)
-    constants = {}
-    for name, statements in bound.items():
-        statement = statements[0]
-        if len(statements) != 1 or not isinstance(statement, ast.Assign):
-            continue
-        if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
-            continue
-        try:
-            ast.literal_eval(statement.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            continue
-        constants[name] = statement.value
-    return constants
+    try:
+        return ast.parse(_text(content), path)
+    except (SyntaxError, ValueError) as error:
+        raise DependencyFileError(f"not valid Python: {error}") from None
 
 
-def _extras(node, constants: dict) -> list[Any]:
-    """The requirement lists of `extras_require`, each read on its own: one computed extra
-    hides none of the others."""
+def _requirement_lists(possible: list[Any] | None) -> list[str] | None:
+    """The requirement lines of every value a requirement list may have (setuptools takes a list
+    of requirements, or one string of them, a line each); None when one of them is unknown."""
+    if possible is None:
+        return None
+    lines: list[str] = []
+    for value in possible:
+        if isinstance(value, str):
+            lines.extend(_setup_cfg_lines(value))
+        elif isinstance(value, list | tuple) and all(isinstance(line, str) for line in value):
+            lines.extend(value)
+        else:
+            return None
+    return lines
+
+
+def _extras(node, values: _SetupValues) -> list[list[str] | None]:
+    """The requirement lines of each extra of `extras_require`, each read on its own (None for
+    one that cannot be known): one computed extra hides none of the others."""
     import ast
 
     if isinstance(node, ast.Dict):
-        return [_literal(value, constants) for value in node.values]
-    value = _literal(node, constants)
-    return list(value.values()) if isinstance(value, dict) else []
+        return [_requirement_lists(values.possible(value)) for value in node.values]
+    possible = values.possible(node)
+    if possible is None or not all(isinstance(value, dict) for value in possible):
+        return [None]
+    return [_requirement_lists([extra]) for value in possible for extra in value.values()]
 
 
-def _literal(node, constants: dict) -> Any:
-    """The value of `node` with the names of `constants` replaced by their literals; None when
-    it is not a literal."""
+class _SetupValues:
+    """What the expressions of a setup.py may evaluate to, without running it.
+
+    A name counts when every binding of it at the module's top level (in `if`/`else` branches,
+    `try` blocks: each is a possible value) is a plain `NAME = expression`, nothing changes it in
+    place (`NAME.append(...)`, `NAME += ...`, `NAME[key] = ...`), and its expressions are known:
+    literals, the names above, `+` of lists or strings, `"a b".split()`, `.splitlines()`,
+    `.strip()`, `list(...)`; or a name imported from a module beside setup.py
+    (`from required_packages import REQUIRED_PACKAGES`), read the same way. Anything else (a
+    file read, a function's result) is unknown."""
+
+    LIMIT = 64  # possible values of one expression; more is unknown
+
+    def __init__(self, tree, directory: str, depth: int = 0) -> None:
+        import ast
+
+        self.directory, self.depth = directory, depth
+        self.bindings: dict[str, list] = {}
+        self.imported: dict[str, tuple[str, str]] = {}
+        unknown: set[str] = set()
+        for statement in _top_level(tree.body):
+            unknown.update(_changed_in_place(statement))
+            if (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+            ):
+                self.bindings.setdefault(statement.targets[0].id, []).append(statement.value)
+            elif isinstance(statement, ast.ImportFrom) and statement.level == 0:
+                for alias in statement.names:
+                    name = alias.asname or alias.name
+                    if name in self.imported:
+                        unknown.add(name)
+                    self.imported[name] = (statement.module or "", alias.name)
+            elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                unknown.add(statement.name)
+            else:  # bound by a loop, a `with`, an unpacking, `+=`, `del`, an import
+                for node in (n for part in _own_parts(statement) for n in ast.walk(part)):
+                    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                        unknown.add(node.id)
+                    elif isinstance(node, ast.alias):
+                        unknown.add((node.asname or node.name).split(".")[0])
+        unknown.update(set(self.bindings) & set(self.imported))
+        for name in unknown:
+            self.bindings.pop(name, None)
+            self.imported.pop(name, None)
+
+    def possible(self, node, depth: int = 0) -> list[Any] | None:
+        """Every value `node` may have; None when one of them cannot be known."""
+        import ast
+        from itertools import product
+
+        if depth > 20:
+            return None
+        if isinstance(node, ast.Constant):
+            return [node.value]
+        if isinstance(node, ast.Name):
+            if node.id in self.imported:
+                return self._imported(*self.imported[node.id])
+            if node.id not in self.bindings:
+                return None
+            return self._union(self.possible(value, depth + 1) for value in self.bindings[node.id])
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            parts = [self.possible(element, depth + 1) for element in node.elts]
+            return self._combine(parts, list)
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                return None
+            parts = [self.possible(part, depth + 1) for part in (*node.keys, *node.values)]
+            half = len(node.keys)
+            return self._combine(
+                parts, lambda items: dict(zip(items[:half], items[half:], strict=True))
+            )
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            parts = [self.possible(node.left, depth + 1), self.possible(node.right, depth + 1)]
+            if None in parts:
+                return None
+            sums = [left + right for left, right in product(*parts) if _addable(left, right)]
+            return sums if len(sums) == len(parts[0]) * len(parts[1]) else None
+        if isinstance(node, ast.Call) and not node.keywords:
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in {"list", "tuple"} and len(node.args) == 1:
+                inner = self.possible(node.args[0], depth + 1)
+                if inner is None or not all(isinstance(v, list | tuple) for v in inner):
+                    return None
+                return [list(value) for value in inner]
+            if (
+                isinstance(func, ast.Attribute)
+                and not node.args
+                and func.attr in {"split", "splitlines", "strip"}
+            ):
+                inner = self.possible(func.value, depth + 1)
+                if inner is None or not all(isinstance(value, str) for value in inner):
+                    return None
+                return [getattr(value, func.attr)() for value in inner]
+        return None
+
+    def _imported(self, module: str, name: str) -> list[Any] | None:
+        """A name a module beside setup.py binds (setup.py's folder is on sys.path when it
+        runs): read from that file, noted as an input."""
+        import ast
+
+        path = os.path.join(self.directory, *module.split(".")) + ".py"
+        if self.depth > 0 or not os.path.isfile(path):
+            return None
+        try:
+            tree = _python(path, _content(path))
+        except (DependencyFileError, UnicodeDecodeError, RecursionError):
+            return None
+        other = _SetupValues(tree, self.directory, self.depth + 1)
+        return other.possible(ast.Name(name, ast.Load()))
+
+    def _union(self, parts) -> list[Any] | None:
+        values: list[Any] = []
+        for part in parts:
+            if part is None:
+                return None
+            values.extend(part)
+        return values if len(values) <= self.LIMIT else None
+
+    def _combine(self, parts: list, make) -> list[Any] | None:
+        from itertools import product
+
+        if None in parts:
+            return None
+        count = 1
+        for part in parts:
+            count *= len(part)
+        if count > self.LIMIT:
+            return None
+        return [make(list(items)) for items in product(*parts)]
+
+
+def _top_level(body: list) -> Iterator:
+    """The statements of a module that run when it runs, the bodies of `if`, `try`, `with`,
+    `for` and `while` included, each compound statement first (its test, target or `as` names
+    are read from it); functions and classes are only defined."""
     import ast
 
-    class Substitute(ast.NodeTransformer):
-        def visit_Name(self, name: ast.Name) -> ast.AST:
-            return constants.get(name.id, name)
+    for statement in body:
+        yield statement
+        if isinstance(statement, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _top_level(getattr(statement, block, []))
+            for handler in getattr(statement, "handlers", []):
+                yield from _top_level(handler.body)
 
-    try:
-        copy = ast.parse(ast.unparse(node), mode="eval")  # the file's own tree stays as it is
-        return ast.literal_eval(Substitute().visit(copy))
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
+
+def _own_parts(statement) -> list:
+    """What a statement holds besides the statements of its bodies: an `if`'s or `while`'s test,
+    a `for`'s target and iterable, a `with`'s items; the statement itself when it has no body."""
+    import ast
+
+    if isinstance(statement, ast.If | ast.While):
+        return [statement.test]
+    if isinstance(statement, ast.For):
+        return [statement.target, statement.iter]
+    if isinstance(statement, ast.With):
+        return list(statement.items)
+    if isinstance(statement, ast.Try):
+        return [ast.Name(h.name, ast.Store()) for h in statement.handlers if h.name]
+    return [statement]
+
+
+def _changed_in_place(statement) -> set[str]:
+    """Names whose value `statement` changes without binding them again: `NAME.append(...)` (and
+    `extend`, `insert`, `update`, `pop`, `remove`, `clear`), `NAME[key] = ...`, `NAME.attr = ...`,
+    and any name a `global` statement of a function names. A compound statement is read whole."""
+    import ast
+
+    changed = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Global):
+            changed.update(node.names)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.value, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                changed.add(node.value.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.attr in {"append", "extend", "insert", "update", "pop", "remove", "clear"}
+        ):
+            changed.add(node.func.value.id)
+    return changed
+
+
+def _addable(left: Any, right: Any) -> bool:
+    return type(left) is type(right) and isinstance(left, list | tuple | str)
 
 
 def _pipfile(document: dict[str, Any]) -> Declarations:

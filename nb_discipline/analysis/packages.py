@@ -218,6 +218,13 @@ class Project:
         return tuple(path for d in self.directories for path in _dependency_files_in(d))
 
     @cached_property
+    def environment_files(self) -> tuple[str, ...]:
+        """The dependency files that describe an environment to install, not a package's
+        metadata (setup.py, setup.cfg, a pyproject.toml whose every declaration is its
+        package's: see `Declarations.packaged`)."""
+        return tuple(path for path in self.dependency_files if not _package_metadata(path))
+
+    @cached_property
     def declarations(self) -> Declarations:
         total = Declarations()
         for path in self.dependency_files:
@@ -296,6 +303,16 @@ class Project:
         if self.settings.pin_policy == "declared":
             pinned = True
         return ImportStatus((declared or candidates)[0], bool(declared), pinned, known)
+
+
+def _package_metadata(path: str) -> bool:
+    name = os.path.basename(path)
+    if name in {"setup.py", "setup.cfg"}:
+        return True
+    if name != "pyproject.toml":
+        return False
+    declarations = read_dependency_file(path)
+    return bool(declarations.declared) and declarations.packaged == set(declarations.declared)
 
 
 def _has_module(module: str, directories: Iterable[str]) -> bool:

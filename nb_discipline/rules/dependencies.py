@@ -207,8 +207,9 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     from ..analysis.packages import import_key
 
     project = nb.project
+    packaged = project.declarations.packaged
     for site, status in _statuses(nb):
-        if status.declared and not status.pinned:
+        if status.declared and not status.pinned and status.distribution not in packaged:
             path = project.declarations.declared[status.distribution]
             where = project.display(path)
             yield _finding(
@@ -267,9 +268,12 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     when the module is not installed there or several installed distributions provide it.
     """
     project = nb.project
+    if project.declarations.unread:
+        return  # a list read at run time may declare anything
     files = [project.display(path) for path in project.dependency_files]
     looked = ", ".join(files) if files else "none found from the notebook up to the project root"
-    target = files[0] if files else "requirements.txt"
+    environments = [project.display(path) for path in project.environment_files]
+    target = environments[0] if environments else "requirements.txt"
     statuses = list(_statuses(nb))
     for site, status in statuses:
         if not status.declared:
