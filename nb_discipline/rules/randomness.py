@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..analysis.source import ParsedCell
 
 ALL_LIBRARIES = frozenset({"random", "numpy", "torch", "tensorflow", "keras"})
+KERAS = frozenset({"keras"})
 
 # Known seeding calls and the global generators each one seeds.
 SEEDERS: dict[str, frozenset[str]] = {
@@ -183,22 +184,18 @@ TORCH_RANDOM_FUNCTIONAL = frozenset(
         "rrelu",
     ]
 )
-# Layers whose construction draws initial weights (or whose use draws masks) from the global
-# generator.
+# Layers whose construction draws their initial weights from the global generator (`__init__`
+# calls `reset_parameters`).
 TORCH_RANDOM_LAYERS = frozenset(
     [
         "Linear",
         "Bilinear",
-        "LazyLinear",
         "Conv1d",
         "Conv2d",
         "Conv3d",
         "ConvTranspose1d",
         "ConvTranspose2d",
         "ConvTranspose3d",
-        "LazyConv1d",
-        "LazyConv2d",
-        "LazyConv3d",
         "Embedding",
         "EmbeddingBag",
         "RNN",
@@ -211,7 +208,18 @@ TORCH_RANDOM_LAYERS = frozenset(
         "Transformer",
         "TransformerEncoderLayer",
         "TransformerDecoderLayer",
-        "PReLU",
+    ]
+)
+# Lazy layers draw their weights on their first call, once they know their input's shape.
+TORCH_LAZY_LAYERS = frozenset(
+    [
+        "LazyLinear",
+        "LazyConv1d",
+        "LazyConv2d",
+        "LazyConv3d",
+        "LazyConvTranspose1d",
+        "LazyConvTranspose2d",
+        "LazyConvTranspose3d",
     ]
 )
 # torch.utils.data helpers that use the global generator unless given `generator=`.
@@ -221,7 +229,11 @@ TORCH_DATA_SHUFFLERS = frozenset(
 TENSORFLOW_RANDOM_FUNCTIONS = frozenset(
     ["normal", "uniform", "truncated_normal", "shuffle", "categorical", "gamma", "poisson"]
 )
-KERAS_RANDOM_LAYERS = frozenset(
+# Keras layers whose weights are drawn at random. Keras 2 draws them when the layer is built (the
+# model given its input's shape, the layer called on a tensor, `build`, the first `fit`): from
+# TensorFlow's global generator up to 2.9, from a seed taken from Python's `random` (or
+# `keras.utils.set_random_seed`'s) since 2.10. Keras 3 takes that seed when the layer is made.
+KERAS_WEIGHT_LAYERS = frozenset(
     [
         "Dense",
         "EinsumDense",
@@ -244,6 +256,11 @@ KERAS_RANDOM_LAYERS = frozenset(
         "SimpleRNN",
         "MultiHeadAttention",
         "GroupQueryAttention",
+    ]
+)
+# Keras layers that draw as the model trains (masks, noise, augmentations), not when made.
+KERAS_TRAINING_LAYERS = frozenset(
+    [
         "Dropout",
         "SpatialDropout1D",
         "SpatialDropout2D",
@@ -260,6 +277,11 @@ KERAS_RANDOM_LAYERS = frozenset(
         "RandomBrightness",
     ]
 )
+# What builds a Keras model where it is made: a first layer that gives the input's shape, or an
+# input layer.
+KERAS_INPUT_SHAPES = frozenset({"input_shape", "input_dim", "batch_input_shape"})
+KERAS_INPUTS = frozenset({"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"})
+KERAS_SEQUENTIAL = frozenset({"keras.Sequential", "keras.models.Sequential"})
 
 LIBRARY_LABELS = {
     "random": "Python's random module",
@@ -492,7 +514,7 @@ def global_rng_library(call: CallSite) -> str | None:
         module == "torch.nn.functional" and function in TORCH_RANDOM_FUNCTIONAL
     ):
         return None if _keyword(node, "generator") is not None else "torch"
-    if module == "torch.nn" and function in TORCH_RANDOM_LAYERS:
+    if module == "torch.nn" and function in TORCH_RANDOM_LAYERS | TORCH_LAZY_LAYERS:
         return "torch"
     if module.startswith("torch.utils.data"):
         if _keyword(node, "generator") is not None or _has_unknown_arguments(node):
@@ -505,9 +527,68 @@ def global_rng_library(call: CallSite) -> str | None:
         return None
     if module == "tensorflow.random" and function in TENSORFLOW_RANDOM_FUNCTIONS:
         return None if _keyword(node, "seed") is not None else "tensorflow"
-    if module == "keras.layers" and function in KERAS_RANDOM_LAYERS:
+    if module == "keras.layers" and function in KERAS_WEIGHT_LAYERS | KERAS_TRAINING_LAYERS:
         return None if _keyword(node, "seed") is not None else "keras"
     return None
+
+
+def _drawn_later(call: CallSite, built_where_made: set[int]) -> str | None:
+    """When a layer that draws from a global generator (`global_rng_library`) draws after it is
+    made, what the message says of it; None when it draws where it is made."""
+    module, _, function = (normalized(call.qualified) or "").rpartition(".")
+    if module == "torch.nn" and function in TORCH_LAZY_LAYERS:
+        return "makes a layer whose initial weights are drawn on its first call"
+    if module != "keras.layers" or id(call.node) in built_where_made:
+        return None
+    if function in KERAS_TRAINING_LAYERS:
+        return "makes a layer that draws at random as the model trains"
+    return "makes a layer whose initial weights are drawn when it is built"
+
+
+def _seeded(call: CallSite, library: str, seeded: frozenset[str]) -> bool:
+    """Whether the global generator a call draws from is among the seeded libraries. Keras before
+    2.4 (imported as `keras`, not `tensorflow.keras`) drew the seeds of its initializers and
+    masks from NumPy's global generator: NumPy's seed seeds it too."""
+    if library in seeded:
+        return True
+    standalone = library == "keras" and not (call.qualified or "").startswith("tensorflow.")
+    return standalone and "numpy" in seeded
+
+
+def _gives_input(node: ast.expr, names: dict[int, str | None]) -> bool:
+    """`Dense(8, input_shape=(4,))`, `keras.Input(shape=(4,))`: a first layer that builds the
+    model it starts (`names`: the resolved callee of each call, by node)."""
+    if type(node) is not ast.Call:
+        return False
+    return names.get(id(node)) in KERAS_INPUTS or any(
+        keyword.arg in KERAS_INPUT_SHAPES for keyword in node.keywords
+    )
+
+
+def _keras_built_where_made(calls: Sequence[CallSite]) -> set[int]:
+    """The Keras layers (their calls' nodes) built by the statement that makes them, so that
+    their weights are drawn there: a layer called at once (`Dense(8)(inputs)`), a layer of a
+    `Sequential([...])` whose first layer gives the input's shape, a layer added (`model.add`)
+    to a `Sequential` model that has its input's shape."""
+    built = {id(call.node.func) for call in calls if type(call.node.func) is ast.Call}
+    names = {id(call.node): normalized(call.qualified) for call in calls}
+    has_input: dict[str, bool] = {}  # the Sequential models made so far, by name
+    for call in calls:
+        node = call.node
+        if normalized(call.qualified) in KERAS_SEQUENTIAL:
+            listed = node.args[0] if node.args else _keyword(node, "layers")
+            layers = listed.elts if type(listed) in (ast.List, ast.Tuple) else []
+            starts = bool(layers) and _gives_input(layers[0], names)
+            if starts:
+                built.update(id(layer) for layer in layers)
+            if call.assigned_to is not None:
+                has_input[call.assigned_to] = starts
+        elif call.dotted is not None and call.dotted.endswith(".add") and len(node.args) == 1:
+            model = call.dotted[: -len(".add")]
+            if model in has_input and (has_input[model] or _gives_input(node.args[0], names)):
+                has_input[model] = True
+                built.add(id(node.args[0]))
+    return built
 
 
 class _Seeding:
@@ -532,7 +613,8 @@ class _Seeding:
         libraries = self.seeds_of(call)
         if libraries and self.entropy.of_seeding(call) is not None:
             return frozenset()
-        return libraries
+        # Keras takes its weights' seeds from Python's `random` (Keras 3; 2.10 and later).
+        return libraries | KERAS if "random" in libraries else libraries
 
     @property
     def entropy(self) -> _EntropySources:
@@ -733,7 +815,15 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     `%%production` magic, the `seed-functions` setting, and a function of the notebook (or one
     imported and named like `set_seed` or `seed_everything`) that calls them. A use inside a
     function body runs when the function is called, so it is only flagged when the library is
-    seeded nowhere in the notebook.
+    seeded nowhere in the notebook. So is a layer that draws after it is made, where a seeding
+    below it may come first: a Keras layer draws its initial weights when it is built (a
+    `Sequential` model given its input's shape, or the layer called on a tensor, builds it where it
+    is made; otherwise its `build`, first call or `fit` does), Keras's `Dropout`, noise and
+    augmentation layers draw as the model trains, and PyTorch's lazy layers (`nn.LazyLinear`) on
+    their first call; PyTorch's other layers draw their weights when they are made. Keras counts as
+    seeded by `random.seed` too (Keras 3, and `tf.keras` since 2.10, take their initializers' seeds
+    from Python's `random`), and standalone `keras` by `np.random.seed` (Keras 2.0 to 2.3 took them
+    from NumPy).
 
     ## Why is this bad?
     An unseeded generator starts from fresh entropy on every run: the data split, the initial
@@ -776,11 +866,25 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     calls = nb.calls.calls
     seeding = _Seeding(nb)
     seeded = seeding.seeded_for_each_call()
+    built: set[int] | None = None  # these two made on first need
+    anywhere: frozenset[str] | None = None
     unseeded_uses: dict[str, list[int]] = {}
+    drawn_later: dict[int, str] = {}
     for index, (call, seeded_for_call) in enumerate(zip(calls, seeded, strict=True)):
         library = global_rng_library(call)
-        if library is not None and library not in seeded_for_call:
-            unseeded_uses.setdefault(library, []).append(index)
+        if library is None or _seeded(call, library, seeded_for_call):
+            continue
+        if library == "keras" and built is None:
+            built = _keras_built_where_made(calls)
+        if later := _drawn_later(call, built or set()):
+            # It draws after it is made, where a seeding below may stand first: only a library
+            # seeded nowhere in the notebook is certainly unseeded then.
+            if anywhere is None:
+                anywhere = frozenset().union(*seeded)
+            if _seeded(call, library, anywhere):
+                continue
+            drawn_later[index] = later
+        unseeded_uses.setdefault(library, []).append(index)
     for library, uses in unseeded_uses.items():
         first = calls[uses[0]]
         # Seeded from the clock or fresh entropy before its first use (NBD304): a seed after
@@ -791,10 +895,15 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
         )
         more = _more(len(uses) - 1) if len(uses) > 1 else ""
         row, column, end_row, end_column = first.parsed.span(first.node.func)
+        label = LIBRARY_LABELS[library]
+        later = drawn_later.get(uses[0])
         yield Finding(
             first.parsed.cell,
-            f"`{_callee(first)}` draws from the global random generator of "
-            f"{LIBRARY_LABELS[library]}, which nothing seeds before it{more}",
+            f"`{_callee(first)}` draws from the global random generator of {label}, which "
+            f"nothing seeds before it{more}"
+            if later is None
+            else f"`{_callee(first)}` {later}, from the global random generator of {label}, "
+            f"which nothing in the notebook seeds{more}",
             row,
             column,
             end_row,
