@@ -472,3 +472,20 @@ def test_nothing_is_undeclared_when_a_setup_py_list_cannot_be_read(tmp_path: Pat
         },
     )
     assert run(tmp_path, "import numpy, pandas\nimport lifelines") == []
+
+
+def test_a_conda_environment_file_of_any_name_is_read(tmp_path: Path) -> None:
+    # aloctavodia/BAP: bap.yml at the root (`conda env create -f bap.yml`) declares arviz.
+    make_project(
+        tmp_path,
+        {
+            "bap.yml": "name: bap\ndependencies:\n  - numpy\n  - pip:\n    - arviz==0.3.1\n",
+            "docs/_config.yml": "title: BAP\n",
+            "k8s.yaml": "apiVersion: v1\ndependencies:\n  - name: x\n",
+        },
+    )
+    found = run(tmp_path, "import numpy as np\nimport arviz as az\nimport pandas")
+    assert [d.message for d in found] == [
+        "`numpy` comes from numpy, which bap.yml declares without an exact version",
+        "`pandas` is imported but declared in no dependency file (read: bap.yml)",
+    ]

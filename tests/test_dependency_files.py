@@ -648,3 +648,50 @@ def test_a_name_declared_by_a_package_and_an_environment_is_shown_in_the_environ
             "y": str(tmp_path / "requirements.txt"),
         }
         assert merged.packaged == frozenset()
+
+
+# --- conda environment files by content --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "conda"),
+    [
+        # aloctavodia/BAP's bap.yml (`conda env create -f bap.yml`)
+        (
+            "bap.yml",
+            "name: bap\nchannels:\n  - conda-forge\ndependencies:\n  - pymc3=3.6\n"
+            "  - pip:\n    - arviz==0.3.1\n",
+            True,
+        ),
+        ("conda.yaml", "dependencies:\n- pip:\n  - azureml-sdk\n", True),
+        # udacity's environment_win.yml, exported by an old conda
+        (
+            "environment_win.yml",
+            "name: x\nchannels: !!python/tuple\n- defaults\ndependencies:\n- numpy=1.12.0=py35_0\n",
+            True,
+        ),
+        ("chart.yaml", "apiVersion: v2\nname: app\ndependencies:\n  - name: redis\n", False),
+        ("workflow.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n", False),
+        ("config.yml", "dependencies: numpy\n", False),
+        ("mixed.yml", "dependencies:\n  - numpy\n  - {name: x}\n", False),
+        ("broken.yml", "dependencies:\n  - [numpy\n", False),
+        ("plain.yml", "name: x\nchannels: [conda-forge]\n", False),
+    ],
+)
+def test_a_conda_environment_file_is_known_by_its_content(
+    tmp_path: Path, name: str, text: str, conda: bool
+) -> None:
+    path = write(tmp_path / name, text)
+    assert dependency_files.is_conda_environment(str(path)) is conda
+
+
+def test_a_remote_include_leaves_the_file_unread(tmp_path: Path) -> None:
+    # Azure's automl_env.yml: `- -r https://.../validated_requirements.txt [--no-deps]`
+    environment = write(
+        tmp_path / "automl_env.yml",
+        "dependencies:\n- numpy==1.23.5\n- pip:\n"
+        "  - -r https://example.invalid/validated_requirements.txt [--no-deps]\n",
+    )
+    result = read_dependency_file(environment)
+    assert (set(result.declared), result.problems) == ({"numpy"}, ())
+    assert result.unread == (str(environment),)

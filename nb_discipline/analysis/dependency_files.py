@@ -105,6 +105,44 @@ def is_dependency_file(name: str) -> bool:
     )
 
 
+# The top-level keys of conda's environment file (`conda env create -f`).
+_CONDA_KEYS = frozenset({"name", "channels", "dependencies", "prefix", "variables"})
+
+
+def is_conda_environment(path: str) -> bool:
+    """Whether a YAML file that is not named environment.yml is a conda environment file by its
+    content (`bap.yml`, `conda.yaml`, `environment_win.yml`): a mapping with a `dependencies`
+    list and no key conda's format does not have, whose entries are conda specs (strings) or
+    a `pip:` list. A file without a top-level `dependencies:` line is not parsed. Kept between
+    runs while the file is unchanged."""
+
+    def check() -> bool:
+        try:
+            content = _content(path)
+        except DependencyFileError:
+            return False
+        if re.search(rb"(?m)^dependencies[ \t]*:", content) is None:
+            return False
+        import yaml
+
+        try:
+            document = yaml.load(_text(content), Loader=_yaml_loader())
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+            return False
+        if not isinstance(document, dict) or not set(document) <= _CONDA_KEYS:
+            return False
+        entries = document.get("dependencies")
+        return isinstance(entries, list) and all(
+            isinstance(entry, str)
+            or (
+                isinstance(entry, dict) and set(entry) == {"pip"} and isinstance(entry["pip"], list)
+            )
+            for entry in entries
+        )
+
+    return disk_cache.from_files("conda-environment", os.path.abspath(path), check)
+
+
 def read_dependency_file(path: str | os.PathLike[str]) -> Declarations:
     """What `path` declares and pins (with its includes); a broken file becomes a problem.
 
@@ -730,7 +768,8 @@ class _LineString(str):
 
 @cache
 def _yaml_loader() -> type:
-    """yaml's safe loader, whose strings know their line: a bad pip entry is reported there."""
+    """yaml's safe loader, whose strings know their line: a bad pip entry is reported there;
+    and a `!!python/tuple` is a list."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -740,6 +779,8 @@ def _yaml_loader() -> type:
             return text
 
     Loader.add_constructor("tag:yaml.org,2002:str", Loader.construct_yaml_str)
+    # Old conda exports write `channels: !!python/tuple [...]`, which conda reads as a list.
+    Loader.add_constructor("tag:yaml.org,2002:python/tuple", Loader.construct_sequence)
     return Loader
 
 
@@ -796,7 +837,9 @@ def _logical_lines(lines: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]
 
 
 # Strings compiled (and kept) by `re` on first use: a run reads a file only when it changed.
-_INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)"
+# An include's file, and whatever follows it (`-r https://.../req.txt [--no-deps]`, as
+# Azure's conda files write it).
+_INCLUDE = r"(?P<option>-r|--requirement|-c|--constraint)\s*=?\s*(?P<file>\S+)(\s.*)?"
 _EDITABLE = r"(-e|--editable)\s*=?\s*(?P<target>\S+)"
 _EGG = r"[#&]egg=(?P<name>[A-Za-z0-9][\w.-]*)"
 
@@ -832,6 +875,10 @@ def _requirement_lines(
     for number, kind, text in requirements_file_lines(lines):
         if kind == "include":
             include = re.fullmatch(_INCLUDE, text)
+            if re.match(r"[A-Za-z][\w+.-]*://", include["file"]):
+                # pip fetches it when it installs: what it declares is not known here.
+                result = result.merged(Declarations(unread=(path,)))
+                continue
             target = os.path.abspath(os.path.join(os.path.dirname(path), include["file"]))
             if target in including:
                 continue

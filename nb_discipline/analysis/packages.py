@@ -18,7 +18,12 @@ from functools import cached_property
 from .. import cache as disk_cache
 from ..config import Settings
 from ..records import TYPE_CHECKING, Record
-from .dependency_files import Declarations, is_dependency_file, read_dependency_file
+from .dependency_files import (
+    Declarations,
+    is_conda_environment,
+    is_dependency_file,
+    read_dependency_file,
+)
 from .package_specs import normalize_name
 
 if TYPE_CHECKING:
@@ -175,10 +180,16 @@ def _listing(directory: str) -> _Listing:
 
 
 def _dependency_files_in(directory: str) -> list[str]:
-    """The dependency files in `directory`, and the `.txt` files of its `requirements/` folder."""
+    """The dependency files in `directory` (a conda environment file by its content, whatever
+    its name), and the `.txt` files of its `requirements/` folder."""
     listing = _listing(directory)
     found = [
-        os.path.join(directory, name) for name in sorted(listing.files) if is_dependency_file(name)
+        os.path.join(directory, name)
+        for name in sorted(listing.files)
+        if is_dependency_file(name)
+        or (
+            name.endswith((".yml", ".yaml")) and is_conda_environment(os.path.join(directory, name))
+        )
     ]
     if "requirements" in listing.subdirectories:
         nested = os.path.join(directory, "requirements")
