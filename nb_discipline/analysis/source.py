@@ -8,6 +8,11 @@ statement on the same row: `pass`, `x = None` for an assignment from a magic, or
 the statement a `%time`-like magic runs, in the same columns. Every other line is left untouched, so
 rows and columns of the AST are those of the cell (columns as UTF-8 byte offsets, as `ast` gives
 them; `ParsedCell.span` turns them into 1-based character columns).
+
+Before that, IPython takes off a pasted session's prompts (`>>> `, `In [3]: `) and the cell's
+indentation, and its versions differ in how: a cell is read as the newest IPython reads it, else
+as the first older one that parses it; when the saved outputs hold the SyntaxError of its last
+run, as the first that does not (that IPython ran it).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -109,9 +114,20 @@ def parse_cell(cell: Cell) -> ParsedCell:
 
 
 def _parse_cell(cell: Cell) -> ParsedCell:
-    source, shifts = cell.source, None
-    if ">>>" in source:
-        source, shifts = _strip_prompts(source)
+    first = None
+    for text, shifts in _readings(cell.source):
+        parsed = _read(cell, text, shifts)
+        if first is None:
+            first = parsed
+        if (parsed.syntax_error is None) != _ran_into_syntax_error(cell):
+            return parsed
+    assert first is not None
+    return first
+
+
+def _read(cell: Cell, source: str, shifts: list[int] | None) -> ParsedCell:
+    """One reading of the cell: `source` is the cell with each row's first `shifts[row]`
+    characters taken off (by IPython's prompt and indentation stripping)."""
     masked = _mask(source)
     if masked.python is None:
         tree, error = None, None
@@ -125,12 +141,6 @@ def _parse_cell(cell: Cell) -> ParsedCell:
                 command._replace(end_column=command.end_column - 1)
                 for command in masked.shell_commands
             )
-    if error is not None and shifts is None and (dedented := _leading_indent_removed(source)):
-        # A cell IPython 8 ran parses: the saved notebook may well come from it.
-        old_masked = _mask(dedented[0])
-        old_tree, old_error = _parse(old_masked.python or "")
-        if old_masked.python is not None and old_error is None:
-            masked, tree, error, shifts = old_masked, old_tree, None, dedented[1]
     if shifts is not None:
         tree, error = _shifted_back(tree, error, masked, shifts)
     return ParsedCell(
@@ -141,6 +151,18 @@ def _parse_cell(cell: Cell) -> ParsedCell:
         masked.cell_magic,
         masked.magic_bindings,
         masked.binds_unknown,
+    )
+
+
+_SYNTAX_ERRORS = frozenset({"SyntaxError", "IndentationError", "TabError"})
+
+
+def _ran_into_syntax_error(cell: Cell) -> bool:
+    """The saved outputs hold the SyntaxError of the cell's last run: the IPython that ran it did
+    not parse it."""
+    return any(
+        output.get("output_type") == "error" and output.get("ename") in _SYNTAX_ERRORS
+        for output in cell.outputs
     )
 
 
@@ -158,28 +180,149 @@ def parse_source(source: str, index: int = 0) -> ParsedCell:
 
 # --- prompts ---------------------------------------------------------------------------------
 
-# A session pasted with its prompts (`>>> x = 1`, `... `): IPython removes them, then the
-# indentation the remaining lines share.
-_PROMPT = re.compile(r"[ \t]*(?:>>>|\.\.\.)(?:[ \t]|$)")
-_FIRST_PROMPT = re.compile(r"^[ \t]*>>>", re.MULTILINE)
+# IPython takes a pasted session's prompts off before anything else, and each version does it its
+# own way. IPython 7.0 to 9.9: `>>> ` and `... ` off every line when the first line starts with
+# `>>> ` or the second with either (`...` alone is Python's Ellipsis); IPython 9.10 and later: when
+# any line starts with `>>>`, indented or not, both prompts off every line but those of a docstring
+# (a triple-quoted string opening a line), then the indentation the stripped lines share. All of
+# them: `In [3]: ` and `   ...: ` off every line when the first or second line starts with one.
+_MAYBE_PROMPT = re.compile(r"^[ \t]*>>>|^\.\.\.(?: |$)|In \[\d+\]: |\.\.\.:", re.MULTILINE)
+_CLASSIC_FIRST = re.compile(r">>>(?: |$)")
+_CLASSIC = re.compile(r"(?:>>>|\.\.\.)(?: |$)")
+_DOCTEST_FIRST = re.compile(r"\s*>>>")
+_DOCTEST = re.compile(r"\s*(?:>>>|\.\.\.)[ \t]?")
+_IPYTHON_PROMPT = re.compile(r"(?:(?:\[nav\]|\[ins\])? )?In \[\d+\]: |\s*\.{3,}: ?")
+_TRIPLE_QUOTE = re.compile(r"(?<!\\)(\"\"\"|\'\'\')")
+_STRING_PREFIX = re.compile(r"[rubfRUBF]*")
 
 
-def _strip_prompts(source: str) -> tuple[str, list[int] | None]:
-    """(the source as IPython runs it, how many characters each row lost at its start); the
-    source as it is when no line starts with `>>>` or a string spans lines (IPython leaves
-    prompts inside those)."""
-    if _FIRST_PROMPT.search(source) is None or '"""' in source or "'''" in source:
-        return source, None
+def _readings(source: str) -> Iterator[tuple[str, list[int] | None]]:
+    """The cell as each IPython since 7.0 runs it, the newest first, each once: (the text, how
+    many characters each row lost at its start, or None when it is the cell as written)."""
+    maybe = ">>>" in source or "..." in source or "In [" in source
+    prompted = maybe and _MAYBE_PROMPT.search(source) is not None
+    if not prompted:
+        yield source, None  # `_parse` takes off the indentation all lines share, if it must
+        lines = _split_lines(source)
+        if (shifts := _first_line_indent(lines)) is not None:  # IPython 8 and earlier
+            yield "\n".join(_cut(lines, shifts)), shifts
+        return
     lines = _split_lines(source)
-    shifts = []
-    for row, line in enumerate(lines):
-        match = _PROMPT.match(line)
-        shifts.append(match.end() if match else 0)
-        lines[row] = line[shifts[-1] :]
-    indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
-    common = min(indents, default=0)
-    lines = [line[common:] for line in lines]
-    return "\n".join(lines), [shift + common for shift in shifts]
+    readings: list[tuple[str, list[int] | None]] = []
+    for indent, prompts in (
+        (_dedent, _doctest_prompts),  # IPython 9.10 and later
+        (_dedent, _classic_prompts),  # IPython 9.0 to 9.9
+        (_first_line_indent, _classic_prompts),  # IPython 8 and earlier
+    ):
+        reading = _reading(lines, indent, prompts) or (source, None)
+        if reading not in readings:
+            readings.append(reading)
+            yield reading
+
+
+def _reading(
+    lines: list[str], *steps: Callable[[list[str]], list[int] | None]
+) -> tuple[str, list[int]] | None:
+    """The lines after each step, then IPython's own prompts, took characters off their starts;
+    None when none took any."""
+    shifts = [0] * len(lines)
+    for step in (*steps, _ipython_prompts):
+        removed = step(lines)
+        if removed is not None:
+            lines = _cut(lines, removed)
+            shifts = [total + more for total, more in zip(shifts, removed, strict=True)]
+    return ("\n".join(lines), shifts) if any(shifts) else None
+
+
+def _cut(lines: list[str], removed: list[int]) -> list[str]:
+    return [line[count:] for line, count in zip(lines, removed, strict=True)]
+
+
+def _first_two(lines: list[str]) -> list[str]:
+    """The first line that is not blank and the one after it (IPython drops leading blank lines
+    before it looks for a prompt)."""
+    first = next((row for row, line in enumerate(lines) if line.strip()), len(lines))
+    return lines[first : first + 2]
+
+
+def _classic_prompts(lines: list[str]) -> list[int] | None:
+    """IPython 7.0 to 9.9: `>>> `/`... ` off every line, if the first two lines show one."""
+    head = _first_two(lines)
+    if not (head and _CLASSIC_FIRST.match(head[0])) and not (
+        len(head) > 1 and _CLASSIC.match(head[1])
+    ):
+        return None
+    return [match.end() if (match := _CLASSIC.match(line)) else 0 for line in lines]
+
+
+def _ipython_prompts(lines: list[str]) -> list[int] | None:
+    """`In [3]: ` and `   ...: ` off every line, if the first two lines show one."""
+    if not any(_IPYTHON_PROMPT.match(line) for line in _first_two(lines)):
+        return None
+    return [match.end() if (match := _IPYTHON_PROMPT.match(line)) else 0 for line in lines]
+
+
+def _doctest_prompts(lines: list[str]) -> list[int] | None:
+    """IPython 9.10 and later: the prompts off every line outside docstrings, if one line
+    outside them starts with `>>>`; then each run of stripped lines dedented."""
+    kept = _docstring_rows(lines)
+    if not any(
+        not keep and _DOCTEST_FIRST.match(line) for line, keep in zip(lines, kept, strict=True)
+    ):
+        return None
+    removed = [
+        0 if keep or (match := _DOCTEST.match(line)) is None else match.end()
+        for line, keep in zip(lines, kept, strict=True)
+    ]
+    stripped = _cut(lines, removed)
+    start = 0
+    while start < len(lines):  # runs of rows outside docstrings, or inside them
+        end = start
+        while end < len(lines) and kept[end] == kept[start]:
+            end += 1
+        if not kept[start] and any(removed[start:end]):
+            margin = _dedent(stripped[start:end]) or [0] * (end - start)
+            removed[start:end] = [a + b for a, b in zip(removed[start:end], margin, strict=True)]
+        start = end
+    return removed
+
+
+def _docstring_rows(lines: list[str]) -> list[bool]:
+    """Rows IPython 9.10 leaves their prompts: those of a triple-quoted string opening a line
+    (only a prefix such as `r` before it, or a prompt when no line above had `>>>`), the
+    opening row included."""
+    kept = []
+    quote: str | None = None
+    keep = seen = False
+    for line in lines:
+        kept.append(quote is not None and keep)
+        for match in _TRIPLE_QUOTE.finditer(line):
+            if quote is None:
+                quote = match[1]
+                before = line[: match.start()]
+                unprompted = _DOCTEST.sub("", before, count=1)
+                prompted = unprompted != before
+                keep = not (prompted and seen) and bool(
+                    _STRING_PREFIX.fullmatch(unprompted.strip())
+                )
+                kept[-1] = keep
+            elif quote == match[1]:
+                quote, keep = None, False
+        seen = seen or _DOCTEST_FIRST.match(line) is not None
+    return kept
+
+
+def _dedent(lines: list[str]) -> list[int] | None:
+    """What `textwrap.dedent` takes off each line (blank lines lose all): IPython 9 removes the
+    indentation all lines share. None when it takes nothing."""
+    indents = [line[: len(line) - len(line.lstrip(" \t"))] for line in lines if line.strip(" \t")]
+    # The longest common prefix of all the indents is that of the first and last in order.
+    low, high = min(indents, default=""), max(indents, default="")
+    margin = next(
+        (i for i, pair in enumerate(zip(low, high, strict=False)) if pair[0] != pair[1]), len(low)
+    )
+    removed = [margin if line.strip(" \t") else len(line) for line in lines]
+    return removed if any(removed) else None
 
 
 def _shifted_back(
@@ -260,11 +403,10 @@ def _all_indented(text: str) -> bool:
     return bool(lines) and all(line.startswith((" ", "\t")) for line in lines)
 
 
-def _leading_indent_removed(source: str) -> tuple[str, list[int]] | None:
-    """What IPython 8 and earlier ran (IPython 9 dropped it): the first line's indentation taken
-    off every line that starts with it (a cell magic's body: its own first line's); with how
-    many characters each row lost. None when that line is not indented."""
-    lines = _split_lines(source)
+def _first_line_indent(lines: list[str]) -> list[int] | None:
+    """What IPython 8 and earlier took off each line (IPython 9 dropped it): the first line's
+    indentation, off every line that starts with it (a cell magic's body: its own first
+    line's). None when that line is not indented."""
     body = 0
     while body < len(lines) and (not lines[body].strip() or lines[body].startswith("%%")):
         body += 1
@@ -272,11 +414,10 @@ def _leading_indent_removed(source: str) -> tuple[str, list[int]] | None:
     indent = first[: len(first) - len(first.lstrip(" \t"))]
     if not indent:
         return None
-    shifts = [
+    return [
         len(indent) if row >= body and line.startswith(indent) else 0
         for row, line in enumerate(lines)
     ]
-    return "\n".join(line[shift:] for line, shift in zip(lines, shifts, strict=True)), shifts
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
