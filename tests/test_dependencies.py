@@ -489,3 +489,17 @@ def test_a_conda_environment_file_of_any_name_is_read(tmp_path: Path) -> None:
         "`numpy` comes from numpy, which bap.yml declares without an exact version",
         "`pandas` is imported but declared in no dependency file (read: bap.yml)",
     ]
+
+
+def test_a_conda_file_named_after_another_notebook_is_that_notebooks(tmp_path: Path) -> None:
+    # Azure/MachineLearningNotebooks: configuration.yml is configuration.ipynb's environment.
+    make_project(tmp_path, {"configuration.yml": "dependencies:\n- pip:\n  - pandas\n"})
+    (tmp_path / "configuration.ipynb").write_text("{}", encoding="utf-8")
+    assert summary(run(tmp_path, "import pandas", where="configuration.ipynb")) == [
+        ("NBD401", "pandas")
+    ]
+    found = run(tmp_path, "import pandas", where="tutorials/train.ipynb")
+    assert [d.message for d in found] == [
+        "`pandas` is imported but declared in no dependency file "
+        "(read: none found from the notebook up to the project root)"
+    ]

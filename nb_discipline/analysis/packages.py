@@ -19,6 +19,7 @@ from .. import cache as disk_cache
 from ..config import Settings
 from ..records import TYPE_CHECKING, Record
 from .dependency_files import (
+    ENVIRONMENT_FILE_NAMES,
     Declarations,
     is_conda_environment,
     is_dependency_file,
@@ -207,6 +208,7 @@ class Project:
     def __init__(self, notebook_path: str, settings: Settings) -> None:
         self.settings = settings
         self.notebook_dir = os.path.dirname(os.path.abspath(notebook_path))
+        self.notebook_name = os.path.basename(notebook_path)
         self.root = project_root(self.notebook_dir)
 
     @cached_property
@@ -226,7 +228,22 @@ class Project:
                 os.path.join(base, os.path.normpath(name))
                 for name in self.settings.dependency_files
             )
-        return tuple(path for d in self.directories for path in _dependency_files_in(d))
+        return tuple(
+            path
+            for d in self.directories
+            for path in _dependency_files_in(d)
+            if not self._another_notebooks(path)
+        )
+
+    def _another_notebooks(self, path: str) -> bool:
+        """A conda environment file named after another notebook beside it (Azure's
+        `configuration.yml` beside `configuration.ipynb`) is that notebook's environment."""
+        name = os.path.basename(path)
+        stem, extension = os.path.splitext(name)
+        if extension not in {".yml", ".yaml"} or name in ENVIRONMENT_FILE_NAMES:
+            return False
+        notebook = f"{stem}.ipynb"
+        return notebook != self.notebook_name and notebook in _listing(os.path.dirname(path)).files
 
     @cached_property
     def environment_files(self) -> tuple[str, ...]:
