@@ -14,11 +14,28 @@ runs from 1 and never repeats a number, so:
 Notebooks without counts (stripped) and notebooks whose counts are all equal (tools that write 0
 everywhere) say nothing about order: `informative` is False. A count below 1 is no kernel's: such
 cells are left out as if they had none.
+
+Distinct counts are consistent with one session, not proof of it: the kernel may have restarted
+and run other cells, each with a count no saved cell repeats. The outputs can show it, and then
+no order is stated between the two cells (`ran_apart`):
+
+- ipykernel (6 and later) compiles each cell into a file named after the kernel's process id,
+  `/tmp/ipykernel_<pid>/<hash>.py`, which warnings and tracebacks print: two cells whose outputs
+  name different ids ran in different processes.
+- CPython's default repr prints the object's address (`<keras.callbacks.History at 0x7f1d...>`),
+  and address space layout randomisation places each process's memory maps at a random base, up
+  to a terabyte apart. One process's objects lie, as a rule, within a few GiB of each other: on
+  the notebooks of the test corpus whose counts run 1..n, half spread over less than 0.5 GiB, nine
+  in ten over less than 4 GiB. Two cells whose printed objects lie 4 GiB or more apart (compared
+  within the same terabyte, 0x7f... with 0x7f..., and only above 2**44, where Linux and macOS map
+  memory) may come from two processes. Silence is the safe side: a process whose objects spread
+  further only loses claims about that pair.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator
 
 from ..model import Cell, Notebook
@@ -127,9 +144,67 @@ class History(Record):
                 or _same_import(provenance.read.name, source, provenance.source)
                 or bisect.bisect_right(opaque, bound_at) != bisect.bisect_left(opaque, count)
                 or not self.complete_between(bound_at, count)
+                or ran_apart(source.cell, provenance.cell.cell)
             ):
                 continue
             yield ObservedRead(provenance, source)
+
+
+# How far apart, at least, objects printed by two cells lie when the cells are taken to have run
+# in two processes; and the lowest address compared (below it: heaps, Windows, 32-bit kernels).
+SEPARATE_PROCESSES = 1 << 32
+_MAPPED = 1 << 44
+_ADDRESS = None  # ` at 0x7f1d9a74d240>`, compiled on first use
+_PROCESS_FILE = None  # `ipykernel_4211/`
+
+
+def ran_apart(one: Cell, other: Cell) -> bool:
+    """The outputs of the two cells show (process ids) or suggest (object addresses 4 GiB or
+    more apart) that they ran in different kernel processes; see the module's documentation."""
+    first, second = _process_marks(one), _process_marks(other)
+    if first[0] and second[0] and not first[0] & second[0]:
+        return True
+    compared = False
+    for address in first[1]:
+        for other_address in second[1]:
+            if address >> 40 == other_address >> 40:
+                if abs(address - other_address) < SEPARATE_PROCESSES:
+                    return False
+                compared = True
+    return compared
+
+
+def _process_marks(cell: Cell) -> tuple[frozenset[str], tuple[int, ...]]:
+    """The kernel process ids and the mapped addresses of objects that the cell's outputs print."""
+    global _ADDRESS, _PROCESS_FILE
+    texts = []
+    for output in cell.outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = output.get("text")
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data")
+            text = data.get("text/plain") if isinstance(data, dict) else None
+        elif kind == "error":
+            text = output.get("traceback")
+        else:
+            continue
+        if isinstance(text, list):
+            text = "".join(part for part in text if isinstance(part, str))
+        if isinstance(text, str):
+            texts.append(text)
+    if not texts:
+        return frozenset(), ()
+    if _ADDRESS is None:
+        _ADDRESS = re.compile(r" at 0x([0-9a-fA-F]{12,16})>")
+        _PROCESS_FILE = re.compile(r"ipykernel_(\d+)[/\\]")
+    assert _PROCESS_FILE is not None
+    text = "\n".join(texts)
+    addresses = (int(found, 16) for found in _ADDRESS.findall(text))
+    return (
+        frozenset(_PROCESS_FILE.findall(text)),
+        tuple(address for address in addresses if address >= _MAPPED),
+    )
 
 
 def _same_import(name: str, one: CellNames, other: CellNames) -> bool:

@@ -21,7 +21,11 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     A kernel never repeats a count, so when two cells share one the counts come from more than
     one kernel session (or a cell was copied), and which cell ran in which session the counts
     cannot tell: then no order is stated (NBD103 reports the repeat). Counts below 1 are no
-    kernel's and are skipped.
+    kernel's and are skipped. Distinct counts are read as one session unless the two cells'
+    outputs show otherwise: warnings or tracebacks that name different kernel processes
+    (`/tmp/ipykernel_<pid>/`), or printed objects (`<... at 0x7f...>`) 4 GiB or more apart in
+    memory, as two processes' objects lie and one process's rarely do. Then nothing is said
+    about the pair.
 
     ## Why is this bad?
     The saved outputs were produced in an order nobody will use again. Run top to bottom, the cell
@@ -46,11 +50,17 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     """
     if not nb.history.ordered:
         return
+    from ..analysis.history import ran_apart  # loaded with the history
+
     highest_above = None
     for cell in nb.notebook.code_cells:
         if cell.execution_count is None or cell.execution_count < 1:
             continue
-        if highest_above is not None and cell.execution_count < highest_above.execution_count:
+        if (
+            highest_above is not None
+            and cell.execution_count < highest_above.execution_count
+            and not ran_apart(cell, highest_above)
+        ):
             yield Finding(
                 cell,
                 f"Cell {cell.index} ran as [{cell.execution_count}], before cell "

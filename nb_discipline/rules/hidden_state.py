@@ -183,7 +183,10 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
     counts leave doubt (runs missing in between, a star import), when the notebook has no
     informative counts, and when two cells share a count: a kernel never repeats one, so the
     counts come from several kernel sessions (or a cell was copied), and which cell ran in which
-    the counts cannot tell. Silent, too, when a cell that ran reads a name that only cells
+    the counts cannot tell; and when the outputs of the reading cell and of the cell it read
+    from show they may have run in different kernel processes (warnings or tracebacks naming
+    different `/tmp/ipykernel_<pid>/` files, printed objects `<... at 0x7f...>` 4 GiB or more
+    apart in memory). Silent, too, when a cell that ran reads a name that only cells
     without a count bind (their counts were cleared: they ran, when is unknown), and when both
     cells bind the name by importing the same thing (the same object whichever ran last).
 
