@@ -1,6 +1,7 @@
 """How fast `nbcheck` is, measured as users meet it, with the machine printed beside the figures.
 
     python benchmarks/bench_lint.py [--corpus DIR] [--select ALL] [--only corpus,single,memory,linear]
+    python benchmarks/bench_lint.py --corpus DIR --against OTHER_PYTHON [--runs 7]
 
 corpus   nbcheck on the 1,000-notebook corpus against `ruff check --no-cache --select F` on the
          same files, in the same run, alternating, several repetitions: median wall times and the
@@ -15,6 +16,10 @@ memory   peak memory of the nbcheck process tree (RSS and PSS summed over the ma
          count.
 linear   the analysis on the first 1,250, 2,500 and 5,000 cells of a generated 5,000-cell
          notebook: time per 1,000 cells must stay flat.
+against  (the only section with --against) this nbcheck against the nbcheck installed beside
+         another interpreter (another checkout's virtualenv), on the same corpus, in turns
+         (ABBA...), cold and warm, each with its own cache folder: CPU and wall medians, their
+         spread and the ratio, so that "no slower than commit X" is measured in one run.
 
 The corpus is generated (benchmarks/corpus.py, seed 0) into --corpus when that folder is missing
 or empty, or into a temporary folder that is removed at the end. Linux only (reads /proc).
@@ -55,12 +60,14 @@ def tool(name: str) -> str:
     return found
 
 
-def timed(command: list[str], ok_codes: tuple[int, ...] = (0, 1)) -> tuple[float, float]:
+def timed(
+    command: list[str], ok_codes: tuple[int, ...] = (0, 1), env: dict[str, str] = ENV
+) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + system, its worker processes included) of one run
     of `command`, its output discarded."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    completed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -150,6 +157,93 @@ def bench_corpus(directory: str, select: str, runs: int) -> None:
         f"{floor:.2f}x wall: the target leaves the analysis {TARGET_RATIO - floor:.2f}x"
     )
     print(f"   1-min load average during the runs: {min(loads):.1f}-{max(loads):.1f}")
+
+
+# ----------------------------------------------------------------------------------- against
+
+
+def bench_against(directory: str, select: str, runs: int, other_python: str) -> None:
+    """This nbcheck and the one beside `other_python`, on the same files in the same run: each
+    round runs both, cold (`--no-cache`) then warm, the side that goes first alternating (ABBA),
+    so that the machine's drifts fall on both alike. Each side keeps its findings in its own
+    cache folder: the two share entry names, so one cache would have each evict the other's."""
+    sides = {
+        "this": tool("nbcheck"),
+        "other": os.path.join(os.path.dirname(os.path.abspath(other_python)), "nbcheck"),
+    }
+    if not os.path.exists(sides["other"]):
+        sys.exit(f"bench_lint: no nbcheck beside {other_python}")
+    print(f"\n## against: this nbcheck and another, on {directory}")
+    caches = {side: tempfile.mkdtemp(prefix=f"nbcheck-cache-{side}-") for side in sides}
+    envs = {side: {**ENV, "XDG_CACHE_HOME": caches[side]} for side in sides}
+    pythons = {"this": sys.executable, "other": other_python}
+    for side, nbcheck in sides.items():
+        print(f"  {side:>5}: {nbcheck}, nb_discipline from {_checkout(pythons[side])}")
+    modes = {
+        "cold": ("--isolated", "--no-cache"),
+        "warm": ("--isolated",),
+    }
+    commands = {
+        (side, mode): [nbcheck, *options, "--select", select, directory]
+        for side, nbcheck in sides.items()
+        for mode, options in modes.items()
+    }
+    for key, command in commands.items():  # the page cache, and each side's findings cache
+        timed(command, env=envs[key[0]])
+    walls: dict[tuple[str, str], list[float]] = {key: [] for key in commands}
+    cpus: dict[tuple[str, str], list[float]] = {key: [] for key in commands}
+    loads = []
+    for run in range(runs):
+        order = ["this", "other"] if run % 4 in (0, 3) else ["other", "this"]
+        for side in order:
+            for mode in modes:
+                loads.append(os.getloadavg()[0])
+                wall, cpu = timed(commands[side, mode], env=envs[side])
+                walls[side, mode].append(wall)
+                cpus[side, mode].append(cpu)
+    for cache_folder in caches.values():
+        shutil.rmtree(cache_folder, ignore_errors=True)
+    print(f"  {runs} rounds; median [min-max] in seconds")
+    print(f"  {'':>13} {'CPU':>22} {'wall':>22}")
+    for mode in modes:
+        for side in sides:
+            print(
+                f"  {mode + ', ' + side:>13} {_spread(cpus[side, mode]):>22} "
+                f"{_spread(walls[side, mode]):>22}"
+            )
+        cpu_ratio, wall_ratio = (
+            statistics.median(values["this", mode]) / statistics.median(values["other", mode])
+            for values in (cpus, walls)
+        )
+        print(
+            f"  {mode + ', this/other':>13} {(cpu_ratio - 1) * 100:>+21.1f}% "
+            f"{(wall_ratio - 1) * 100:>+21.1f}%"
+        )
+    print(f"  1-min load average during the runs: {min(loads):.1f}-{max(loads):.1f}")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
+
+
+def _checkout(python: str) -> str:
+    """Where `python` imports nb_discipline from, with the checkout's commit (+ when it has
+    uncommitted changes)."""
+    completed = subprocess.run(
+        [python, "-c", "import nb_discipline; print(nb_discipline.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=os.path.expanduser("~"),  # not the current folder: `-c` would import from it
+    )
+    if completed.returncode != 0:
+        sys.exit(f"bench_lint: {python} cannot import nb_discipline")
+    root = os.path.dirname(os.path.dirname(completed.stdout.strip()))
+    git = ["git", "-C", root]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if commit.returncode != 0:
+        return root
+    dirty = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout
+    return f"{root} ({commit.stdout.strip()}{'+' if dirty.strip() else ''})"
 
 
 # ------------------------------------------------------------------------------------ single
@@ -336,19 +430,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", help="corpus folder (generated there when missing or empty)")
     parser.add_argument("--select", default="ALL", help="nbcheck rule selection (default ALL)")
-    parser.add_argument("--only", default="corpus,single,memory,linear", help="sections to run")
+    parser.add_argument("--only", help="sections to run (default corpus,single,memory,linear)")
+    parser.add_argument(
+        "--against",
+        metavar="PYTHON",
+        help="compare with the nbcheck beside this interpreter (another checkout's venv)",
+    )
     parser.add_argument("--runs", type=int, default=5, help="corpus repetitions (default 5)")
     parser.add_argument("--single-runs", type=int, default=25, help="one-notebook runs (25)")
     args = parser.parse_args(argv)
-    sections = set(args.only.split(","))
+    default = "against" if args.against else "corpus,single,memory,linear"
+    sections = set((args.only or default).split(","))
+    if "against" in sections and not args.against:
+        parser.error("the against section needs --against PYTHON")
 
     print_machine()
-    print(f"nbcheck {tool('nbcheck')}, rules --select {args.select}; {_ruff_version()}")
+    ruff = f"; {_ruff_version()}" if "corpus" in sections else ""
+    print(f"nbcheck {tool('nbcheck')}, rules --select {args.select}{ruff}")
     if "PYTHONDONTWRITEBYTECODE" in os.environ:
         print("(PYTHONDONTWRITEBYTECODE is set here: unset for the runs, so imports use bytecode)")
     with tempfile.TemporaryDirectory(prefix="nbcheck-bench-") as workdir:
         directory = args.corpus or os.path.join(workdir, "corpus")
-        if sections & {"corpus", "memory"} and not (
+        if sections & {"corpus", "memory", "against"} and not (
             os.path.isdir(directory) and os.listdir(directory)
         ):
             start = time.perf_counter()
@@ -356,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"generated the corpus: {written / 1e6:.0f} MB in {time.perf_counter() - start:.0f} s"
             )
+        if "against" in sections:
+            bench_against(directory, args.select, args.runs, args.against)
         if "corpus" in sections:
             bench_corpus(directory, args.select, args.runs)
         if "single" in sections:
