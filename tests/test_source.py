@@ -171,14 +171,25 @@ def test_unknown_cell_magics_and_run_may_bind_anything() -> None:
     assert parse_source("%run helpers.py").binds_unknown
     assert parse_source("%store -r").binds_unknown
     stored = parse_source("%store -r model data")
-    assert stored.magic_bindings == ("model", "data") and not stored.binds_unknown
+    assert statements("%store -r model data") == ["model = data = None"]
+    assert not stored.binds_unknown
 
 
 @pytest.mark.parametrize(
     "line", ["%macro imports 1-3", "%macro -q imports 1", "%macro -r imports 4"]
 )
 def test_macro_binds_its_name_after_its_options(line: str) -> None:
-    assert parse_source(line).magic_bindings == ("imports",)
+    assert statements(line) == ["imports = None"]
+
+
+def test_a_line_magic_binds_on_its_own_row() -> None:
+    # The names are bound where the magic runs: a read below it is not a read before it, and
+    # a magic in a branch binds only there.
+    source = "if fresh:\n    %store -r model\nelse:\n    model = fit()\nprint(model)"
+    flow = cell_flow(parse_source(source))
+    assert "model" not in flow.reads and "model" in flow.binds
+    assert statements("b = %R -o a x <- 1") == ["b = a = None"]
+    assert statements("%store -r class") == ["pass"]
 
 
 def test_one_line_cells_use_automagic() -> None:

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from keyword import iskeyword
 
 from .. import collector
 from ..model import Cell
@@ -538,13 +539,22 @@ def _mask_cell_magic(lines: list[str], row: int) -> _Masked:
             bindings,
             body.binds_unknown,
         )
-    if name == "R":  # rpy2: R code that binds in Python only what `-o` names
-        outputs = re.findall(r"(?:^|\s)(?:-o|--output)[=\s]+([\w,]+)", args)
-        bindings = tuple(output for names in outputs for output in names.split(",") if output)
-        return _Masked(None, (), name, bindings, binds_unknown=False)
+    if name == "R":  # R code that binds in Python only what its options name
+        return _Masked(None, (), name, _r_outputs(args), binds_unknown=False)
     shell = name in SHELL_CELL_MAGICS or (name == "script" and (args.split() or [""])[0] in SHELLS)
     commands = _shell_lines(lines, row + 1) if shell else ()
     return _Masked(None, commands, name, bindings, binds_unknown=name not in FOREIGN_CELL_MAGICS)
+
+
+# rpy2's `%R`/`%%R` (and IPython's rmagic before it, with `-d`): the R objects pushed into the
+# Python namespace, as argparse reads `-o x`, `-ox`, `--output x`, `--output=x`; comma-separated.
+_R_OUTPUT = re.compile(r"(?:^|\s)(?:-[od]|--output\b|--dataframe\b)(?:=|[ \t]+)?([^\s=]\S*)")
+
+
+def _r_outputs(args: str) -> tuple[str, ...]:
+    """The Python names a `%R` line or `%%R` cell binds (an R name such as `a.b` binds none)."""
+    names = (name for value in _R_OUTPUT.findall(args) for name in value.split(","))
+    return tuple(name for name in names if name.isidentifier() and not iskeyword(name))
 
 
 def _shell_lines(lines: list[str], first: int) -> tuple[ShellCommand, ...]:
@@ -621,7 +631,6 @@ class _LineMasker:
         self.depth = 0
         self.continued = False
         self.commands: list[ShellCommand] = []
-        self.bindings: list[str] = []
         self.binds_unknown = False
 
     def mask(self, lines: list[str]) -> _Masked:
@@ -659,13 +668,7 @@ class _LineMasker:
                 line = lines[row]
                 out.append("")
             row += 1
-        return _Masked(
-            "\n".join(out),
-            tuple(self.commands),
-            None,
-            tuple(self.bindings),
-            self.binds_unknown,
-        )
+        return _Masked("\n".join(out), tuple(self.commands), binds_unknown=self.binds_unknown)
 
     def _mask_line(self, line: str, row: int, lines: list[str]) -> str | None:
         stripped = line.lstrip(" \t")
@@ -689,9 +692,11 @@ class _LineMasker:
             value_column = assign.end() - 1
             if line[value_column] == "!":
                 self._shell(line[value_column + 1 :], row, value_column, lines)
-            else:
-                self._line_magic(line[value_column:], "", row, lines, offset=value_column)
-            return line[: assign.start() + 1] + " None"
+                return line[: assign.start() + 1] + " None"
+            # `b = %R -o a code`: the magic binds `a` (`a = None`), then the assignment `b`.
+            magic = self._line_magic(line[value_column:], "", row, lines, offset=value_column)
+            targets = magic.removesuffix("None") if magic != "pass" else ""
+            return f"{line[: assign.start() + 1]} {targets}None"
         if self._ends_with_help(line):
             return indent + "pass"
         return None
@@ -699,6 +704,8 @@ class _LineMasker:
     def _line_magic(
         self, line: str, indent: str, row: int, lines: list[str], offset: int = 0
     ) -> str:
+        """The statement that stands for a line magic on its row: `pass`, the statement a
+        `%time`-like magic runs, or `a = b = None` for the names it binds (`%store -r a b`)."""
         start = len(indent)
         match = _MAGIC.match(line, start)
         if match is None or match["name"] is None:
@@ -712,10 +719,14 @@ class _LineMasker:
             self.binds_unknown = True
         elif name == "store" and args.split()[:1] == ["-r"]:
             names = [word for word in args.split()[1:] if not word.startswith("-")]
-            self.bindings.extend(names)
             self.binds_unknown = self.binds_unknown or not names
+            return _binding(indent, names)
+        elif name == "R":
+            return _binding(indent, _r_outputs(args))
+        elif name == "Rpull":  # `%Rpull x y`: each name (`-d` is a flag of IPython's rmagic)
+            return _binding(indent, args.split())
         elif name == "macro" and (words := [w for w in args.split() if not w.startswith("-")]):
-            self.bindings.append(words[0])  # `%macro -q name 1-3`: options come first
+            return _binding(indent, words[:1])  # `%macro -q name 1-3`: options come first
         elif name in STATEMENT_MAGICS and not offset and not self._ends_with_help(line):
             # `%time x?` is help on `x`, as a line of its own would be.
             statement = _statement_after_options(args, STATEMENT_MAGICS[name])
@@ -799,6 +810,12 @@ _INTERESTING = re.compile(r"""[\\"'#()\[\]{}]""")
 _STRING_END = {
     quote: re.compile(r"\\.|\\$|" + re.escape(quote)) for quote in ('"""', "'''", '"', "'")
 }
+
+
+def _binding(indent: str, names: Iterable[str]) -> str:
+    """`a = b = None` for the Python names among `names`, `pass` when there are none."""
+    names = [name for name in names if name.isidentifier() and not iskeyword(name)]
+    return indent + (" = ".join([*names, "None"]) if names else "pass")
 
 
 def _autocall_parses(line: str) -> bool:
