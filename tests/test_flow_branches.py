@@ -212,3 +212,68 @@ def test_thinkstats_call_with_the_default_is_not_use_before_definition() -> None
     assert [d.message for d in check(early, rules=selected_rules(["NBD201"], [], []))] == [
         "Cell 3 calls `plot`, which reads `Predict`, bound only in cell 4 below"
     ]
+
+
+def maybe(flow: Dataflow, cell: int) -> dict[str, bool]:
+    """Name -> whether the read through a call happens only on some paths."""
+    return {read.name: read.maybe for read in flow.cells[cell].reads if read.via}
+
+
+@pytest.mark.parametrize(
+    ("body", "possible"),
+    [
+        ("    return late", False),
+        ("    for i in items():\n        late(i)", False),  # a loop is taken to run
+        ("    if ready():\n        late()", True),
+        ("    if flag:\n        late()", True),  # a parameter nobody passed a literal for
+        ("    while ready():\n        late()", True),
+        ("    try:\n        ready()\n    except ValueError:\n        late()", True),
+        ("    if ready():\n        return\n    late()", True),
+        ("    return ready() and late()", True),
+        ("    return [late() if ready() else 0 for i in items()]", True),
+        ("    def inner():\n        return late()\n    return inner", True),
+        ("    return lambda: late()", True),
+    ],
+)
+def test_a_read_on_some_paths_only_is_a_possible_read(body: str, possible: bool) -> None:
+    flow = dataflow(
+        "def ready():\n    return 1\ndef items():\n    return []", f"def f(flag):\n{body}", "f(x)"
+    )
+    assert maybe(flow, 2)["late"] is possible
+
+
+def test_decided_branches_are_certain_reads() -> None:
+    define = "def f(flag=True):\n    if flag:\n        late()\n"
+    assert maybe(dataflow(define, "f()"), 1) == {"late": False}
+    assert maybe(dataflow(define, "f(flag=value)"), 1) == {"late": True}
+    through_a_possible_call = dataflow(
+        "def g():\n    return late()", "def f(flag):\n    if flag:\n        g()", "f(x)"
+    )
+    assert maybe(through_a_possible_call, 2) == {"g": True, "late": True}
+    certain_elsewhere = dataflow(
+        "def g():\n    return late()",
+        "def f(flag):\n    if flag:\n        g()\n    return g()",
+        "f(x)",
+    )
+    assert maybe(certain_elsewhere, 2) == {"g": False, "late": False}
+
+
+def test_the_message_says_a_possible_read_may_happen() -> None:
+    """Transformers-Tutorials TimesFM: cell 24 calls TimeSeriesRandomDataset(time_series, ...),
+    whose __init__ reads np only when time_series is not a pandas Series."""
+    cells = [
+        code("import pandas as pd\nseries = pd.Series([1.0])"),
+        code(
+            "class Windows:\n"
+            "    def __init__(self, series):\n"
+            "        if isinstance(series, pd.Series):\n"
+            "            self.values = series.values\n"
+            "        else:\n"
+            "            self.values = np.array(series)\n"
+        ),
+        code("windows = Windows(series)"),
+        code("import numpy as np"),
+    ]
+    assert [
+        d.message for d in check(notebook(*cells), rules=selected_rules(["NBD201"], [], []))
+    ] == ["Cell 3 calls `Windows`, which may read `np`, bound only in cell 4 below"]

@@ -18,7 +18,10 @@ mode in ("a", "b"):`, and `and`, `or`, `not` of these, in `if`, `elif`, a condit
 or an `if ...: return` that guards the rest of its block) is decided when the call passes a literal
 for that parameter, or leaves it to a literal default; the branch that does not run is not read.
 A parameter passed on to another call carries its value (`g(flag=flag)`). Anything else (a
-variable, `*args`, `**kwargs`, a decorated function, a class) leaves both branches read.
+variable, `*args`, `**kwargs`, a decorated function, a class) leaves both branches read. A read
+on some of the call's paths only (under a test that is not decided, in a `while` body, an
+`except` handler, right of `and`/`or`, a nested function or lambda) is marked `maybe`; loops are
+taken to run.
 
 Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
 """
@@ -140,6 +143,10 @@ class Read(Record):
     via: str | None = None
     """The function called at this place whose body reads the name; None for a direct read."""
 
+    maybe: bool = False
+    """Read through a call only on some of the paths the call may take (in a branch whose test
+    nbcheck cannot decide, a handler, a nested function), not on every one."""
+
 
 class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
@@ -151,7 +158,7 @@ class FunctionSummary:
         # A class: what it reads and binds is its constructors' (each has a summary of its own).
         self.is_class = False
         self.reads: dict[str, Read] = {}
-        # Names every read of which sits in a branch on parameters: the guards of each read.
+        # Names every read of which sits in a branch: the guards of each read.
         self.guarded: dict[str, list[Guards]] = {}
         # Name -> the places it is called, (the guards there, the arguments), in order.
         self.calls: dict[str, dict[tuple[Guards, Arguments], None]] = {}
@@ -180,6 +187,21 @@ class Call(Record):
     name: str
     read: Read
     arguments: Arguments = NO_ARGUMENTS
+
+
+def _add_read(summary: FunctionSummary, read: Read, guards: tuple[Guards, ...]) -> None:
+    """Record a read of the summary's function at places under `guards` (none: a place that
+    every call reaches); the first place read is the one kept."""
+    name = read.name
+    if name not in summary.reads:
+        summary.reads[name] = read
+        if guards:
+            summary.guarded[name] = list(guards)
+    elif name in summary.guarded:
+        if guards:
+            summary.guarded[name].extend(guards)
+        else:
+            del summary.guarded[name]  # read on every path somewhere
 
 
 class CellFlow:
@@ -310,8 +332,9 @@ class _Scope:
         self.declared_nonlocal: set[str] = set()
         self.pending: list[_Pending] = []
         # The parameters of the function whose summary this scope's code fills (its owner's own
-        # body): the names branches may test.
-        self.parameters: frozenset[str] = frozenset()
+        # body, and the comprehensions in it: empty there), the names its branches may test;
+        # None elsewhere (the branches are not followed).
+        self.parameters: frozenset[str] | None = None
 
 
 class _CellVisitor(ast.NodeVisitor):
@@ -332,7 +355,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.loop_binds: set[tuple[str, int]] = set()
         self.lambda_name: str | None = None
         self.guards: Guards = ()
-        """The tests on those parameters that enclose the code being visited."""
+        """The tests that enclose the code being visited in its owner's body (UNDECIDED for a
+        test on anything but a parameter, or code that may not run)."""
 
     def visit(self, node: ast.AST) -> None:
         """ast.NodeVisitor.visit, with the method looked up once per node type."""
@@ -370,7 +394,7 @@ class _CellVisitor(ast.NodeVisitor):
             if "." not in name and (constructors := self._constructors(name)):
                 for constructor in constructors:
                     for read in constructor.reads.values():
-                        summary.reads.setdefault(read.name, read)
+                        _add_read(summary, read, constructor.guarded.get(read.name, ()))
                     for callee, places in constructor.calls.items():
                         summary.calls.setdefault(callee, {}).update(places)
                     summary.binds |= constructor.binds
@@ -451,15 +475,10 @@ class _CellVisitor(ast.NodeVisitor):
         name, guards = pending.name, pending.guards
         if pending.arguments is not None:
             owner.calls.setdefault(name, {})[guards, pending.arguments] = None
-        if name not in owner.reads:
-            owner.reads[name] = self._make_read(name, pending.node)
-            if guards:
-                owner.guarded[name] = [guards]
-        elif name in owner.guarded:
-            if guards:
-                owner.guarded[name].append(guards)
-            else:
-                del owner.guarded[name]  # read on every path somewhere
+        if name in owner.reads:
+            _add_read(owner, owner.reads[name], (guards,) if guards else ())
+        else:
+            _add_read(owner, self._make_read(name, pending.node), (guards,) if guards else ())
 
     def _summary(self, owner: str) -> FunctionSummary:
         summary = self.flow.functions.get(owner)
@@ -480,7 +499,7 @@ class _CellVisitor(ast.NodeVisitor):
             if scope.owner:
                 self._summary(scope.owner).binds.add(name)
             return
-        if scope.owner and (name in scope.parameters or name in scope.declared_nonlocal):
+        if scope.owner and (name in (scope.parameters or ()) or name in scope.declared_nonlocal):
             self._summary(scope.owner).rebound.add(name)
         scope.bound.add(name)
         if scope.kind == "module":
@@ -538,17 +557,17 @@ class _CellVisitor(ast.NodeVisitor):
         self.top_level = was
 
     def _block(self, statements: list[ast.stmt]) -> None:
-        """The statements of a nested block, up to the first that leaves it; after an `if` on
-        parameters whose one branch leaves the block, the rest runs only on the other."""
+        """The statements of a nested block, up to the first that leaves it; after an `if`
+        whose one branch leaves the block, the rest runs only on the other."""
         guards = self.guards
         for statement in statements:
             self.visit(statement)
             if isinstance(statement, _EXITS):
                 break  # nothing after it in the block runs
-            if self.scope.parameters and isinstance(statement, ast.If):
-                condition = _condition(statement.test, self.scope.parameters)
-                if condition is None:
+            if self.scope.parameters is not None and isinstance(statement, ast.If):
+                if _known_truth(statement.test) is not None:
                     continue
+                condition = self._test(statement.test)
                 if _leaves(statement.body) and not _leaves(statement.orelse):
                     self.guards += ((condition, False),)
                 elif _leaves(statement.orelse) and not _leaves(statement.body):
@@ -635,8 +654,11 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_While(self, node: ast.While) -> None:
         self._enter_loop()
         self.visit(node.test)
-        if _known_truth(node.test) is not False:
+        truth = _known_truth(node.test)
+        if truth:
             self._nested(node.body)
+        elif truth is None:
+            self._guarded(self._nested, node.body, self._test(node.test))
         self.loop_depth -= 1
         self._nested(node.orelse)
 
@@ -658,14 +680,27 @@ class _CellVisitor(ast.NodeVisitor):
         self._branches(node.test, self.visit, node.body, node.orelse)
         del self.checked_names[len(self.checked_names) - len(checked) :]
 
+    def _test(self, test: ast.expr) -> tuple:
+        """A test of the owner's body as a condition: on its parameters, or UNDECIDED."""
+        return _condition(test, self.scope.parameters or frozenset()) or UNDECIDED
+
+    def _guarded(self, visit: Callable, node: Any, condition: tuple = ()) -> None:
+        """Visit code that runs only on some paths (under `condition`, when given)."""
+        if self.scope.parameters is None:
+            visit(node)
+            return
+        guards = self.guards
+        self.guards = (*guards, (condition or UNDECIDED, True))
+        visit(node)
+        self.guards = guards
+
     def _branches(self, test: ast.expr, visit: Callable, body: Any, orelse: Any) -> None:
-        """Visit both branches of a test; under a test on parameters, each with its guard."""
-        parameters = self.scope.parameters
-        condition = _condition(test, parameters) if parameters else None
-        if condition is None:
+        """Visit both branches of a test, in the owner's body each with its guard."""
+        if self.scope.parameters is None:
             visit(body)
             visit(orelse)
             return
+        condition = self._test(test)
         guards = self.guards
         self.guards = (*guards, (condition, True))
         visit(body)
@@ -686,7 +721,7 @@ class _CellVisitor(ast.NodeVisitor):
         self._nested(node.body)
         self.guard_depth -= guarded
         for handler in node.handlers:
-            self.visit(handler)
+            self._guarded(self.visit, handler)
         self._nested(node.orelse)
         self._nested(node.finalbody)
 
@@ -705,7 +740,7 @@ class _CellVisitor(ast.NodeVisitor):
             self.visit(case.pattern)
             if case.guard is not None:
                 self.visit(case.guard)
-            self._nested(case.body)
+            self._guarded(self._nested, case.body)
 
     def visit_MatchAs(self, node: ast.MatchAs) -> None:
         if node.pattern is not None:
@@ -771,12 +806,15 @@ class _CellVisitor(ast.NodeVisitor):
             summary = self._summary(owner)
         scope = _Scope("function", parent, owner, deferred or parent.deferred)
         scope.bound.update(argument.arg for argument in _arguments(arguments))
+        guards = self.guards
         if summary is not None:  # its own body: the summary's branches are on its parameters
             scope.parameters = frozenset(scope.bound)
             if not decorated:  # a wrapper would pass the arguments it likes
                 summary.signature = _signature(arguments)
+            self.guards = ()
+        elif parent.parameters is not None:  # runs when called, if ever: a possible read
+            self.guards = (*guards, (UNDECIDED, True))
         self.scope = scope
-        guards, self.guards = self.guards, ()
         self._nested_in_function(body)
         self.guards = guards
         self.scope = parent
@@ -849,7 +887,7 @@ class _CellVisitor(ast.NodeVisitor):
 
     def _value(self, node: ast.expr) -> Value:
         if isinstance(node, ast.Name):
-            return ("p", node.id) if node.id in self.scope.parameters else None
+            return ("p", node.id) if node.id in (self.scope.parameters or ()) else None
         literal = _literal(node)
         return None if literal is _UNKNOWN else ("c", literal)
 
@@ -857,6 +895,19 @@ class _CellVisitor(ast.NodeVisitor):
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
         self.visit(node.value)
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> None:
+        """Each operand after the first runs only when those before it did not decide."""
+        if self.scope.parameters is None:
+            for value in node.values:
+                self.visit(value)
+            return
+        guards = self.guards
+        needed = isinstance(node.op, ast.And)
+        for value in node.values:
+            self.visit(value)
+            self.guards = (*self.guards, (self._test(value), needed))
+        self.guards = guards
 
     def visit_BinOp(self, node: ast.BinOp) -> None:
         self.visit(node.left)
@@ -888,6 +939,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.visit(generators[0].iter)
         parent = self.scope
         scope = _Scope("comprehension", parent, parent.owner, parent.deferred)
+        if parent.parameters is not None:
+            scope.parameters = frozenset()  # its own names may hide the parameters
         self.scope = scope
         for position, generator in enumerate(generators):
             if position:
@@ -1024,6 +1077,8 @@ def _updates_globals(func: ast.AST) -> bool:
     )
 
 
+# A test nbcheck cannot decide: the code under it may run or not.
+UNDECIDED = ("unknown",)
 # Statements after which nothing more of their block runs.
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
 _UNKNOWN = object()
@@ -1076,8 +1131,8 @@ def _condition(test: ast.expr, parameters: frozenset[str]) -> tuple | None:
         operand = _condition(test.operand, parameters)
         return None if operand is None else ("not", operand)
     if isinstance(test, ast.BoolOp):
-        parts = tuple(_condition(value, parameters) or ("unknown",) for value in test.values)
-        if all(part == ("unknown",) for part in parts):
+        parts = tuple(_condition(value, parameters) or UNDECIDED for value in test.values)
+        if all(part == UNDECIDED for part in parts):
             return None
         return ("and" if isinstance(test.op, ast.And) else "or", parts)
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
@@ -1136,9 +1191,20 @@ def _evaluate(condition: tuple, values: dict[str, object]) -> bool | None:
         return None
 
 
-def _ruled_out(guards: Guards, values: dict[str, object]) -> bool:
-    """Some test enclosing the place is decided against it by the parameters' values."""
-    return any(_evaluate(condition, values) is (not needed) for condition, needed in guards)
+RULED_OUT, POSSIBLE, CERTAIN = 0, 1, 2
+
+
+def _reached(guards: Guards, values: dict[str, object]) -> int:
+    """Whether a place under `guards` runs, the parameters having `values`: RULED_OUT (a test
+    is decided against it), CERTAIN (every test is decided for it) or POSSIBLE."""
+    reached = CERTAIN
+    for condition, needed in guards:
+        outcome = _evaluate(condition, values)
+        if outcome is None:
+            reached = POSSIBLE
+        elif outcome is not needed:
+            return RULED_OUT
+    return reached
 
 
 def _parameter_values(
@@ -1255,7 +1321,7 @@ class Dataflow:
     @staticmethod
     def _resolve(flows: Iterator[CellFlow]) -> Iterator[CellNames]:
         table: dict[str, FunctionSummary] = {}
-        closures: dict[tuple, tuple[dict[str, Read], set[str]]] = {}
+        closures: dict[tuple, tuple[dict[str, int], set[str]]] = {}
         for flow in flows:
             reads = dict(flow.reads)
             # The first place the cell binds each name: itself, or in a function it calls.
@@ -1274,7 +1340,7 @@ class Dataflow:
                 closure_reads, closure_binds = _closure(
                     summary, call.arguments, flow, table, closures
                 )
-                for name in closure_reads:
+                for name, reached in closure_reads.items():
                     if bound_at.get(name, order) < order:
                         continue
                     known = reads.get(name)
@@ -1288,6 +1354,7 @@ class Dataflow:
                             read.end_column,
                             order,
                             call.name,
+                            reached != CERTAIN,
                         )
                 for name in closure_binds:
                     if bound_at.get(name, order) >= order:
@@ -1365,39 +1432,43 @@ def _closure(
     arguments: Arguments,
     flow: CellFlow,
     table: dict[str, FunctionSummary],
-    memo: dict[tuple, tuple[dict[str, Read], set[str]]],
-) -> tuple[dict[str, Read], set[str]]:
-    """The globals a call of `summary` with `arguments` reads and binds, through the functions
-    it calls: the branches the parameters' known values rule out are left out."""
+    memo: dict[tuple, tuple[dict[str, int], set[str]]],
+) -> tuple[dict[str, int], set[str]]:
+    """The globals a call of `summary` with `arguments` reads (each POSSIBLE or CERTAIN) and
+    binds, through the functions it calls: the branches that the parameters' known values rule
+    out are left out."""
     values = _parameter_values(summary, arguments, {})
-    key = (id(summary), frozenset(values.items()))
+    key = (id(summary), frozenset(values.items()), CERTAIN)
     cached = memo.get(key)
     if cached is not None:
         return cached
-    reads: dict[str, Read] = {}
+    reads: dict[str, int] = {}
     binds: set[str] = set()
-    stack = [(summary, values)]
+    stack = [(summary, values, CERTAIN)]
     seen = {key}
     while stack:
-        current, known = stack.pop()
-        for name, read in current.reads.items():
+        current, known, path = stack.pop()
+        for name in current.reads:
             if name in current.binds:
                 continue
             guards = current.guarded.get(name)
-            if guards is None or not all(_ruled_out(place, known) for place in guards):
-                reads.setdefault(name, read)
+            reached = CERTAIN if guards is None else max(_reached(g, known) for g in guards)
+            reached = min(reached, path)
+            if reached > reads.get(name, RULED_OUT):
+                reads[name] = reached
         binds |= current.binds
         for name, places in current.calls.items():
             callee = flow.functions.get(name) or table.get(name)
             if callee is None:
                 continue
             for guards, passed in places:
-                if _ruled_out(guards, known):
+                reached = min(_reached(guards, known), path)
+                if reached == RULED_OUT:
                     continue
                 callee_values = _parameter_values(callee, passed, known)
-                callee_key = (id(callee), frozenset(callee_values.items()))
+                callee_key = (id(callee), frozenset(callee_values.items()), reached)
                 if callee_key not in seen:
                     seen.add(callee_key)
-                    stack.append((callee, callee_values))
+                    stack.append((callee, callee_values, reached))
     memo[key] = (reads, binds)
     return reads, binds

@@ -129,6 +129,8 @@ class History(Record):
             runs = events.get(provenance.read.name)
             if provenance.source is None or count is None or count < 1 or not runs:
                 continue
+            if provenance.read.maybe:
+                continue  # a call that reads the name on some paths only: no read to claim
             if any(not _ran(binder.cell) for binder in dataflow.binders[provenance.read.name]):
                 if cleared is None:
                     cleared = _cleared_counts(dataflow)

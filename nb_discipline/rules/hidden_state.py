@@ -23,7 +23,8 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     so a helper that uses a global bound further down is flagged where it is called, for the
     path that call takes: a branch on a parameter that the call decides with a literal argument,
     or a literal default it leaves in place (`plot(data)` with `def plot(data, predict=False)`
-    and `if predict:` in its body), is read only when it runs. Likewise a function that binds a
+    and `if predict:` in its body), is read only when it runs; a read on some of its paths only
+    (under a test nbcheck cannot decide) is one the function "may read". Likewise a function that binds a
     global (`global sess; sess = ...`) binds it where it is called, and through the functions
     that call it. A star import or another binding nobody can see, above
     the read or earlier in its cell, may have bound the name: such reads are not flagged. Nor is
@@ -239,7 +240,8 @@ def _namespace_unknown(nb: Analysis) -> bool:
 
 def _reads(cell: Cell, read: Read) -> str:
     if read.via:
-        return f"Cell {cell.index} calls `{read.via}`, which reads `{read.name}`,"
+        reads = "may read" if read.maybe else "reads"
+        return f"Cell {cell.index} calls `{read.via}`, which {reads} `{read.name}`,"
     return f"Cell {cell.index} reads `{read.name}`,"
 
 
