@@ -168,10 +168,14 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Maps each third-party import to its distribution (`sklearn` is scikit-learn) and looks it up
     in the project's dependency files: requirements*.txt (with `-r`/`-c` includes),
-    pyproject.toml (PEP 621, dependency groups, Poetry), environment.yml, Pipfile, setup.cfg,
-    setup.py, and the lock files uv.lock, poetry.lock, Pipfile.lock and pylock.toml. It flags a
-    distribution that is declared, but nowhere with an exact version (`==1.5.2`); a lock file
-    pins what it lists.
+    pyproject.toml (PEP 621, dependency groups, Poetry), conda's environment files, Pipfile,
+    setup.cfg, setup.py, and the lock files uv.lock, poetry.lock, Pipfile.lock and pylock.toml.
+    It flags a distribution that is declared, but nowhere with an exact version (`==1.5.2`); a
+    lock file pins what it lists.
+    A package's metadata (setup.py, setup.cfg, the `[project]` and Poetry dependencies of a
+    pyproject.toml with a `[build-system]`) declares what the package needs as ranges, which is
+    right for a library: a distribution only it declares is not flagged. The pin belongs in an
+    environment file (requirements, environment.yml, dependency groups) or a lock.
     With `pin-policy = "declared"` a declaration is enough.
 
     ## Why is this bad?
@@ -229,7 +233,11 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     Flags the first import of each third-party module whose distribution appears in none of the
     project's dependency files. Dependency files are found in the notebook's directory and each
     one above it up to the project root (the nearest directory with `.git` or
-    `pyproject.toml`), or listed in `dependency-files`. Standard-library modules (Python 2's
+    `pyproject.toml`), or listed in `dependency-files`; a conda environment file is known by its
+    content, whatever its name (`bap.yml`, `conda.yaml`), unless it is named after another
+    notebook beside it (that notebook's environment). When a list cannot be known without
+    running something (a setup.py that reads its requirements from a file, a `-r https://...`
+    include), nothing is said: it may declare anything. Standard-library modules (Python 2's
     too), the kernel's own (`IPython`) and a hosted notebook's (`google.colab`), modules of the
     project (a `.py` file or package beside the notebook, above it up to the root, in the root's
     `src/` or in a directory the notebook adds to `sys.path` or moves to; the project's own
