@@ -34,6 +34,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,11 @@ SHUFFLE_ONLY_MODULES = ("sklearn.model_selection", "sklearn.linear_model")
 # umap given no seed runs its optimisation in parallel threads, which no global seed makes
 # repeatable; PyMC 4 and later draw a fresh seed (`np.random.default_rng(None)`); its plots are
 # not results.
+# A seed that defaulted to a fixed one in versions notebooks still run: `randomized_svd`'s was 0
+# until scikit-learn 1.2, AffinityPropagation's hard-coded 0 until 0.23 (its random_state only
+# adds noise at machine precision to break exact ties). Which version a notebook ran is not in
+# the notebook: called without a seed, it may have repeated as written.
+FORMERLY_FIXED = re.compile(r"changed from \d+ to None|previously hard-?coded as \d+")
 OTHER_LIBRARIES: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "imblearn": (("random_state",), "numpy", ""),
     "umap": (("random_state",), None, ""),
@@ -388,11 +394,20 @@ def entry_for(target: Any, seed_parameters: tuple[str, ...]) -> dict[str, Any] |
     first = parameters[present[0]]
     if first.default not in (None, inspect.Parameter.empty):
         return None  # a fixed default seed: calling without one is already reproducible
+    if FORMERLY_FIXED.search(parameter_doc(target, first.name)):
+        return None
     positional = positional_names(parameters)
     entry: dict[str, Any] = {"parameters": present}
     if first.name in positional:
         entry["position"] = positional.index(first.name)
     return entry
+
+
+def parameter_doc(target: Any, name: str) -> str:
+    """The numpydoc section of one parameter in a callable's docstring ("" when none)."""
+    doc = inspect.getdoc(target) or ""
+    found = re.search(rf"^{name} :.*?(?=^\w+ :|^\S[^\n]*\n-+$|\Z)", doc, re.M | re.S)
+    return found.group(0) if found else ""
 
 
 def positional_names(parameters: dict[str, inspect.Parameter]) -> list[str]:

@@ -1148,7 +1148,16 @@ class _EntropySources:
 def _value_bound_above(nb: Analysis, name: str, call: CallSite) -> ast.expr | None:
     """The value of a global name where a call runs top to bottom, when the last statement above
     that binds it is a plain `name = value` at the top level of a cell; None when unknown."""
-    value = None
+    statement = _binding_above(nb, name, call)
+    targets = getattr(statement, "targets", ())
+    plain = len(targets) == 1 and isinstance(targets[0], ast.Name)
+    return statement.value if plain else None  # type: ignore[union-attr]
+
+
+def _binding_above(nb: Analysis, name: str, call: CallSite) -> ast.stmt | None:
+    """The last statement at the top level of a cell above a call, top to bottom, that may bind
+    a global name (a block binding it anywhere inside counts); None when there is none."""
+    binding = None
     position = (call.node.lineno, call.node.col_offset)
     for parsed in nb.parsed:
         if parsed.cell.index > call.parsed.cell.index:
@@ -1160,10 +1169,8 @@ def _value_bound_above(nb: Analysis, name: str, call: CallSite) -> ast.expr | No
             ):
                 break
             if _binds(statement, name):
-                targets = getattr(statement, "targets", ())
-                plain = len(targets) == 1 and isinstance(targets[0], ast.Name)
-                value = statement.value if plain else None
-    return value
+                binding = statement
+    return binding
 
 
 def _binds(statement: ast.stmt, name: str) -> bool:
@@ -1308,9 +1315,17 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
 
 def _built_and_never_used(nb: Analysis, call: CallSite) -> bool:
     """An object a class makes (an estimator: its randomness comes when it is fitted), bound to
-    a name that nothing reads afterwards, in its cell or below: nothing random ever happens."""
+    a name that nothing reads afterwards, in its cell or below, or made by a statement of its own
+    (`LogisticRegression(C=100.0)`, to show its parameters): nothing random ever happens."""
+    if not (call.dotted or "").rpartition(".")[2][:1].isupper():
+        return False
     name = call.assigned_to
-    if name is None or "." in name or not (call.dotted or "").rpartition(".")[2][:1].isupper():
+    if name is None:
+        return any(
+            type(node) is ast.Expr and node.value is call.node
+            for node in ast.walk(call.parsed.tree)
+        )
+    if "." in name:
         return False
     after = (call.node.end_lineno, call.node.end_col_offset)
     for node in ast.walk(call.parsed.tree):
@@ -1352,12 +1367,45 @@ def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
             return False  # given to something that may fit it on other data
         if site.dotted == f"{name}.fit":
             data = site.node.args[0] if site.node.args else _keyword(site.node, "X")
-            if type(data) is ast.Name:
-                data = _value_bound_above(nb, data.id, site)
+            data = _data_bound_above(nb, data, site)
             if data is None or not _one_feature(data):
                 return False
             fits += 1
     return fits > 0
+
+
+# Functions that return rows of the arrays they are given, in their order: `train_test_split`
+# returns two parts of each array (train, test), `resample` and `shuffle` one.
+ROW_SPLITTERS = {"train_test_split": 2, "resample": 1, "shuffle": 1}
+
+
+def _data_bound_above(
+    nb: Analysis, node: ast.expr | None, site: CallSite, depth: int = 2
+) -> ast.expr | None:
+    """The expression data given to a call was made from: a name's value bound above
+    (`X = df[["x"]]`), or the array whose rows a splitter returned (`X_train, X_test, y_train,
+    y_test = train_test_split(X, y)` gives `X`'s rows to `X_train`), followed `depth` names
+    deep; None when unknown."""
+    if type(node) is not ast.Name:
+        return node
+    statement = _binding_above(nb, node.id, site) if depth else None
+    targets = getattr(statement, "targets", ())
+    if len(targets) != 1:
+        return None
+    target, value = targets[0], statement.value  # type: ignore[union-attr]
+    if type(target) is ast.Name:
+        return _data_bound_above(nb, value, site, depth - 1)
+    if type(target) not in (ast.Tuple, ast.List) or type(value) is not ast.Call:
+        return None
+    names = [element.id if type(element) is ast.Name else None for element in target.elts]
+    func = value.func
+    parts = ROW_SPLITTERS.get(func.id if type(func) is ast.Name else getattr(func, "attr", ""))
+    if parts is None or node.id not in names or _has_unknown_arguments(value):
+        return None
+    array = names.index(node.id) // parts
+    if array >= len(value.args) or len(names) != parts * len(value.args):
+        return None
+    return _data_bound_above(nb, value.args[array], site, depth - 1)
 
 
 def _never_fits(nb: Analysis, site: CallSite) -> bool:
@@ -1554,11 +1602,14 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     `saga` solver, `dual=True` or an L1 penalty, `SVC(probability=True)`, `PCA` with a
     `randomized` or `arpack` solver. The estimator given to a meta-estimator that re-seeds its clones
     (`BaggingClassifier(DecisionTreeClassifier(), random_state=0)`) is not flagged, nor is an
-    estimator bound to a name that nothing reads afterwards (built to show it, never fitted: an
-    estimator draws when it is fitted), nor a decision tree only ever fitted on one feature
-    (`tree.fit(df[["x"]], y)`: it has no feature order to draw). xgboost,
-    lightgbm and catboost are not flagged: without a seed they use a fixed default one, and are
-    reproducible. Add your own callables with the `random-state-functions` setting
+    estimator bound to a name that nothing reads afterwards or made by a statement of its own
+    (built to show it, never fitted: an estimator draws when it is fitted), nor a decision tree
+    only ever fitted on one feature (`tree.fit(df[["x"]], y)`, or on the rows
+    `train_test_split` or `resample` took from such data: it has no feature order to draw).
+    xgboost, lightgbm and catboost are not flagged: without a seed they use a fixed default one,
+    and are reproducible; nor are `randomized_svd` and `AffinityPropagation`, whose default seed
+    was a fixed one in the scikit-learn versions many notebooks were written for (0 until 1.2,
+    and until 0.23). Add your own callables with the `random-state-functions` setting
     (`module.function`, or `module.function:seed_argument`).
 
     ## Why is this bad?
