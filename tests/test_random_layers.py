@@ -121,3 +121,43 @@ def test_numpy_seeds_standalone_keras_before_2_4() -> None:
     assert messages(standalone, "hidden = Dense(8)(inputs)") == []
     tf_keras = "import numpy as np\nnp.random.seed(7)\nfrom tensorflow.keras.layers import Dense"
     assert [cell for cell, _ in messages(tf_keras, "hidden = Dense(8)(inputs)")] == [2]
+
+
+def test_keras_before_2_4_draws_from_numpy() -> None:
+    # Its import printed the backend it used; its initializers drew their seeds from NumPy.
+    banner = {"output_type": "stream", "name": "stderr", "text": ["Using Theano backend.\n"]}
+    nb = notebook(
+        code(
+            "import numpy as np\nfrom keras.layers import Dense\nfrom keras.models import Sequential",
+            1,
+            outputs=[banner],
+        ),
+        code("model = Sequential()\nmodel.add(Dense(10, input_dim=4))", 2),
+        code("np.random.shuffle(rows)", 3),
+    )
+    found = check(nb, Settings(), rules=[lookup("NBD301")])
+    assert [(d.cell, d.symbol, d.message) for d in found] == [
+        (
+            2,
+            "numpy",
+            "`Dense` draws from the global random generator of NumPy, which nothing seeds before "
+            "it (1 more use below)",
+        )
+    ]
+    assert "np.random.seed(42)" in found[0].fix.message
+
+
+def test_the_use_shown_is_one_that_draws_where_it_is() -> None:
+    # featurization (training-data-analyst): an Embedding made, never built; a model built below.
+    cells = (
+        KERAS,
+        "embedding = layers.Embedding(100, 8)",
+        "hidden = layers.Dense(8)(inputs)\nout = layers.Dense(1)(hidden)",
+    )
+    assert messages(*cells) == [
+        (
+            3,
+            "`layers.Dense` draws from the global random generator of Keras, which nothing seeds "
+            "before it (1 more use below)",
+        )
+    ]

@@ -545,6 +545,22 @@ def _drawn_later(call: CallSite, built_where_made: set[int]) -> str | None:
     return "makes a layer whose initial weights are drawn when it is built"
 
 
+# What Keras before 2.4 printed on its import: the saved outputs tell which Keras the notebook ran.
+OLD_KERAS_BANNERS = ("Using Theano backend.", "Using TensorFlow backend.", "Using CNTK backend.")
+
+
+def _keras_before_2_4(nb: Analysis) -> bool:
+    """The notebook's outputs show Keras's banner of before 2.4: its layers, initializers and
+    dropout drew their seeds from NumPy's global generator."""
+    return any(
+        banner in "".join(output.get("text") or "")
+        for parsed in nb.parsed
+        for output in parsed.cell.outputs
+        if output.get("output_type") == "stream"
+        for banner in OLD_KERAS_BANNERS
+    )
+
+
 def _seeded(call: CallSite, library: str, seeded: frozenset[str]) -> bool:
     """Whether the global generator a call draws from is among the seeded libraries. Keras before
     2.4 (imported as `keras`, not `tensorflow.keras`) drew the seeds of its initializers and
@@ -823,7 +839,9 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     their first call; PyTorch's other layers draw their weights when they are made. Keras counts as
     seeded by `random.seed` too (Keras 3, and `tf.keras` since 2.10, take their initializers' seeds
     from Python's `random`), and standalone `keras` by `np.random.seed` (Keras 2.0 to 2.3 took them
-    from NumPy).
+    from NumPy); in a notebook whose outputs show the banner Keras printed before 2.4 (`Using
+    TensorFlow backend.`), its layers are NumPy's uses. The first use that draws where it is
+    written is the one reported, when there is one.
 
     ## Why is this bad?
     An unseeded generator starts from fresh entropy on every run: the data split, the initial
@@ -870,11 +888,17 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     anywhere: frozenset[str] | None = None
     unseeded_uses: dict[str, list[int]] = {}
     drawn_later: dict[int, str] = {}
+    old_keras: bool | None = None
     for index, (call, seeded_for_call) in enumerate(zip(calls, seeded, strict=True)):
         library = global_rng_library(call)
+        if library == "keras" and not (call.qualified or "").startswith("tensorflow."):
+            if old_keras is None:
+                old_keras = _keras_before_2_4(nb)
+            if old_keras:
+                library = "numpy"  # it drew its seeds from NumPy's generator
         if library is None or _seeded(call, library, seeded_for_call):
             continue
-        if library == "keras" and built is None:
+        if built is None and (call.qualified or "").startswith(("keras.", "tensorflow.keras.")):
             built = _keras_built_where_made(calls)
         if later := _drawn_later(call, built or set()):
             # It draws after it is made, where a seeding below may stand first: only a library
@@ -886,6 +910,8 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
             drawn_later[index] = later
         unseeded_uses.setdefault(library, []).append(index)
     for library, uses in unseeded_uses.items():
+        # A use that certainly draws where it is, when there is one, is the one to show.
+        uses = uses[next((n for n, use in enumerate(uses) if use not in drawn_later), 0) :]
         first = calls[uses[0]]
         # Seeded from the clock or fresh entropy before its first use (NBD304): a seed after
         # the import would silence this finding and leave the numbers as they are.
