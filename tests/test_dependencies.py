@@ -503,3 +503,23 @@ def test_a_conda_file_named_after_another_notebook_is_that_notebooks(tmp_path: P
         "`pandas` is imported but declared in no dependency file "
         "(read: none found from the notebook up to the project root)"
     ]
+
+
+def test_requirement_files_a_setup_py_reads_are_its_metadata(tmp_path: Path) -> None:
+    # NVIDIA/NeMo: setup.py reads requirements/requirements_asr.txt into its 'asr' extra.
+    make_project(
+        tmp_path,
+        {
+            "setup.py": "from setuptools import setup\n"
+            "def req_file(name, folder='requirements'):\n"
+            "    return open(folder + '/' + name).read().splitlines()\n"
+            "setup(name='nemo', extras_require={'asr': req_file('requirements_asr.txt')})\n",
+            "requirements/requirements_asr.txt": "librosa>=0.10\n",
+            "requirements/notebooks.txt": "pandas>=2\n",
+        },
+    )
+    found = run(tmp_path, "import librosa, pandas", where="tutorials/asr.ipynb")
+    assert [d.message for d in found] == [
+        "`pandas` comes from pandas, which requirements/notebooks.txt declares without an "
+        "exact version"
+    ]

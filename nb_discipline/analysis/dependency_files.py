@@ -60,6 +60,9 @@ class Declarations(Record):
     unread: tuple[str, ...] = ()
     """Files with a requirement list that cannot be known without running them (a setup.py
     that reads it from a file): any distribution may be declared there."""
+    metadata_files: frozenset[str] = frozenset()
+    """The `.txt` file names a setup.py's strings name (`"requirements.txt"`): the requirement
+    files it reads into its metadata, most likely."""
 
     def merged(self, other: Declarations) -> Declarations:
         mine, theirs = self._environment_names(), other._environment_names()
@@ -76,6 +79,7 @@ class Declarations(Record):
             _versions([*self.versions.items(), *other.versions.items()]),
             (self.packaged | other.packaged) - mine - theirs,
             self.unread + tuple(path for path in other.unread if path not in self.unread),
+            self.metadata_files | other.metadata_files,
         )
 
     def _environment_names(self) -> set[str]:
@@ -436,7 +440,15 @@ def _setup_py(path: str, content: bytes) -> Declarations:
                         names.add(normalize_name(value))
     result = _from_requirement_strings(lines, "setup(install_requires=...)")
     unread = (path,) if unknown else ()
-    return result.merged(Declarations(project_names=frozenset(names), unread=unread))
+    named = frozenset(
+        os.path.basename(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"[\w./-]+\.txt", node.value)
+    )
+    found = Declarations(project_names=frozenset(names), unread=unread, metadata_files=named)
+    return result.merged(found)
 
 
 def _python(path: str, content: bytes):

@@ -21,6 +21,7 @@ from ..records import TYPE_CHECKING, Record
 from .dependency_files import (
     ENVIRONMENT_FILE_NAMES,
     Declarations,
+    file_format,
     is_conda_environment,
     is_dependency_file,
     read_dependency_file,
@@ -250,13 +251,25 @@ class Project:
         """The dependency files that describe an environment to install, not a package's
         metadata (setup.py, setup.cfg, a pyproject.toml whose every declaration is its
         package's: see `Declarations.packaged`)."""
-        return tuple(path for path in self.dependency_files if not _package_metadata(path))
+        return tuple(path for path, (_, package) in self._files.items() if not package)
+
+    @cached_property
+    def _files(self) -> dict[str, tuple[Declarations, bool]]:
+        """Each dependency file -> (what it declares, whether it is a package's metadata)."""
+        read = {path: read_dependency_file(path) for path in self.dependency_files}
+        files = {}
+        for path, declarations in read.items():
+            if _read_by_setup_py(path, read):
+                files[path] = (declarations.as_package(), True)
+            else:
+                files[path] = (declarations, _package_metadata(path, declarations))
+        return files
 
     @cached_property
     def declarations(self) -> Declarations:
         total = Declarations()
-        for path in self.dependency_files:
-            total = total.merged(read_dependency_file(path))
+        for declarations, _ in self._files.values():
+            total = total.merged(declarations)
         return total
 
     def display(self, path: str | os.PathLike[str]) -> str:
@@ -333,14 +346,26 @@ class Project:
         return ImportStatus((declared or candidates)[0], bool(declared), pinned, known)
 
 
-def _package_metadata(path: str) -> bool:
+def _read_by_setup_py(path: str, read: Mapping[str, Declarations]) -> bool:
+    """A requirements file that a setup.py beside it or one folder up names (NVIDIA/NeMo's
+    setup.py reads requirements/requirements_asr.txt into an extra): the package's metadata."""
+    if file_format(path) != "requirements":
+        return False
+    name, folder = os.path.basename(path), os.path.dirname(path)
+    for directory in (folder, os.path.dirname(folder)):
+        setup_py = read.get(os.path.join(directory, "setup.py"))
+        if setup_py is not None and name in setup_py.metadata_files:
+            return True
+    return False
+
+
+def _package_metadata(path: str, declarations: Declarations) -> bool:
+    """setup.py, setup.cfg, or a pyproject.toml whose every declaration is its package's."""
     name = os.path.basename(path)
     if name in {"setup.py", "setup.cfg"}:
         return True
-    if name != "pyproject.toml":
-        return False
-    declarations = read_dependency_file(path)
-    return bool(declarations.declared) and declarations.packaged == set(declarations.declared)
+    packaged = declarations.packaged
+    return name == "pyproject.toml" and bool(packaged) and packaged == set(declarations.declared)
 
 
 def _has_module(module: str, directories: Iterable[str]) -> bool:
