@@ -173,8 +173,9 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     It flags a distribution that is declared, but nowhere with an exact version (`==1.5.2`); a
     lock file pins what it lists.
     A package's metadata (setup.py, setup.cfg, the `[project]` and Poetry dependencies of a
-    pyproject.toml with a `[build-system]`) declares what the package needs as ranges, which is
-    right for a library: a distribution only it declares is not flagged. The pin belongs in an
+    pyproject.toml with a `[build-system]`, and the requirement files a setup.py names) declares
+    what the package needs as ranges, which is right for a library: a distribution only it
+    declares is not flagged. The pin belongs in an
     environment file (requirements, environment.yml, dependency groups) or a lock.
     With `pin-policy = "declared"` a declaration is enough.
 
