@@ -584,9 +584,17 @@ def _setup_statement(line: str, name: str, args: str) -> str:
     if name != "timeit":
         return ""
     statement = _statement_after_options(args, STATEMENT_MAGICS[name])
-    if not statement or statement.split()[0].rstrip(":") in COMPOUND_KEYWORDS:
+    if not _is_simple_statement(statement):
         return ""
     return "if 1:".ljust(len(line) - len(statement)) + statement
+
+
+def _is_simple_statement(statement: str) -> bool:
+    """Whether a `%time`-like magic's argument is a statement that `if 1:` can take on its own
+    line: not empty, not only a comment (`%timeit # YOUR CODE` times nothing), not compound."""
+    if not statement or statement.startswith("#"):
+        return False
+    return statement.split()[0].rstrip(":") not in COMPOUND_KEYWORDS
 
 
 def _shifted(command: ShellCommand, rows: int) -> ShellCommand:
@@ -730,7 +738,7 @@ class _LineMasker:
         elif name in STATEMENT_MAGICS and not offset and not self._ends_with_help(line):
             # `%time x?` is help on `x`, as a line of its own would be.
             statement = _statement_after_options(args, STATEMENT_MAGICS[name])
-            if statement and statement.split()[0].rstrip(":") not in COMPOUND_KEYWORDS:
+            if _is_simple_statement(statement):
                 prefix = len(line) - len(statement)
                 if prefix - start >= len("if 1:"):
                     return indent + "if 1:".ljust(prefix - start) + statement
@@ -748,13 +756,15 @@ class _LineMasker:
         self.commands.append(ShellCommand(command, row, column + 1, len(lines[row - 1]) + 1))
 
     def _is_assignment_target(self, prefix: str) -> bool:
+        """Whether `prefix` of `prefix= %magic` is what Python assigns to (not the start of a
+        string: `'x = %d' % x` formats one)."""
         if not prefix.strip() or "=" in prefix or "#" in prefix:
             return False
-        if prefix.rstrip()[-1] in "+-*/%&|^@<>!:~":
+        try:
+            ast.parse(prefix.strip() + " = None")
+        except (SyntaxError, ValueError):
             return False
-        scanner = _LineMasker()
-        scanner._advance(prefix)
-        return scanner.quote is None and scanner.depth == 0
+        return True
 
     def _ends_with_help(self, line: str) -> bool:
         """`obj?`, `df.head??`, `x[0]?`: a name, then `?` or `??` ending the line (as IPython)."""
