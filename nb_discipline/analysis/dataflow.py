@@ -3,7 +3,9 @@
 Python's scoping is followed: function bodies read globals when they are called, not where they are
 written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
 reads, transitively, as reads of the calling cell at the call); class bodies, comprehensions and
-lambdas run where they are written; comprehension and function locals, `global`, `nonlocal`,
+lambdas run where they are written (but a read in an unnamed lambda's body, directly or through a
+call, of a name its cell binds later is not counted: the lambda may be a callback that runs after
+the cell bound it, as a Button's `command=lambda: ...` does); comprehension and function locals, `global`, `nonlocal`,
 walrus targets, `del`, augmented assignment, imports, `match` captures, `except ... as` and
 `with ... as` bind as Python binds. Within a cell, a name read after the cell itself bound it is
 not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
@@ -187,6 +189,8 @@ class Call(Record):
     name: str
     read: Read
     arguments: Arguments = NO_ARGUMENTS
+    later: bool = False
+    """Made in an unnamed lambda's body: it may run after the cell bound what the callee reads."""
 
 
 def _add_read(summary: FunctionSummary, read: Read, guards: tuple[Guards, ...]) -> None:
@@ -217,7 +221,7 @@ class CellFlow:
         self.reads: dict[str, Read] = {}
         # The first call of each global name with each set of arguments (in order), for the
         # functions the notebook defines.
-        self.calls: dict[tuple[str, Arguments], Call] = {}
+        self.calls: dict[tuple[str, Arguments, bool], Call] = {}
         # Each name the cell binds, with the order of its first binding.
         self.binds: dict[str, int] = {}
         # Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell.
@@ -285,7 +289,9 @@ def _imports_lazy_annotations(tree: ast.Module) -> bool:
 class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
-    __slots__ = ("arguments", "deferred", "force_global", "guards", "name", "node", "owner")
+    __slots__ = (
+        "arguments", "deferred", "force_global", "guards", "later", "name", "node", "owner",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -304,6 +310,8 @@ class _Pending:
         self.owner = owner
         self.guards = guards
         self.force_global = False
+        self.later = False
+        """Read in an unnamed lambda's body: when the lambda is called, maybe after the cell."""
 
 
 class _Scope:
@@ -354,6 +362,9 @@ class _CellVisitor(ast.NodeVisitor):
         self.loop_reads: list[tuple[str, int]] = []
         self.loop_binds: set[tuple[str, int]] = set()
         self.lambda_name: str | None = None
+        self.later_reads: set[str] = set()
+        """Names read from the namespace in unnamed lambdas' bodies only, so far."""
+        self.direct_reads: set[str] = set()
         self.guards: Guards = ()
         """The tests that enclose the code being visited in its owner's body (UNDECIDED for a
         test on anything but a parameter, or code that may not run)."""
@@ -390,6 +401,9 @@ class _CellVisitor(ast.NodeVisitor):
         for name, loop in self.loop_reads:
             if (name, loop) in self.loop_binds:  # a later iteration sees the loop's own value
                 del self.flow.reads[name]
+        for name in self.later_reads - self.direct_reads:
+            if name in self.flow.binds and name in self.flow.reads:
+                del self.flow.reads[name]  # the lambda may run after the cell bound it
         for name, summary in list(self.flow.functions.items()):
             if "." not in name and (constructors := self._constructors(name)):
                 for constructor in constructors:
@@ -445,24 +459,29 @@ class _CellVisitor(ast.NodeVisitor):
         name = pending.name
         if name in scope.bound:
             if pending.arguments is not None:
-                self._own_call(name, pending.node, pending.arguments)
+                self._own_call(name, pending.node, pending.arguments, pending.later)
         elif not (self.guard_depth or name in self.checked_names):
-            self._module_read(name, pending.node, pending.arguments)
+            self._module_read(name, pending.node, pending.arguments, pending.later)
 
-    def _own_call(self, name: str, node: ast.AST, arguments: Arguments) -> None:
+    def _own_call(
+        self, name: str, node: ast.AST, arguments: Arguments, later: bool = False
+    ) -> None:
         """A call, where it runs, of a name the cell itself bound: kept, for the `global`
         bindings of the function it calls happen at the call."""
-        key = (name, arguments)
+        key = (name, arguments, later)
         if not (self.guard_depth or name in self.checked_names or key in self.flow.calls):
-            self.flow.calls[key] = Call(name, self._make_read(name, node), arguments)
+            self.flow.calls[key] = Call(name, self._make_read(name, node), arguments, later)
 
-    def _module_read(self, name: str, node: ast.AST, arguments: Arguments | None) -> None:
+    def _module_read(
+        self, name: str, node: ast.AST, arguments: Arguments | None, later: bool = False
+    ) -> None:
         """A read that reaches the module scope unbound there: the cell reads the namespace."""
         flow = self.flow
         read = None
-        if arguments is not None and (name, arguments) not in flow.calls:
+        (self.later_reads if later else self.direct_reads).add(name)
+        if arguments is not None and (name, arguments, later) not in flow.calls:
             read = self._make_read(name, node)
-            flow.calls[name, arguments] = Call(name, read, arguments)
+            flow.calls[name, arguments, later] = Call(name, read, arguments, later)
         if name not in flow.reads:
             flow.reads[name] = read or self._make_read(name, node)
             if self.loop_depth:
@@ -818,6 +837,9 @@ class _CellVisitor(ast.NodeVisitor):
         self._nested_in_function(body)
         self.guards = guards
         self.scope = parent
+        if name is None:  # an unnamed lambda: its body runs when it is called
+            for pending in scope.pending:
+                pending.later = True
         self._end_scope(scope)
 
     def _nested_in_function(self, body: list) -> None:
@@ -1341,7 +1363,7 @@ class Dataflow:
                     summary, call.arguments, flow, table, closures
                 )
                 for name, reached in closure_reads.items():
-                    if bound_at.get(name, order) < order:
+                    if bound_at.get(name, order) < order or (call.later and name in flow.binds):
                         continue
                     known = reads.get(name)
                     if known is None or known.order > order:
