@@ -161,3 +161,20 @@ def test_the_use_shown_is_one_that_draws_where_it_is() -> None:
             "before it (1 more use below)",
         )
     ]
+
+
+def test_a_loader_draws_its_order_when_it_is_iterated() -> None:
+    imports = "import torch\nfrom torch.utils.data import DataLoader, random_split"
+    loader = "loader = DataLoader(train_set, batch_size=64, shuffle=True)"
+    seeded_below = "torch.manual_seed(0)\nfor x, y in loader:\n    step(x, y)"
+    assert messages(imports, loader, seeded_below) == []
+    assert messages(imports, loader) == [
+        (
+            2,
+            "`DataLoader` makes a loader that draws its order each time it is iterated, from the "
+            "global random generator of PyTorch, which nothing in the notebook seeds",
+        )
+    ]
+    # random_split draws where it is called: a seed below it comes too late.
+    split = "train, test = random_split(data, [0.8, 0.2])"
+    assert [cell for cell, _ in messages(imports, split, "torch.manual_seed(0)")] == [2]

@@ -226,6 +226,14 @@ TORCH_LAZY_LAYERS = frozenset(
 TORCH_DATA_SHUFFLERS = frozenset(
     {"random_split", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
 )
+# Of these, the loader and the samplers draw when they are iterated (a seed for each pass, or
+# `randperm`), not when they are made; `random_split` draws where it is called.
+TORCH_ITERATED = {
+    "DataLoader": "loader",
+    "RandomSampler": "sampler",
+    "SubsetRandomSampler": "sampler",
+    "WeightedRandomSampler": "sampler",
+}
 TENSORFLOW_RANDOM_FUNCTIONS = frozenset(
     ["normal", "uniform", "truncated_normal", "shuffle", "categorical", "gamma", "poisson"]
 )
@@ -533,11 +541,13 @@ def global_rng_library(call: CallSite) -> str | None:
 
 
 def _drawn_later(call: CallSite, built_where_made: set[int]) -> str | None:
-    """When a layer that draws from a global generator (`global_rng_library`) draws after it is
-    made, what the message says of it; None when it draws where it is made."""
+    """When an object that draws from a global generator (`global_rng_library`) draws after it
+    is made, what the message says of it; None when it draws where it is made."""
     module, _, function = (normalized(call.qualified) or "").rpartition(".")
     if module == "torch.nn" and function in TORCH_LAZY_LAYERS:
         return "makes a layer whose initial weights are drawn on its first call"
+    if module.startswith("torch.utils.data") and function in TORCH_ITERATED:
+        return f"makes a {TORCH_ITERATED[function]} that draws its order each time it is iterated"
     if module != "keras.layers" or id(call.node) in built_where_made:
         return None
     if function in KERAS_TRAINING_LAYERS:
@@ -835,8 +845,9 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     below it may come first: a Keras layer draws its initial weights when it is built (a
     `Sequential` model given its input's shape, or the layer called on a tensor, builds it where it
     is made; otherwise its `build`, first call or `fit` does), Keras's `Dropout`, noise and
-    augmentation layers draw as the model trains, and PyTorch's lazy layers (`nn.LazyLinear`) on
-    their first call; PyTorch's other layers draw their weights when they are made. Keras counts as
+    augmentation layers draw as the model trains, PyTorch's lazy layers (`nn.LazyLinear`) on their
+    first call, and `DataLoader(shuffle=True)` and the random samplers each time they are iterated;
+    PyTorch's other layers draw their weights when they are made. Keras counts as
     seeded by `random.seed` too (Keras 3, and `tf.keras` since 2.10, take their initializers' seeds
     from Python's `random`), and standalone `keras` by `np.random.seed` (Keras 2.0 to 2.3 took them
     from NumPy); in a notebook whose outputs show the banner Keras printed before 2.4 (`Using
