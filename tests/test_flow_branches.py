@@ -310,3 +310,18 @@ def test_a_lambda_may_run_after_its_cell_binds_what_it_reads() -> None:
     assert [read.name for read in own.cells[0].reads] == ["Button"]
     direct = dataflow("print(scale)\nf(lambda r: r * scale)\nscale = 2")
     assert [read.name for read in direct.cells[0].reads] == ["print", "scale", "f"]
+
+
+def test_a_callee_reads_what_its_caller_bound_before_calling_it() -> None:
+    """norvig/pytudes How To Count Things: plot_depths sets `global depths` and then calls
+    count_change_with_depths, which appends to it; cell 149's plot_depths(10**5) reads no
+    `depths` from the namespace."""
+    flow = dataflow(
+        "def count():\n    global depth\n    depth += 1\n    depths.append(depth)\n"
+        "def plot():\n    global depth, depths\n    depth, depths = 0, []\n    count()\n    return depths",
+        "plot()",
+        "def late():\n    count()\n    global depths\n    depths = []",
+        "late()",
+    )
+    assert through(flow, 1) == ["count"]
+    assert through(flow, 3) == ["count", "depths"]

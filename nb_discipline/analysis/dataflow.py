@@ -2,7 +2,8 @@
 
 Python's scoping is followed: function bodies read globals when they are called, not where they are
 written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
-reads, transitively, as reads of the calling cell at the call); class bodies, comprehensions and
+reads, transitively, as reads of the calling cell at the call, but not those `f` binds with
+`global` before it calls the function that reads them); class bodies, comprehensions and
 lambdas run where they are written (but a read in an unnamed lambda's body, directly or through a
 call, of a name its cell binds later is not counted: the lambda may be a callback that runs after
 the cell bound it, as a Button's `command=lambda: ...` does); comprehension and function locals, `global`, `nonlocal`,
@@ -162,8 +163,9 @@ class FunctionSummary:
         self.reads: dict[str, Read] = {}
         # Names every read of which sits in a branch: the guards of each read.
         self.guarded: dict[str, list[Guards]] = {}
-        # Name -> the places it is called, (the guards there, the arguments), in order.
-        self.calls: dict[str, dict[tuple[Guards, Arguments], None]] = {}
+        # Name -> the places it is called, (the guards there, the arguments, the globals the
+        # function bound before that place), in order.
+        self.calls: dict[str, dict[tuple[Guards, Arguments, frozenset[str]], None]] = {}
         self.binds: set[str] = set()
         # How arguments bind to parameters; None when a call's arguments decide nothing.
         self.signature: Signature | None = None
@@ -290,7 +292,8 @@ class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
     __slots__ = (
-        "arguments", "deferred", "force_global", "guards", "later", "name", "node", "owner",
+        "arguments", "bound_before", "deferred", "force_global", "guards", "later", "name", "node",
+        "owner",
     )  # fmt: skip
 
     def __init__(
@@ -312,6 +315,8 @@ class _Pending:
         self.force_global = False
         self.later = False
         """Read in an unnamed lambda's body: when the lambda is called, maybe after the cell."""
+        self.bound_before: frozenset[str] = _NOTHING
+        """A call's: the globals its owner function bound (`global x; x = ...`) before it."""
 
 
 class _Scope:
@@ -431,6 +436,10 @@ class _CellVisitor(ast.NodeVisitor):
         scope = self.scope
         if scope.kind in ("function", "comprehension"):
             pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
+            if arguments is not None and scope.owner:
+                owner = self.flow.functions.get(scope.owner)
+                if owner is not None and owner.binds:
+                    pending.bound_before = frozenset(owner.binds)
             scope.pending.append(pending)
         elif scope.kind == "class" and name in scope.bound:
             return
@@ -493,7 +502,8 @@ class _CellVisitor(ast.NodeVisitor):
         owner = self._summary(pending.owner)
         name, guards = pending.name, pending.guards
         if pending.arguments is not None:
-            owner.calls.setdefault(name, {})[guards, pending.arguments] = None
+            place = (guards, pending.arguments, pending.bound_before)
+            owner.calls.setdefault(name, {})[place] = None
         if name in owner.reads:
             _add_read(owner, owner.reads[name], (guards,) if guards else ())
         else:
@@ -1103,6 +1113,7 @@ def _updates_globals(func: ast.AST) -> bool:
 UNDECIDED = ("unknown",)
 # Statements after which nothing more of their block runs.
 _EXITS = (ast.Return, ast.Raise, ast.Break, ast.Continue)
+_NOTHING: frozenset[str] = frozenset()
 _UNKNOWN = object()
 
 
@@ -1460,18 +1471,18 @@ def _closure(
     binds, through the functions it calls: the branches that the parameters' known values rule
     out are left out."""
     values = _parameter_values(summary, arguments, {})
-    key = (id(summary), frozenset(values.items()), CERTAIN)
+    key = (id(summary), frozenset(values.items()), CERTAIN, _NOTHING)
     cached = memo.get(key)
     if cached is not None:
         return cached
     reads: dict[str, int] = {}
     binds: set[str] = set()
-    stack = [(summary, values, CERTAIN)]
+    stack = [(summary, values, CERTAIN, _NOTHING)]
     seen = {key}
     while stack:
-        current, known, path = stack.pop()
+        current, known, path, bound = stack.pop()  # bound: by the callers, before this call
         for name in current.reads:
-            if name in current.binds:
+            if name in current.binds or name in bound:
                 continue
             guards = current.guarded.get(name)
             reached = CERTAIN if guards is None else max(_reached(g, known) for g in guards)
@@ -1483,14 +1494,15 @@ def _closure(
             callee = flow.functions.get(name) or table.get(name)
             if callee is None:
                 continue
-            for guards, passed in places:
+            for guards, passed, bound_before in places:
                 reached = min(_reached(guards, known), path)
                 if reached == RULED_OUT:
                     continue
                 callee_values = _parameter_values(callee, passed, known)
-                callee_key = (id(callee), frozenset(callee_values.items()), reached)
+                callee_bound = bound | bound_before if bound_before else bound
+                callee_key = (id(callee), frozenset(callee_values.items()), reached, callee_bound)
                 if callee_key not in seen:
                     seen.add(callee_key)
-                    stack.append((callee, callee_values, reached))
+                    stack.append((callee, callee_values, reached, callee_bound))
     memo[key] = (reads, binds)
     return reads, binds
