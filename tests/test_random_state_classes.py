@@ -67,3 +67,17 @@ def test_an_estimator_made_only_to_show_it_draws_nothing() -> None:
 )
 def test_a_seed_that_defaulted_to_a_fixed_one_is_not_asked_for(call: str) -> None:
     assert messages(call) == []
+
+
+def test_a_tree_name_bound_anew_is_another_tree() -> None:
+    # lab09 of Harvard's CS109A: `dtree` fitted on one feature in a loop, then on other data
+    # as another tree in a later cell.
+    imports = "import numpy as np\nfrom sklearn.tree import DecisionTreeRegressor"
+    one = "xx = np.log(x).reshape(-1, 1)\nfor i in [1, 2]:\n    dtree = DecisionTreeRegressor(max_depth=i)\n    dtree.fit(xx, y)"
+    other = "dtree = DecisionTreeRegressor(max_depth=3)\ndtree.fit(X_many, y)"
+    assert [m.startswith("`DecisionTreeRegressor`") for m in messages(imports, one, other)] == [
+        True
+    ]
+    # Fitted on other data before it is bound anew, it is flagged.
+    refit = "dtree.fit(X_many, y)"
+    assert len(messages(imports, one, refit, other)) == 2

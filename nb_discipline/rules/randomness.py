@@ -1387,7 +1387,8 @@ SINGLE_TREES = frozenset(
 def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
     """A decision tree bound to a name, only ever fitted (`tree.fit(X, y)`) on data of one
     feature (`df[["x"]]`, `x.reshape(-1, 1)`, `x[:, None]`, or a name bound to one of them),
-    and handed to nothing else: every fit gives the same tree."""
+    and handed to nothing else, until a call outside any function binds the name anew: every
+    fit gives the same tree."""
     name = call.assigned_to
     if normalized(call.qualified) not in SINGLE_TREES or name is None or "." in name:
         return False
@@ -1398,6 +1399,8 @@ def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
     for site in nb.calls.calls:
         if (site.parsed.cell.index, site.node.lineno, site.node.col_offset) <= start:
             continue
+        if site.assigned_to == name and not site.deferred:
+            break  # another object from here on
         arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
         handed = any(type(argument) is ast.Name and argument.id == name for argument in arguments)
         if handed and not _never_fits(nb, site):
