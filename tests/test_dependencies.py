@@ -523,3 +523,14 @@ def test_requirement_files_a_setup_py_reads_are_its_metadata(tmp_path: Path) -> 
         "`pandas` comes from pandas, which requirements/notebooks.txt declares without an "
         "exact version"
     ]
+
+
+def test_a_distribution_the_notebook_installs_itself_is_not_undeclared(tmp_path: Path) -> None:
+    # huggingface/notebooks' course: `!pip install datasets evaluate` in the first cell.
+    make_project(tmp_path, {"requirements.txt": "numpy==2.1.0\n"})
+    found = run(
+        tmp_path,
+        "!pip install -q datasets scikit-learn==1.5.2",
+        "import datasets, sklearn, evaluate",
+    )
+    assert summary(found) == [("NBD403", "datasets"), ("NBD402", "evaluate")]

@@ -244,7 +244,8 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     `src/` or in a directory the notebook adds to `sys.path` or moves to; the project's own
     distribution; `known-first-party`), modules the notebook provides itself (a file a
     `%%writefile` cell writes, a `name.py` a cell fetches or names, what `!mv`/`!cp` put in
-    place), optional imports inside
+    place), distributions the notebook installs itself (`%pip install seaborn`: NBD403 judges
+    its pin), optional imports inside
     `try: ... except ImportError` and imports under `if TYPE_CHECKING:` are never flagged. Each
     distribution is reported once, at its first import.
 
@@ -284,8 +285,9 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     environments = [project.display(path) for path in project.environment_files]
     target = environments[0] if environments else "requirements.txt"
     statuses = list(_statuses(nb))
+    installed = _installed_by_the_notebook(nb) if statuses else frozenset()
     for site, status in statuses:
-        if not status.declared:
+        if not status.declared and status.distribution not in installed:
             fix = None
             if status.known and _one_distribution_provides(site):
                 fix = _file_fix("declare", nb, _declaring_files(nb, statuses), status.distribution)
@@ -297,6 +299,20 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
                 _declare(status, target),
                 fix,
             )
+
+
+def _installed_by_the_notebook(nb: Analysis) -> frozenset[str]:
+    """The distributions the notebook's own install commands name (`%pip install seaborn`),
+    pinned or not: the notebook declares them itself, and NBD403 judges the pin."""
+    from ..analysis.install_commands import install_commands
+
+    return frozenset(
+        package.name
+        for parsed in nb.parsed
+        for command in parsed.shell_commands
+        for install in install_commands(command.text)
+        for package in install.packages
+    )
 
 
 def _declaring_files(nb: Analysis, statuses: list[tuple[ImportSite, ImportStatus]]) -> list[str]:
