@@ -515,12 +515,14 @@ def test_requirement_files_a_setup_py_reads_are_its_metadata(tmp_path: Path) -> 
             "    return open(folder + '/' + name).read().splitlines()\n"
             "setup(name='nemo', extras_require={'asr': req_file('requirements_asr.txt')})\n",
             "requirements/requirements_asr.txt": "librosa>=0.10\n",
-            "requirements/notebooks.txt": "pandas>=2\n",
+            # not named by setup.py, but beside its files: the vLLM container's
+            "requirements/requirements_vllm.txt": "omegaconf\n",
+            "tutorials/requirements.txt": "pandas>=2\n",
         },
     )
-    found = run(tmp_path, "import librosa, pandas", where="tutorials/asr.ipynb")
+    found = run(tmp_path, "import librosa, omegaconf, pandas", where="tutorials/asr.ipynb")
     assert [d.message for d in found] == [
-        "`pandas` comes from pandas, which requirements/notebooks.txt declares without an "
+        "`pandas` comes from pandas, which tutorials/requirements.txt declares without an "
         "exact version"
     ]
 

@@ -257,9 +257,18 @@ class Project:
     def _files(self) -> dict[str, tuple[Declarations, bool]]:
         """Each dependency file -> (what it declares, whether it is a package's metadata)."""
         read = {path: read_dependency_file(path) for path in self.dependency_files}
+        # A folder of requirement files (`requirements/`) some of which a setup.py reads holds
+        # the package's: its other files are for its docs, tests or containers.
+        folders = {
+            os.path.dirname(path)
+            for path in read
+            if _read_by_setup_py(path, read) and os.path.dirname(path) not in self.directories
+        }
         files = {}
         for path, declarations in read.items():
-            if _read_by_setup_py(path, read):
+            if _read_by_setup_py(path, read) or (
+                os.path.dirname(path) in folders and file_format(path) == "requirements"
+            ):
                 files[path] = (declarations.as_package(), True)
             else:
                 files[path] = (declarations, _package_metadata(path, declarations))
