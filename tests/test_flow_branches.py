@@ -325,3 +325,24 @@ def test_a_callee_reads_what_its_caller_bound_before_calling_it() -> None:
     )
     assert through(flow, 1) == ["count"]
     assert through(flow, 3) == ["count", "depths"]
+
+
+def test_a_function_reads_what_a_function_it_called_first_bound() -> None:
+    """norvig/pytudes Sudoku: show(grid) calls use_grid_size(len(grid)), which binds B and D
+    (`global`), then reads B and D."""
+    flow = dataflow(
+        "def setup(n):\n    global B\n    B = n\n"
+        "def show(grid):\n    setup(len(grid))\n    return B\n"
+        "def early(grid):\n    print(B)\n    setup(1)\n    return B",
+        "show(x)",
+        "early(x)",
+    )
+    assert [(read.name, read.via) for read in flow.cells[1].reads if read.via] == [
+        ("setup", "show"),
+        ("len", "show"),
+    ]
+    assert [(read.name, read.via) for read in flow.cells[2].reads if read.via] == [
+        ("print", "early"),
+        ("B", "early"),
+        ("setup", "early"),
+    ]

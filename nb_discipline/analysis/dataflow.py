@@ -3,7 +3,8 @@
 Python's scoping is followed: function bodies read globals when they are called, not where they are
 written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
 reads, transitively, as reads of the calling cell at the call, but not those `f` binds with
-`global` before it calls the function that reads them); class bodies, comprehensions and
+`global` before it calls the function that reads them, nor those a function it called before
+reading them binds); class bodies, comprehensions and
 lambdas run where they are written (but a read in an unnamed lambda's body, directly or through a
 call, of a name its cell binds later is not counted: the lambda may be a callback that runs after
 the cell bound it, as a Button's `command=lambda: ...` does); comprehension and function locals, `global`, `nonlocal`,
@@ -154,7 +155,10 @@ class Read(Record):
 class FunctionSummary:
     """The globals a function (or a class's constructors) reads and binds when called."""
 
-    __slots__ = ("binds", "calls", "guarded", "is_class", "name", "reads", "rebound", "signature")
+    __slots__ = (
+        "binds", "call_order", "calls", "calls_before", "guarded", "is_class", "name", "reads",
+        "rebound", "signature",
+    )  # fmt: skip
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -167,6 +171,11 @@ class FunctionSummary:
         # function bound before that place), in order.
         self.calls: dict[str, dict[tuple[Guards, Arguments, frozenset[str]], None]] = {}
         self.binds: set[str] = set()
+        # The functions the body calls, in order (its own body's calls, not nested functions').
+        self.call_order: list[str] = []
+        # Name -> how many of those calls come before its first read: what they bind (`global`)
+        # is bound there.
+        self.calls_before: dict[str, int] = {}
         # How arguments bind to parameters; None when a call's arguments decide nothing.
         self.signature: Signature | None = None
         # Parameters the body binds again (or a nested function, through `nonlocal`).
@@ -292,8 +301,8 @@ class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
     __slots__ = (
-        "arguments", "bound_before", "deferred", "force_global", "guards", "later", "name", "node",
-        "owner",
+        "arguments", "bound_before", "calls_before", "deferred", "force_global", "guards", "later",
+        "name", "node", "owner",
     )  # fmt: skip
 
     def __init__(
@@ -317,6 +326,8 @@ class _Pending:
         """Read in an unnamed lambda's body: when the lambda is called, maybe after the cell."""
         self.bound_before: frozenset[str] = _NOTHING
         """A call's: the globals its owner function bound (`global x; x = ...`) before it."""
+        self.calls_before = 0
+        """How many calls of its owner's body come before the read."""
 
 
 class _Scope:
@@ -436,10 +447,13 @@ class _CellVisitor(ast.NodeVisitor):
         scope = self.scope
         if scope.kind in ("function", "comprehension"):
             pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
-            if arguments is not None and scope.owner:
-                owner = self.flow.functions.get(scope.owner)
-                if owner is not None and owner.binds:
-                    pending.bound_before = frozenset(owner.binds)
+            owner = self.flow.functions.get(scope.owner) if scope.owner else None
+            if owner is not None and scope.parameters is not None:  # the owner's own body
+                pending.calls_before = len(owner.call_order)
+                if arguments is not None:
+                    owner.call_order.append(name)
+                    if owner.binds:
+                        pending.bound_before = frozenset(owner.binds)
             scope.pending.append(pending)
         elif scope.kind == "class" and name in scope.bound:
             return
@@ -508,6 +522,9 @@ class _CellVisitor(ast.NodeVisitor):
             _add_read(owner, owner.reads[name], (guards,) if guards else ())
         else:
             _add_read(owner, self._make_read(name, pending.node), (guards,) if guards else ())
+        before = owner.calls_before.get(name)
+        if before is None or pending.calls_before < before:
+            owner.calls_before[name] = pending.calls_before
 
     def _summary(self, owner: str) -> FunctionSummary:
         summary = self.flow.functions.get(owner)
@@ -1354,7 +1371,7 @@ class Dataflow:
     @staticmethod
     def _resolve(flows: Iterator[CellFlow]) -> Iterator[CellNames]:
         table: dict[str, FunctionSummary] = {}
-        closures: dict[tuple, tuple[dict[str, int], set[str]]] = {}
+        closures: dict[tuple, Any] = {}
         for flow in flows:
             reads = dict(flow.reads)
             # The first place the cell binds each name: itself, or in a function it calls.
@@ -1460,12 +1477,37 @@ def _cell_flows(parsed: tuple[ParsedCell, ...]) -> Iterator[CellFlow]:
         )
 
 
+def _binds_through(
+    name: str, flow: CellFlow, table: dict[str, FunctionSummary], memo: dict[tuple, Any]
+) -> set[str]:
+    """The globals a call of the function `name` may bind (`global`), through its calls."""
+    summary = flow.functions.get(name) or table.get(name)
+    if summary is None:
+        return set()
+    key = ("binds", id(summary))
+    found = memo.get(key)
+    if found is None:
+        found = set()
+        stack = [summary]
+        seen = {id(summary)}
+        while stack:
+            current = stack.pop()
+            found |= current.binds
+            for callee_name in current.calls:
+                callee = flow.functions.get(callee_name) or table.get(callee_name)
+                if callee is not None and id(callee) not in seen:
+                    seen.add(id(callee))
+                    stack.append(callee)
+        memo[key] = found
+    return found
+
+
 def _closure(
     summary: FunctionSummary,
     arguments: Arguments,
     flow: CellFlow,
     table: dict[str, FunctionSummary],
-    memo: dict[tuple, tuple[dict[str, int], set[str]]],
+    memo: dict[tuple, Any],
 ) -> tuple[dict[str, int], set[str]]:
     """The globals a call of `summary` with `arguments` reads (each POSSIBLE or CERTAIN) and
     binds, through the functions it calls: the branches that the parameters' known values rule
@@ -1484,6 +1526,12 @@ def _closure(
         for name in current.reads:
             if name in current.binds or name in bound:
                 continue
+            before = current.calls_before.get(name)
+            if before and any(
+                name in _binds_through(callee, flow, table, memo)
+                for callee in current.call_order[:before]
+            ):
+                continue  # a function it called first bound it
             guards = current.guarded.get(name)
             reached = CERTAIN if guards is None else max(_reached(g, known) for g in guards)
             reached = min(reached, path)
