@@ -536,3 +536,17 @@ def test_a_distribution_the_notebook_installs_itself_is_not_undeclared(tmp_path:
         "import datasets, sklearn, evaluate",
     )
     assert summary(found) == [("NBD403", "datasets"), ("NBD402", "evaluate")]
+
+
+def test_the_advice_of_a_package_without_an_environment_file(tmp_path: Path) -> None:
+    make_project(
+        tmp_path,
+        {
+            "pyproject.toml": "[build-system]\nrequires = ['hatchling']\n"
+            "[project]\nname = 'x'\ndependencies = ['numpy>=1']\n",
+            "lib/setup.py": "from setuptools import setup\nsetup(install_requires=['numpy'])\n",
+        },
+    )
+    [found] = run(tmp_path, "import numpy, pandas", where="lib/nb.ipynb")
+    assert found.message.endswith("(read: lib/setup.py, pyproject.toml)")
+    assert found.help.endswith("in pyproject.toml: `pandas==<version>`")

@@ -282,8 +282,13 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
         return  # a list read at run time may declare anything
     files = [project.display(path) for path in project.dependency_files]
     looked = ", ".join(files) if files else "none found from the notebook up to the project root"
-    environments = [project.display(path) for path in project.environment_files]
-    target = environments[0] if environments else "requirements.txt"
+    # Advice names an environment file, else a pyproject.toml (where the fix can write), never
+    # a setup.py or setup.cfg: a library's metadata is not where a notebook's imports belong.
+    pyprojects = [
+        path for path in project.dependency_files if os.path.basename(path) == "pyproject.toml"
+    ]
+    targets = [project.display(path) for path in (*project.environment_files, *pyprojects)]
+    target = targets[0] if targets else "requirements.txt"
     statuses = list(_statuses(nb))
     installed = _installed_by_the_notebook(nb) if statuses else frozenset()
     for site, status in statuses:
