@@ -6,6 +6,8 @@ import ast
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nb_discipline.analysis.dataflow import cell_flow
 from nb_discipline.analysis.source import SyntaxErrorInfo, parse_cell, parse_source
@@ -105,16 +107,34 @@ def test_prompts_are_taken_off_as_ipython_takes_them(source: str, statements: li
 
 @pytest.fixture(scope="module")
 def transformers():
-    """IPython's own input transformation: the installed one, and the same with the prompt rule
-    of IPython 7.0 to 9.9 (IPython's own prompt stripper, without its doctest mode)."""
-    from IPython.core.inputtransformer2 import PromptStripper, TransformerManager
+    """IPython's own input transformation: the installed one; the same with the prompt rule of
+    IPython 7.0 to 9.9 (IPython's own prompt stripper, without its doctest mode); and that with
+    IPython 8's indentation rule."""
+    from IPython.core.inputtransformer2 import (
+        PromptStripper,
+        TransformerManager,
+        leading_indent,
+    )
 
-    newest, older = TransformerManager(), TransformerManager()
+    newest, older, oldest = TransformerManager(), TransformerManager(), TransformerManager()
     classic = PromptStripper(re.compile(r"^(>>>|\.\.\.)( |$)"), re.compile(r"^>>>( |$)"))
     older.cleanup_transforms = [
         classic if getattr(step, "doctest", False) else step for step in older.cleanup_transforms
     ]
-    return newest, older
+    oldest.cleanup_transforms = [
+        _ipython_8_leading_indent if step is leading_indent else step
+        for step in older.cleanup_transforms
+    ]
+    return newest, older, oldest
+
+
+def _ipython_8_leading_indent(lines: list[str]) -> list[str]:
+    """IPython 8's `leading_indent`: the first line's indentation off the lines that start with
+    it."""
+    indent = lines[0][: len(lines[0]) - len(lines[0].lstrip(" \t"))] if lines else ""
+    if not indent:
+        return lines
+    return [line[len(indent) :] if line.startswith(indent) else line for line in lines]
 
 
 def ipython_parses(manager, source: str) -> bool:
@@ -165,5 +185,33 @@ def test_a_saved_syntax_error_fails_exactly_when_an_ipython_fails(
     outputs = (error_output("SyntaxError", "invalid syntax"),)
     cell = Cell(index=0, id=None, cell_type="code", source=source, outputs=outputs)
     assert (parse_cell(cell).syntax_error is None) == all(
+        ipython_parses(manager, source) for manager in transformers
+    )
+
+
+PROMPT_LINES = [
+    ">>> x = 1",
+    "... y = 2",
+    "...",
+    ">>> for i in r:",
+    "...     f(i)",
+    "  >>> z = 3",
+    "In [1]: a = 1",
+    "   ...: b = 2",
+    '"""',
+    ">>> '''",
+    "x = 1",
+    "",
+    "  ",
+    "    y = 2",
+    "# c",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PROMPT_LINES), min_size=1, max_size=6))
+def test_parses_exactly_when_an_ipython_does_on_line_mixes(transformers, lines) -> None:
+    source = "\n".join(lines)
+    assert (parse_source(source).syntax_error is None) == any(
         ipython_parses(manager, source) for manager in transformers
     )

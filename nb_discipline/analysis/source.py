@@ -22,7 +22,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from keyword import iskeyword
 
 from .. import collector
@@ -133,10 +133,10 @@ def _read(cell: Cell, source: str, shifts: list[int] | None) -> ParsedCell:
     if masked.python is None:
         tree, error = None, None
     else:
-        tree, error = _parse(masked.python)
+        tree, error = _parse(masked.python, dedent=shifts is None)
         if (automagic := _automagic(source, parses=error is None)) is not None:
             masked = _mask(automagic)
-            tree, error = _parse(masked.python or "")
+            tree, error = _parse(masked.python or "", dedent=shifts is None)
             # The `%` added for the masking is not in the cell.
             masked.shell_commands = tuple(
                 command._replace(end_column=command.end_column - 1)
@@ -222,12 +222,17 @@ def _readings(source: str) -> Iterator[tuple[str, list[int] | None]]:
 
 
 def _reading(
-    lines: list[str], *steps: Callable[[list[str]], list[int] | None]
+    lines: list[str],
+    indent: Callable[[list[str]], list[int] | None],
+    prompts: Callable[[list[str], int], list[int] | None],
 ) -> tuple[str, list[int]] | None:
-    """The lines after each step, then IPython's own prompts, took characters off their starts;
-    None when none took any."""
+    """The lines after the indentation step, then the `>>>` prompts, then IPython's own took
+    characters off their starts; None when none took any."""
+    # IPython drops the leading blank lines once, before any step: the prompts are looked for
+    # on the first two lines after those, even where a step has emptied one.
+    first = next((row for row, line in enumerate(lines) if line.strip()), len(lines))
     shifts = [0] * len(lines)
-    for step in (*steps, _ipython_prompts):
+    for step in (indent, partial(prompts, first=first), partial(_ipython_prompts, first=first)):
         removed = step(lines)
         if removed is not None:
             lines = _cut(lines, removed)
@@ -239,16 +244,10 @@ def _cut(lines: list[str], removed: list[int]) -> list[str]:
     return [line[count:] for line, count in zip(lines, removed, strict=True)]
 
 
-def _first_two(lines: list[str]) -> list[str]:
-    """The first line that is not blank and the one after it (IPython drops leading blank lines
-    before it looks for a prompt)."""
-    first = next((row for row, line in enumerate(lines) if line.strip()), len(lines))
-    return lines[first : first + 2]
-
-
-def _classic_prompts(lines: list[str]) -> list[int] | None:
-    """IPython 7.0 to 9.9: `>>> `/`... ` off every line, if the first two lines show one."""
-    head = _first_two(lines)
+def _classic_prompts(lines: list[str], first: int) -> list[int] | None:
+    """IPython 7.0 to 9.9: `>>> `/`... ` off every line, if the two lines from row index
+    `first` show one."""
+    head = lines[first : first + 2]
     if not (head and _CLASSIC_FIRST.match(head[0])) and not (
         len(head) > 1 and _CLASSIC.match(head[1])
     ):
@@ -256,16 +255,18 @@ def _classic_prompts(lines: list[str]) -> list[int] | None:
     return [match.end() if (match := _CLASSIC.match(line)) else 0 for line in lines]
 
 
-def _ipython_prompts(lines: list[str]) -> list[int] | None:
-    """`In [3]: ` and `   ...: ` off every line, if the first two lines show one."""
-    if not any(_IPYTHON_PROMPT.match(line) for line in _first_two(lines)):
+def _ipython_prompts(lines: list[str], first: int) -> list[int] | None:
+    """`In [3]: ` and `   ...: ` off every line, if the two lines from row index `first` show
+    one."""
+    if not any(_IPYTHON_PROMPT.match(line) for line in lines[first : first + 2]):
         return None
     return [match.end() if (match := _IPYTHON_PROMPT.match(line)) else 0 for line in lines]
 
 
-def _doctest_prompts(lines: list[str]) -> list[int] | None:
+def _doctest_prompts(lines: list[str], first: int) -> list[int] | None:
     """IPython 9.10 and later: the prompts off every line outside docstrings, if one line
-    outside them starts with `>>>`; then each run of stripped lines dedented."""
+    outside them starts with `>>>` (any line: `first` does not matter); then each run of
+    stripped lines dedented."""
     kept = _docstring_rows(lines)
     if not any(
         not keep and _DOCTEST_FIRST.match(line) for line, keep in zip(lines, kept, strict=True)
@@ -363,12 +364,13 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def _parse(text: str) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+def _parse(text: str, dedent: bool = True) -> tuple[ast.Module | None, SyntaxErrorInfo | None]:
+    """The tree of `text`, or why it has none; `dedent`: IPython 9 removes the indentation all
+    lines share first (a reading that stripped prompts or indentation has done it already)."""
     try:
         return ast.parse(text), None
     except IndentationError as error:
-        # IPython removes the indentation all lines have in common (textwrap.dedent).
-        if _all_indented(text):
+        if dedent and _all_indented(text):
             try:
                 return _parse_indented(text), None
             except SyntaxError as nested:
