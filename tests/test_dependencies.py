@@ -550,3 +550,15 @@ def test_the_advice_of_a_package_without_an_environment_file(tmp_path: Path) -> 
     [found] = run(tmp_path, "import numpy, pandas", where="lib/nb.ipynb")
     assert found.message.endswith("(read: lib/setup.py, pyproject.toml)")
     assert found.help.endswith("in pyproject.toml: `pandas==<version>`")
+
+
+def test_nothing_is_unpinned_when_a_remote_include_may_pin_it(tmp_path: Path) -> None:
+    # Azure's automl_env_linux.yml: numpy as a range, and pip's validated requirements fetched.
+    make_project(
+        tmp_path,
+        {
+            "automl_env.yml": "dependencies:\n- numpy>=1.21.6,<=1.23.5\n- pip:\n"
+            "  - -r https://example.invalid/validated_linux_requirements.txt [--no-deps]\n"
+        },
+    )
+    assert run(tmp_path, "import numpy, pandas") == []
