@@ -176,9 +176,9 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     pyproject.toml with a `[build-system]`, and the requirement files a setup.py names) declares
     what the package needs as ranges, which is right for a library: a distribution only it
     declares is not flagged. The pin belongs in an environment file (requirements,
-    environment.yml, dependency groups) or a lock. Nothing is said when a list cannot be known
-    without running something (a `-r https://...` include, a setup.py that reads its list from
-    a file): it may pin anything. With `pin-policy = "declared"` a declaration is enough.
+    environment.yml, dependency groups) or a lock. Nothing is said when an environment's list
+    cannot be known without running something (a `-r https://...` include): it may pin
+    anything. With `pin-policy = "declared"` a declaration is enough.
 
     ## Why is this bad?
     `scikit-learn>=1.3` installs whatever is newest on the day: a new release can change
@@ -213,8 +213,10 @@ def unpinned_import(nb: Analysis) -> Iterator[Finding]:
     from ..analysis.packages import import_key
 
     project = nb.project
-    if project.declarations.unread:
-        return  # a list read at run time (a `-r https://...` include) may pin anything
+    # An environment's list read at run time (a `-r https://...` include) may pin anything; a
+    # setup.py's declares only its package's ranges, which are never flagged.
+    if any(os.path.basename(path) != "setup.py" for path in project.declarations.unread):
+        return
     packaged = project.declarations.packaged
     for site, status in _statuses(nb):
         if status.declared and not status.pinned and status.distribution not in packaged:
