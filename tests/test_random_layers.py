@@ -178,3 +178,14 @@ def test_a_loader_draws_its_order_when_it_is_iterated() -> None:
     # random_split draws where it is called: a seed below it comes too late.
     split = "train, test = random_split(data, [0.8, 0.2])"
     assert [cell for cell, _ in messages(imports, split, "torch.manual_seed(0)")] == [2]
+
+
+def test_a_wrapper_builds_the_layer_it_wraps() -> None:
+    built = "outputs = layers.Bidirectional(layers.LSTM(32))(inputs)"
+    assert [cell for cell, _ in messages(KERAS, built, SEED)] == [2]
+    added = (
+        "model = keras.Sequential()\n"
+        "model.add(layers.TimeDistributed(layers.Dense(8), input_shape=(10, 4)))"
+    )
+    assert [cell for cell, _ in messages(KERAS, added, SEED)] == [2]
+    assert messages(KERAS, "wrapped = layers.Bidirectional(layers.LSTM(32))", SEED) == []

@@ -290,6 +290,7 @@ KERAS_TRAINING_LAYERS = frozenset(
 KERAS_INPUT_SHAPES = frozenset({"input_shape", "input_dim", "batch_input_shape"})
 KERAS_INPUTS = frozenset({"keras.Input", "keras.layers.Input", "keras.layers.InputLayer"})
 KERAS_SEQUENTIAL = frozenset({"keras.Sequential", "keras.models.Sequential"})
+KERAS_WRAPPERS = frozenset({"keras.layers.Bidirectional", "keras.layers.TimeDistributed"})
 
 LIBRARY_LABELS = {
     "random": "Python's random module",
@@ -595,7 +596,8 @@ def _keras_built_where_made(calls: Sequence[CallSite]) -> set[int]:
     """The Keras layers (their calls' nodes) built by the statement that makes them, so that
     their weights are drawn there: a layer called at once (`Dense(8)(inputs)`), a layer of a
     `Sequential([...])` whose first layer gives the input's shape, a layer added (`model.add`)
-    to a `Sequential` model that has its input's shape."""
+    to a `Sequential` model that has its input's shape, and the layer a wrapper built there
+    wraps (`Bidirectional(LSTM(32))(x)`)."""
     built = {id(call.node.func) for call in calls if type(call.node.func) is ast.Call}
     names = {id(call.node): normalized(call.qualified) for call in calls}
     has_input: dict[str, bool] = {}  # the Sequential models made so far, by name
@@ -614,6 +616,10 @@ def _keras_built_where_made(calls: Sequence[CallSite]) -> set[int]:
             if model in has_input and (has_input[model] or _gives_input(node.args[0], names)):
                 has_input[model] = True
                 built.add(id(node.args[0]))
+    for call in calls:  # a wrapper comes before the layer it wraps
+        wrapped = call.node.args[0] if call.node.args else None
+        if id(call.node) in built and names[id(call.node)] in KERAS_WRAPPERS and wrapped:
+            built.add(id(wrapped))
     return built
 
 
