@@ -100,12 +100,17 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> tuple[bytes, os.stat_re
         os.close(descriptor)
         raise
     with open(descriptor, "rb") as handle:
-        return read_limited(handle, limit, path), status
+        return read_limited(handle, limit, path, status.st_size), status
 
 
-def read_limited(handle: BinaryIO, limit: int, path: str) -> bytes:
-    """All of `handle`, or OSError(EFBIG) when it holds more than `limit` bytes."""
-    data = handle.read(limit + 1)
+def read_limited(handle: BinaryIO, limit: int, path: str, size: int | None = None) -> bytes:
+    """All of `handle`, or OSError(EFBIG) when it holds more than `limit` bytes. `size`, the
+    bytes a file's status says it holds, is read in one piece of that size (a buffer of `limit`
+    bytes costs a notebook's read three times over); what it holds beyond, up to the limit."""
+    expected = limit if size is None else min(size, limit)
+    data = handle.read(expected + 1)
+    if expected < len(data) <= limit:  # it grew since its status was taken
+        data += handle.read(limit + 1 - len(data))
     if len(data) > limit:
         message = f"larger than {limit // 2**20} MiB, the most nbcheck reads"
         raise OSError(errno.EFBIG, message, path)
