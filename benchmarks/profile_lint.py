@@ -30,6 +30,7 @@ from functools import cached_property
 
 from machine import load_average, print_machine
 
+from nb_discipline import collector
 from nb_discipline.analysis import Analysis
 from nb_discipline.batch import check_files
 from nb_discipline.config import Settings
@@ -140,16 +141,18 @@ def profile(files: list[str], settings: Settings, select: str) -> tuple[Phases, 
 def _profile_one(path: str, phases: Phases, settings: Settings, rules: list, counts: dict) -> None:
     with phases.phase("load: read file"):
         data = read_bytes(path)
-    with phases.phase("load: JSON parse"):
-        document = json.loads(data)
-    with phases.phase("load: build Notebook"):
-        notebook = from_dict(document, path)
-    del document
-    with phases.phase("engine: rest (selection, suppression, freeing)"):
-        diagnostics = check(notebook, settings, rules)
+    with collector.paused():  # as batch.check_file: no collector passes while a notebook lives
+        with phases.phase("load: JSON parse"):
+            document = json.loads(data)
+        with phases.phase("load: build Notebook"):
+            notebook = from_dict(document, path)
+        del document
+        counts["cells"] += len(notebook.cells)
+        counts["code_cells"] += len(notebook.code_cells)
+        with phases.phase("engine: rest (selection, suppression, freeing)"):
+            diagnostics = check(notebook, settings, rules)
+            del notebook  # freed here, as batch.check_file frees it
     counts["bytes"] += len(data)
-    counts["cells"] += len(notebook.cells)
-    counts["code_cells"] += len(notebook.code_cells)
     counts["findings"] += len(diagnostics)
     counts["result_bytes"] += len(pickle.dumps(diagnostics))
 
@@ -187,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", action="store_true", help="also time batch.check_files -j1/-jN")
     args = parser.parse_args(argv)
     print_machine()
+    collector.allow_pauses()  # as the nbcheck command does
     settings = Settings(select=[args.select], root=os.path.abspath(args.corpus))
 
     start = time.perf_counter()
@@ -207,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         profiler = cProfile.Profile()
         profiler.enable()
         for path in files:
-            check(from_dict(json.loads(read_bytes(path)), path), settings)
+            with collector.paused():
+                check(from_dict(json.loads(read_bytes(path)), path), settings)
         profiler.disable()
         profiler.dump_stats(args.cprofile)
         print(f"\ncProfile (saved to {args.cprofile}), top functions by own time:")
