@@ -562,3 +562,15 @@ def test_nothing_is_unpinned_when_a_remote_include_may_pin_it(tmp_path: Path) ->
         },
     )
     assert run(tmp_path, "import numpy, pandas") == []
+
+
+def test_azureml_sdk_provides_the_modules_it_installs(tmp_path: Path) -> None:
+    # Azure/MachineLearningNotebooks: azureml-sdk installs azureml-core, azureml-train-core and
+    # azureml-pipeline, not azureml-widgets (an extra).
+    make_project(tmp_path, {"requirements.txt": "azureml-sdk==1.59.0\n"})
+    found = run(
+        tmp_path,
+        "import azureml.core\nfrom azureml.train import estimator\n"
+        "from azureml.pipeline.core import Pipeline\nfrom azureml.widgets import RunDetails",
+    )
+    assert summary(found) == [("NBD402", "azureml-widgets")]

@@ -89,6 +89,13 @@ WELL_KNOWN_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "absl": ("absl-py",),
     "osgeo": ("GDAL",),
     "google.protobuf": ("protobuf",),
+    # azureml-sdk installs azureml-core (azureml.core, .data, .exceptions), azureml-train-core
+    # and azureml-pipeline; other azureml modules need their own distribution or its extras.
+    "azureml.core": ("azureml-core", "azureml-sdk"),
+    "azureml.data": ("azureml-core", "azureml-sdk"),
+    "azureml.exceptions": ("azureml-core", "azureml-sdk"),
+    "azureml.train": ("azureml-train-core", "azureml-sdk"),
+    "azureml.pipeline": ("azureml-pipeline-core", "azureml-pipeline-steps", "azureml-sdk"),
     "mpl_toolkits": ("matplotlib",),
     "pkg_resources": ("setuptools",),
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos"),
