@@ -346,3 +346,28 @@ def test_a_function_reads_what_a_function_it_called_first_bound() -> None:
         ("B", "early"),
         ("setup", "early"),
     ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "    try:\n        return late\n    except NameError:\n        return None",
+        "    if 'late' in globals():\n        return late",
+    ],
+)
+def test_a_function_read_guarded_against_name_error_is_no_read(body: str) -> None:
+    flow = dataflow(f"def f():\n{body}", "f()", "late = 1")
+    assert through(flow, 1) == []
+    assert "late" not in flow.cells[0].flow.functions["f"].reads
+
+
+def test_a_handler_that_raises_again_guards_nothing() -> None:
+    """tokenize.open: `try: ... detect_encoding(...) ... except: buffer.close(); raise`."""
+    flow = dataflow(
+        "def f():\n    try:\n        return late\n    except:\n        close()\n        raise",
+        "f()",
+    )
+    assert through(flow, 1) == ["late", "close"]
+    assert [
+        read.name for read in dataflow("try:\n    late\nexcept:\n    raise").cells[0].reads
+    ] == ["late"]

@@ -2,30 +2,29 @@
 
 Python's scoping is followed: function bodies read globals when they are called, not where they are
 written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
-reads, transitively, as reads of the calling cell at the call, but not those `f` binds with
-`global` before it calls the function that reads them, nor those a function it called before
-reading them binds); class bodies, comprehensions and
-lambdas run where they are written (but a read in an unnamed lambda's body, directly or through a
-call, of a name its cell binds later is not counted: the lambda may be a callback that runs after
-the cell bound it, as a Button's `command=lambda: ...` does); comprehension and function locals, `global`, `nonlocal`,
-walrus targets, `del`, augmented assignment, imports, `match` captures, `except ... as` and
-`with ... as` bind as Python binds. Within a cell, a name read after the cell itself bound it is
-not a read from the namespace. Reads a `try` guards against NameError are not counted, nor reads
-in a loop of a name the same cell binds (a later iteration sees the cell's own value), nor code
-that never runs: under a constant false test (`if False:`) or a Python 2 test (`if
-sys.version_info[0] == 2:`, `if six.PY2:`; a cell that parses runs on Python 3), or after a
+reads, transitively, as reads of the calling cell at the call, but not those `f` binds with `global`
+before it calls the function that reads them, nor those a function it called before reading them
+binds); class bodies, comprehensions and lambdas run where they are written (but a read in an
+unnamed lambda's body, directly or through a call, of a name its cell binds later is not counted:
+the lambda may be a callback that runs after the cell bound it, as a Button's `command=lambda: ...`
+does); comprehension and function locals, `global`, `nonlocal`, walrus targets, `del`, augmented
+assignment, imports, `match` captures, `except ... as` and `with ... as` bind as Python binds.
+Within a cell, a name read after the cell itself bound it is not a read from the namespace. Reads a
+`try` guards against NameError (its handler does not raise again), in a cell or a function body, are
+not counted, nor reads in a loop of a name the same cell binds (a later iteration sees the cell's
+own value), nor code that never runs: under a constant false test (`if False:`) or a Python 2 test
+(`if sys.version_info[0] == 2:`, `if six.PY2:`; a cell that parses runs on Python 3), or after a
 `return`, `raise`, `break` or `continue` in the same block.
 
 A call reads what the path its arguments take through the function reads: a branch on a parameter
 the function never rebinds (`if flag:`, `if not flag:`, `if p is None:`, `if mode == "he":`, `if
-mode in ("a", "b"):`, and `and`, `or`, `not` of these, in `if`, `elif`, a conditional expression,
-or an `if ...: return` that guards the rest of its block) is decided when the call passes a literal
-for that parameter, or leaves it to a literal default; the branch that does not run is not read.
-A parameter passed on to another call carries its value (`g(flag=flag)`). Anything else (a
-variable, `*args`, `**kwargs`, a decorated function, a class) leaves both branches read. A read
-on some of the call's paths only (under a test that is not decided, in a `while` body, an
-`except` handler, right of `and`/`or`, a nested function or lambda) is marked `maybe`; loops are
-taken to run.
+mode in ("a", "b"):`, and `and`, `or`, `not` of these, in `if`, `elif`, a conditional expression, or
+an `if ...: return` that guards the rest of its block) is decided when the call passes a literal for
+that parameter, or leaves it to a literal default; the branch that does not run is not read. A
+parameter passed on to another call carries its value (`g(flag=flag)`). Anything else (a variable,
+`*args`, `**kwargs`, a decorated function, a class) leaves both branches read. A read on some of the
+call's paths only (under a test that is not decided, in a `while` body, an `except` handler, right
+of `and`/`or`, a nested function or lambda) is marked `maybe`; loops are taken to run.
 
 Each cell is visited once; the notebook pass is a single walk over the cells: linear in size.
 """
@@ -446,6 +445,8 @@ class _CellVisitor(ast.NodeVisitor):
     def _read(self, name: str, node: ast.AST, arguments: Arguments | None = None) -> None:
         scope = self.scope
         if scope.kind in ("function", "comprehension"):
+            if self.guard_depth or name in self.checked_names:
+                return  # a NameError would be caught, or the name's existence was checked
             pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
             owner = self.flow.functions.get(scope.owner) if scope.owner else None
             if owner is not None and scope.parameters is not None:  # the owner's own body
@@ -1025,6 +1026,9 @@ def _arguments(arguments: ast.arguments) -> Iterator[ast.arg]:
 
 
 def _catches_name_error(handler: ast.ExceptHandler) -> bool:
+    """The handler takes a NameError and does not raise again (`except: cleanup(); raise`)."""
+    if any(isinstance(statement, ast.Raise) for statement in handler.body):
+        return False
     if handler.type is None:
         return True
     types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
