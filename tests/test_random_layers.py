@@ -72,6 +72,8 @@ def test_a_model_without_its_input_shape_is_built_later() -> None:
 
 def test_layers_that_draw_as_the_model_trains() -> None:
     assert messages(KERAS, "drop = layers.Dropout(0.5)", SEED) == []
+    # Built where it is made, it still draws only as the model trains.
+    assert messages(KERAS, "x = layers.Dropout(0.5)(inputs)", SEED) == []
     assert messages(KERAS, "drop = layers.Dropout(0.5)") == [
         (
             2,

@@ -549,10 +549,12 @@ def _drawn_later(call: CallSite, built_where_made: set[int]) -> str | None:
         return "makes a layer whose initial weights are drawn on its first call"
     if module.startswith("torch.utils.data") and function in TORCH_ITERATED:
         return f"makes a {TORCH_ITERATED[function]} that draws its order each time it is iterated"
-    if module != "keras.layers" or id(call.node) in built_where_made:
+    if module != "keras.layers":
         return None
-    if function in KERAS_TRAINING_LAYERS:
+    if function in KERAS_TRAINING_LAYERS:  # built or not
         return "makes a layer that draws at random as the model trains"
+    if id(call.node) in built_where_made:
+        return None
     return "makes a layer whose initial weights are drawn when it is built"
 
 
