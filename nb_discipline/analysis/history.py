@@ -104,7 +104,9 @@ class History(Record):
         """Reads whose value, by the execution counts, came from another cell than the one that
         top-to-bottom order gives. Only where the counts leave no doubt: one session, the binding
         run is saved, no unsaved run happened between it and the read, and no run in between
-        could have bound the name without our knowing (a star import, `%run`) or deleted it.
+        could have bound the name without our knowing (a star import, `%run`) or deleted it,
+        the two cells' outputs do not show two processes (`ran_apart`), and a read through a
+        call is one the call makes on every path it may take (not `maybe`).
         """
         if not self.ordered:
             return
