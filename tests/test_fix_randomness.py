@@ -349,7 +349,7 @@ def test_a_seed_made_from_the_clock_gets_no_fix(seeding: str) -> None:
         (
             "import tensorflow as tf\nfrom tensorflow import keras",
             "layer = keras.layers.Dense(3)",
-            "import tensorflow as tf\ntf.random.set_seed(42)\nfrom tensorflow import keras",
+            "import tensorflow as tf\ntf.keras.utils.set_random_seed(42)\nfrom tensorflow import keras",
         ),
         (
             "import numpy as np  # arrays\nimport pandas as pd",
@@ -390,7 +390,7 @@ def test_a_seed_made_from_the_clock_gets_no_fix(seeding: str) -> None:
             "from tensorflow.keras.layers import Dense",
             "layer = Dense(3)",
             "from tensorflow.keras.layers import Dense\nimport tensorflow as tf\n"
-            "tf.random.set_seed(42)",
+            "tf.keras.utils.set_random_seed(42)",
         ),
         (
             "%matplotlib inline\nimport numpy as np",
@@ -445,7 +445,8 @@ def test_an_import_the_fix_adds_may_repeat_one_below() -> None:
         "import tensorflow as tf",
     )
     assert cells[0] == (
-        "from tensorflow.keras import layers\nimport tensorflow as tf\ntf.random.set_seed(42)"
+        "from tensorflow.keras import layers\nimport tensorflow as tf\n"
+        "tf.keras.utils.set_random_seed(42)"
     )
 
 
@@ -482,7 +483,7 @@ def test_tensorflow_and_tf_keras_get_the_same_edit_and_one_seed() -> None:
     first, second = fixes("NBD301", imports, uses)
     assert first.edits == second.edits
     assert fixed_cells("NBD301", imports, uses)[0] == (
-        "import tensorflow as tf\ntf.random.set_seed(42)\nfrom tensorflow import keras"
+        "import tensorflow as tf\ntf.keras.utils.set_random_seed(42)\nfrom tensorflow import keras"
     )
 
 

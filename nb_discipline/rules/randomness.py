@@ -737,6 +737,14 @@ TENSORFLOW_1_ONLY = frozenset(
     )
 )
 TENSORFLOW_1_SEEDING = {"tensorflow": "set_random_seed", "tensorflow.compat.v1": "set_random_seed"}
+# tf.keras since 2.10 seeds its initializers from Python's `random`, which `tf.random.set_seed`
+# leaves alone: its own `set_random_seed` (2.7 and later) seeds Python, NumPy and TensorFlow.
+TF_KERAS_SEEDING = {
+    "tensorflow": "keras.utils.set_random_seed",
+    "tensorflow.compat.v1": "set_random_seed",
+    "tensorflow.keras": "utils.set_random_seed",
+    "tensorflow.keras.utils": "set_random_seed",
+}
 # The name a fix imports a library under when the notebook binds none of its modules.
 IMPORT_NAMES = {"numpy": "np", "tensorflow": "tf"}
 
@@ -801,11 +809,15 @@ def _seeding_fix(nb: Analysis, library: str, first: CallSite) -> Fix | None:
     `if`/`with`/`try` block of it); when no import binds one (`from random import choice`),
     the first import of the library gets an import that does (`import random`) and the seeding
     call, unless the name may be bound to something else."""
-    if library == "keras" and (first.qualified or "").startswith("tensorflow."):
-        library = "tensorflow"  # tf.keras draws from TensorFlow's generator: its seed covers it
     modules = SEEDING_CALLS[library]
-    if library == "tensorflow" and any(c.qualified in TENSORFLOW_1_ONLY for c in nb.calls.calls):
-        modules = TENSORFLOW_1_SEEDING
+    if library == "keras" and (first.qualified or "").startswith("tensorflow."):
+        library = "tensorflow"
+    if library == "tensorflow":
+        qualified = [call.qualified or "" for call in nb.calls.calls]
+        if any(name in TENSORFLOW_1_ONLY for name in qualified):
+            modules = TENSORFLOW_1_SEEDING
+        elif any(name.startswith("tensorflow.keras.") for name in qualified):
+            modules = TF_KERAS_SEEDING  # one seeding line for TensorFlow and tf.keras
     seed = _fix_seed(nb)
     position = _position(first)
     imports = [
