@@ -279,20 +279,16 @@ def test_the_message_says_a_possible_read_may_happen() -> None:
     ] == ["Cell 3 calls `Windows`, which may read `np`, bound only in cell 4 below"]
 
 
-def test_a_lambda_may_run_after_its_cell_binds_what_it_reads() -> None:
+def test_a_callback_lambda_reads_nothing_where_it_is_written() -> None:
     """milaan9 017_Check_Weather_Forecast_with_GUI cell 3: a Button's
     `command=lambda: get_weather(...)` runs on a click, during the `app.mainloop()` that ends the
-    cell, after the cell bound `results`; get_weather reads `results`."""
+    cell, after the cell bound `results`; get_weather reads `results`. The lambda is passed on,
+    not called where it is written: nbcheck does not see when it runs."""
     flow = dataflow(
         "def get_weather(city):\n    results['text'] = city",
         "button = Button(command=lambda: get_weather(box.get()))\nresults = Label()\nbox = Entry()",
     )
-    assert [read.name for read in flow.cells[1].reads] == [
-        "Button",
-        "get_weather",
-        "Label",
-        "Entry",
-    ]
+    assert [read.name for read in flow.cells[1].reads] == ["Button", "Label", "Entry"]
     cells = [
         code("def get_weather(city):\n    results['text'] = city\n    return icon"),
         code("button = Button(command=lambda: get_weather(box.get()))\nresults = Label()"),
@@ -302,12 +298,8 @@ def test_a_lambda_may_run_after_its_cell_binds_what_it_reads() -> None:
         d.message for d in check(notebook(*cells), rules=selected_rules(["NBD201"], [], []))
     ] == [
         "Cell 2 reads `Button`, bound only in cell 3 below",
-        "Cell 2 calls `get_weather`, which reads `icon`, bound only in cell 3 below",
-        "Cell 2 reads `box`, bound only in cell 3 below",
         "Cell 2 reads `Label`, bound only in cell 3 below",
     ]
-    own = dataflow("def show():\n    return label\nb = Button(command=lambda: show())\nlabel = 1")
-    assert [read.name for read in own.cells[0].reads] == ["Button"]
     direct = dataflow("print(scale)\nf(lambda r: r * scale)\nscale = 2")
     assert [read.name for read in direct.cells[0].reads] == ["print", "scale", "f"]
 

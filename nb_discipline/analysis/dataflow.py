@@ -4,10 +4,13 @@ Python's scoping is followed: function bodies read globals when they are called,
 written (each top-level function gets a summary, and a call `f()` in a cell counts the globals `f`
 reads, transitively, as reads of the calling cell at the call, but not those `f` binds with `global`
 before it calls the function that reads them, nor those a function it called before reading them
-binds); class bodies, comprehensions and lambdas run where they are written (but a read in an
-unnamed lambda's body, directly or through a call, of a name its cell binds later is not counted:
-the lambda may be a callback that runs after the cell bound it, as a Button's `command=lambda: ...`
-does); comprehension and function locals, `global`, `nonlocal`, walrus targets, `del`, augmented
+binds); class bodies and comprehensions run where they are written; a lambda bound to a name is
+a function; an unnamed lambda runs where it is written when a call there calls it (`(lambda:
+x)()`, `sorted(key=...)`, `list(map(...))`, pandas' `apply`: `_lambdas_called_here`), and
+otherwise (stored, passed on as a callback) when something calls it, which nbcheck does not see:
+its reads are kept apart (`CellFlow.unseen`), for NBD202 alone, and the calls it makes are not the
+cell's (in a function's body, it may run when the function is called, as a nested function may);
+comprehension and function locals, `global`, `nonlocal`, walrus targets, `del`, augmented
 assignment, imports, `match` captures, `except ... as` and `with ... as` bind as Python binds.
 Within a cell, a name read after the cell itself bound it is not a read from the namespace. Reads a
 `try` guards against NameError (its handler does not raise again), in a cell or a function body, are
@@ -199,8 +202,6 @@ class Call(Record):
     name: str
     read: Read
     arguments: Arguments = NO_ARGUMENTS
-    later: bool = False
-    """Made in an unnamed lambda's body: it may run after the cell bound what the callee reads."""
 
 
 def _add_read(summary: FunctionSummary, read: Read, guards: tuple[Guards, ...]) -> None:
@@ -223,6 +224,7 @@ class CellFlow:
 
     __slots__ = (
         "binds", "calls", "final", "functions", "parsed", "reads", "unknown_at", "unknown_reason",
+        "unseen",
     )  # fmt: skip
 
     def __init__(self, parsed: ParsedCell, unknown_reason: str | None = None) -> None:
@@ -231,7 +233,10 @@ class CellFlow:
         self.reads: dict[str, Read] = {}
         # The first call of each global name with each set of arguments (in order), for the
         # functions the notebook defines.
-        self.calls: dict[tuple[str, Arguments, bool], Call] = {}
+        self.calls: dict[tuple[str, Arguments], Call] = {}
+        # The first read of each name from the namespace in the body of a lambda whose calls nbcheck
+        # cannot see (it is not called where it is written): it reads when called, if ever.
+        self.unseen: dict[str, Read] = {}
         # Each name the cell binds, with the order of its first binding.
         self.binds: dict[str, int] = {}
         # Name -> bound (True) or deleted by a top-level `del` (False) at the end of the cell.
@@ -300,8 +305,8 @@ class _Pending:
     """A name read in a function or comprehension, resolved when its scope ends."""
 
     __slots__ = (
-        "arguments", "bound_before", "calls_before", "deferred", "force_global", "guards", "later",
-        "name", "node", "owner",
+        "arguments", "bound_before", "calls_before", "deferred", "force_global", "guards", "name",
+        "node", "owner", "unseen",
     )  # fmt: skip
 
     def __init__(
@@ -321,8 +326,9 @@ class _Pending:
         self.owner = owner
         self.guards = guards
         self.force_global = False
-        self.later = False
-        """Read in an unnamed lambda's body: when the lambda is called, maybe after the cell."""
+        self.unseen = False
+        """Read in the body of a lambda not called where it is written: when it is called, if
+        ever, which nbcheck cannot see."""
         self.bound_before: frozenset[str] = _NOTHING
         """A call's: the globals its owner function bound (`global x; x = ...`) before it."""
         self.calls_before = 0
@@ -377,9 +383,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.loop_reads: list[tuple[str, int]] = []
         self.loop_binds: set[tuple[str, int]] = set()
         self.lambda_name: str | None = None
-        self.later_reads: set[str] = set()
-        """Names read from the namespace in unnamed lambdas' bodies only, so far."""
-        self.direct_reads: set[str] = set()
+        self.called_here: set[int] = set()
+        """The lambdas (their ids) that a call of the cell calls before it returns."""
         self.guards: Guards = ()
         """The tests that enclose the code being visited in its owner's body (UNDECIDED for a
         test on anything but a parameter, or code that may not run)."""
@@ -416,9 +421,6 @@ class _CellVisitor(ast.NodeVisitor):
         for name, loop in self.loop_reads:
             if (name, loop) in self.loop_binds:  # a later iteration sees the loop's own value
                 del self.flow.reads[name]
-        for name in self.later_reads - self.direct_reads:
-            if name in self.flow.binds and name in self.flow.reads:
-                del self.flow.reads[name]  # the lambda may run after the cell bound it
         for name, summary in list(self.flow.functions.items()):
             if "." not in name and (constructors := self._constructors(name)):
                 for constructor in constructors:
@@ -481,31 +483,29 @@ class _CellVisitor(ast.NodeVisitor):
             self._deferred_read(pending)
             return
         name = pending.name
-        if name in scope.bound:
+        if pending.unseen:
+            if not (name in scope.bound or name in self.flow.unseen or self.guard_depth):
+                self.flow.unseen[name] = self._make_read(name, pending.node)
+        elif name in scope.bound:
             if pending.arguments is not None:
-                self._own_call(name, pending.node, pending.arguments, pending.later)
+                self._own_call(name, pending.node, pending.arguments)
         elif not (self.guard_depth or name in self.checked_names):
-            self._module_read(name, pending.node, pending.arguments, pending.later)
+            self._module_read(name, pending.node, pending.arguments)
 
-    def _own_call(
-        self, name: str, node: ast.AST, arguments: Arguments, later: bool = False
-    ) -> None:
+    def _own_call(self, name: str, node: ast.AST, arguments: Arguments) -> None:
         """A call, where it runs, of a name the cell itself bound: kept, for the `global`
         bindings of the function it calls happen at the call."""
-        key = (name, arguments, later)
+        key = (name, arguments)
         if not (self.guard_depth or name in self.checked_names or key in self.flow.calls):
-            self.flow.calls[key] = Call(name, self._make_read(name, node), arguments, later)
+            self.flow.calls[key] = Call(name, self._make_read(name, node), arguments)
 
-    def _module_read(
-        self, name: str, node: ast.AST, arguments: Arguments | None, later: bool = False
-    ) -> None:
+    def _module_read(self, name: str, node: ast.AST, arguments: Arguments | None) -> None:
         """A read that reaches the module scope unbound there: the cell reads the namespace."""
         flow = self.flow
         read = None
-        (self.later_reads if later else self.direct_reads).add(name)
-        if arguments is not None and (name, arguments, later) not in flow.calls:
+        if arguments is not None and (name, arguments) not in flow.calls:
             read = self._make_read(name, node)
-            flow.calls[name, arguments, later] = Call(name, read, arguments, later)
+            flow.calls[name, arguments] = Call(name, read, arguments)
         if name not in flow.reads:
             flow.reads[name] = read or self._make_read(name, node)
             if self.loop_depth:
@@ -689,6 +689,7 @@ class _CellVisitor(ast.NodeVisitor):
         self.loop_depth += 1
 
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
+        self._consumed(node.iter)
         self.visit(node.iter)
         self._enter_loop()
         self.visit(node.target)
@@ -823,7 +824,8 @@ class _CellVisitor(ast.NodeVisitor):
     def visit_Lambda(self, node: ast.Lambda) -> None:
         self._signature(node.args, annotations=False)
         name, self.lambda_name = self.lambda_name, None
-        self._function(name, node.args, [node.body], deferred=name is not None)
+        unseen = name is None and id(node) not in self.called_here
+        self._function(name, node.args, [node.body], deferred=name is not None, unseen=unseen)
 
     def _signature(self, arguments: ast.arguments, annotations: bool = True) -> None:
         for default in [*arguments.defaults, *arguments.kw_defaults]:
@@ -841,6 +843,7 @@ class _CellVisitor(ast.NodeVisitor):
         body: list,
         deferred: bool = True,
         decorated: bool = False,
+        unseen: bool = False,
     ) -> None:
         parent = self.scope
         owner = parent.owner
@@ -865,9 +868,9 @@ class _CellVisitor(ast.NodeVisitor):
         self._nested_in_function(body)
         self.guards = guards
         self.scope = parent
-        if name is None:  # an unnamed lambda: its body runs when it is called
+        if unseen:  # it runs when called, if ever: nbcheck cannot see when
             for pending in scope.pending:
-                pending.later = True
+                pending.unseen = True
         self._end_scope(scope)
 
     def _nested_in_function(self, body: list) -> None:
@@ -904,6 +907,7 @@ class _CellVisitor(ast.NodeVisitor):
     # expressions ------------------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
+        self._lambdas_called_here(node)
         if isinstance(node.func, ast.Name):
             self._read(node.func.id, node.func, self._call_arguments(node))
             if node.func.id == "exec" and self.scope is self.module:
@@ -916,6 +920,31 @@ class _CellVisitor(ast.NodeVisitor):
             self.visit(argument)
         for keyword in node.keywords:
             self.visit(keyword.value)
+
+    def _lambdas_called_here(self, node: ast.Call) -> None:
+        """The lambdas the call calls before it returns: one called where it is made, the key of
+        `sorted`, `min` and `max`, the function of a `map` or `filter` that a builtin, a `join`,
+        a loop or a list, set or dict comprehension consumes at once, and those given to
+        pandas' `apply`, `agg`, `transform`, `pipe` and sorting methods, and `list.sort`."""
+        func = node.func
+        if isinstance(func, ast.Lambda):
+            self.called_here.add(id(func))
+        name = func.id if isinstance(func, ast.Name) else None
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        if name in _CALL_THEIR_KEY or method in _CALL_THEIR_FUNCTIONS:
+            self.called_here.update(id(value) for value in _lambdas(node))
+        if name in _CONSUME or method == "join":
+            for argument in node.args:
+                self._consumed(argument)
+
+    def _consumed(self, iterable: ast.expr) -> None:
+        """An iterable consumed where it is made: a lazy `map` or `filter` calls its function."""
+        if (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id in ("map", "filter")
+        ):
+            self.called_here.update(id(value) for value in _lambdas(iterable))
 
     def _call_arguments(self, node: ast.Call) -> Arguments:
         positional = []
@@ -986,6 +1015,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _comprehension(self, node: ast.AST, generators: list[ast.comprehension], *results) -> None:
+        if not isinstance(node, ast.GeneratorExp):
+            self._consumed(generators[0].iter)
         self.visit(generators[0].iter)
         parent = self.scope
         scope = _Scope("comprehension", parent, parent.owner, parent.deferred)
@@ -1013,6 +1044,24 @@ class _CellVisitor(ast.NodeVisitor):
 
 
 _METHODS: dict[type, Callable[[_CellVisitor, Any], None]] = {}
+# Builtins that call the function they are given (`key=`) before they return.
+_CALL_THEIR_KEY = frozenset({"sorted", "min", "max"})
+# Builtins that consume the iterable they are given before they return.
+_CONSUME = frozenset(
+    {"list", "tuple", "set", "frozenset", "dict", "sorted", "sum", "min", "max", "any", "all"}
+)
+# Methods that call the function they are given before they return: pandas' and `list.sort`
+# (not `map`: Spark's RDD.map is lazy, as Python's map is).
+_CALL_THEIR_FUNCTIONS = frozenset(
+    {"apply", "applymap", "agg", "aggregate", "transform", "pipe", "sort", "sort_values",
+     "sort_index"}
+)  # fmt: skip
+
+
+def _lambdas(call: ast.Call) -> Iterator[ast.Lambda]:
+    for value in [*call.args, *(keyword.value for keyword in call.keywords)]:
+        if isinstance(value, ast.Lambda):
+            yield value
 
 
 def _arguments(arguments: ast.arguments) -> Iterator[ast.arg]:
@@ -1395,7 +1444,7 @@ class Dataflow:
                     summary, call.arguments, flow, table, closures
                 )
                 for name, reached in closure_reads.items():
-                    if bound_at.get(name, order) < order or (call.later and name in flow.binds):
+                    if bound_at.get(name, order) < order:
                         continue
                     known = reads.get(name)
                     if known is None or known.order > order:

@@ -88,7 +88,9 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Flags each read of a global name that no cell of the notebook binds (assignment, import,
     `def`, `class`, `for` target, ...) and that is neither a builtin nor one of IPython's own
-    names (`In`, `Out`, `_`, `display`, ...). Function bodies are checked too.
+    names (`In`, `Out`, `_`, `display`, ...). Function bodies are checked too, and the bodies of
+    lambdas that are stored or passed on rather than called where they are written: they read
+    when they are called, which nbcheck does not see, so NBD201 does not judge them.
 
     A star import, `%run`, `exec`, `globals().update(...)`, an unknown cell magic or a cell that
     does not parse may bind any name: a read below such a cell, or after it in the same cell, is
@@ -159,6 +161,11 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
     if dataflow.binds_unknown:
         return  # a function may be called after a cell that binds what it reads
     for names in dataflow.cells:
+        cell = names.cell
+        for read in names.flow.unseen.values():
+            if not dataflow.bound_anywhere(read.name):
+                message = f"A lambda in cell {cell.index} reads `{read.name}`, which no cell binds"
+                yield _finding(cell, read, message, read.name)
         for summary in names.flow.functions.values():
             if summary.is_class:
                 continue  # its reads are its constructors', reported as theirs
@@ -166,7 +173,7 @@ def undefined_name(nb: Analysis) -> Iterator[Finding]:
                 if not dataflow.bound_anywhere(read.name):
                     kind = "Method" if "." in summary.name else "Function"
                     yield _finding(
-                        names.cell,
+                        cell,
                         read,
                         f"{kind} `{summary.name}` reads `{read.name}`, which no cell binds",
                         read.name,
