@@ -65,7 +65,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "requirements-ml.txt").write_text("scikit-learn==1.5.2\n")
     write_notebook(
         tmp_path / "nb.ipynb",
-        code("!pip install lightgbm", 1),
+        code("!pip install xgboost", 1),
         code("import pandas, sklearn, lightgbm", 2),
     )
     return tmp_path
@@ -163,7 +163,7 @@ def test_other_settings_are_other_findings(kept) -> None:
             lambda p: (p / "requirements-ml.txt").write_text("scikit-learn>=1.5.2\n"),
             "NBD403 NBD401 NBD402",
         ),
-        # Before each change: NBD403 (`pip install lightgbm`) and NBD402 (`import lightgbm`).
+        # Before each change: NBD403 (`pip install xgboost`) and NBD402 (`import lightgbm`).
         # A module appears beside the notebook: the import is the project's own.
         (lambda p: (p / "lightgbm.py").write_text(""), "NBD403"),
         # A new dependency file is found.

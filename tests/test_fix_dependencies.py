@@ -305,7 +305,6 @@ def test_what_nbd401_cannot_pin_once_gets_no_fix(tmp_path: Path) -> None:
         "hashed/requirements.txt": "pyyaml>=5 --hash=sha256:0123456789abcdef\n",
         "poetry/pyproject.toml": '[tool.poetry.dependencies]\npyyaml = "^5.1 || ^6"\n',
         "tilde/pyproject.toml": '[tool.poetry.dependencies]\npyyaml = "~5.4"\n',  # <5.5
-        "setup/setup.cfg": "[options]\ninstall_requires =\n    pyyaml>=5\n",
     }
     for name, text in cases.items():
         make_project(tmp_path / name.split("/")[0], {name.split("/")[1]: text})
