@@ -500,6 +500,77 @@ def _ancestors(root: ast.AST, node: ast.AST) -> list[ast.AST] | None:
     return None
 
 
+class _NeverRun:
+    """The calls in function bodies that nothing in the notebook can reach: in a function, or a
+    method of a class, that no code that runs refers to. Code at a cell's top level and in a
+    class body runs; a module-level lambda may; a decorated definition may be called by its
+    decorator (`@interact` calls it at once); a definition runs when code that runs, or a
+    definition that does, names it (a call, `model = PGNet`, `Button(command=train)`,
+    `class B(A)` for A's methods); a method runs when its class does. A cell that does not parse
+    may call any name it holds."""
+
+    def __init__(self, nb: Analysis) -> None:
+        self.roots: set[str] = set()
+        # Definition -> the names its code refers to; the calls in its function bodies.
+        self.refers: dict[str, set[str]] = {}
+        self.calls: dict[str, list[int]] = {}
+        for parsed in nb.parsed:
+            if parsed.tree is None:
+                self.roots.update(re.findall(r"[^\W\d]\w*", parsed.cell.source))
+                continue
+            try:
+                self._walk(parsed.tree, None, True)
+            except RecursionError:  # nested too deeply to read: anything may run
+                self.calls.clear()
+                break
+        reached: set[str] = set()
+        todo = list(self.roots)
+        while todo:
+            name = todo.pop()
+            if name not in reached:
+                reached.add(name)
+                todo.extend(self.refers.get(name, ()))
+        self.ids = frozenset(
+            call for owner, calls in self.calls.items() if owner not in reached for call in calls
+        )
+
+    def __contains__(self, call: CallSite) -> bool:
+        return id(call.node) in self.ids
+
+    def _walk(self, node: ast.AST, owner: str | None, now: bool) -> None:
+        """`owner`: the module-level definition the code is in; `now`: it runs where it is."""
+        kind = type(node)
+        if kind is ast.Name:
+            if now or owner is None:
+                self.roots.add(node.id)
+            else:
+                self.refers.setdefault(owner, set()).add(node.id)
+            return
+        if kind is ast.Call and owner is not None and not now:
+            self.calls.setdefault(owner, []).append(id(node))
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda):
+            inner = owner
+            if now and owner is None and kind is not ast.Lambda:
+                inner = node.name
+                if node.decorator_list:
+                    self.roots.add(inner)
+            for field in ("decorator_list", "args", "returns", "bases", "keywords"):
+                value = getattr(node, field, None)
+                for child in value if isinstance(value, list) else (value,):
+                    if not isinstance(child, ast.AST):
+                        continue
+                    if field == "bases" and inner is not None:  # its base's methods run with it
+                        self._walk(child, inner, False)
+                    else:
+                        self._walk(child, owner, now)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            for statement in body:
+                self._walk(statement, inner, now and kind is ast.ClassDef)
+            return
+        for child in ast.iter_child_nodes(node):
+            self._walk(child, owner, now)
+
+
 def _unsafe_fix(message: str, *edits: Edit | None) -> Fix | None:
     if None in edits:
         return None
@@ -861,7 +932,10 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     `%%production` magic, the `seed-functions` setting, and a function of the notebook (or one
     imported and named like `set_seed` or `seed_everything`) that calls them. A use inside a
     function body runs when the function is called, so it is only flagged when the library is
-    seeded nowhere in the notebook. So is a layer that draws after it is made, where a seeding
+    seeded nowhere in the notebook, and only when the notebook may call the function: a function,
+    or a method of a class, that no code that runs names (a call, `model = Net`, a callback
+    `Button(command=train)`, a subclass that is made) never runs and draws nothing; a decorated
+    one may be called by its decorator. So is a layer that draws after it is made, where a seeding
     below it may come first: a Keras layer draws its initial weights when it is built (a
     `Sequential` model given its input's shape, or the layer called on a tensor, builds it where it
     is made; otherwise its `build`, first call or `fit` does), Keras's `Dropout`, noise and
@@ -920,6 +994,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     unseeded_uses: dict[str, list[int]] = {}
     drawn_later: dict[int, str] = {}
     old_keras: bool | None = None
+    never_run: _NeverRun | None = None
     for index, (call, seeded_for_call) in enumerate(zip(calls, seeded, strict=True)):
         library = global_rng_library(call)
         if library == "keras" and not (call.qualified or "").startswith("tensorflow."):
@@ -929,6 +1004,10 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
                 library = "numpy"  # it drew its seeds from NumPy's generator
         if library is None or _seeded(call, library, seeded_for_call):
             continue
+        if call.deferred:
+            never_run = never_run or _NeverRun(nb)
+            if call in never_run:
+                continue
         if built is None and (call.qualified or "").startswith(("keras.", "tensorflow.keras.")):
             built = _keras_built_where_made(calls)
         if later := _drawn_later(call, built or set()):
@@ -986,6 +1065,7 @@ GENERATORS: dict[str, tuple[str, int] | None] = {
     "random.Random": ("x", 0),
     "torch.Generator": None,
 }
+FROM_NON_DETERMINISTIC_STATE = "tensorflow.random.Generator.from_non_deterministic_state"
 # A bit generator's other way to take a seed: Philox's `key` fixes its stream as a seed does.
 SEED_ALTERNATIVES = {"numpy.random.Philox": "key"}
 GENERATOR_FIXES = {
@@ -1004,7 +1084,8 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
     `np.random.default_rng()`, `np.random.RandomState()`, NumPy bit generators and
     `SeedSequence()`, `random.Random()`, `tf.random.Generator.from_non_deterministic_state()`,
     and a `torch.Generator()` on which `manual_seed` is never called. Seeding the global
-    generators does not help: these objects take their own seed.
+    generators does not help: these objects take their own seed. Not in a function, or a method
+    of a class, that nothing in the notebook may call (as NBD301 judges it): it makes nothing.
 
     ## Why is this bad?
     A generator made without a seed starts from the operating system's entropy (a
@@ -1043,9 +1124,14 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
         for call in calls
         if call.dotted is not None and call.dotted.endswith(".manual_seed")
     }
+    never_run: _NeverRun | None = None
     for call in calls:
         name = call.qualified
-        if name == "tensorflow.random.Generator.from_non_deterministic_state":
+        if call.deferred and (name in GENERATORS or name == FROM_NON_DETERMINISTIC_STATE):
+            never_run = never_run or _NeverRun(nb)
+            if call in never_run:
+                continue
+        if name == FROM_NON_DETERMINISTIC_STATE:
             library = "tensorflow"
         elif name in GENERATORS:
             library = name.split(".")[0]
@@ -1669,8 +1755,9 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     xgboost, lightgbm and catboost are not flagged: without a seed they use a fixed default one,
     and are reproducible; nor are `randomized_svd` and `AffinityPropagation`, whose default seed
     was a fixed one in the scikit-learn versions many notebooks were written for (0 until 1.2,
-    and until 0.23). Add your own callables with the `random-state-functions` setting
-    (`module.function`, or `module.function:seed_argument`).
+    and until 0.23). Nor is a call in a function, or a method of a class, that nothing in the
+    notebook may call (as NBD301 judges it). Add your own callables with the
+    `random-state-functions` setting (`module.function`, or `module.function:seed_argument`).
 
     ## Why is this bad?
     With no seed and no global seed above, the library starts from fresh entropy: a different
@@ -1710,6 +1797,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     configured = _configured_random_state(nb.settings.random_state_functions)
     calls = nb.calls.calls
     seeded: list[frozenset[str]] | None = None  # made on first need
+    never_run: _NeverRun | None = None
     entries = [_random_state_entry(call, table, configured) for call in calls]
     # Estimators a meta-estimator clones and re-seeds: written in its call, or named first.
     templates: set[int] = set()
@@ -1718,6 +1806,10 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
         entry = entries[index]
         if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
             continue
+        if call.deferred:
+            never_run = never_run or _NeverRun(nb)
+            if call in never_run:
+                continue
         if (
             call.assigned_to in template_names
             or _built_and_never_used(nb, call)

@@ -1,0 +1,94 @@
+"""Code in a function or class nothing calls never runs: it draws nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from nb_discipline.engine import check
+from nb_discipline.rules import selected_rules
+from tests.builders import code, notebook
+
+# datawhalechina/easy-rl notebooks/PolicyGradient.ipynb: PGNet and PolicyGradient are defined and
+# never made.
+PG_NET = (
+    "import torch.nn as nn\n"
+    "class PGNet(nn.Module):\n"
+    "    def __init__(self, n_states, hidden_dim=36):\n"
+    "        super().__init__()\n"
+    "        self.fc1 = nn.Linear(n_states, hidden_dim)\n"
+)
+POLICY = (
+    "class PolicyGradient:\n"
+    "    def __init__(self, n_states):\n"
+    "        self.policy_net = PGNet(n_states)\n"
+)
+
+
+def codes(*sources: str, rule: str = "NBD3") -> list[str]:
+    cells = [code(source) for source in sources]
+    return [d.code for d in check(notebook(*cells), rules=selected_rules([rule], [], []))]
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        (PG_NET, POLICY),
+        (PG_NET,),
+        ("import numpy as np\ndef noise():\n    return np.random.normal(size=3)",),
+        ("import numpy as np\ndef noise():\n    return np.random.default_rng()",),
+        (
+            "from sklearn.model_selection import train_test_split\n"
+            "def split(X, y):\n    return train_test_split(X, y)",
+        ),
+        # a function only a never-called function calls
+        ("import numpy as np\ndef noise():\n    return np.random.rand()\ndef g():\n    noise()",),
+        # a method of a class nothing makes, whose base is made
+        (
+            "import random\nclass A:\n    pass\nclass B(A):\n    def f(self):\n        random.random()",
+            "a = A()",
+        ),
+    ],
+)
+def test_a_function_nothing_calls_draws_nothing(sources: tuple[str, ...]) -> None:
+    assert codes(*sources) == []
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "agent = PolicyGradient(4)",
+        "def make():\n    return PolicyGradient(4)\nagent = make()",
+        "agents = [PolicyGradient(n) for n in range(3)]",
+        "button = Button(command=lambda: PolicyGradient(4))",  # a callback may run
+        "run(PolicyGradient)",  # passed on: may be called
+        "%time agent = PolicyGradient(4)",
+        "for n in range(3):\n    PolicyGradient(n)",
+    ],
+)
+def test_a_function_the_notebook_calls_draws(last: str) -> None:
+    assert codes(PG_NET, POLICY, last) == ["NBD301"]
+
+
+def test_a_decorated_function_may_be_called_by_its_decorator() -> None:
+    """`@interact` calls the function at once; a framework's route later."""
+    source = "import numpy as np\n@interact\ndef noise(n=3):\n    return np.random.rand(n)"
+    assert codes(source) == ["NBD301"]
+
+
+def test_a_class_body_runs_where_it_is_written() -> None:
+    assert codes("import numpy as np\nclass A:\n    start = np.random.rand()") == ["NBD301"]
+
+
+def test_a_cell_that_does_not_parse_may_call_anything() -> None:
+    source = "import numpy as np\ndef noise():\n    return np.random.rand()"
+    assert codes(source, "print 'x'\nnoise()") == ["NBD301"]
+
+
+def test_the_unreached_calls_of_each_rule() -> None:
+    inside = "def split(X, y):\n    return train_test_split(X, y)\n"
+    head = "from sklearn.model_selection import train_test_split\nimport numpy as np\n"
+    assert codes(head + inside, rule="NBD303") == []
+    assert codes(head + inside + "split(1, 2)", rule="NBD303") == ["NBD303"]
+    maker = "def make():\n    return np.random.default_rng()\n"
+    assert codes(head + maker, rule="NBD302") == []
+    assert codes(head + maker + "rng = make()", rule="NBD302") == ["NBD302"]
