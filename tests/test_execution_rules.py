@@ -165,3 +165,16 @@ def test_zero_counts_are_no_run() -> None:
     assert findings(colab) == []
     more_missing_than_zeros = notebook(code("a", 1), code("b", 0), code("c", 4))
     assert findings(more_missing_than_zeros) == [("NBD103", 3)]
+
+
+def test_an_empty_cell_repeats_the_count_before_it_in_one_session() -> None:
+    # IPython runs nothing for a cell of whitespace and does not count it: ipykernel answers with
+    # the count of the run before (ThinkBayes2 soccer_soln2: cells 25 and 26 both [15], 26 empty).
+    nb = notebook(code("a = 1", 1), code("b = a", 2), code("\n", 2), code("c = b", 3))
+    assert findings(nb) == []
+    # Nor is an empty cell ever the one that ran out of order.
+    nb = notebook(code("a = 1", 1), code("", 3), code("b = a", 2))
+    assert findings(nb, "NBD101") == []
+    # A cell of comments is run and counted: a repeat there still proves two sessions.
+    nb = notebook(code("a = 1", 1), code("# note", 1), code("b = a", 2))
+    assert findings(nb, "NBD103") == [("NBD103", 2)]

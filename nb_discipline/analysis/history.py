@@ -13,7 +13,9 @@ runs from 1 and never repeats a number, so:
 
 Notebooks without counts (stripped) and notebooks whose counts are all equal (tools that write 0
 everywhere) say nothing about order: `informative` is False. A count below 1 is no kernel's: such
-cells are left out as if they had none.
+cells are left out as if they had none. So are empty cells (nothing but whitespace): IPython runs
+nothing for them and does not move its counter on, and ipykernel answers with the count of the run
+before, so an empty cell repeats a count within one session and tells nothing of its own.
 
 Distinct counts are consistent with one session, not proof of it: the kernel may have restarted
 and run other cells, each with a count no saved cell repeats. The outputs can show it, and then
@@ -62,7 +64,11 @@ class History(Record):
     @classmethod
     def of(cls, notebook: Notebook) -> History:
         carrying = [cell for cell in notebook.code_cells if cell.execution_count is not None]
-        counted = [cell for cell in carrying if cell.execution_count > 0]  # type: ignore[operator]
+        counted = [
+            cell
+            for cell in carrying
+            if cell.execution_count > 0 and cell.source.strip()  # type: ignore[operator]
+        ]
         run_order = tuple(sorted(counted, key=lambda cell: (cell.execution_count, cell.index)))
         counts = tuple(sorted({cell.execution_count for cell in counted}))  # type: ignore[type-var]
         sharing: dict[int, list[Cell]] = {}
@@ -72,7 +78,7 @@ class History(Record):
             (tuple(cells) for cells in sharing.values() if len(cells) > 1),
             key=lambda cells: cells[1].index,
         )
-        blank = len(carrying) - len(counted)
+        blank = sum(1 for cell in carrying if cell.execution_count < 1)  # type: ignore[operator]
         return cls(run_order, len(counts) > 1, counts, tuple(repeated), blank)
 
     @property

@@ -21,7 +21,8 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     A kernel never repeats a count, so when two cells share one the counts come from more than
     one kernel session (or a cell was copied), and which cell ran in which session the counts
     cannot tell: then no order is stated (NBD103 reports the repeat). Counts below 1 are no
-    kernel's and are skipped. Distinct counts are read as one session unless the two cells'
+    kernel's and are skipped, as are empty cells (IPython runs nothing for them and repeats the
+    count of the run before). Distinct counts are read as one session unless the two cells'
     outputs show otherwise: warnings or tracebacks that name different kernel processes
     (`/tmp/ipykernel_<pid>/`), or printed objects (`<... at 0x7f...>`) 4 GiB or more apart in
     memory, as two processes' objects lie and one process's rarely do. Then nothing is said
@@ -53,9 +54,7 @@ def out_of_order_execution(nb: Analysis) -> Iterator[Finding]:
     from ..analysis.history import ran_apart  # loaded with the history
 
     highest_above = None
-    for cell in nb.notebook.code_cells:
-        if cell.execution_count is None or cell.execution_count < 1:
-            continue
+    for cell in sorted(nb.history.run_cells, key=lambda cell: cell.index):
         if (
             highest_above is not None
             and cell.execution_count < highest_above.execution_count
@@ -146,7 +145,8 @@ def not_run_from_fresh_kernel(nb: Analysis) -> Iterator[Finding]:
     Flags the first place where the saved execution counts skip a number, or start above 1. Each
     missing number is a run whose cell was run again later or no longer exists. When two cells
     share a count, the kernel restarted between their runs, or a cell was copied (a kernel never
-    repeats a count): the finding names them instead of gaps.
+    repeats a count): the finding names them instead of gaps. An empty cell is not one of them:
+    IPython runs nothing for it, and it shows the count of the run before.
     Cells saved with a count below 1 (Colab writes 0 over real counts) may be the missing runs:
     gaps are reported only when more runs are missing than there are such cells.
 
