@@ -574,3 +574,23 @@ def test_azureml_sdk_provides_the_modules_it_installs(tmp_path: Path) -> None:
         "from azureml.pipeline.core import Pipeline\nfrom azureml.widgets import RunDetails",
     )
     assert summary(found) == [("NBD402", "azureml-widgets")]
+
+
+@pytest.mark.parametrize("folder", ["binder", ".binder", "environments", "envs"])
+def test_the_roots_environment_folders_declare_for_every_notebook(
+    tmp_path: Path, folder: str
+) -> None:
+    # udacity/deep-learning keeps its conda environments in environments/dl_env_*.yml.
+    make_project(
+        tmp_path,
+        {f"{folder}/dl_env_linux.yml": "name: dl\ndependencies:\n  - matplotlib=2.0.0\n"},
+    )
+    found = run(tmp_path, "import matplotlib, seaborn", where="autoencoder/deep/nb.ipynb")
+    assert summary(found) == [("NBD402", "seaborn")]
+    assert found[0].message.endswith(f"(read: {folder}/dl_env_linux.yml)")
+
+
+def test_an_environment_folder_below_the_root_is_not_read(tmp_path: Path) -> None:
+    make_project(tmp_path, {"lesson/envs/environment.yml": "dependencies:\n  - matplotlib\n"})
+    found = run(tmp_path, "import matplotlib", where="other/nb.ipynb")
+    assert summary(found) == [("NBD402", "matplotlib")]

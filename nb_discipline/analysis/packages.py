@@ -210,6 +210,11 @@ def _dependency_files_in(directory: str) -> list[str]:
     return found
 
 
+# Folders of a project's root that hold its environment files for every notebook in it: Binder's
+# (repo2docker reads `binder/` or `.binder/` before the root) and the usual names of the others.
+ENVIRONMENT_FOLDERS = ("binder", ".binder", "environment", "environments", "envs", "conda")
+
+
 class Project:
     """The project a notebook belongs to, as the dependency rules see it."""
 
@@ -236,9 +241,13 @@ class Project:
                 os.path.join(base, os.path.normpath(name))
                 for name in self.settings.dependency_files
             )
+        root_folders = _listing(self.root).subdirectories
+        environment_folders = [
+            os.path.join(self.root, name) for name in ENVIRONMENT_FOLDERS if name in root_folders
+        ]
         return tuple(
             path
-            for d in self.directories
+            for d in (*self.directories, *environment_folders)
             for path in _dependency_files_in(d)
             if not self._another_notebooks(path)
         )

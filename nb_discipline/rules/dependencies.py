@@ -239,7 +239,9 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     Flags the first import of each third-party module whose distribution appears in none of the
     project's dependency files. Dependency files are found in the notebook's directory and each
     one above it up to the project root (the nearest directory with `.git` or
-    `pyproject.toml`), or listed in `dependency-files`; a conda environment file is known by its
+    `pyproject.toml`) and in the root's environment folders (`binder/` and `.binder/`, which
+    Binder reads, `environment/`, `environments/`, `envs/`, `conda/`), or listed in
+    `dependency-files`; a conda environment file is known by its
     content, whatever its name (`bap.yml`, `conda.yaml`), unless it is named after another
     notebook beside it (that notebook's environment). When a list cannot be known without
     running something (a setup.py that reads its requirements from a file, a `-r https://...`
