@@ -594,3 +594,15 @@ def test_an_environment_folder_below_the_root_is_not_read(tmp_path: Path) -> Non
     make_project(tmp_path, {"lesson/envs/environment.yml": "dependencies:\n  - matplotlib\n"})
     found = run(tmp_path, "import matplotlib", where="other/nb.ipynb")
     assert summary(found) == [("NBD402", "matplotlib")]
+
+
+def test_a_git_submodule_named_after_the_module_provides_it(tmp_path: Path) -> None:
+    # udacity/deep-learning: reinforcement/gym is a submodule of openai/gym, empty until
+    # `git submodule update`.
+    make_project(
+        tmp_path,
+        {".gitmodules": '[submodule "gym"]\n\tpath = reinforcement/gym\n\turl = https://x/gym\n'},
+    )
+    (tmp_path / "reinforcement" / "gym").mkdir(parents=True)
+    assert run(tmp_path, "import gym", where="reinforcement/nb.ipynb") == []
+    assert summary(run(tmp_path, "import gym", where="other/nb.ipynb")) == [("NBD402", "gym")]

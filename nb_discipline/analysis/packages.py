@@ -11,6 +11,7 @@ analysis.dependency_files.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
@@ -342,10 +343,29 @@ class Project:
 
     def is_local(self, module: str) -> bool:
         """A module of the project itself: a file or package beside the notebook, above it up
-        to the root, under the root's `src/`, the project's own distribution, or known-first-party."""
+        to the root, under the root's `src/`, a git submodule named after it there (its files
+        come with `git submodule update`), the project's own distribution, or known-first-party."""
         if normalize_name(module) in self._first_party:
             return True
-        return _has_module(module, (*self.directories, os.path.join(self.root, "src")))
+        directories = (*self.directories, os.path.join(self.root, "src"))
+        return _has_module(module, directories) or any(
+            os.path.join(d, module) in self._submodules for d in directories
+        )
+
+    @cached_property
+    def _submodules(self) -> frozenset[str]:
+        """The paths of the git submodules the root's `.gitmodules` names."""
+        path = os.path.join(self.root, ".gitmodules")
+        disk_cache.note(path)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                text = file.read()
+        except OSError:
+            return frozenset()
+        return frozenset(
+            os.path.normpath(os.path.join(self.root, found.strip('"')))
+            for found in re.findall(r"^\s*path\s*=\s*(.+?)\s*$", text, re.MULTILINE)
+        )
 
     def has_module_in(self, module: str, directories: Iterable[str]) -> bool:
         """A file or package `module` in one of `directories` (relative to the notebook's)."""

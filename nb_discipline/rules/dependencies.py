@@ -247,8 +247,8 @@ def undeclared_import(nb: Analysis) -> Iterator[Finding]:
     running something (a setup.py that reads its requirements from a file, a `-r https://...`
     include), nothing is said: it may declare anything. Standard-library modules (Python 2's
     too), the kernel's own (`IPython`) and a hosted notebook's (`google.colab`), modules of the
-    project (a `.py` file or package beside the notebook, above it up to the root, in the root's
-    `src/` or in a directory the notebook adds to `sys.path` or moves to; the project's own
+    project (a `.py` file, package or git submodule beside the notebook, above it up to the
+    root, in the root's `src/` or in a directory the notebook adds to `sys.path` or moves to; the project's own
     distribution; `known-first-party`), modules the notebook provides itself (a file a
     `%%writefile` cell writes, a `name.py` a cell fetches or names, what `!mv`/`!cp` put in
     place), distributions the notebook installs itself (`%pip install seaborn`: NBD403 judges
