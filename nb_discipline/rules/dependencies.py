@@ -545,9 +545,9 @@ def unreadable_dependency_file(nb: Analysis) -> Iterator[Finding]:
     """A dependency file of the project cannot be read.
 
     ## What it does
-    Reports, once per file, a dependency file that is not valid TOML, YAML, JSON or requirements
-    syntax (a bad requirement is named by its line, in an `environment.yml`'s `pip:` section
-    too), that a `-r` include names but does not exist, that `dependency-files` lists but is
+    Reports, once per file in each notebook it covers, a dependency file that is not valid TOML,
+    YAML, JSON or requirements syntax (a bad requirement is named by its line, in an
+    `environment.yml`'s `pip:` section too), that a `-r` include names but does not exist, that `dependency-files` lists but is
     missing, or that is no regular file (a named pipe is refused, not waited on). The finding sits
     on the notebook's first third-party import. The check goes on with the other files and with
     the readable lines of a requirements file.
