@@ -63,6 +63,9 @@ def test_a_function_nothing_calls_draws_nothing(sources: tuple[str, ...]) -> Non
         "run(PolicyGradient)",  # passed on: may be called
         "%time agent = PolicyGradient(4)",
         "for n in range(3):\n    PolicyGradient(n)",
+        # NLP-LOVE/ML-NLP Transfer Learning: tf.app.run() calls the kernel namespace's main
+        "def main(_):\n    PolicyGradient(4)\ntf.app.run()",
+        "def main(_):\n    PolicyGradient(4)\nfrom absl import app\napp.run(main)",
     ],
 )
 def test_a_function_the_notebook_calls_draws(last: str) -> None:

@@ -506,8 +506,8 @@ class _NeverRun:
     class body runs; a module-level lambda may; a decorated definition may be called by its
     decorator (`@interact` calls it at once); a definition runs when code that runs, or a
     definition that does, names it (a call, `model = PGNet`, `Button(command=train)`,
-    `class B(A)` for A's methods); a method runs when its class does. A cell that does not parse
-    may call any name it holds."""
+    `class B(A)` for A's methods); a method runs when its class does; `tf.app.run()` calls
+    `main`. A cell that does not parse may call any name it holds."""
 
     def __init__(self, nb: Analysis) -> None:
         self.roots: set[str] = set()
@@ -546,8 +546,11 @@ class _NeverRun:
             else:
                 self.refers.setdefault(owner, set()).add(node.id)
             return
-        if kind is ast.Call and owner is not None and not now:
-            self.calls.setdefault(owner, []).append(id(node))
+        if kind is ast.Call:
+            if owner is not None and not now:
+                self.calls.setdefault(owner, []).append(id(node))
+            elif not (node.args or node.keywords) and _is_app_run(node.func):
+                self.roots.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda):
             inner = owner
             if now and owner is None and kind is not ast.Lambda:
@@ -569,6 +572,16 @@ class _NeverRun:
             return
         for child in ast.iter_child_nodes(node):
             self._walk(child, owner, now)
+
+
+def _is_app_run(func: ast.expr) -> bool:
+    """`tf.app.run`, `tf.compat.v1.app.run`, absl's `app.run`."""
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "run"
+        and isinstance(func.value, ast.Attribute | ast.Name)
+        and getattr(func.value, "attr", getattr(func.value, "id", None)) == "app"
+    )
 
 
 def _unsafe_fix(message: str, *edits: Edit | None) -> Fix | None:
