@@ -362,7 +362,13 @@ class LiveWarnings:
             if positions is None:
                 positions, view = self._positions()
             there = positions.get(binder)
-            what = f"`{read.name}`" + (f", read through `{read.via}`," if read.via else "")
+            what = f"`{read.name}`"
+            if read.via:
+                what += (
+                    f", which `{read.via}` may read,"
+                    if read.maybe
+                    else f", read through `{read.via}`,"
+                )
             if self.set_by_deleted_cell(binder, view):
                 message = (
                     f"nb_discipline: {what} was last set by a cell that has been deleted; "

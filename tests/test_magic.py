@@ -177,6 +177,32 @@ def test_a_name_read_by_a_function_the_cell_calls_is_warned_about_as_the_linter_
     ]
 
 
+def test_a_read_on_some_paths_of_a_call_is_warned_about_as_one_it_may_make(
+    shell, monkeypatch, tmp_path, capsys
+) -> None:
+    source = "def show(rows):\n    if rows:\n        return limit * 2"
+    path = open_notebook(
+        monkeypatch,
+        tmp_path,
+        code(source, cell_id="define"),
+        code("show(data)", cell_id="caller"),
+        code("limit = 5\ndata = []", cell_id="writer"),
+    )
+    for cell_source, cell_id in [
+        (source, "define"),
+        ("limit = 5\ndata = []", "writer"),
+        ("show(data)", "caller"),
+    ]:
+        run(shell, cell_source, cell_id)
+    assert (
+        "`limit`, which `show` may read, was last set by cell 3, below this one (cell 2)"
+        in capsys.readouterr().err
+    )
+    assert "cell 2: Cell 2 calls `show`, which may read `limit`, bound only in cell 3 below" in (
+        lint(path, "NBD201")
+    )
+
+
 def test_a_function_redefined_is_resolved_as_the_kernel_holds_it(
     shell, monkeypatch, tmp_path, capsys
 ) -> None:
