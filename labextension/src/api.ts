@@ -71,6 +71,10 @@ export interface INotebookVerdict {
   /** The baseline compared with (a path relative to the server root), null without one. */
   baseline: string | null;
   notes: string[];
+  /** The data files whose contents differ from the baseline's or between runs. */
+  data_changes: { path: string; message: string }[];
+  /** The linter's NBD3xx findings in or above the first cell whose outputs differ. */
+  likely_causes: { code: string; cell: number; message: string }[];
   metrics_checked: number;
   seconds: number;
 }

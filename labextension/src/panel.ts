@@ -358,10 +358,23 @@ export class FindingsPanel extends Widget {
         box.append(element('div', 'nbd-status', result.failure.fix));
       }
     }
+    // What the data did comes first: a changed input explains the differences below it.
+    for (const change of result.data_changes ?? []) {
+      box.append(element('div', 'nbd-status nbd-data-change', change.message));
+    }
     if (result.differences.length) {
       const scroller = element('div', 'nbd-differences-scroller');
       scroller.append(this.renderDifferences(result.differences));
       box.append(scroller);
+    }
+    for (const cause of result.likely_causes ?? []) {
+      box.append(
+        element(
+          'div',
+          'nbd-status nbd-likely-cause',
+          `Likely cause: cell ${cause.cell}: ${cause.code} ${cause.message}`
+        )
+      );
     }
     for (const note of result.notes) {
       box.append(element('div', 'nbd-note', note));

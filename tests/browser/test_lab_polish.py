@@ -1,14 +1,19 @@
 """What the panel, the menus and the settings show in the cases a tour of JupyterLab found wrong:
-an invalid selection, the Run menu, the settings form, a narrow panel, the reproducibility verdict."""
+an invalid selection, the Run menu, the settings form, a narrow panel, the reproducibility verdict
+and the data it read."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import REPO
 from tests.browser.test_lab import FINDING, open_notebook, put_settings
+from tests.builders import code, write_notebook
 
 
 def open_settings(page):
@@ -100,3 +105,30 @@ def test_the_verdict_says_the_baseline_it_used_relative_to_the_server_root(page,
     baseline = panel.locator(".nbd-repro-baseline")
     expect(baseline).to_have_text("Baseline: train_digits.repro.json")
     assert str(lab.root) not in panel.inner_text()
+
+
+def test_the_verdict_says_first_which_data_file_changed_since_the_baseline(page, lab):
+    (lab.root / "prices.csv").write_text("price\n1\n2\n")
+    write_notebook(
+        lab.root / "prices.ipynb",
+        code('import csv\nrows = list(csv.DictReader(open("prices.csv")))', count=1),
+        code('print(sum(float(row["price"]) for row in rows))', count=2),
+    )
+    nbcheck = Path(sys.executable).parent / "nbcheck"
+    subprocess.run(
+        [nbcheck, "repro", "prices.ipynb", "--runs", "2", "--update-baseline"],
+        cwd=lab.root,
+        check=True,
+    )
+    (lab.root / "prices.csv").write_text("price\n1\n5\n")
+    open_notebook(page, lab, "prices.ipynb")
+    page.locator(".nbd-toolbar-repro:visible").click()
+    panel = page.locator("#nb-discipline-panel")
+    expect(panel.locator(".nbd-verdict")).to_have_text("Differs", timeout=300_000)
+    change = panel.locator(".nbd-data-change")
+    expect(change).to_contain_text("prices.csv changed since the baseline (sha256 ")
+    # Before the table of what differs, as the text report says it first.
+    assert change.evaluate(
+        "node => Boolean(node.compareDocumentPosition("
+        "document.querySelector('#nb-discipline-panel .nbd-differences')) & 4)"
+    )
