@@ -196,10 +196,16 @@ def test_a_generator_expression_sharing_the_parentheses_gets_no_fix() -> None:
         # Every bootstrap sample, every fold, every call's generator would be the same.
         ("NBD303", (SKLEARN, "for i in range(100):\n    parts.append(train_test_split(X, y))")),
         ("NBD303", (SKLEARN, "models = [RandomForestClassifier() for _ in range(5)]")),
-        ("NBD303", (SKLEARN, "def fit(X, y):\n    return RandomForestClassifier().fit(X, y)")),
+        (
+            "NBD303",
+            (SKLEARN, "def fit(X, y):\n    return RandomForestClassifier().fit(X, y)\nfit(X, y)"),
+        ),
         (
             "NBD302",
-            ("import numpy as np", "def draw(rng=None):\n    rng = rng or np.random.default_rng()"),
+            (
+                "import numpy as np",
+                "def draw(rng=None):\n    rng = rng or np.random.default_rng()\ndraw()",
+            ),
         ),
         ("NBD302", ("import numpy as np", "while go:\n    rng = np.random.default_rng()")),
         ("NBD304", ("import random", "for trial in range(3):\n    random.seed()\n    run()")),
