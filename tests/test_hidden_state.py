@@ -37,6 +37,20 @@ def test_several_binders_below_are_named() -> None:
     assert messages(nb, "NBD201") == ["Cell 1 reads `x`, bound only in cells 2 and 3 below"]
 
 
+def test_a_cell_that_only_updates_a_name_below_is_not_where_it_is_bound() -> None:
+    # fchollet 4.4: `layer_output *= ...` and `/=` below read the name before they rebind it.
+    nb = notebook(
+        code("print(layer_output)"), code("layer_output *= 0.5"), code("layer_output /= 0.5")
+    )
+    assert messages(nb, "NBD201") == []
+    # One that binds it first still is.
+    nb = notebook(code("print(x)"), code("x *= 2"), code("x = 1\nx += 1"))
+    assert messages(nb, "NBD201") == [
+        "Cell 1 reads `x`, bound only in cell 3 below",
+        "Cell 2 reads `x`, bound only in cell 3 below",
+    ]
+
+
 def test_helper_is_judged_where_it_is_called() -> None:
     helper = code("def scaled(v):\n    return v * factor")
     early_call = notebook(helper, code("a = scaled(2)"), code("factor = 3"))

@@ -10,7 +10,7 @@ from .base import Finding
 
 if TYPE_CHECKING:
     from ..analysis import Analysis
-    from ..analysis.dataflow import Provenance, Read
+    from ..analysis.dataflow import CellNames, Provenance, Read
 
 
 def use_before_definition(nb: Analysis) -> Iterator[Finding]:
@@ -19,7 +19,8 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Follows the notebook top to bottom and flags each read of a global name that no cell above
     has bound yet, when a cell below (or the cell itself, later on) binds it; also a read of a
-    name a `del` above has removed. A function reads the globals of its body when it is called,
+    name a `del` above has removed. A cell below that reads the name before binding it (`x *= 2`)
+    needs it bound already: it does not count as binding it. A function reads the globals of its body when it is called,
     so a helper that uses a global bound further down is flagged where it is called, for the
     path that call takes: a branch on a parameter that the call decides with a literal argument,
     or a literal default it leaves in place (`plot(data)` with `def plot(data, predict=False)`
@@ -63,12 +64,17 @@ def use_before_definition(nb: Analysis) -> Iterator[Finding]:
         if provenance.deleted_by is not None:
             reason = f"after cell {provenance.deleted_by.cell.index} deleted it"
         elif binders:
+            later = [names for names in binders if names.cell.index > cell.index]
+            # A cell that reads the name before it binds it (`x *= 2`) needs it already bound:
+            # it cannot be the binding this read lacks.
+            creating = [names for names in later if not _reads_first(names, read.name)]
+            if later and not creating:
+                continue
             below = [
                 f"{names.cell.index} (calling `{names.binds[read.name]}`)"
                 if names.binds[read.name]
                 else str(names.cell.index)
-                for names in binders
-                if names.cell.index > cell.index
+                for names in creating
             ]
             if below:
                 reason = f"bound only in {_cells(below)} below"
@@ -237,6 +243,11 @@ def order_dependent_value(nb: Analysis) -> Iterator[Finding]:
             f"{provenance.source.cell.index}"
         )
         yield _finding(cell, read, message, read.name)
+
+
+def _reads_first(names: CellNames, name: str) -> bool:
+    """The cell reads `name` before anything in it binds it."""
+    return any(read.name == name for read in names.reads)
 
 
 def _namespace_unknown(nb: Analysis) -> bool:
