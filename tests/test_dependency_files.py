@@ -340,6 +340,9 @@ def test_files_pinning_two_versions_give_none(tmp_path: Path) -> None:
         ("numpy>=1.26,<2", ("numpy", None)),
         ("numpy", ("numpy", None)),
         ("pytorch=2.4.0", ("torch", "2.4.0")),
+        ("python-graphviz=0.20.1", ("graphviz", "0.20.1")),
+        # conda's graphviz is the Graphviz programs, not the Python module graphviz (handson-ml3).
+        ("graphviz", ("conda-graphviz", None)),
     ],
 )
 def test_conda_specs(spec: str, expected: tuple[str, str | None]) -> None:

@@ -23,6 +23,11 @@ CONDA_TO_PYPI = {
     "pytorch-gpu": "torch",
     "tensorflow-base": "tensorflow",
     "matplotlib-base": "matplotlib",
+    "python-graphviz": "graphviz",
+    "pytables": "tables",
+    "msgpack-python": "msgpack",
+    # conda's graphviz is the Graphviz programs (dot); the Python module is python-graphviz's.
+    "graphviz": "conda-graphviz",
 }
 
 # Archives pip installs from a file (they name no distribution it can see before unpacking).
