@@ -440,3 +440,33 @@ def test_a_file_another_notebook_of_the_folder_names_may_be_made_by_it(repositor
     (repository / "other").mkdir()
     read_from_other = "import pandas as pd\ndf = pd.read_pickle('../data/untracked.csv')"
     assert untracked(repository / "other", read_from_other) == []
+
+
+def test_a_branch_the_cells_own_constants_rule_out_reads_nothing() -> None:
+    # GeostatsGuy's data selector: `data = 0` above an if/elif chain, one URL per branch.
+    url = "https://raw.githubusercontent.com/o/r/master/{}.csv"
+    source = (
+        "import pandas as pd\ndata = 0\n"
+        f"if data == 0:\n    df = pd.read_csv('{url.format('a')}')\n"
+        f"elif data == 1:\n    df = pd.read_csv('{url.format('b')}')\n"
+        f"else:\n    df = pd.read_csv('{url.format('c')}')\n"
+        f"if not data and True:\n    extra = pd.read_csv('{url.format('d')}')\n"
+    )
+    assert remote(source) == [url.format("a"), url.format("d")]
+    # A name bound again, or by a loop, is no constant: every branch may run.
+    for rebinding in ("data = pick()\n", "for data in range(2):\n    pass\n"):
+        found = remote(source.replace("data = 0\n", f"data = 0\n{rebinding}"))
+        assert found == [url.format(x) for x in "abcd"]
+
+
+def test_a_download_that_sets_the_machine_up_is_no_data() -> None:
+    # handson-ml2 ch19: the TensorFlow Serving signing key, piped into apt-key.
+    key = "https://storage.googleapis.com/tensorflow-serving-apt/tensorflow-serving.release.pub.gpg"
+    assert remote(f"!curl {key} | apt-key add -") == []
+    assert (
+        remote("!wget https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh") == []
+    )
+    assert remote("!curl -sSL https://example.org/install | sudo bash") == []
+    data = "https://example.org/latest/data.csv"
+    assert remote(f"!curl -o data.csv {data}") == [data]
+    assert remote(f"!curl {data} | head -5") == [data]

@@ -4,7 +4,10 @@
 import RandomForestClassifier as RF` makes `RF()` a call of `sklearn.ensemble.RandomForestClassifier`.
 Cells are read top to bottom, statements in source order, so a name means what the last import of it
 above made it mean. Calls inside a function or lambda body are marked `deferred`: they run when the
-function is called, not where it is written.
+function is called, not where it is written. A branch of a cell's top-level `if`/`elif` chain that
+the cell's own constants rule out never runs, and its calls are left out: `data = 0` above
+`if data == 0: ... elif data == 1: ...` runs the first branch only (a name bound once more, or
+anywhere but in a plain `name = literal` statement of the cell's top level, is no constant).
 """
 
 from __future__ import annotations
@@ -98,10 +101,50 @@ class _Collector:
         # What made each name's value: the resolved callee, for names last assigned a call's
         # result (or a method call's or subscript's result on such a value).
         self.values: dict[str, str] = {}
+        # The literal values the cell's top-level statements above have bound (this cell only).
+        self.constants: dict[str, object] = {}
 
     def cell(self, parsed: ParsedCell) -> None:
         self.parsed = parsed
-        self.visit_all(parsed.tree.body if parsed.tree else [])
+        self.constants = {}
+        for statement in parsed.tree.body if parsed.tree else []:
+            if isinstance(statement, ast.If):
+                self.visit_decided_if(statement)
+            else:
+                self.visit(statement)
+            self.note_constants(statement)
+
+    def note_constants(self, statement: ast.stmt) -> None:
+        """After a top-level statement: `name = literal` makes a constant; any other binding
+        of a name (at any depth, `global` functions aside) ends it."""
+        if self.constants:
+            # An assignment binds its targets (a walrus in its value aside: rare at top level).
+            bound = statement.targets if isinstance(statement, ast.Assign) else [statement]
+            for part in bound:
+                for node in ast.walk(part):
+                    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                        self.constants.pop(node.id, None)
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Constant)
+        ):
+            self.constants[statement.targets[0].id] = statement.value.value
+
+    def visit_decided_if(self, node: ast.If) -> None:
+        """A top-level `if`/`elif` chain: only the branches the cell's constants leave open."""
+        truth = _decided(node.test, self.constants)
+        if truth is None:
+            self.visit(node)
+            return
+        self.visit(node.test)
+        if truth:
+            self.visit_all(node.body)
+        elif len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
+            self.visit_decided_if(node.orelse[0])
+        else:
+            self.visit_all(node.orelse)
 
     def visit_all(self, nodes: list) -> None:
         for node in nodes:
@@ -356,6 +399,58 @@ _SPECIAL = {
     ast.BinOp: _Collector.visit_operands,
     ast.Compare: _Collector.visit_operands,
 }
+
+
+_DECIDABLE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Is: lambda a, b: a is b,
+    ast.IsNot: lambda a, b: a is not b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+}
+
+
+def _decided(test: ast.expr, constants: dict[str, object]) -> bool | None:
+    """The truth of an `if` test from literals and the cell's constants; None when unknown."""
+    if isinstance(test, ast.BoolOp):
+        values = [_decided(value, constants) for value in test.values]
+        if isinstance(test.op, ast.And):
+            return False if False in values else (None if None in values else True)
+        return True if True in values else (None if None in values else False)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        truth = _decided(test.operand, constants)
+        return None if truth is None else not truth
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        compare = _DECIDABLE.get(type(test.ops[0]))
+        left = _value(test.left, constants)
+        right = _value(test.comparators[0], constants)
+        if compare is None or left is _UNKNOWN or right is _UNKNOWN:
+            return None
+        try:
+            return bool(compare(left, right))
+        except TypeError:
+            return None
+    value = _value(test, constants)
+    return None if value is _UNKNOWN else bool(value)
+
+
+_UNKNOWN = object()
+
+
+def _value(node: ast.expr, constants: dict[str, object]) -> object:
+    if isinstance(node, ast.Name):
+        return constants.get(node.id, _UNKNOWN)
+    if isinstance(node, (ast.Constant, ast.Tuple, ast.List, ast.Set)):
+        try:
+            return ast.literal_eval(node)
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            return _UNKNOWN
+    return _UNKNOWN
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:

@@ -104,6 +104,10 @@ _REMOTE_READERS = {**URL_READERS, **DATA_READERS}
 CHECKSUM_KEYWORDS = frozenset(["known_hash", "file_hash", "md5_hash", "hash_prefix"])
 URL_SCHEMES = ("http://", "https://", "ftp://", "s3://", "gs://", "gcs://", "az://", "abfs://")
 DOWNLOAD_COMMANDS = frozenset(["wget", "curl"])
+# A download piped into a shell, an interpreter or a key store is a setup step, not data; so is
+# a file of these kinds (an installer script, a signing key, a package).
+SETUP_PIPE = re.compile(r"\|\s*(?:sudo\s+)?(?:sh|bash|zsh|apt-key|gpg|python3?|perl)\b")
+SETUP_FILES = (".sh", ".gpg", ".asc", ".pub", ".key", ".deb", ".rpm", ".whl", ".run", ".exe")
 
 _MOVING_REFS = r"(?:master|main|HEAD|develop|dev|trunk|gh-pages|refs/heads/[^/]+)"
 _COMMIT = r"[0-9a-f]{7,40}|[0-9a-f]{64}"
@@ -313,7 +317,9 @@ def unpinned_remote_data(nb: Analysis) -> Iterator[Finding]:
     ## What it does
     Flags a URL that a call reads data from (`pd.read_csv`, `np.loadtxt`, `urlopen`,
     `urlretrieve`, `requests.get`, `keras.utils.get_file`, `pooch.retrieve`, ...) or that a
-    `wget` or `curl` command downloads, when nothing pins the version it gets. Pinned: a commit
+    `wget` or `curl` command downloads, when nothing pins the version it gets (a download piped
+    into a shell, an interpreter, `apt-key` or `gpg`, or of an installer script, a signing key or
+    a package, is a setup step, not data). Pinned: a commit
     in a repository file's URL (`raw.githubusercontent.com/owner/repo/<commit>/...`, GitHub's
     `raw`/`blob`, GitLab, Bitbucket, Hugging Face's `resolve/<commit>`), a ref there other than a
     moving branch (`master`, `main`, `HEAD`, `dev`, `gh-pages`: a tag may be a version); a DOI, a
@@ -424,7 +430,7 @@ def _remote_finding(
 def _downloaded_urls(command: str) -> Iterator[tuple[str, str]]:
     """(tool, URL) for each URL a `wget` or `curl` in a shell line downloads; what IPython
     expands in it (`{expression}`, `$name`) is not known."""
-    if not any(name in command for name in DOWNLOAD_COMMANDS):
+    if not any(name in command for name in DOWNLOAD_COMMANDS) or SETUP_PIPE.search(command):
         return
     from ..analysis.install_commands import _simple_commands
 
@@ -434,7 +440,7 @@ def _downloaded_urls(command: str) -> Iterator[tuple[str, str]]:
         if tool not in DOWNLOAD_COMMANDS:
             continue
         for word in words[position + 1 :]:
-            if word.startswith(URL_SCHEMES):
+            if word.startswith(URL_SCHEMES) and not word.split("?")[0].endswith(SETUP_FILES):
                 yield tool, re.sub(r"\{[^}]*\}|\$\w+|\$\{[^}]*\}", _UNKNOWN, word)
 
 
