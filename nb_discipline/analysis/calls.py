@@ -79,13 +79,17 @@ class Calls(Record):
 
 def dotted_name(node: ast.AST) -> str | None:
     """`a.b.c` for a chain of attributes on a name; None for anything else."""
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
     parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
+    while kind is ast.Attribute:
+        parts.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+        kind = type(node)
+    if kind is not ast.Name:
         return None
-    parts.append(node.id)
+    parts.append(node.id)  # type: ignore[attr-defined]
     return ".".join(reversed(parts))
 
 
@@ -148,7 +152,8 @@ class _Collector:
 
     def visit_all(self, nodes: list) -> None:
         for node in nodes:
-            self.visit(node)
+            if type(node) not in _LEAVES:  # a name, a constant: nothing to visit, not even a call
+                self.visit(node)
 
     def visit(self, node: ast.AST, assigned_to: str | None = None, chained: str | None = None):
         kind = type(node)
@@ -165,9 +170,9 @@ class _Collector:
             value = getattr(node, field, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
                         self.visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
                 self.visit(value)
 
     def visit_if(self, node: ast.If, *_: object) -> None:
@@ -285,8 +290,10 @@ class _Collector:
             self.visit(func.value, chained=func.attr)
         else:
             self.visit(func)
-        for argument in [*node.args, *node.keywords]:
-            self.visit(argument)
+        self.visit_all(node.args)
+        for keyword in node.keywords:
+            if type(keyword.value) not in _LEAVES:
+                self.visit(keyword.value)
 
     def visit_function(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, *_: object
@@ -345,8 +352,17 @@ class _Collector:
             self.aliases[alias.asname or alias.name] = name
             self.values.pop(alias.asname or alias.name, None)
 
-    def visit_value(self, node: ast.Attribute | ast.Expr, *_: object) -> None:
-        self.visit(node.value)
+    def visit_value(self, node: ast.Attribute | ast.Expr | ast.keyword, *_: object) -> None:
+        if type(node.value) not in _LEAVES:
+            self.visit(node.value)
+
+    def visit_subscript(self, node: ast.Subscript, *_: object) -> None:
+        self.visit_value(node)
+        if type(node.slice) not in _LEAVES:
+            self.visit(node.slice)
+
+    def visit_elements(self, node: ast.Tuple | ast.List, *_: object) -> None:
+        self.visit_all(node.elts)
 
     def visit_operands(self, node: ast.BinOp | ast.Compare, *_: object) -> None:
         self.visit(node.left)
@@ -396,6 +412,10 @@ _SPECIAL = {
     # The commonest expressions, visited without walking their fields.
     ast.Attribute: _Collector.visit_value,
     ast.Expr: _Collector.visit_value,
+    ast.keyword: _Collector.visit_value,
+    ast.Subscript: _Collector.visit_subscript,
+    ast.Tuple: _Collector.visit_elements,
+    ast.List: _Collector.visit_elements,
     ast.BinOp: _Collector.visit_operands,
     ast.Compare: _Collector.visit_operands,
 }
