@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from ..config import Settings
 from ..model import Notebook
+from ..records import TYPE_CHECKING
 from .calls import Calls
 from .dataflow import Dataflow, predefined_names
 from .history import History
 from .packages import Project
 from .source import ParsedCell, parse_cells
+
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 class Analysis:
@@ -19,6 +26,17 @@ class Analysis:
     def __init__(self, notebook: Notebook, settings: Settings) -> None:
         self.notebook = notebook
         self.settings = settings
+        self._shared: dict = {}
+
+    def shared(self, make: Callable[[Analysis], T]) -> T:
+        """`make(self)`, made once for this notebook: what several rules read (the seeding
+        before each call, for NBD301 and NBD303; the imports' statuses, for NBD401 and NBD402).
+        It lives as long as this analysis, so nothing of a notebook outlives its check."""
+        try:
+            return self._shared[make]
+        except KeyError:
+            value = self._shared[make] = make(self)
+            return value
 
     @cached_property
     def history(self) -> History:

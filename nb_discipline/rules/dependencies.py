@@ -132,16 +132,22 @@ def _literal_path(
     return None
 
 
-def _statuses(nb: Analysis) -> Iterator[tuple[ImportSite, ImportStatus]]:
+def _statuses(nb: Analysis) -> tuple[tuple[ImportSite, ImportStatus], ...]:
     """Each distribution once, at its first import: `mpl_toolkits` after `matplotlib` is the
-    same distribution."""
+    same distribution. Made once for NBD401 and NBD402."""
+    return nb.shared(_first_import_statuses)
+
+
+def _first_import_statuses(nb: Analysis) -> tuple[tuple[ImportSite, ImportStatus], ...]:
     project = nb.project
     reported: set[str] = set()
+    statuses = []
     for site in _third_party_imports(nb):
         status = project.status(site.module)
         if status.distribution not in reported:
             reported.add(status.distribution)
-            yield site, status
+            statuses.append((site, status))
+    return tuple(statuses)
 
 
 def _finding(

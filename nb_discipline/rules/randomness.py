@@ -7,7 +7,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, cached_property
 
 from ..model import UNSAFE, Edit, Fix, Location
 from ..records import TYPE_CHECKING
@@ -758,6 +758,7 @@ class _Seeding:
             return ALL_LIBRARIES
         return frozenset()
 
+    @cached_property
     def seeded_for_each_call(self) -> list[frozenset[str]]:
         """For each call of the notebook, the libraries seeded when it runs top to bottom.
 
@@ -1000,8 +1001,8 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
     (`[tool.nb-discipline.repro]`) when `seed` is left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
-    seeding = _Seeding(nb)
-    seeded = seeding.seeded_for_each_call()
+    seeding = nb.shared(_Seeding)
+    seeded = seeding.seeded_for_each_call
     built: set[int] | None = None  # these two made on first need
     anywhere: frozenset[str] | None = None
     unseeded_uses: dict[str, list[int]] = {}
@@ -1018,7 +1019,7 @@ def unseeded_global_rng(nb: Analysis) -> Iterator[Finding]:
         if library is None or _seeded(call, library, seeded_for_call):
             continue
         if call.deferred:
-            never_run = never_run or _NeverRun(nb)
+            never_run = never_run or nb.shared(_NeverRun)
             if call in never_run:
                 continue
         if built is None and (call.qualified or "").startswith(("keras.", "tensorflow.keras.")):
@@ -1141,7 +1142,7 @@ def unseeded_generator(nb: Analysis) -> Iterator[Finding]:
     for call in calls:
         name = call.qualified
         if call.deferred and (name in GENERATORS or name == FROM_NON_DETERMINISTIC_STATE):
-            never_run = never_run or _NeverRun(nb)
+            never_run = never_run or nb.shared(_NeverRun)
             if call in never_run:
                 continue
         if name == FROM_NON_DETERMINISTIC_STATE:
@@ -1820,7 +1821,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
         if entry is None or _has_unknown_arguments(call.node) or id(call.node) in templates:
             continue
         if call.deferred:
-            never_run = never_run or _NeverRun(nb)
+            never_run = never_run or nb.shared(_NeverRun)
             if call in never_run:
                 continue
         if (
@@ -1842,7 +1843,7 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             # Given no seed it draws from a library's global generator: seeded above, the
             # top-to-bottom result is the same on every run.
             if seeded is None:
-                seeded = _Seeding(nb).seeded_for_each_call()
+                seeded = nb.shared(_Seeding).seeded_for_each_call
             if library in seeded[index]:
                 continue
         name = normalized(call.qualified)
