@@ -60,6 +60,10 @@ from nb_discipline.analysis.install_commands import install_commands
             [("pip", [('bar==1.0; python_version < "3.8"', True)])],
         ),
         ("pip install pandas==2.2.3 'unclosed", []),
+        # The word `install` as quotes and backslashes make it, not as written.
+        ("pip ins'tall' pandas", [("pip", [("pandas", False)])]),
+        ('pip "inst"all pandas', [("pip", [("pandas", False)])]),
+        ("pip inst\\all pandas", [("pip", [("pandas", False)])]),
         # Options as pip reads them: values of `-i`, `--target`..., letters run together.
         ("pip install -i https://example.invalid/simple torch", [("pip", [("torch", False)])]),
         ("pip install --target libs -qU six", [("pip", [("six", False)])]),

@@ -98,10 +98,17 @@ class InstallCommand(Record):
     pin them (`-c constraints.txt`)."""
 
 
+_QUOTING = str.maketrans("", "", "'\"\\")
+
+
 def install_commands(command: str) -> list[InstallCommand]:
     """The install commands in a shell line such as `!pip install -q pandas==2.2.2 && ls`: the
     line is split into words and simple commands as the shell does (quotes, `&&`, `;`, `|`,
     redirections), and each command's arguments are read as the installer does."""
+    # Every installer's subcommand is the word `install`, which quotes and backslashes may split
+    # (`pip ins'tall'`) but not hide: most shell lines (`!ls`, `!wget ...`) are not split at all.
+    if "install" not in command.translate(_QUOTING):
+        return []
     found = []
     for words in _simple_commands(command):
         install = _install_command(words)
