@@ -48,6 +48,25 @@ def test_without_a_root_only_the_notebook_directory_counts(tmp_path: Path) -> No
     assert found.dependency_files == ()
 
 
+def test_looking_for_the_root_keeps_only_whether_each_folder_holds_a_marker(
+    tmp_path: Path,
+) -> None:
+    """A notebook in no project: a file made in a folder above it (in /tmp, say) changes nothing
+    the search read, a `pyproject.toml` made there does."""
+    notebook_dir = tmp_path / "loose"
+    notebook_dir.mkdir()
+    with cache.recording() as inputs:
+        root = project_root(notebook_dir)
+    if root != str(notebook_dir):
+        pytest.skip("a .git or pyproject.toml above the temporary directory makes it a project")
+    read = list(inputs.items())
+    (tmp_path / "scratch.csv").write_text("x\n")
+    (notebook_dir / "notes.txt").write_text("x\n")
+    assert cache._unchanged(read)
+    (tmp_path / "pyproject.toml").write_text("")
+    assert not cache._unchanged(read)
+
+
 def test_dependency_files_are_found_from_the_notebook_up_to_the_root(tmp_path: Path) -> None:
     write(tmp_path / "requirements.txt", "pandas==2.2.3\n")
     write(tmp_path / "requirements-dev.txt", "pytest\n")

@@ -165,9 +165,12 @@ def project_root(start: str | os.PathLike[str]) -> str:
     """The nearest directory at or above `start` holding `.git` or `pyproject.toml`, else `start`."""
     start = directory = os.fspath(start)
     while True:
-        disk_cache.note(directory, disk_cache.directory_status(directory))
-        if any(os.path.exists(os.path.join(directory, marker)) for marker in PROJECT_ROOT_MARKERS):
-            return directory
+        for marker in PROJECT_ROOT_MARKERS:  # what is kept: whether each marker is there
+            path = os.path.join(directory, marker)
+            status = disk_cache.entry_status(path)
+            disk_cache.note(path, status)
+            if status[1] != "missing":
+                return directory
         parent = os.path.dirname(directory)
         if parent == directory:
             return start
