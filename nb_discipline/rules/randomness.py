@@ -570,8 +570,28 @@ class _NeverRun:
             for statement in body:
                 self._walk(statement, inner, now and kind is ast.ClassDef)
             return
-        for child in ast.iter_child_nodes(node):
-            self._walk(child, owner, now)
+        # The children: names taken at once, attributes read down to their base, and the nodes
+        # that hold no name skipped (contexts, operators, constants): most of a tree.
+        names = self.roots if now or owner is None else self.refers.setdefault(owner, set())
+        for field in node._fields:
+            value = getattr(node, field, None)
+            for child in value if type(value) is list else (value,):
+                kind = type(child)
+                while kind is ast.Attribute:  # `np.random.rand`: only its base holds a name
+                    child = child.value
+                    kind = type(child)
+                if kind is ast.Name:
+                    names.add(child.id)
+                elif kind not in _HOLDS_NO_NAME and isinstance(child, ast.AST):
+                    self._walk(child, owner, now)
+
+
+# Nodes with no name and no call below them.
+_HOLDS_NO_NAME = frozenset(
+    {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.alias}
+    | {*ast.expr_context.__subclasses__(), *ast.operator.__subclasses__()}
+    | {*ast.unaryop.__subclasses__(), *ast.cmpop.__subclasses__(), *ast.boolop.__subclasses__()}
+)
 
 
 def _is_app_run(func: ast.expr) -> bool:
