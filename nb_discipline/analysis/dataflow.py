@@ -385,6 +385,8 @@ class _CellVisitor(ast.NodeVisitor):
         self.lambda_name: str | None = None
         self.called_here: set[int] = set()
         """The lambdas (their ids) that a call of the cell calls before it returns."""
+        self.has_lambdas = "lambda" in flow.parsed.cell.source
+        """Most cells write none: their calls need not be looked at for lambdas they call."""
         self.guards: Guards = ()
         """The tests that enclose the code being visited in its owner's body (UNDECIDED for a
         test on anything but a parameter, or code that may not run)."""
@@ -907,7 +909,8 @@ class _CellVisitor(ast.NodeVisitor):
     # expressions ------------------------------------------------------------------------------
 
     def visit_Call(self, node: ast.Call) -> None:
-        self._lambdas_called_here(node)
+        if self.has_lambdas:
+            self._lambdas_called_here(node)
         if isinstance(node.func, ast.Name):
             self._read(node.func.id, node.func, self._call_arguments(node))
             if node.func.id == "exec" and self.scope is self.module:
