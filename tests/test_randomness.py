@@ -843,6 +843,28 @@ def test_an_estimator_built_and_never_used_draws_nothing() -> None:
 
 
 @pytest.mark.parametrize(
+    "cell",
+    [
+        "try:\n    pass\nexcept ValueError:\n    SGDClassifier(loss='log')",
+        "match mode:\n    case 'show':\n        SGDClassifier(loss='log')",
+        "for mode in modes:\n    if mode:\n        print(mode)\n    else:\n        SGDClassifier(loss='log')",
+    ],
+)
+def test_an_estimator_made_by_a_statement_of_its_own_in_a_block_draws_nothing(cell: str) -> None:
+    imports = "from sklearn.linear_model import SGDClassifier"
+    assert messages("NBD303", imports, cell) == []
+    handed = cell.replace("SGDClassifier(loss='log')", "fit(SGDClassifier(loss='log'))")
+    assert len(messages("NBD303", imports, handed)) == 1
+
+
+def test_an_estimator_read_by_a_later_statement_of_its_cell_is_used() -> None:
+    imports = "from sklearn.linear_model import SGDClassifier"
+    cell = "if ok:\n    clf = SGDClassifier(\n        loss='log'\n    )\nprint(1)\nclf.fit(X, y)"
+    assert len(messages("NBD303", imports, cell)) == 1
+    assert messages("NBD303", imports, cell.replace("clf.fit", "other.fit")) == []
+
+
+@pytest.mark.parametrize(
     ("data", "flagged"),
     [
         ("X = df[['LSTAT']].values", False),

@@ -925,18 +925,16 @@ def _seeding_fix(nb: Analysis, library: str, first: CallSite) -> Fix | None:
             modules = TF_KERAS_SEEDING  # one seeding line for TensorFlow and tf.keras
     seed = _fix_seed(nb)
     position = _position(first)
-    imports = [
-        site
-        for site in nb.calls.imports
-        if _position(site) < position and _runs_once(site.parsed, site.node)
-    ]
-    for site in imports:
+    above = [site for site in nb.calls.imports if _position(site) < position]
+    for site in above:
         name, module = _binding(site)
-        if module in modules:
+        if module in modules and _runs_once(site.parsed, site.node):
             statements = [f"{name}.{modules[module]}({seed})"]
             break
     else:
-        site = next((site for site in imports if site.top_level == library), None)
+        site = next(
+            (s for s in above if s.top_level == library and _runs_once(s.parsed, s.node)), None
+        )
         name = IMPORT_NAMES.get(library, library)
         if site is None or _may_be_bound(nb, name, library):
             return None
@@ -1498,23 +1496,46 @@ def _built_and_never_used(nb: Analysis, call: CallSite) -> bool:
         return False
     name = call.assigned_to
     if name is None:
-        return any(
-            type(node) is ast.Expr and node.value is call.node
-            for node in ast.walk(call.parsed.tree)
-        )
+        return _is_statement(call.parsed.tree.body, call.node)
     if "." in name:
         return False
     after = (call.node.end_lineno, call.node.end_col_offset)
-    for node in ast.walk(call.parsed.tree):
-        if (
-            type(node) is ast.Name
-            and node.id == name
-            and type(node.ctx) is ast.Load
-            and (node.lineno, node.col_offset) > after
-        ):
-            return False
+    for statement in call.parsed.tree.body:
+        if (statement.end_lineno, statement.end_col_offset) <= after:
+            continue  # it ends before the call does: nothing in it comes after
+        for node in ast.walk(statement):
+            if (
+                type(node) is ast.Name
+                and node.id == name
+                and type(node.ctx) is ast.Load
+                and (node.lineno, node.col_offset) > after
+            ):
+                return False
     below = (names for names in nb.dataflow.cells if names.cell.index > call.parsed.cell.index)
     return not any(read.name == name for names in below for read in names.reads)
+
+
+# The fields of a statement that hold statements.
+STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _is_statement(statements: list[ast.stmt], call: ast.Call) -> bool:
+    """The call is a statement of its own, among these statements or in their blocks (only
+    the statements on the call's line are opened)."""
+    line = call.lineno
+    for statement in statements:
+        if hasattr(statement, "lineno") and not (
+            statement.lineno <= line <= statement.end_lineno  # type: ignore[operator]
+        ):
+            continue  # (a `case` has no position: it is opened)
+        if type(statement) is ast.Expr:
+            if statement.value is call:
+                return True
+            continue
+        for field in STATEMENT_LISTS:
+            if _is_statement(getattr(statement, field, ()), call):
+                return True
+    return False
 
 
 # A decision tree draws only the order in which it tries the features: with one feature there is
