@@ -738,13 +738,18 @@ class _Seeding:
         self.notebook_functions = nb.calls.functions
         self._entropy = entropy  # made for the first seeding call when not given
         self.local_seeders: dict[str, frozenset[str]] = {}
-        # A helper that calls seeders seeds what they seed; helpers may call helpers.
+        # A helper that calls seeders seeds what they seed; helpers may call helpers (three
+        # deep; a pass that learns nothing new ends it, as every pass after it would).
         inside_functions = [call for call in nb.calls.calls if call.function is not None]
         for _ in range(3):
+            learned = False
             for call in inside_functions:
                 if seeded := self.seeded_by(call):
                     known = self.local_seeders.get(call.function, frozenset())
+                    learned = learned or not seeded <= known
                     self.local_seeders[call.function] = known | seeded
+            if not learned:
+                break
 
     def seeded_by(self, call: CallSite) -> frozenset[str]:
         """The libraries the call seeds; none when its seed is not a seed (NBD304)."""
