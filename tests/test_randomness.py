@@ -149,6 +149,17 @@ def test_a_seeding_helper_defined_in_the_notebook_counts_where_it_is_called() ->
     assert symbols("NBD301", helper, "np.random.rand(2)", "seed_all(1)") == ["numpy"]
 
 
+def test_a_seeding_helper_may_call_helpers_defined_below_it() -> None:
+    helpers = (
+        "import numpy as np\n"
+        "def setup():\n    prepare(1)\n"
+        "def prepare(seed):\n    seed_all(seed)\n"
+        "def seed_all(seed):\n    np.random.seed(seed)\n"
+    )
+    assert symbols("NBD301", helpers, "setup()", "np.random.rand(2)") == []
+    assert symbols("NBD301", helpers, "np.random.rand(2)", "setup()") == ["numpy"]
+
+
 def test_a_seeding_method_of_a_notebook_class_counts() -> None:
     define = "import torch\nclass Trainer:\n    def reproducible(self, seed):\n        torch.manual_seed(seed)"
     assert (
