@@ -180,6 +180,9 @@ def project_root(start: str | os.PathLike[str]) -> str:
 class _Listing(Record):
     files: frozenset[str]
     subdirectories: frozenset[str]
+    dependency_names: tuple[str, ...] = ()
+    """The files named as dependency files, or YAML (a conda environment file by its content),
+    sorted: picked once per listing, not once per notebook beside them."""
 
     def has_module(self, directory: str, module: str) -> bool:
         """`module.py` here, or a package: a subdirectory with `__init__.py` or, for a namespace
@@ -215,7 +218,10 @@ def _listing(directory: str) -> _Listing:
                     continue
     except OSError:
         pass
-    listing = _Listing(frozenset(files), frozenset(subdirectories))
+    candidates = (
+        name for name in files if is_dependency_file(name) or name.endswith((".yml", ".yaml"))
+    )
+    listing = _Listing(frozenset(files), frozenset(subdirectories), tuple(sorted(candidates)))
     _listings[directory] = (status, listing)
     return listing
 
@@ -226,11 +232,8 @@ def _dependency_files_in(directory: str) -> list[str]:
     listing = _listing(directory)
     found = [
         os.path.join(directory, name)
-        for name in sorted(listing.files)
-        if is_dependency_file(name)
-        or (
-            name.endswith((".yml", ".yaml")) and is_conda_environment(os.path.join(directory, name))
-        )
+        for name in listing.dependency_names
+        if is_dependency_file(name) or is_conda_environment(os.path.join(directory, name))
     ]
     if "requirements" in listing.subdirectories:
         nested = os.path.join(directory, "requirements")
