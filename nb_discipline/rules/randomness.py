@@ -732,11 +732,10 @@ def _keras_built_where_made(calls: Sequence[CallSite]) -> set[int]:
 class _Seeding:
     """Which libraries each call seeds, with the notebook's own seeding helpers."""
 
-    def __init__(self, nb: Analysis, entropy: _EntropySources | None = None) -> None:
+    def __init__(self, nb: Analysis) -> None:
         self.nb = nb
         self.configured = frozenset(nb.settings.seed_functions)
         self.notebook_functions = nb.calls.functions
-        self._entropy = entropy  # made for the first seeding call when not given
         self.local_seeders: dict[str, frozenset[str]] = {}
         # A helper that calls seeders seeds what they seed; helpers may call helpers (three
         # deep; a pass that learns nothing new ends it, as every pass after it would).
@@ -761,9 +760,8 @@ class _Seeding:
 
     @property
     def entropy(self) -> _EntropySources:
-        if self._entropy is None:
-            self._entropy = _EntropySources(self.nb)
-        return self._entropy
+        """Made for the first seeding call, once for the notebook (NBD304 reads it too)."""
+        return self.nb.shared(_EntropySources)
 
     def seeds_of(self, call: CallSite) -> frozenset[str]:
         """The libraries a seeding call covers, whatever seed it is given."""
@@ -1418,10 +1416,10 @@ def nondeterministic_seed(nb: Analysis) -> Iterator[Finding]:
     left at 42; 42 when neither is configured.
     """
     calls = nb.calls.calls
-    entropy = _EntropySources(nb)
+    entropy = nb.shared(_EntropySources)
     table = configured = {}
     if entropy.sources:
-        seeds_of = _Seeding(nb, entropy).seeds_of
+        seeds_of = nb.shared(_Seeding).seeds_of
         table = random_state_table()
         configured = _configured_random_state(nb.settings.random_state_functions)
     else:  # only a seeder of fresh entropy given no seed can be flagged: no helper to find
