@@ -115,14 +115,15 @@ def parse_cell(cell: Cell) -> ParsedCell:
 
 
 def _parse_cell(cell: Cell) -> ParsedCell:
-    first = None
-    for text, shifts in _readings(cell.source):
+    readings = _readings(cell.source)
+    first = _read(cell, *next(readings))
+    parsed_when_run = not _ran_into_syntax_error(cell)
+    if (first.syntax_error is None) == parsed_when_run:
+        return first  # most cells: the other readings are not even made
+    for text, shifts in readings:
         parsed = _read(cell, text, shifts)
-        if first is None:
-            first = parsed
-        if (parsed.syntax_error is None) != _ran_into_syntax_error(cell):
+        if (parsed.syntax_error is None) == parsed_when_run:
             return parsed
-    assert first is not None
     return first
 
 
@@ -161,10 +162,10 @@ _SYNTAX_ERRORS = frozenset({"SyntaxError", "IndentationError", "TabError"})
 def _ran_into_syntax_error(cell: Cell) -> bool:
     """The saved outputs hold the SyntaxError of the cell's last run: the IPython that ran it did
     not parse it."""
-    return any(
-        output.get("output_type") == "error" and output.get("ename") in _SYNTAX_ERRORS
-        for output in cell.outputs
-    )
+    for output in cell.outputs:
+        if output.get("output_type") == "error" and output.get("ename") in _SYNTAX_ERRORS:
+            return True
+    return False
 
 
 def parse_cells(cells: Iterable[Cell]) -> tuple[ParsedCell, ...]:
