@@ -239,10 +239,15 @@ def _upgrade_v3(document: dict, path: str) -> dict:
     try:
         # As nbformat.reads does: join the lines that version 3 saves as lists, then convert.
         old = nbformat.versions[3].to_notebook_json(document, minor=document.get("nbformat_minor"))
-        return _plain(convert(old, 4))
+        upgraded = _plain(convert(old, 4))
     except Exception as error:  # nbformat raises a variety of types on malformed v3 input
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise LoadError(path, f"nbformat 3 notebook could not be upgraded: {first_line}") from None
+    # The conversion makes up a random id for each cell: the file has none, and a finding names
+    # no id that differs from run to run.
+    for cell in upgraded.get("cells", []):
+        cell.pop("id", None)
+    return upgraded
 
 
 def _plain(value: Any) -> Any:

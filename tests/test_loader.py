@@ -129,6 +129,8 @@ def test_nbformat_3_is_upgraded() -> None:
         "stream",
         "execute_result",
     ]
+    # nbformat 3 has no cell ids: none is made up (the conversion's are random).
+    assert [cell.id for cell in notebook.cells] == [None, None]
 
 
 def test_malformed_nbformat_3_gets_a_reason() -> None:
