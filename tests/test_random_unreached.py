@@ -72,6 +72,19 @@ def test_a_function_the_notebook_calls_draws(last: str) -> None:
     assert codes(PG_NET, POLICY, last) == ["NBD301"]
 
 
+@pytest.mark.parametrize(
+    ("definition", "call"),
+    [
+        ("def main(_):\n    PolicyGradient(4)", "import tensorflow as tf\ntf.app.run()"),
+        # Python reads the ligature's name as `fine` (NFKC): the cell's text does not show it
+        ("def fine():\n    PolicyGradient(4)", "\ufb01ne()"),
+    ],
+)
+def test_a_function_called_from_a_cell_of_its_own_draws(definition: str, call: str) -> None:
+    assert codes(PG_NET, POLICY, definition, call) == ["NBD301"]
+    assert codes(PG_NET, POLICY, definition, "print(1)") == []
+
+
 def test_a_decorated_function_may_be_called_by_its_decorator() -> None:
     """`@interact` calls the function at once; a framework's route later."""
     source = "import numpy as np\n@interact\ndef noise(n=3):\n    return np.random.rand(n)"

@@ -514,15 +514,31 @@ class _NeverRun:
         # Definition -> the names its code refers to; the calls in its function bodies.
         self.refers: dict[str, set[str]] = {}
         self.calls: dict[str, list[int]] = {}
+        # Only a cell whose text holds `def` or `class` defines something: those are read first.
+        # Any other cell matters only for the definitions it names (its names are roots, it makes
+        # no call in a function body, and its `tf.app.run()` names `main`): it is read when its
+        # text holds one of their names. A cell of other than ASCII is read (Python takes its
+        # names' NFKC form, which its text may not show).
+        defining, others = [], []
         for parsed in nb.parsed:
+            source = parsed.cell.source
             if parsed.tree is None:
-                self.roots.update(re.findall(r"[^\W\d]\w*", parsed.cell.source))
-                continue
-            try:
+                self.roots.update(re.findall(r"[^\W\d]\w*", source))
+            elif not source.isascii() or "def" in source or "class" in source:
+                defining.append(parsed)
+            else:
+                others.append(parsed)
+        try:
+            for parsed in defining:
                 self._walk(parsed.tree, None, True)
-            except RecursionError:  # nested too deeply to read: anything may run
-                self.calls.clear()
-                break
+            defined = {*self.refers, *self.calls}
+            if "main" in defined:
+                defined.add("run")
+            for parsed in others:
+                if any(name in parsed.cell.source for name in defined):
+                    self._walk(parsed.tree, None, True)
+        except RecursionError:  # nested too deeply to read: anything may run
+            self.calls.clear()
         reached: set[str] = set()
         todo = list(self.roots)
         while todo:
