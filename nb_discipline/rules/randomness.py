@@ -1767,13 +1767,24 @@ def _random_state_entry(
     (`module:method`: `dist.sample()` on `dist = tfd.Normal(0, 1)`)."""
     name = normalized(call.qualified) or ""
     entry = configured.get(name) or configured.get(call.dotted or "") or table.get(name)
-    if entry is None and call.receiver is not None and not name:
-        method = call.node.func.attr  # a receiver is only found for `obj.method(...)`
+    if (
+        entry is None
+        and call.receiver is not None
+        and not name
+        and call.node.func.attr in _table_methods()  # a receiver is only found for `obj.method()`
+    ):
+        method = call.node.func.attr
         module = call.receiver
         while entry is None and "." in module:
             module = module.rpartition(".")[0]
             entry = table.get(f"{module}:{method}")
     return entry
+
+
+@cache
+def _table_methods() -> frozenset[str]:
+    """The methods the table lists for the objects a module makes (`module:method`)."""
+    return frozenset(name.partition(":")[2] for name in random_state_table() if ":" in name)
 
 
 def _given_seed(call: ast.Call, entry: dict[str, Any]) -> ast.expr | None:
