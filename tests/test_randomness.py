@@ -427,6 +427,25 @@ def test_random_state_given_by_position() -> None:
     assert len(messages("NBD303", imports, "swr(10, 3, 'auto')")) == 1
 
 
+def test_a_tree_that_draws_only_to_break_ties_may_change() -> None:
+    # amueller 18 cell 11: on continuous features 49 seeds gave one tree; on discrete ones,
+    # ties between equally good splits are common and the tree changes with the seed.
+    imports = "from sklearn.tree import DecisionTreeClassifier"
+    ties = (
+        "`DecisionTreeClassifier` is called without `random_state`, and nothing above it seeds "
+        "the global random generator of NumPy: it breaks ties between equally good splits at "
+        "random, so its result may change from run to run"
+    )
+    always = ties.split(": it breaks")[0] + ": its result changes from run to run"
+    for call, expected in [
+        ("DecisionTreeClassifier(max_depth=3).fit(X, y)", ties),
+        ("DecisionTreeClassifier(max_features=None).fit(X, y)", ties),
+        ("DecisionTreeClassifier(max_features='sqrt').fit(X, y)", always),
+        ("DecisionTreeClassifier(splitter='random').fit(X, y)", always),
+    ]:
+        assert messages("NBD303", imports, call) == [expected]
+
+
 def test_symbol_and_location_are_the_callee() -> None:
     found = findings("NBD303", SKLEARN_IMPORTS, "model = RF(n_estimators=10).fit(X, y)")
     assert [

@@ -1564,6 +1564,19 @@ SINGLE_TREES = frozenset(
 )
 
 
+def _draws_only_to_break_ties(call: CallSite) -> bool:
+    """A decision tree that tries every feature at each split with its best threshold
+    (`max_features` and `splitter` left as they are): the order it draws decides only between
+    splits that are exactly as good, which continuous data rarely has and discrete data often does."""
+    if normalized(call.qualified) not in SINGLE_TREES:
+        return False
+    max_features = _keyword(call.node, "max_features")
+    splitter = _keyword(call.node, "splitter")
+    return (max_features is None or _is_none(max_features)) and (
+        splitter is None or (isinstance(splitter, ast.Constant) and splitter.value == "best")
+    )
+
+
 def _tree_fitted_on_one_feature(nb: Analysis, call: CallSite) -> bool:
     """A decision tree bound to a name, only ever fitted (`tree.fit(X, y)`) on data of one
     feature (`df[["x"]]`, `x.reshape(-1, 1)`, `x[:, None]`, or a name bound to one of them),
@@ -1837,7 +1850,9 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     (built to show it, never fitted: an estimator draws when it is fitted), nor a decision tree
     only ever fitted on one feature (`tree.fit(df[["x"]], y)`, or on the rows
     `train_test_split` or `resample` took from such data: it has no feature order to draw).
-    xgboost, lightgbm and catboost are not flagged: without a seed they use a fixed default one,
+    A decision tree left to try every feature with its best threshold (no `max_features`, no
+    `splitter="random"`) draws only to break ties between equally good splits: the message says
+    its result may change. xgboost, lightgbm and catboost are not flagged: without a seed they use a fixed default one,
     and are reproducible; nor are `randomized_svd` and `AffinityPropagation`, whose default seed
     was a fixed one in the scikit-learn versions many notebooks were written for (0 until 1.2,
     and until 0.23). Nor is a call in a function, or a method of a class, that nothing in the
@@ -1936,8 +1951,13 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
             )
         yield Finding(
             call.parsed.cell,
-            f"{callee} is called {how}{UNSEEDED_FALLBACK.get(library, '')}: its result changes "
-            "from run to run",
+            f"{callee} is called {how}{UNSEEDED_FALLBACK.get(library, '')}: "
+            + (
+                "it breaks ties between equally good splits at random, so its result may change "
+                "from run to run"
+                if _draws_only_to_break_ties(call)
+                else "its result changes from run to run"
+            ),
             row,
             column,
             end_row,
