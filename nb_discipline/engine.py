@@ -41,6 +41,7 @@ def check(
             for finding in rule.check(analysis):
                 if not _suppressed(rule, finding, lines):
                     diagnostics.append(_diagnostic(rule, finding, notebook.path, lines))
+        analysis.release()
         del analysis
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics

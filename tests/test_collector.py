@@ -99,3 +99,27 @@ def test_the_command_pauses_the_collector_during_a_check(one_shot) -> None:
     check(notebook(code("x = 1", 1)), Settings(), [recording_rule(states)])
     assert states == [False]
     assert gc.isenabled()
+
+
+def test_a_check_leaves_no_cycle_for_the_paused_collector_to_find() -> None:
+    """The analyses are freed by their reference counts when the check ends: what the collector
+    would have to find is what a paused collector lets pile up (what several rules share of an
+    analysis refers back to it: it is dropped at the end)."""
+    cells = [
+        code(
+            "import numpy as np\nimport torch\nfrom sklearn.model_selection import train_test_split"
+        ),
+        code("x = np.random.rand(10)\nt = torch.randn(3)\nparts = train_test_split(x)"),
+        code("def helper(v):\n    return v * factor\nfactor = 2\nhelper(x)"),
+    ]
+    check(notebook(*cells))  # what a first check compiles (regular expressions) leaves cycles
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        check(notebook(*cells))
+        left = gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert left == 0

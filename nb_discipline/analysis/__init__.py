@@ -38,6 +38,11 @@ class Analysis:
             value = self._shared[make] = make(self)
             return value
 
+    def release(self) -> None:
+        """Drop what `shared` made: most of it refers back to this analysis, a cycle that only
+        the garbage collector would free, and a check pauses it (nb_discipline.collector)."""
+        self._shared.clear()
+
     @cached_property
     def history(self) -> History:
         return History.of(self.notebook)
