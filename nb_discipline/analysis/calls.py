@@ -465,7 +465,9 @@ _UNKNOWN = object()
 def _value(node: ast.expr, constants: dict[str, object]) -> object:
     if isinstance(node, ast.Name):
         return constants.get(node.id, _UNKNOWN)
-    if isinstance(node, (ast.Constant, ast.Tuple, ast.List, ast.Set)):
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         try:
             return ast.literal_eval(node)
         except (ValueError, TypeError, SyntaxError, RecursionError):
