@@ -8,17 +8,14 @@ from pathlib import Path
 import pytest
 
 from nb_discipline import cache
+from tests import test_cache
 from tests.builders import code, git, write_notebook
 from tests.test_cache import tamper_with_kept_findings
 
+# test_cache's autouse fixture: a cache of each test's own, found by pytest under this name.
+cache_directory = test_cache.cache_directory
+
 READS_DATA = "import pandas as pd\nframe = pd.read_csv('data.csv')"
-
-
-@pytest.fixture(autouse=True)
-def cache_directory(tmp_path_factory, monkeypatch) -> Path:
-    home = tmp_path_factory.mktemp("cache-home")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
-    return home / "nb-discipline"
 
 
 @pytest.fixture

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 
 from nb_discipline.analysis.source import parse_source
+from tests.test_ipython_input_prompts import ipython_parses
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +13,6 @@ def ipython():
     from IPython.core.inputtransformer2 import TransformerManager
 
     return TransformerManager()
-
-
-def ipython_parses(manager, source: str) -> bool:
-    try:
-        ast.parse(manager.transform_cell(source))
-    except SyntaxError:
-        return False
-    return True
 
 
 CELLS = [
