@@ -194,7 +194,9 @@ def _cell(raw: Any, index: int, path: str) -> Cell:
     if not isinstance(metadata, dict):
         raise fail(f"'metadata' must be an object, got {_kind(metadata)}")
     tags = metadata.get("tags", ())
-    if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+    if not isinstance(tags, list | tuple) or (
+        tags and not all(isinstance(tag, str) for tag in tags)
+    ):
         raise fail("metadata 'tags' must be a list of strings")
     execution_count = None
     outputs: tuple[Mapping[str, Any], ...] = ()
@@ -227,8 +229,11 @@ def _cell(raw: Any, index: int, path: str) -> Cell:
 def _multiline(value: Any) -> str | None:
     if isinstance(value, str):
         return value
-    if isinstance(value, list) and all(isinstance(part, str) for part in value):
-        return "".join(value)
+    if isinstance(value, list):
+        try:
+            return "".join(value)
+        except TypeError:  # a part that is not a string
+            return None
     return None
 
 

@@ -132,14 +132,18 @@ class History(Record):
         for runs in events.values():
             runs.sort(key=lambda run: run[0])
         opaque.sort()
+        unran_binder: dict[str, bool] = {}  # some cell binding the name has no count
         for provenance in dataflow.top_to_bottom():
+            name = provenance.read.name
             count = provenance.cell.cell.execution_count
-            runs = events.get(provenance.read.name)
+            runs = events.get(name)
             if provenance.source is None or count is None or count < 1 or not runs:
                 continue
             if provenance.read.maybe:
                 continue  # a call that reads the name on some paths only: no read to claim
-            if any(not _ran(binder.cell) for binder in dataflow.binders[provenance.read.name]):
+            if name not in unran_binder:
+                unran_binder[name] = not all(_ran(binder.cell) for binder in dataflow.binders[name])
+            if unran_binder[name]:
                 if cleared is None:
                     cleared = _cleared_counts(dataflow)
                 if cleared:

@@ -514,29 +514,31 @@ class _NeverRun:
         # Definition -> the names its code refers to; the calls in its function bodies.
         self.refers: dict[str, set[str]] = {}
         self.calls: dict[str, list[int]] = {}
-        # Only a cell whose text holds `def` or `class` defines something: those are read first.
-        # Any other cell matters only for the definitions it names (its names are roots, it makes
-        # no call in a function body, and its `tf.app.run()` names `main`): it is read when its
-        # text holds one of their names. A cell of other than ASCII is read (Python takes its
-        # names' NFKC form, which its text may not show).
-        defining, others = [], []
-        for parsed in nb.parsed:
-            source = parsed.cell.source
-            if parsed.tree is None:
-                self.roots.update(re.findall(r"[^\W\d]\w*", source))
-            elif not source.isascii() or "def" in source or "class" in source:
-                defining.append(parsed)
-            else:
-                others.append(parsed)
+        # The definitions are read first: each `def` and `class`, and any statement whose text
+        # holds one of these words. The rest of the code runs where it is and matters only for
+        # the definitions it names (its names are roots, it makes no call in a function body,
+        # and its `tf.app.run()` names `main`): it is read when its text holds one of their
+        # names. A cell of other than ASCII is read whole (Python takes its names' NFKC form,
+        # which its text may not show).
+        running: list[tuple[str, list[ast.stmt]]] = []  # the rest: its text, its statements
         try:
-            for parsed in defining:
-                self._walk(parsed.tree, None, True)
+            for parsed in nb.parsed:
+                source = parsed.cell.source
+                if parsed.tree is None:
+                    self.roots.update(re.findall(r"[^\W\d]\w*", source))
+                elif not source.isascii():
+                    self._walk(parsed.tree, None, True)
+                elif "def" in source or "class" in source:
+                    running.append(self._read_definitions(parsed))
+                else:
+                    running.append((source, parsed.tree.body))
             defined = {*self.refers, *self.calls}
             if "main" in defined:
                 defined.add("run")
-            for parsed in others:
-                if any(name in parsed.cell.source for name in defined):
-                    self._walk(parsed.tree, None, True)
+            for text, statements in running:
+                if any(name in text for name in defined):
+                    for statement in statements:
+                        self._walk(statement, None, True)
         except RecursionError:  # nested too deeply to read: anything may run
             self.calls.clear()
         reached: set[str] = set()
@@ -553,9 +555,31 @@ class _NeverRun:
     def __contains__(self, call: CallSite) -> bool:
         return id(call.node) in self.ids
 
+    def _read_definitions(self, parsed: ParsedCell) -> tuple[str, list[ast.stmt]]:
+        """Reads the cell's statements that may define something; the others, with their text."""
+        lines = _lines(parsed)
+        others, text = [], []
+        for statement in parsed.tree.body:  # type: ignore[union-attr]
+            rows = lines[statement.lineno - 1 : statement.end_lineno]
+            if type(statement) in _DEFINITIONS or any("def" in r or "class" in r for r in rows):
+                self._walk(statement, None, True)
+            else:
+                others.append(statement)
+                text.extend(rows)
+        return "\n".join(text), others
+
     def _walk(self, node: ast.AST, owner: str | None, now: bool) -> None:
         """`owner`: the module-level definition the code is in; `now`: it runs where it is."""
         kind = type(node)
+        if owner is None and not (now and kind in _DEFINITIONS):
+            self._read_all(node, self.roots, None, now)  # code that runs, or a lambda's
+            return
+        if not now:  # a function body (or a class in one): all of it is its owner's
+            calls: list[int] = []
+            self._read_all(node, self.refers.setdefault(owner, set()), calls, False)
+            if calls:
+                self.calls.setdefault(owner, []).extend(calls)
+            return
         if kind is ast.Name:
             if now or owner is None:
                 self.roots.add(node.id)
@@ -601,7 +625,41 @@ class _NeverRun:
                 elif kind not in _HOLDS_NO_NAME and isinstance(child, ast.AST):
                     self._walk(child, owner, now)
 
+    def _read_all(
+        self, node: ast.AST, names: set[str], calls: list[int] | None, defines: bool
+    ) -> None:
+        """Every name below the node into `names`, and every call into `calls` (when None: a
+        `tf.app.run()` names `main`); `defines`: a definition below is a module-level one, read
+        as such. Without recursion: most of a notebook's nodes are read here."""
+        todo = [node]
+        while todo:
+            node = todo.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                names.add(node.id)  # type: ignore[attr-defined]
+                continue
+            if kind is ast.Call:
+                if calls is not None:
+                    calls.append(id(node))
+                elif not (node.args or node.keywords) and _is_app_run(node.func):  # type: ignore[attr-defined]
+                    names.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
+            elif defines and kind in _DEFINITIONS:
+                self._walk(node, None, True)
+                continue
+            for field in node._fields:
+                value = getattr(node, field, None)
+                for child in value if type(value) is list else (value,):
+                    kind = type(child)
+                    while kind is ast.Attribute:  # `np.random.rand`: only its base holds a name
+                        child = child.value
+                        kind = type(child)
+                    if kind is ast.Name:
+                        names.add(child.id)
+                    elif kind not in _HOLDS_NO_NAME and isinstance(child, ast.AST):
+                        todo.append(child)
 
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Nodes with no name and no call below them.
 _HOLDS_NO_NAME = frozenset(
     {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.alias}
@@ -753,9 +811,12 @@ class _Seeding:
         self.configured = frozenset(nb.settings.seed_functions)
         self.notebook_functions = nb.calls.functions
         self.local_seeders: dict[str, frozenset[str]] = {}
+        calls = nb.calls.calls
+        # The calls `seeds_of` may find a seeder in: the only ones it is asked about here.
+        self.candidates = [index for index, call in enumerate(calls) if self._may_seed(call)]
         # A helper that calls seeders seeds what they seed; helpers may call helpers (three
         # deep; a pass that learns nothing new ends it, as every pass after it would).
-        inside_functions = [call for call in nb.calls.calls if call.function is not None]
+        inside_functions = [calls[i] for i in self.candidates if calls[i].function is not None]
         for _ in range(3):
             learned = False
             for call in inside_functions:
@@ -778,6 +839,22 @@ class _Seeding:
     def entropy(self) -> _EntropySources:
         """Made for the first seeding call, once for the notebook (NBD304 reads it too)."""
         return self.nb.shared(_EntropySources)
+
+    def _may_seed(self, call: CallSite) -> bool:
+        """False when `seeds_of` gives nothing for the call, whatever the notebook's functions
+        seed: every seeder's name (a known one, or one `SEEDER_NAME` matches) says seed or rng,
+        but a configured one or the notebook's own."""
+        dotted = call.dotted
+        if dotted is None:
+            return False
+        written = f"{call.qualified}.{dotted}".lower()
+        if "seed" in written or "rng" in written:
+            return True
+        if self.configured and (
+            normalized(call.qualified) in self.configured or dotted in self.configured
+        ):
+            return True
+        return dotted[dotted.rfind(".") + 1 :] in self.notebook_functions
 
     def seeds_of(self, call: CallSite) -> frozenset[str]:
         """The libraries a seeding call covers, whatever seed it is given."""
@@ -807,8 +884,10 @@ class _Seeding:
         mentions a seed (a Python 2 `print` beside `np.random.seed(1)`) may seed any library,
         from there on."""
         calls = self.nb.calls.calls
-        seeds = [self.seeded_by(call) for call in calls]
-        seeded_anywhere = frozenset().union(*seeds)
+        seeds: list[frozenset[str]] = [frozenset()] * len(calls)
+        for index in self.candidates:
+            seeds[index] = self.seeded_by(calls[index])
+        seeded_anywhere = frozenset().union(*(seeds[index] for index in self.candidates))
         first_seeding_all = min(
             (
                 p.cell.index
@@ -828,7 +907,8 @@ class _Seeding:
             if call.deferred:
                 result.append(seeded_anywhere)
                 continue
-            seeded |= seeds_of_call
+            if seeds_of_call:
+                seeded |= seeds_of_call
             result.append(seeded)
         return result
 
@@ -1782,9 +1862,8 @@ def _random_state_entry(
     entry = configured.get(name) or configured.get(call.dotted or "") or table.get(name)
     if (
         entry is None
-        and call.receiver is not None
-        and not name
-        and call.node.func.attr in _table_methods()  # a receiver is only found for `obj.method()`
+        and call.receiver is not None  # only found for `obj.method()`
+        and call.node.func.attr in _table_methods()
     ):
         method = call.node.func.attr
         module = call.receiver
