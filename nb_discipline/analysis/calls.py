@@ -105,40 +105,26 @@ class _Collector:
         # What made each name's value: the resolved callee, for names last assigned a call's
         # result (or a method call's or subscript's result on such a value).
         self.values: dict[str, str] = {}
-        # The literal values the cell's top-level statements above have bound (this cell only).
-        self.constants: dict[str, object] = {}
 
     def cell(self, parsed: ParsedCell) -> None:
         self.parsed = parsed
-        self.constants = {}
-        for statement in parsed.tree.body if parsed.tree else []:
-            if isinstance(statement, ast.If):
-                self.visit_decided_if(statement)
+        body = parsed.tree.body if parsed.tree else []
+        # The literal values the cell's top-level statements above have bound, noted only when
+        # an `if` asks for them (most cells have none at their top level).
+        constants: dict[str, object] = {}
+        noted = 0
+        for index, statement in enumerate(body):
+            if type(statement) is ast.If:
+                for above in body[noted:index]:
+                    _note_constants(above, constants)
+                noted = index
+                self.visit_decided_if(statement, constants)
             else:
                 self.visit(statement)
-            self.note_constants(statement)
 
-    def note_constants(self, statement: ast.stmt) -> None:
-        """After a top-level statement: `name = literal` makes a constant; any other binding
-        of a name (at any depth, `global` functions aside) ends it."""
-        if self.constants:
-            # An assignment binds its targets (a walrus in its value aside: rare at top level).
-            bound = statement.targets if isinstance(statement, ast.Assign) else [statement]
-            for part in bound:
-                for node in ast.walk(part):
-                    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                        self.constants.pop(node.id, None)
-        if (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name)
-            and isinstance(statement.value, ast.Constant)
-        ):
-            self.constants[statement.targets[0].id] = statement.value.value
-
-    def visit_decided_if(self, node: ast.If) -> None:
+    def visit_decided_if(self, node: ast.If, constants: dict[str, object]) -> None:
         """A top-level `if`/`elif` chain: only the branches the cell's constants leave open."""
-        truth = _decided(node.test, self.constants)
+        truth = _decided(node.test, constants)
         if truth is None:
             self.visit(node)
             return
@@ -146,7 +132,7 @@ class _Collector:
         if truth:
             self.visit_all(node.body)
         elif len(node.orelse) == 1 and isinstance(node.orelse[0], ast.If):
-            self.visit_decided_if(node.orelse[0])
+            self.visit_decided_if(node.orelse[0], constants)
         else:
             self.visit_all(node.orelse)
 
@@ -240,14 +226,17 @@ class _Collector:
 
     def receiver(self, node: ast.expr) -> str | None:
         """What made the object of `obj.method`, `obj[key]`, `obj.attr[key].method`."""
-        if not isinstance(node, (ast.Attribute, ast.Subscript)):
+        kind = type(node)
+        if kind is not ast.Attribute and kind is not ast.Subscript:
             return None
-        base = node.value
-        while isinstance(base, (ast.Attribute, ast.Subscript)):
-            base = base.value
-        if isinstance(base, ast.Name):
-            return self.values.get(base.id)
-        if isinstance(base, ast.Call):
+        base = node.value  # type: ignore[attr-defined]
+        kind = type(base)
+        while kind is ast.Attribute or kind is ast.Subscript:
+            base = base.value  # type: ignore[attr-defined]
+            kind = type(base)
+        if kind is ast.Name:
+            return self.values.get(base.id)  # type: ignore[attr-defined]
+        if kind is ast.Call:
             return self.resolve(dotted_name(base.func)) or self.receiver(base.func)
         return None
 
@@ -433,6 +422,25 @@ _DECIDABLE = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
+
+
+def _note_constants(statement: ast.stmt, constants: dict[str, object]) -> None:
+    """After a top-level statement: `name = literal` makes a constant; any other binding of a
+    name (at any depth, `global` functions aside) ends it."""
+    if constants:
+        # An assignment binds its targets (a walrus in its value aside: rare at top level).
+        bound = statement.targets if isinstance(statement, ast.Assign) else [statement]
+        for part in bound:
+            for node in ast.walk(part):
+                if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                    constants.pop(node.id, None)
+    if (
+        isinstance(statement, ast.Assign)
+        and len(statement.targets) == 1
+        and isinstance(statement.targets[0], ast.Name)
+        and isinstance(statement.value, ast.Constant)
+    ):
+        constants[statement.targets[0].id] = statement.value.value
 
 
 def _decided(test: ast.expr, constants: dict[str, object]) -> bool | None:
