@@ -511,62 +511,72 @@ class _NeverRun:
 
     def __init__(self, nb: Analysis) -> None:
         self.roots: set[str] = set()
-        # Definition -> the names its code refers to; the calls in its function bodies.
+        # Definition -> the names its code refers to; each call in a function body -> the
+        # definition it is in.
         self.refers: dict[str, set[str]] = {}
-        self.calls: dict[str, list[int]] = {}
-        # The definitions are read first: each `def` and `class`, and any statement whose text
-        # holds one of these words. The rest of the code runs where it is and matters only for
-        # the definitions it names (its names are roots, it makes no call in a function body,
-        # and its `tf.app.run()` names `main`): it is read when its text holds one of their
-        # names. A cell of other than ASCII is read whole (Python takes its names' NFKC form,
-        # which its text may not show).
-        running: list[tuple[str, list[ast.stmt]]] = []  # the rest: its text, its statements
-        try:
-            for parsed in nb.parsed:
-                source = parsed.cell.source
-                if parsed.tree is None:
-                    self.roots.update(re.findall(r"[^\W\d]\w*", source))
-                elif not source.isascii():
-                    self._walk(parsed.tree, None, True)
-                elif "def" in source or "class" in source:
-                    running.append(self._read_definitions(parsed))
-                else:
-                    running.append((source, parsed.tree.body))
-            defined = {*self.refers, *self.calls}
-            if "main" in defined:
-                defined.add("run")
-            for text, statements in running:
-                if any(name in text for name in defined):
-                    for statement in statements:
-                        self._walk(statement, None, True)
-        except RecursionError:  # nested too deeply to read: anything may run
-            self.calls.clear()
-        reached: set[str] = set()
-        todo = list(self.roots)
-        while todo:
-            name = todo.pop()
-            if name not in reached:
-                reached.add(name)
-                todo.extend(self.refers.get(name, ()))
-        self.ids = frozenset(
-            call for owner, calls in self.calls.items() if owner not in reached for call in calls
-        )
+        self.owners: dict[int, str] = {}
+        # A statement is read only when a question needs it: the one that holds the call asked
+        # about, and those whose text holds the name of a definition whose reach is asked (no
+        # other can name it). A cell of other than ASCII is read at once (Python takes its names'
+        # NFKC form, which its text may not show), and so is a cell that does not parse.
+        self.cells = []  # the cells whose statements are read on demand
+        self.read: set[int] = set()  # the statements read, by id
+        self.reached: dict[str, bool] = {}
+        self.unreadable = False  # nested too deeply to read: anything may run
+        for parsed in nb.parsed:
+            source = parsed.cell.source
+            if parsed.tree is None:
+                self.roots.update(re.findall(r"[^\W\d]\w*", source))
+            elif source.isascii():
+                self.cells.append(parsed)
+            else:
+                self._read(parsed.tree)
 
     def __contains__(self, call: CallSite) -> bool:
-        return id(call.node) in self.ids
+        row = call.node.lineno
+        for statement in call.parsed.tree.body:  # type: ignore[union-attr]
+            if _first_row(statement) <= row <= statement.end_lineno:  # type: ignore[operator]
+                self._read(statement)
+        owner = self.owners.get(id(call.node))
+        return owner is not None and not self._is_reached(owner) and not self.unreadable
 
-    def _read_definitions(self, parsed: ParsedCell) -> tuple[str, list[ast.stmt]]:
-        """Reads the cell's statements that may define something; the others, with their text."""
-        lines = _lines(parsed)
-        others, text = [], []
-        for statement in parsed.tree.body:  # type: ignore[union-attr]
-            rows = lines[statement.lineno - 1 : statement.end_lineno]
-            if type(statement) in _DEFINITIONS or any("def" in r or "class" in r for r in rows):
-                self._walk(statement, None, True)
-            else:
-                others.append(statement)
-                text.extend(rows)
-        return "\n".join(text), others
+    def _is_reached(self, name: str) -> bool:
+        """Whether code that runs names the definition, or names a definition that does."""
+        if name not in self.reached:
+            seen, todo, reached = {name}, [name], False
+            while todo and not reached:
+                current = todo.pop()
+                self._read_naming(current)
+                reached = current in self.roots
+                for owner, names in self.refers.items():
+                    if current in names and owner not in seen:
+                        seen.add(owner)
+                        todo.append(owner)
+            self.reached[name] = reached
+        return self.reached[name]
+
+    def _read_naming(self, name: str) -> None:
+        """Reads every statement whose text holds the name (`run`, for `main`: `tf.app.run()`)."""
+        word = "run" if name == "main" else name
+        for parsed in self.cells:
+            source = parsed.cell.source
+            if name not in source and word not in source:
+                continue
+            lines = _lines(parsed)
+            for statement in parsed.tree.body:  # type: ignore[union-attr]
+                if id(statement) not in self.read:
+                    rows = lines[_first_row(statement) - 1 : statement.end_lineno]
+                    if any(name in row or word in row for row in rows):
+                        self._read(statement)
+
+    def _read(self, node: ast.AST) -> None:
+        """Reads a top-level statement (or a whole tree), once."""
+        if id(node) not in self.read:
+            self.read.add(id(node))
+            try:
+                self._walk(node, None, True)
+            except RecursionError:
+                self.unreadable = True
 
     def _walk(self, node: ast.AST, owner: str | None, now: bool) -> None:
         """`owner`: the module-level definition the code is in; `now`: it runs where it is."""
@@ -576,21 +586,15 @@ class _NeverRun:
             return
         if not now:  # a function body (or a class in one): all of it is its owner's
             calls: list[int] = []
-            self._read_all(node, self.refers.setdefault(owner, set()), calls, False)
-            if calls:
-                self.calls.setdefault(owner, []).extend(calls)
+            self._read_all(node, self.refers.setdefault(owner, set()), calls, False)  # type: ignore[arg-type]
+            self.owners.update(dict.fromkeys(calls, owner))
             return
+        # Left: a module-level definition, and the code of a class body, which runs.
         if kind is ast.Name:
-            if now or owner is None:
-                self.roots.add(node.id)
-            else:
-                self.refers.setdefault(owner, set()).add(node.id)
+            self.roots.add(node.id)  # type: ignore[attr-defined]
             return
-        if kind is ast.Call:
-            if owner is not None and not now:
-                self.calls.setdefault(owner, []).append(id(node))
-            elif not (node.args or node.keywords) and _is_app_run(node.func):
-                self.roots.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
+        if kind is ast.Call and not (node.args or node.keywords) and _is_app_run(node.func):  # type: ignore[attr-defined]
+            self.roots.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda):
             inner = owner
             if now and owner is None and kind is not ast.Lambda:
@@ -612,7 +616,7 @@ class _NeverRun:
             return
         # The children: names taken at once, attributes read down to their base, and the nodes
         # that hold no name skipped (contexts, operators, constants): most of a tree.
-        names = self.roots if now or owner is None else self.refers.setdefault(owner, set())
+        names = self.roots
         for field in node._fields:
             value = getattr(node, field, None)
             for child in value if type(value) is list else (value,):
@@ -660,6 +664,14 @@ class _NeverRun:
 
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _first_row(statement: ast.stmt) -> int:
+    """The row a statement starts on, its decorators included."""
+    decorators = getattr(statement, "decorator_list", None)
+    return decorators[0].lineno if decorators else statement.lineno
+
+
 # Nodes with no name and no call below them.
 _HOLDS_NO_NAME = frozenset(
     {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal, ast.alias}
