@@ -194,11 +194,13 @@ class _Collector:
         """What an assigned value is: an imported name (`tfp.distributions`), or the result of
         a resolved call, or of a method call or subscript on such a result (`pd.read_csv(p)`,
         `df.dropna()`, `df[mask]`)."""
-        if isinstance(value, (ast.Attribute, ast.Name)):
+        kind = type(value)
+        if kind is ast.Attribute or kind is ast.Name:
             return self.resolve(dotted_name(value)), None
-        if isinstance(value, ast.Call):
-            return None, self.resolve(dotted_name(value.func)) or self.receiver(value.func)
-        if isinstance(value, ast.Subscript):
+        if kind is ast.Call:
+            func = value.func  # type: ignore[attr-defined]
+            return None, self.resolve(dotted_name(func)) or self.receiver(func)
+        if kind is ast.Subscript:
             return None, self.receiver(value)
         return None, None
 

@@ -46,6 +46,7 @@ from ..records import TYPE_CHECKING, Record
 from .source import ParsedCell
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import Any
 
     # A parameter's value at a call, as nbcheck knows it: a literal ("c", value), the caller's
@@ -76,7 +77,9 @@ CONSTRUCTORS = ("__new__", "__init__", "__post_init__")
 def always_defined(name: str) -> bool:
     """Builtins, IPython's own names and module dunders: defined in every kernel."""
     return (
-        name in BUILTINS or name in IPYTHON_NAMES or _NUMBERED_HISTORY.fullmatch(name) is not None
+        name in BUILTINS
+        or name in IPYTHON_NAMES
+        or (name[0] == "_" and _NUMBERED_HISTORY.fullmatch(name) is not None)
     )
 
 
@@ -950,28 +953,20 @@ class _CellVisitor(ast.NodeVisitor):
             self.called_here.update(id(value) for value in _lambdas(iterable))
 
     def _call_arguments(self, node: ast.Call) -> Arguments:
+        if not (node.args or node.keywords):
+            return NO_ARGUMENTS
+        parameters = self.scope.parameters or ()
         positional = []
-        starred = False
         for argument in node.args:
-            if isinstance(argument, ast.Starred):
-                starred = True
-                break
-            positional.append(self._value(argument))
+            if type(argument) is ast.Starred:
+                return _UNKNOWN_ARGUMENTS
+            positional.append(_argument_value(argument, parameters))
         keywords = []
         for keyword in node.keywords:
             if keyword.arg is None:
-                starred = True
-            elif not starred:
-                keywords.append((keyword.arg, self._value(keyword.value)))
-        if starred:
-            return ((), (), True)
+                return _UNKNOWN_ARGUMENTS
+            keywords.append((keyword.arg, _argument_value(keyword.value, parameters)))
         return (tuple(positional), tuple(keywords), False)
-
-    def _value(self, node: ast.expr) -> Value:
-        if isinstance(node, ast.Name):
-            return ("p", node.id) if node.id in (self.scope.parameters or ()) else None
-        literal = _literal(node)
-        return None if literal is _UNKNOWN else ("c", literal)
 
     # The commonest expressions, visited without walking their fields (operators hold no names).
 
@@ -1193,6 +1188,17 @@ _UNKNOWN = object()
 def _leaves(statements: list[ast.stmt]) -> bool:
     """The block ends by leaving its enclosing block (`return`, `raise`, `break`, `continue`)."""
     return bool(statements) and isinstance(statements[-1], _EXITS)
+
+
+_UNKNOWN_ARGUMENTS: Arguments = ((), (), True)  # `f(*args)`, `f(**options)`
+
+
+def _argument_value(node: ast.expr, parameters: Collection[str]) -> Value:
+    """A literal's value, or the caller's parameter the argument passes on; None otherwise."""
+    if type(node) is ast.Name:
+        return ("p", node.id) if node.id in parameters else None
+    literal = _literal(node)
+    return None if literal is _UNKNOWN else ("c", literal)
 
 
 def _literal(node: ast.expr) -> object:
@@ -1504,17 +1510,19 @@ class Dataflow:
         source: dict[str, CellNames] = {}
         deleted: dict[str, CellNames] = {}
         unknown_above = False
+        predefined = self.predefined
         for names in self.cells:
             unknown_at = names.flow.unknown_at
             for read in names.reads:
-                if always_defined(read.name) or read.name in self.predefined:
+                name = read.name
+                if name in predefined or always_defined(name):
                     continue
-                origin = source.get(read.name)
+                origin = source.get(name)
                 if origin is None and (
                     unknown_above or (unknown_at is not None and unknown_at < read.order)
                 ):
                     continue
-                yield Provenance(names, read, origin, deleted.get(read.name))
+                yield Provenance(names, read, origin, deleted.get(name) if deleted else None)
             for name in names.binds:
                 source[name] = names
                 deleted.pop(name, None)

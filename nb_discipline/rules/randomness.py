@@ -1871,7 +1871,9 @@ def _random_state_entry(
     """The table's entry for a call, or for a method of an object a listed module made
     (`module:method`: `dist.sample()` on `dist = tfd.Normal(0, 1)`)."""
     name = normalized(call.qualified) or ""
-    entry = configured.get(name) or configured.get(call.dotted or "") or table.get(name)
+    entry = table.get(name)
+    if configured:
+        entry = configured.get(name) or configured.get(call.dotted or "") or entry
     if (
         entry is None
         and call.receiver is not None  # only found for `obj.method()`
