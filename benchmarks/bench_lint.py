@@ -219,7 +219,28 @@ def bench_against(directory: str, select: str, runs: int, other_python: str) -> 
             f"  {mode + ', this/other':>13} {(cpu_ratio - 1) * 100:>+21.1f}% "
             f"{(wall_ratio - 1) * 100:>+21.1f}%"
         )
+        # Each round's two runs are next to each other in time: their ratio moves less with the
+        # machine's drifts than the ratio of medians taken over the whole run.
+        paired = {
+            name: [
+                this / other - 1
+                for this, other in zip(v["this", mode], v["other", mode], strict=True)
+            ]
+            for name, v in (("cpu", cpus), ("wall", walls))
+        }
+        print(
+            f"  {mode + ', per round':>13} {_percent_spread(paired['cpu']):>22} "
+            f"{_percent_spread(paired['wall']):>22}"
+        )
     print(f"  1-min load average during the runs: {min(loads):.1f}-{max(loads):.1f}")
+
+
+def _percent_spread(ratios: list[float]) -> str:
+    """The median of per-round ratios, with the lowest and highest, in percent."""
+    low, middle, high = (
+        100 * value for value in (min(ratios), statistics.median(ratios), max(ratios))
+    )
+    return f"{middle:+.1f}% [{low:+.1f}..{high:+.1f}]"
 
 
 def _spread(values: list[float]) -> str:
