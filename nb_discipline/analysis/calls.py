@@ -177,10 +177,12 @@ class _Collector:
         plain = target is not None and "." not in target and value is not None
         module, made_by = self.made_by(value) if plain else (None, None)
         for each in targets:
-            if isinstance(each, ast.Name):
+            if type(each) is ast.Name:
                 self.aliases.pop(each.id, None)  # rebinding an imported name
-            self.forget(each)
-            self.visit(each)
+                self.values.pop(each.id, None)
+            else:
+                self.forget(each)
+                self.visit(each)
         if value is not None:
             self.visit(value, assigned_to=target)
         if module is not None and self.function is None:

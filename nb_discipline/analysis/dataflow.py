@@ -593,9 +593,10 @@ class _CellVisitor(ast.NodeVisitor):
             self._arrive(self.module, pending)
 
     def visit_Name(self, node: ast.Name) -> None:
-        if isinstance(node.ctx, ast.Load):
+        context = type(node.ctx)
+        if context is ast.Load:
             self._read(node.id, node)
-        elif isinstance(node.ctx, ast.Store):
+        elif context is ast.Store:
             self._bind(node.id)
         else:
             self._delete(node.id)
@@ -1503,10 +1504,11 @@ class Dataflow:
         same cell, may serve are left out; an unknown binding below cannot serve a read above it.
         Made once: NBD201, NBD202 and the history (NBD203) each read all of it."""
         if self._top_to_bottom is None:
-            self._top_to_bottom = tuple(self._provenances())
+            self._top_to_bottom = self._provenances()
         return self._top_to_bottom
 
-    def _provenances(self) -> Iterator[Provenance]:
+    def _provenances(self) -> tuple[Provenance, ...]:
+        found = []
         source: dict[str, CellNames] = {}
         deleted: dict[str, CellNames] = {}
         unknown_above = False
@@ -1522,7 +1524,9 @@ class Dataflow:
                     unknown_above or (unknown_at is not None and unknown_at < read.order)
                 ):
                     continue
-                yield Provenance(names, read, origin, deleted.get(name) if deleted else None)
+                found.append(
+                    Provenance(names, read, origin, deleted.get(name) if deleted else None)
+                )
             for name in names.binds:
                 source[name] = names
                 deleted.pop(name, None)
@@ -1530,6 +1534,7 @@ class Dataflow:
                 source.pop(name, None)
                 deleted[name] = names
             unknown_above = unknown_above or names.binds_unknown
+        return tuple(found)
 
 
 def _cell_flows(parsed: tuple[ParsedCell, ...]) -> Iterator[CellFlow]:

@@ -825,7 +825,14 @@ class _Seeding:
         self.local_seeders: dict[str, frozenset[str]] = {}
         calls = nb.calls.calls
         # The calls `seeds_of` may find a seeder in: the only ones it is asked about here.
-        self.candidates = [index for index, call in enumerate(calls) if self._may_seed(call)]
+        may_seed: dict[tuple[str | None, str | None], bool] = {}  # most names recur
+        self.candidates = []
+        for index, call in enumerate(calls):
+            key = (call.qualified, call.dotted)
+            if key not in may_seed:
+                may_seed[key] = self._may_seed(call)
+            if may_seed[key]:
+                self.candidates.append(index)
         # A helper that calls seeders seeds what they seed; helpers may call helpers (three
         # deep; a pass that learns nothing new ends it, as every pass after it would).
         inside_functions = [calls[i] for i in self.candidates if calls[i].function is not None]
@@ -1870,6 +1877,8 @@ def _random_state_entry(
 ) -> dict[str, Any] | None:
     """The table's entry for a call, or for a method of an object a listed module made
     (`module:method`: `dist.sample()` on `dist = tfd.Normal(0, 1)`)."""
+    if call.qualified is None and call.receiver is None and not configured:
+        return None  # most calls: a name nothing imported, on an object nothing known made
     name = normalized(call.qualified) or ""
     entry = table.get(name)
     if configured:
