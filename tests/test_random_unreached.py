@@ -108,3 +108,28 @@ def test_the_unreached_calls_of_each_rule() -> None:
     maker = "def make():\n    return np.random.default_rng()\n"
     assert codes(head + maker, rule="NBD302") == []
     assert codes(head + maker + "rng = make()", rule="NBD302") == ["NBD302"]
+
+
+NOISE = "import numpy as np\ndef noise():\n    return np.random.rand()"
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [
+        # the name in a string or a comment is no reference: the text only says where to look
+        (NOISE, 'print("noise") # noise()'),
+        # two functions that call each other and nothing else calls
+        (NOISE + "\ndef a():\n    b()\n    noise()\ndef b():\n    a()",),
+    ],
+)
+def test_text_that_names_a_function_without_calling_it_reaches_nothing(
+    sources: tuple[str, ...],
+) -> None:
+    assert codes(*sources) == []
+
+
+def test_a_function_is_reached_through_the_definitions_that_name_it() -> None:
+    """Each link in its own cell, the code that runs last: `noise` <- `step` <- `train`."""
+    chain = (NOISE, "def step():\n    return noise()", "def train():\n    step()")
+    assert codes(*chain) == []
+    assert codes(*chain, "train()") == ["NBD301"]
