@@ -519,7 +519,7 @@ class _NeverRun:
         # about, and those whose text holds the name of a definition whose reach is asked (no
         # other can name it). A cell of other than ASCII is read at once (Python takes its names'
         # NFKC form, which its text may not show), and so is a cell that does not parse.
-        self.cells = []  # the cells whose statements are read on demand
+        self.cells: list[ParsedCell] = []  # the cells whose statements are read on demand
         self.read: set[int] = set()  # the statements read, by id
         self.reached: dict[str, bool] = {}
         self.unreadable = False  # nested too deeply to read: anything may run
