@@ -581,60 +581,45 @@ class _NeverRun:
     def _walk(self, node: ast.AST, owner: str | None, now: bool) -> None:
         """`owner`: the module-level definition the code is in; `now`: it runs where it is."""
         kind = type(node)
-        if owner is None and not (now and kind in _DEFINITIONS):
-            self._read_all(node, self.roots, None, now)  # code that runs, or a lambda's
-            return
-        if not now:  # a function body (or a class in one): all of it is its owner's
+        if owner is not None and not now:  # a function body (or a class in one): all its owner's
             calls: list[int] = []
-            self._read_all(node, self.refers.setdefault(owner, set()), calls, False)  # type: ignore[arg-type]
+            self._read_all(node, self.refers.setdefault(owner, set()), calls)
             self.owners.update(dict.fromkeys(calls, owner))
             return
-        # Left: a module-level definition, and the code of a class body, which runs.
-        if kind is ast.Name:
-            self.roots.add(node.id)  # type: ignore[attr-defined]
+        # A definition that runs where it is written; a lambda in a class body is its class's.
+        inner_definitions = _DEFINITIONS if owner is None else (*_DEFINITIONS, ast.Lambda)
+        if not now or kind not in inner_definitions:  # code that runs, or a module lambda's
+            self._read_all(node, self.roots, None, owner, inner_definitions if now else ())
             return
-        if kind is ast.Call and not (node.args or node.keywords) and _is_app_run(node.func):  # type: ignore[attr-defined]
-            self.roots.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
-        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda):
-            inner = owner
-            if now and owner is None and kind is not ast.Lambda:
-                inner = node.name
-                if node.decorator_list:
-                    self.roots.add(inner)
-            for field in ("decorator_list", "args", "returns", "bases", "keywords"):
-                value = getattr(node, field, None)
-                for child in value if isinstance(value, list) else (value,):
-                    if not isinstance(child, ast.AST):
-                        continue
-                    if field == "bases" and inner is not None:  # its base's methods run with it
-                        self._walk(child, inner, False)
-                    else:
-                        self._walk(child, owner, now)
-            body = node.body if isinstance(node.body, list) else [node.body]
-            for statement in body:
-                self._walk(statement, inner, now and kind is ast.ClassDef)
-            return
-        # The children: names taken at once, attributes read down to their base, and the nodes
-        # that hold no name skipped (contexts, operators, constants): most of a tree.
-        names = self.roots
-        for field in node._fields:
+        inner = owner
+        if owner is None:
+            inner = node.name  # type: ignore[attr-defined]
+            if node.decorator_list:  # type: ignore[attr-defined]
+                self.roots.add(inner)
+        for field in ("decorator_list", "args", "returns", "bases", "keywords"):
             value = getattr(node, field, None)
-            for child in value if type(value) is list else (value,):
-                kind = type(child)
-                while kind is ast.Attribute:  # `np.random.rand`: only its base holds a name
-                    child = child.value
-                    kind = type(child)
-                if kind is ast.Name:
-                    names.add(child.id)
-                elif kind not in _HOLDS_NO_NAME and isinstance(child, ast.AST):
+            for child in value if isinstance(value, list) else (value,):
+                if not isinstance(child, ast.AST):
+                    continue
+                if field == "bases" and inner is not None:  # its base's methods run with it
+                    self._walk(child, inner, False)
+                else:
                     self._walk(child, owner, now)
+        body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
+        for statement in body:
+            self._walk(statement, inner, kind is ast.ClassDef)
 
     def _read_all(
-        self, node: ast.AST, names: set[str], calls: list[int] | None, defines: bool
+        self,
+        node: ast.AST,
+        names: set[str],
+        calls: list[int] | None,
+        owner: str | None = None,
+        definitions: tuple[type, ...] = (),
     ) -> None:
         """Every name below the node into `names`, and every call into `calls` (when None: a
-        `tf.app.run()` names `main`); `defines`: a definition below is a module-level one, read
-        as such. Without recursion: most of a notebook's nodes are read here."""
+        `tf.app.run()` names `main`); a node of one of the `definitions` types below it is read
+        as a definition of the code `owner` is in. Without recursion: most nodes are read here."""
         todo = [node]
         while todo:
             node = todo.pop()
@@ -647,8 +632,8 @@ class _NeverRun:
                     calls.append(id(node))
                 elif not (node.args or node.keywords) and _is_app_run(node.func):  # type: ignore[attr-defined]
                     names.add("main")  # `tf.app.run()` calls `__main__.main`: the kernel's
-            elif defines and kind in _DEFINITIONS:
-                self._walk(node, None, True)
+            elif kind in definitions:
+                self._walk(node, owner, True)
                 continue
             for field in node._fields:
                 value = getattr(node, field, None)
