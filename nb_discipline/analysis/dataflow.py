@@ -412,12 +412,12 @@ class _CellVisitor(ast.NodeVisitor):
     def generic_visit(self, node: ast.AST) -> None:
         for name in node._fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                self.visit(value)
-            elif isinstance(value, list):
+            if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if type(item) not in _LEAVES and isinstance(item, ast.AST):
                         self.visit(item)
+            elif type(value) not in _LEAVES and isinstance(value, ast.AST):
+                self.visit(value)
 
     def run(self, tree: ast.Module) -> None:
         for statement in tree.body:
@@ -924,9 +924,11 @@ class _CellVisitor(ast.NodeVisitor):
             if _updates_globals(node.func):
                 self._binds_unknown("updates `globals()`")
         for argument in node.args:
-            self.visit(argument)
+            if type(argument) is not ast.Constant:
+                self.visit(argument)
         for keyword in node.keywords:
-            self.visit(keyword.value)
+            if type(keyword.value) is not ast.Constant:
+                self.visit(keyword.value)
 
     def _lambdas_called_here(self, node: ast.Call) -> None:
         """The lambdas the call calls before it returns: one called where it is made, the key of
@@ -1043,6 +1045,8 @@ class _CellVisitor(ast.NodeVisitor):
 
 
 _METHODS: dict[type, Callable[[_CellVisitor, Any], None]] = {}
+# The nodes `_leaf` visits: `generic_visit` does not call `visit` for them at all.
+_LEAVES = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del})
 # Builtins that call the function they are given (`key=`) before they return.
 _CALL_THEIR_KEY = frozenset({"sorted", "min", "max"})
 # Builtins that consume the iterable they are given before they return.

@@ -681,12 +681,22 @@ def _unsafe_fix(message: str, *edits: Edit | None) -> Fix | None:
     return Fix(UNSAFE, message, edits)
 
 
+# The modules whose functions `global_rng_library` knows (and those under torch.utils.data).
+GLOBAL_RNG_MODULES = frozenset(
+    {"random", "numpy.random", "torch", "torch.nn.init", "torch.nn.functional", "torch.nn"}
+    | {"tensorflow.random", "keras.layers", "tensorflow.keras.layers"}
+)
+
+
 def global_rng_library(call: CallSite) -> str | None:
     """The library whose global generator this call draws from, if it does."""
-    name = normalized(call.qualified)
-    if name is None:
+    qualified = call.qualified
+    if qualified is None:
         return "numpy" if _is_pandas_sample(call) else None
-    module, _, function = name.rpartition(".")
+    module, _, function = qualified.rpartition(".")
+    if module not in GLOBAL_RNG_MODULES and not module.startswith("torch.utils.data"):
+        return None  # most resolved calls: a module that draws from no global generator
+    module = normalized(module)
     node = call.node
     if module == "random" and function in RANDOM_MODULE_FUNCTIONS:
         return "random"
@@ -813,10 +823,13 @@ class _Seeding:
         may_seed: dict[tuple[str | None, str | None], bool] = {}  # most names recur
         self.candidates = []
         for index, call in enumerate(calls):
+            if call.dotted is None:
+                continue  # no name: no seeder
             key = (call.qualified, call.dotted)
-            if key not in may_seed:
-                may_seed[key] = self._may_seed(call)
-            if may_seed[key]:
+            candidate = may_seed.get(key)
+            if candidate is None:
+                candidate = may_seed[key] = self._may_seed(*key)
+            if candidate:
                 self.candidates.append(index)
         # A helper that calls seeders seeds what they seed; helpers may call helpers (three
         # deep; a pass that learns nothing new ends it, as every pass after it would).
@@ -844,18 +857,15 @@ class _Seeding:
         """Made for the first seeding call, once for the notebook (NBD304 reads it too)."""
         return self.nb.shared(_EntropySources)
 
-    def _may_seed(self, call: CallSite) -> bool:
-        """False when `seeds_of` gives nothing for the call, whatever the notebook's functions
-        seed: every seeder's name (a known one, or one `SEEDER_NAME` matches) says seed or rng,
-        but a configured one or the notebook's own."""
-        dotted = call.dotted
-        if dotted is None:
-            return False
-        written = f"{call.qualified}.{dotted}".lower()
+    def _may_seed(self, qualified: str | None, dotted: str) -> bool:
+        """False when `seeds_of` gives nothing for a call of `dotted` (resolved: `qualified`),
+        whatever the notebook's functions seed: every seeder's name (a known one, or one
+        `SEEDER_NAME` matches) says seed or rng, but a configured one or the notebook's own."""
+        written = f"{qualified}.{dotted}".lower()
         if "seed" in written or "rng" in written:
             return True
         if self.configured and (
-            normalized(call.qualified) in self.configured or dotted in self.configured
+            normalized(qualified) in self.configured or dotted in self.configured
         ):
             return True
         return dotted[dotted.rfind(".") + 1 :] in self.notebook_functions
@@ -901,19 +911,29 @@ class _Seeding:
             ),
             default=None,
         )
+        # Where what is seeded grows, top to bottom: at each seeding call that runs where it is
+        # written (it counts for itself), and at the first call from the first seeding-all cell.
+        growth = {
+            index: seeds[index]
+            for index in self.candidates
+            if seeds[index] and not calls[index].deferred
+        }
         if first_seeding_all is not None:
             seeded_anywhere = ALL_LIBRARIES
+            start = next(
+                (n for n, call in enumerate(calls) if call.parsed.cell.index >= first_seeding_all),
+                len(calls),
+            )
+            growth = {index: seeds for index, seeds in growth.items() if index < start}
+            growth[start] = ALL_LIBRARIES
         seeded: frozenset[str] = frozenset()
-        result = []
-        for call, seeds_of_call in zip(calls, seeds, strict=True):
-            if first_seeding_all is not None and call.parsed.cell.index >= first_seeding_all:
-                seeded = ALL_LIBRARIES
-            if call.deferred:
-                result.append(seeded_anywhere)
-                continue
-            if seeds_of_call:
-                seeded |= seeds_of_call
-            result.append(seeded)
+        result: list[frozenset[str]] = []
+        done = 0
+        for index in sorted(growth):
+            result.extend(seeded_anywhere if c.deferred else seeded for c in calls[done:index])
+            seeded |= growth[index]
+            done = index
+        result.extend(seeded_anywhere if c.deferred else seeded for c in calls[done:])
         return result
 
 
@@ -1614,8 +1634,12 @@ def _built_and_never_used(nb: Analysis, call: CallSite) -> bool:
                 and (node.lineno, node.col_offset) > after
             ):
                 return False
-    below = (names for names in nb.dataflow.cells if names.cell.index > call.parsed.cell.index)
-    return not any(read.name == name for names in below for read in names.reads)
+    return nb.shared(_last_reading_cell).get(name, -1) <= call.parsed.cell.index
+
+
+def _last_reading_cell(nb: Analysis) -> dict[str, int]:
+    """Each name a cell reads from the namespace -> the index of the last cell that does."""
+    return {read.name: names.cell.index for names in nb.dataflow.cells for read in names.reads}
 
 
 # The fields of a statement that hold statements.
@@ -1862,8 +1886,6 @@ def _random_state_entry(
 ) -> dict[str, Any] | None:
     """The table's entry for a call, or for a method of an object a listed module made
     (`module:method`: `dist.sample()` on `dist = tfd.Normal(0, 1)`)."""
-    if call.qualified is None and call.receiver is None and not configured:
-        return None  # most calls: a name nothing imported, on an object nothing known made
     name = normalized(call.qualified) or ""
     entry = table.get(name)
     if configured:
@@ -1985,7 +2007,12 @@ def missing_random_state(nb: Analysis) -> Iterator[Finding]:
     calls = nb.calls.calls
     seeded: list[frozenset[str]] | None = None  # made on first need
     never_run: _NeverRun | None = None
-    entries = [_random_state_entry(call, table, configured) for call in calls]
+    entries = [
+        _random_state_entry(call, table, configured)
+        if configured or call.qualified is not None or call.receiver is not None
+        else None  # most calls: a name nothing imported, on an object nothing known made
+        for call in calls
+    ]
     # Estimators a meta-estimator clones and re-seeds: written in its call, or named first.
     templates: set[int] = set()
     template_names = _named_templates(calls, entries)
