@@ -454,14 +454,17 @@ class _CellVisitor(ast.NodeVisitor):
         if scope.kind in ("function", "comprehension"):
             if self.guard_depth or name in self.checked_names:
                 return  # a NameError would be caught, or the name's existence was checked
-            pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
             owner = self.flow.functions.get(scope.owner) if scope.owner else None
-            if owner is not None and scope.parameters is not None:  # the owner's own body
-                pending.calls_before = len(owner.call_order)
-                if arguments is not None:
-                    owner.call_order.append(name)
-                    if owner.binds:
-                        pending.bound_before = frozenset(owner.binds)
+            own_body = owner is not None and scope.parameters is not None
+            calls_before = len(owner.call_order) if own_body else 0  # type: ignore[union-attr]
+            if own_body and arguments is not None:
+                owner.call_order.append(name)  # type: ignore[union-attr]
+            if name in scope.bound:
+                return  # a name the scope binds is its own everywhere in it: nothing to resolve
+            pending = _Pending(name, node, scope.deferred, arguments, scope.owner, self.guards)
+            pending.calls_before = calls_before
+            if own_body and arguments is not None and owner.binds:  # type: ignore[union-attr]
+                pending.bound_before = frozenset(owner.binds)  # type: ignore[union-attr]
             scope.pending.append(pending)
         elif scope.kind == "class" and name in scope.bound:
             return

@@ -22,6 +22,8 @@ _CONTROLS = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0
 
 def printable(text: str) -> str:
     """`text` with its control characters escaped, for one line of a terminal."""
+    if text.isprintable():  # no control character: most text, checked much faster than mapped
+        return text
     return text.translate(_CONTROLS)
 
 
