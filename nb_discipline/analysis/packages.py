@@ -184,14 +184,15 @@ class _Listing(Record):
     """The files named as dependency files, or YAML (a conda environment file by its content),
     sorted: picked once per listing, not once per notebook beside them."""
 
-    def has_module(self, directory: str, module: str) -> bool:
+    def has_module(self, directory: str, module: str, listing: Callable[[str], _Listing]) -> bool:
         """`module.py` here, or a package: a subdirectory with `__init__.py` or, for a namespace
-        package, any `.py` file (a run directory such as `wandb/` or `mlruns/` has none)."""
+        package, any `.py` file (a run directory such as `wandb/` or `mlruns/` has none);
+        `listing` lists the subdirectory."""
         if f"{module}.py" in self.files:
             return True
         if module not in self.subdirectories:
             return False
-        return any(name.endswith(".py") for name in _listing(os.path.join(directory, module)).files)
+        return any(name.endswith(".py") for name in listing(os.path.join(directory, module)).files)
 
 
 _listings: dict[str, tuple[disk_cache.FileStatus, _Listing]] = {}
@@ -226,10 +227,10 @@ def _listing(directory: str) -> _Listing:
     return listing
 
 
-def _dependency_files_in(directory: str) -> list[str]:
+def _dependency_files_in(directory: str, listed: Callable[[str], _Listing]) -> list[str]:
     """The dependency files in `directory` (a conda environment file by its content, whatever
-    its name), and the `.txt` files of its `requirements/` folder."""
-    listing = _listing(directory)
+    its name), and the `.txt` files of its `requirements/` folder (`listed` lists a folder)."""
+    listing = listed(directory)
     found = [
         os.path.join(directory, name)
         for name in listing.dependency_names
@@ -239,7 +240,7 @@ def _dependency_files_in(directory: str) -> list[str]:
         nested = os.path.join(directory, "requirements")
         found.extend(
             os.path.join(nested, name)
-            for name in sorted(_listing(nested).files)
+            for name in sorted(listed(nested).files)
             if name.endswith(".txt")
         )
     return found
@@ -258,6 +259,21 @@ class Project:
         self.notebook_dir = os.path.dirname(os.path.abspath(notebook_path))
         self.notebook_name = os.path.basename(notebook_path)
         self.root = project_root(self.notebook_dir)
+        self._listings: dict[str, _Listing] = {}
+
+    def _listing(self, directory: str) -> _Listing:
+        """A directory's listing, looked at once for the project's notebook: one check needs
+        no fresher view, and looks at the same few directories for every import."""
+        listing = self._listings.get(directory)
+        if listing is None:
+            listing = self._listings[directory] = _listing(directory)
+        return listing
+
+    def _has_module(self, module: str, directories: Iterable[str]) -> bool:
+        return any(
+            self._listing(directory).has_module(directory, module, self._listing)
+            for directory in directories
+        )
 
     @cached_property
     def directories(self) -> tuple[str, ...]:
@@ -276,14 +292,14 @@ class Project:
                 os.path.join(base, os.path.normpath(name))
                 for name in self.settings.dependency_files
             )
-        root_folders = _listing(self.root).subdirectories
+        root_folders = self._listing(self.root).subdirectories
         environment_folders = [
             os.path.join(self.root, name) for name in ENVIRONMENT_FOLDERS if name in root_folders
         ]
         return tuple(
             path
             for d in (*self.directories, *environment_folders)
-            for path in _dependency_files_in(d)
+            for path in _dependency_files_in(d, self._listing)
             if not self._another_notebooks(path)
         )
 
@@ -295,7 +311,10 @@ class Project:
         if extension not in {".yml", ".yaml"} or name in ENVIRONMENT_FILE_NAMES:
             return False
         notebook = f"{stem}.ipynb"
-        return notebook != self.notebook_name and notebook in _listing(os.path.dirname(path)).files
+        return (
+            notebook != self.notebook_name
+            and notebook in self._listing(os.path.dirname(path)).files
+        )
 
     @cached_property
     def environment_files(self) -> tuple[str, ...]:
@@ -354,7 +373,7 @@ class Project:
         if normalize_name(module) in self._first_party:
             return True
         directories = (*self.directories, os.path.join(self.root, "src"))
-        return _has_module(module, directories) or any(
+        return self._has_module(module, directories) or any(
             os.path.join(d, module) in self._submodules for d in directories
         )
 
@@ -376,7 +395,9 @@ class Project:
     def has_module_in(self, module: str, directories: Iterable[str]) -> bool:
         """A file or package `module` in one of `directories` (relative to the notebook's)."""
         base = self.notebook_dir
-        return _has_module(module, (os.path.normpath(os.path.join(base, d)) for d in directories))
+        return self._has_module(
+            module, (os.path.normpath(os.path.join(base, d)) for d in directories)
+        )
 
     def is_third_party(self, module: str) -> bool:
         """Whether a dotted import comes from a distribution: not the standard library (Python
@@ -445,10 +466,6 @@ def _package_metadata(path: str, declarations: Declarations) -> bool:
         return True
     packaged = declarations.packaged
     return name == "pyproject.toml" and bool(packaged) and packaged == set(declarations.declared)
-
-
-def _has_module(module: str, directories: Iterable[str]) -> bool:
-    return any(_listing(directory).has_module(directory, module) for directory in directories)
 
 
 def import_key(module: str) -> str:
