@@ -47,7 +47,7 @@ class Notebook(Record):
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:
-        return tuple(cell for cell in self.cells if cell.is_code)
+        return tuple(cell for cell in self.cells if cell.cell_type == "code")
 
     @property
     def language(self) -> str:

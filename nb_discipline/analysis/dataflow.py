@@ -101,7 +101,10 @@ def _imports_pyspark(notebook: Notebook) -> bool:
     global _IMPORTS_PYSPARK
     if _IMPORTS_PYSPARK is None:
         _IMPORTS_PYSPARK = re.compile(r"^[ \t]*(?:from|import)[ \t]+pyspark\b", re.M)
-    return any(_IMPORTS_PYSPARK.search(cell.source) for cell in notebook.code_cells)
+    return any(
+        "pyspark" in cell.source and _IMPORTS_PYSPARK.search(cell.source)
+        for cell in notebook.code_cells
+    )
 
 
 # Builtins of Python 2 that Python 3 removed: defined in a notebook whose kernel ran Python 2.
@@ -273,7 +276,7 @@ def cell_flow(parsed: ParsedCell, lazy_annotations: bool = False) -> CellFlow:
         flow.binds.setdefault(name, 0)
         flow.final[name] = True
     if parsed.tree is not None:
-        lazy_annotations = lazy_annotations or _imports_lazy_annotations(parsed.tree)
+        lazy_annotations = lazy_annotations or _imports_lazy_annotations(parsed)
         try:
             _CellVisitor(flow, lazy_annotations).run(parsed.tree)
         except RecursionError:  # nested deeper than Python lets us walk: unreadable, like a
@@ -292,12 +295,16 @@ def _unknown_reason(parsed: ParsedCell) -> str | None:
     return "runs a magic whose bindings nbcheck cannot see"
 
 
-def _imports_lazy_annotations(tree: ast.Module) -> bool:
+def _imports_lazy_annotations(parsed: ParsedCell) -> bool:
+    """The cell runs `from __future__ import annotations` (looked for only in a cell whose
+    text names `__future__`)."""
+    if parsed.tree is None or "__future__" not in parsed.cell.source:
+        return False
     return any(
         isinstance(statement, ast.ImportFrom)
         and statement.module == "__future__"
         and any(alias.name == "annotations" for alias in statement.names)
-        for statement in tree.body
+        for statement in parsed.tree.body
     )
 
 
@@ -1380,13 +1387,9 @@ class CellNames(Record):
     deleted: frozenset[str]
     """Names a top-level `del` leaves unbound at the end of the cell."""
 
-    @property
-    def cell(self) -> Cell:
-        return self.flow.cell
-
-    @property
-    def binds_unknown(self) -> bool:
-        return self.flow.binds_unknown
+    cell: Cell
+    """The flow's cell, and whether it binds unknown names, kept here: the rules ask often."""
+    binds_unknown: bool
 
 
 class Provenance(Record):
@@ -1496,6 +1499,8 @@ class Dataflow:
                 tuple(sorted(reads.values(), key=lambda read: read.order)),
                 binds,
                 frozenset(name for name, bound in flow.final.items() if not bound),
+                flow.cell,
+                flow.binds_unknown,
             )
 
     def opaque_after(self, names: CellNames, read: Read) -> list[CellNames]:
@@ -1548,9 +1553,7 @@ def _cell_flows(parsed: tuple[ParsedCell, ...]) -> Iterator[CellFlow]:
     lazy_annotations = False
     for cell in parsed:
         yield cell_flow(cell, lazy_annotations)
-        lazy_annotations = lazy_annotations or (
-            cell.tree is not None and _imports_lazy_annotations(cell.tree)
-        )
+        lazy_annotations = lazy_annotations or _imports_lazy_annotations(cell)
 
 
 def _binds_through(

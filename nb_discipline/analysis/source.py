@@ -487,8 +487,15 @@ _ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%](?!=)|[?,;]|/(?=\S))")
 _MAGIC = re.compile(r"%(?P<name>[\w.]+)?(?P<space>[ \t]*)(?P<args>.*)", re.DOTALL)
 _ASSIGN_FROM_MAGIC = re.compile(r"=[ \t]*(?:!|%(?=[A-Za-z_%]))")
 _HELP_END = re.compile(r"%{0,2}(?!\d)[\w*]+(?:\.(?!\d)[\w*]+|\[-?[0-9]+\])*\?\??$")
+
 _CELL_MAGIC = re.compile(r"%%(?P<name>\S*)[ \t]*(?P<args>.*)")
 _OUTPUT_OPTION = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
+
+
+def _help_end(line: str) -> bool:
+    """The line ends with `name?` or `name??`. Tried only on a line ending with `?` (`$` also
+    matches before a final newline): the search tries every start, slowly on a long line."""
+    return line.endswith(("?", "?\n")) and _HELP_END.search(line) is not None
 
 
 class _Masked:
@@ -782,7 +789,7 @@ class _LineMasker:
 
     def _ends_with_help(self, line: str) -> bool:
         """`obj?`, `df.head??`, `x[0]?`: a name, then `?` or `??` ending the line (as IPython)."""
-        if _HELP_END.search(line) is None:
+        if not _help_end(line):
             return False
         scanner = _LineMasker()
         code_end = scanner._advance(line)
@@ -791,7 +798,7 @@ class _LineMasker:
     def _ends_logical_help(self, line: str, code_end: int, last: bool) -> bool:
         """Whether `line` ends a logical line (or the cell, brackets still open) with `name?`."""
         ends = self.quote is None and (last or (self.depth == 0 and not self.continued))
-        return ends and code_end == len(line) and _HELP_END.search(line) is not None
+        return ends and code_end == len(line) and _help_end(line)
 
     def _advance(self, line: str) -> int:
         """Move the string/bracket state past `line`; returns where its code ends (a comment)."""
