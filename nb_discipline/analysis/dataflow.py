@@ -450,10 +450,6 @@ class _CellVisitor(ast.NodeVisitor):
             if f"{name}.{method}" in functions
         ]
 
-    def _tick(self) -> int:
-        self.order += 1
-        return self.order
-
     # names ------------------------------------------------------------------------------------
 
     def _read(self, name: str, node: ast.AST, arguments: Arguments | None = None) -> None:
@@ -550,7 +546,8 @@ class _CellVisitor(ast.NodeVisitor):
 
     def _make_read(self, name: str, node: ast.AST) -> Read:
         row, column, end_row, end_column = self.flow.parsed.span(node)
-        return Read(name, row, column, end_row, end_column, self._tick())
+        self.order += 1  # the order of reads and bindings in the cell
+        return Read(name, row, column, end_row, end_column, self.order)
 
     def _bind(self, name: str, *, walrus: bool = False) -> None:
         scope = self.scope
@@ -565,7 +562,8 @@ class _CellVisitor(ast.NodeVisitor):
             self._summary(scope.owner).rebound.add(name)
         scope.bound.add(name)
         if scope.kind == "module":
-            self.flow.binds.setdefault(name, self._tick())
+            self.order += 1
+            self.flow.binds.setdefault(name, self.order)
             self.flow.final[name] = True
             if self.loop_depth:
                 self.loop_binds.add((name, self.loop))
@@ -573,7 +571,8 @@ class _CellVisitor(ast.NodeVisitor):
     def _binds_unknown(self, reason: str) -> None:
         flow = self.flow
         if flow.unknown_at is None:
-            flow.unknown_at = self._tick()
+            self.order += 1
+            flow.unknown_at = self.order
             flow.unknown_reason = reason
 
     def _delete(self, name: str) -> None:
@@ -1055,6 +1054,7 @@ class _CellVisitor(ast.NodeVisitor):
 
 
 _METHODS: dict[type, Callable[[_CellVisitor, Any], None]] = {}
+_ORDER = operator.attrgetter("order")
 # The nodes `_leaf` visits: `generic_visit` does not call `visit` for them at all.
 _LEAVES = frozenset({ast.Constant, ast.Load, ast.Store, ast.Del})
 # Builtins that call the function they are given (`key=`) before they return.
@@ -1496,7 +1496,7 @@ class Dataflow:
                 )
             yield CellNames(
                 flow,
-                tuple(sorted(reads.values(), key=lambda read: read.order)),
+                tuple(sorted(reads.values(), key=_ORDER)),
                 binds,
                 frozenset(name for name, bound in flow.final.items() if not bound),
                 flow.cell,

@@ -39,10 +39,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
+from operator import itemgetter
 
 from ..model import Cell, Notebook
 from ..records import Record
 from .dataflow import CellNames, Dataflow, Provenance
+
+_COUNT = itemgetter(0)  # the execution count of a (count, cell) run
 
 
 class History(Record):
@@ -130,7 +133,7 @@ class History(Record):
             if names.binds_unknown:
                 opaque.append(count)
         for runs in events.values():
-            runs.sort(key=lambda run: run[0])
+            runs.sort(key=_COUNT)
         opaque.sort()
         unran_binder: dict[str, bool] = {}  # some cell binding the name has no count
         for provenance in dataflow.top_to_bottom():
@@ -148,7 +151,7 @@ class History(Record):
                     cleared = _cleared_counts(dataflow)
                 if cleared:
                     continue  # a binder without a count may have run at any time
-            latest = bisect.bisect_left(runs, count, key=lambda run: run[0]) - 1
+            latest = bisect.bisect_left(runs, count, key=_COUNT) - 1
             if latest < 0:
                 continue
             bound_at, source = runs[latest]

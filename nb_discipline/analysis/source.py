@@ -92,18 +92,16 @@ class ParsedCell(Record):
         """(row, column, end_row, end_column) of a node, 1-based character columns in the cell."""
         row = node.lineno  # type: ignore[attr-defined]
         end_row = node.end_lineno or row  # type: ignore[attr-defined]
+        column = node.col_offset  # type: ignore[attr-defined]
         end_offset = node.end_col_offset  # type: ignore[attr-defined]
-        column = self._characters(row, node.col_offset) + 1  # type: ignore[attr-defined]
-        end_column = (
-            (self._characters(end_row, end_offset) + 1) if end_offset is not None else column
-        )
-        return row, column, end_row, end_column
+        if not self.cell.source.isascii():  # the offsets count UTF-8 bytes, not characters
+            column = self._characters(row, column)
+            if end_offset is not None:
+                end_offset = self._characters(end_row, end_offset)
+        return row, column + 1, end_row, column + 1 if end_offset is None else end_offset + 1
 
     def _characters(self, row: int, byte_offset: int) -> int:
-        source = self.cell.source
-        if source.isascii():
-            return byte_offset
-        lines = _cached_lines(source)
+        lines = _cached_lines(self.cell.source)
         line = lines[row - 1] if 0 < row <= len(lines) else ""
         return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="ignore"))
 
