@@ -454,7 +454,15 @@ class _CellVisitor(ast.NodeVisitor):
 
     def _read(self, name: str, node: ast.AST, arguments: Arguments | None = None) -> None:
         scope = self.scope
-        if scope.kind in ("function", "comprehension"):
+        if scope is self.module:  # most reads
+            if name in scope.bound:
+                if arguments is not None:
+                    self._own_call(name, node, arguments)
+            elif not (self.guard_depth or name in self.checked_names) and (
+                arguments is not None or name not in self.flow.reads  # a plain read once
+            ):
+                self._module_read(name, node, arguments)
+        elif scope.kind in ("function", "comprehension"):
             if self.guard_depth or name in self.checked_names:
                 return  # a NameError would be caught, or the name's existence was checked
             owner = self.flow.functions.get(scope.owner) if scope.owner else None
@@ -469,16 +477,9 @@ class _CellVisitor(ast.NodeVisitor):
             if own_body and arguments is not None and owner.binds:  # type: ignore[union-attr]
                 pending.bound_before = frozenset(owner.binds)  # type: ignore[union-attr]
             scope.pending.append(pending)
-        elif scope.kind == "class" and name in scope.bound:
-            return
-        elif scope.kind == "class":
+        elif name not in scope.bound:  # a class body's read of a name it has not bound
             pending = _Pending(name, node, False, arguments, scope.owner, self.guards)
             self._arrive(scope.parent, pending)
-        elif name in scope.bound:
-            if arguments is not None:
-                self._own_call(name, node, arguments)
-        elif not (self.guard_depth or name in self.checked_names):
-            self._module_read(name, node, arguments)
 
     def _arrive(self, scope: _Scope | None, pending: _Pending) -> None:
         """A read not resolved in an inner scope reaches `scope`."""
@@ -983,7 +984,10 @@ class _CellVisitor(ast.NodeVisitor):
     # The commonest expressions, visited without walking their fields (operators hold no names).
 
     def visit_Attribute(self, node: ast.Attribute) -> None:
-        self.visit(node.value)
+        value = node.value
+        while type(value) is ast.Attribute:  # `np.random.rand`: only its base is visited
+            value = value.value
+        self.visit(value)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         """Each operand after the first runs only when those before it did not decide."""
