@@ -485,7 +485,6 @@ _ESCAPE = re.compile(r"[ \t]*(?:!!|\?\?|[!%](?!=)|[?,;]|/(?=\S))")
 _MAGIC = re.compile(r"%(?P<name>[\w.]+)?(?P<space>[ \t]*)(?P<args>.*)", re.DOTALL)
 _ASSIGN_FROM_MAGIC = re.compile(r"=[ \t]*(?:!|%(?=[A-Za-z_%]))")
 _HELP_END = re.compile(r"%{0,2}(?!\d)[\w*]+(?:\.(?!\d)[\w*]+|\[-?[0-9]+\])*\?\??$")
-
 _CELL_MAGIC = re.compile(r"%%(?P<name>\S*)[ \t]*(?P<args>.*)")
 _OUTPUT_OPTION = re.compile(r"--(?:out|err|proc)[ =]+([A-Za-z_]\w*)")
 

@@ -924,7 +924,7 @@ class _Seeding:
                 (n for n, call in enumerate(calls) if call.parsed.cell.index >= first_seeding_all),
                 len(calls),
             )
-            growth = {index: seeds for index, seeds in growth.items() if index < start}
+            growth = {index: grown for index, grown in growth.items() if index < start}
             growth[start] = ALL_LIBRARIES
         seeded: frozenset[str] = frozenset()
         result: list[frozenset[str]] = []
